@@ -1,0 +1,45 @@
+"""The article item: the exported contract fields plus internal fields the pipelines consume."""
+
+import scrapy
+
+#: Fields exported to JSON Lines, in this order (see README "Item fields").
+EXPORT_FIELDS = (
+    "url",
+    "title",
+    "published",
+    "author",
+    "location",
+    "agency",
+    "body",
+    "images",
+    "rights",
+    "extraction",
+    "warc",
+    "site",
+    "fetched_at",
+)
+
+#: Fields that only travel between spider and pipelines; the export stage drops them.
+INTERNAL_FIELDS = ("html", "raw", "status")
+
+
+class ArticleItem(scrapy.Item):
+    # --- contract fields (DEVELOPERS.md) ---
+    url = scrapy.Field()  # canonical: https, www host, no query, no fragment
+    title = scrapy.Field()
+    published = scrapy.Field()  # ISO 8601 date from the dateline
+    author = scrapy.Field()  # None when none or "Staff Writers"
+    location = scrapy.Field()  # dateline place, e.g. "Washington"
+    agency = scrapy.Field()  # dateline source, e.g. "AFP", "SPX", "UPI"
+    body = scrapy.Field()  # paragraphs separated by one blank line
+    images = scrapy.Field()  # list of {"url", "caption"}
+    rights = scrapy.Field()  # the wire agency's copyright notice, or None
+    extraction = scrapy.Field()  # "site-rules" or "fallback"
+    warc = scrapy.Field()  # {"filename", "record_id", "offset"} of the response record
+    # --- extras ---
+    site = scrapy.Field()  # site profile name, e.g. "spacewar"
+    fetched_at = scrapy.Field()  # ISO 8601 UTC time the response was archived
+    # --- internal ---
+    html = scrapy.Field()  # decoded page HTML (dropped by the export stage)
+    raw = scrapy.Field()  # extraction output before cleaning (dropped by the export stage)
+    status = scrapy.Field()  # HTTP status of the archived response

@@ -1,0 +1,68 @@
+"""URL rules: canonical form of a site URL, on-site test, and page kind (article, feed, listing)."""
+
+from __future__ import annotations
+
+import fnmatch
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from crawler.profiles import CompiledProfile, SiteProfile
+
+ARTICLE = "article"
+FEED = "feed"
+LISTING = "listing"
+SKIP = "skip"
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def is_on_site(url: str, profile: SiteProfile) -> bool:
+    """True for http(s) URLs on the site's www host or its bare domain (no other subdomain)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and host_of(url) in profile.hosts
+
+
+def _is_tracking(name: str, patterns: tuple[str, ...]) -> bool:
+    name = name.lower()
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def canonicalize(url: str, profile: SiteProfile, *, keep_query: bool = True) -> str:
+    """Canonical form of an on-site URL: https, www host, default port dropped, no fragment,
+    no tracking parameters (no query at all with keep_query=False), "/index.html" -> "/".
+
+    Off-site URLs come back with only the fragment removed.
+    """
+    parts = urlsplit(url.strip())
+    if host_of(url) not in profile.hosts:
+        return urlunsplit(parts._replace(fragment=""))
+    path = parts.path or "/"
+    if path == "/index.html":
+        path = "/"
+    query = ""
+    if keep_query and parts.query:
+        pairs = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _is_tracking(k, profile.tracking_params)
+        ]
+        query = urlencode(pairs)
+    return urlunsplit(("https", profile.www_host, path, query, ""))
+
+
+def article_url(url: str, profile: SiteProfile) -> str:
+    """The item's `url`: canonical form with no query at all."""
+    return canonicalize(url, profile, keep_query=False)
+
+
+def page_kind(url: str, compiled: CompiledProfile) -> str:
+    """ARTICLE, FEED, LISTING or SKIP, judged from the canonical URL's path alone."""
+    path = urlsplit(url).path or "/"
+    if compiled.skip_re.search(path):
+        return SKIP
+    if compiled.article_re.match(path):
+        return ARTICLE
+    if compiled.feed_re.match(path):
+        return FEED
+    return LISTING
