@@ -24,6 +24,8 @@ class SiteProfile:
     )
     # URL paths that are RSS feeds
     feed_patterns: tuple[str, ...] = (r"^/[^/]+\.xml$", r"^/news/[^/]+-n\.xml$")
+    # Dated archive pages of a section (followed unless FOLLOW_ARCHIVES is False)
+    archive_patterns: tuple[str, ...] = (r"^/news/[^/]+-\d\d[a-z]+\.html$",)
     # Paths never worth following (search forms, scripts, static assets)
     skip_patterns: tuple[str, ...] = (
         r"^/cgi-bin/",
@@ -58,12 +60,14 @@ class CompiledProfile:
     article_re: re.Pattern = field(init=False)
     feed_re: re.Pattern = field(init=False)
     skip_re: re.Pattern = field(init=False)
+    archive_re: re.Pattern = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.profile
         self.article_re = re.compile("|".join(p.article_patterns))
         self.feed_re = re.compile("|".join(p.feed_patterns))
         self.skip_re = re.compile("|".join(p.skip_patterns), re.I)
+        self.archive_re = re.compile("|".join(p.archive_patterns))
 
 
 PROFILES: dict[str, SiteProfile] = {

@@ -18,6 +18,7 @@ The chain, in the order data flows (Heritrix-style, read it top to bottom):
 """
 
 from crawler import __version__
+from crawler.items import EXPORT_FIELDS
 
 BOT_NAME = "spacewar-archiver"
 SPIDER_MODULES = ["spiders"]
@@ -106,10 +107,7 @@ FEEDS = {
     "output/items/%(name)s-%(time)s.jsonl": {"format": "jsonlines"},
 }
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = [
-    "url", "title", "published", "author", "location", "agency", "body", "images",
-    "rights", "extraction", "warc", "site", "fetched_at",
-]
+FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 
 LOG_LEVEL = "INFO"
 SOFTWARE = f"spacewar-archiver/{__version__}"
