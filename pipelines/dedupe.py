@@ -1,0 +1,25 @@
+"""De-duplication stage: one item per canonical URL per crawl (the first one archived wins)."""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+
+class DedupePipeline:
+    def __init__(self, stats=None):
+        self.stats = stats
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item, spider=None):
+        url = ItemAdapter(item)["url"]
+        if url in self.seen:
+            if self.stats:
+                self.stats.inc_value("articles/dropped/duplicate")
+            raise DropItem(f"duplicate: {url} already exported in this crawl")
+        self.seen.add(url)
+        return item

@@ -1,0 +1,28 @@
+"""Export stage: the item leaves the pipeline with exactly the exported fields, internal ones dropped."""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+
+from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS
+
+
+class ExportPipeline:
+    def __init__(self, stats=None):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        for name in INTERNAL_FIELDS:
+            adapter.pop(name, None)
+        for name in EXPORT_FIELDS:  # every contract field is present, null when unknown
+            if adapter.get(name) is None:
+                adapter[name] = [] if name == "images" else None
+        if self.stats:
+            self.stats.inc_value("articles/exported")
+            self.stats.inc_value(f"articles/exported/{adapter.get('extraction')}")
+        return item

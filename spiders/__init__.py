@@ -1,0 +1,1 @@
+"""Spiders of the archival crawler: one generic class, one spider per site profile."""

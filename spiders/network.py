@@ -1,0 +1,115 @@
+"""The generic Space Media Network spider: home page and feeds in, articles and listings routed.
+
+One class serves every site of the network; a site is a SiteProfile (crawler/profiles.py),
+and spiders/sites.py makes one named spider per profile. The spider only discovers and
+routes: article pages become ArticleItems carrying the decoded page, and the item
+pipelines extract, clean, validate, de-duplicate and export them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import TextResponse, XmlResponse
+
+from crawler import __version__
+from crawler.items import ArticleItem
+from crawler.profiles import SiteProfile
+from crawler.urls import ARTICLE, FEED, SKIP, article_url, canonicalize, is_on_site, page_kind
+
+# Markers of the network's article template (SITE.md, "Article page markers")
+ARTICLE_MARKERS = ("<!--body-2-incontainer.php-->", 'class="BHS"', "og:type\" content=\"article")
+
+
+class NetworkSpider(scrapy.Spider):
+    """Crawl one site of the network; subclasses set `name` and `profile`."""
+
+    profile: SiteProfile
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        if not s.get("USER_AGENT"):
+            contact = s.get("CONTACT_URL") or ""
+            spider.user_agent = f"spacewar-archiver/{__version__} (+{contact})"
+        spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
+        spider.compiled = spider.profile.compiled()
+        return spider
+
+    @property
+    def allowed_domains(self) -> list[str]:
+        return [self.profile.domain]
+
+    async def start(self):
+        yield scrapy.Request(self.profile.home_url, callback=self.parse_page)
+        yield scrapy.Request(self.profile.feed_url, callback=self.parse_page)
+
+    # --- routing -------------------------------------------------------------------
+    def parse_page(self, response):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("pages/skipped/not_text")
+            return
+        if "dataloss" in response.flags:
+            # archived (with WARC-Truncated) but never turned into an item
+            self.crawler.stats.inc_value("pages/skipped/truncated")
+            self.logger.warning("Truncated response, archived but not extracted: %s", response.url)
+            return
+        kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
+        if kind == FEED or isinstance(response, XmlResponse):
+            self.crawler.stats.inc_value("pages/feed")
+            yield from self.parse_feed(response)
+            return
+        if kind == ARTICLE or self.looks_like_article(response):
+            self.crawler.stats.inc_value("pages/article")
+            yield self.article_item(response)
+        else:
+            self.crawler.stats.inc_value("pages/listing")
+        yield from self.follow_links(response)
+
+    @staticmethod
+    def looks_like_article(response) -> bool:
+        head = response.text[:20000]
+        return sum(marker in head for marker in ARTICLE_MARKERS) >= 2 or ARTICLE_MARKERS[0] in response.text
+
+    def article_item(self, response) -> ArticleItem:
+        return ArticleItem(
+            url=article_url(response.url, self.profile),
+            html=response.text,
+            status=response.status,
+            site=self.profile.name,
+            warc=response.meta.get("warc_record"),
+            fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+    # --- discovery ---------------------------------------------------------------------
+    def follow_links(self, response):
+        hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
+        yield from self.schedule(response, hrefs)
+
+    def parse_feed(self, response):
+        response.selector.remove_namespaces()
+        hrefs = response.xpath("//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()").getall()
+        yield from self.schedule(response, hrefs)
+
+    def schedule(self, response, hrefs):
+        seen = set()
+        for href in hrefs:
+            href = href.strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:")):
+                continue
+            url = response.urljoin(href)
+            if not is_on_site(url, self.profile):
+                continue
+            url = canonicalize(url, self.profile)
+            if url in seen:
+                continue
+            seen.add(url)
+            kind = page_kind(url, self.compiled)
+            if kind == SKIP:
+                continue
+            if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
+                continue
+            yield response.follow(url, callback=self.parse_page)
