@@ -27,7 +27,7 @@ NEWSPIDER_MODULE = "spiders"
 # --- politeness ---------------------------------------------------------------
 #: URL people can visit to learn about this crawler; goes into the User-Agent.
 CONTACT_URL = "https://example.invalid/spacewar-archiver"
-#: None means "spacewar-archiver/<version> (+CONTACT_URL)", built by the spider.
+#: None means "spacewar-archiver/<version> (+CONTACT_URL)", set by the spider.
 USER_AGENT = None
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
@@ -102,10 +102,9 @@ FALLBACK_WARN_RATIO = 0.2
 FALLBACK_WARN_MIN_PAGES = 5
 
 # --- output -------------------------------------------------------------------
-#: Default JSON Lines output, one dated file per run (-O/-o on the command line replace it).
-FEEDS = {
-    "output/items/%(name)s-%(time)s.jsonl": {"format": "jsonlines"},
-}
+#: JSON Lines output used when no FEEDS and no -o/-O are given: one dated file per run.
+DEFAULT_FEED = "output/items/%(name)s-%(time)s.jsonl"
+FEEDS = {}
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 

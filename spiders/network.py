@@ -29,12 +29,18 @@ class NetworkSpider(scrapy.Spider):
     profile: SiteProfile
 
     @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        if not settings.get("USER_AGENT"):
+            contact = settings.get("CONTACT_URL") or ""
+            settings.set("USER_AGENT", f"spacewar-archiver/{__version__} (+{contact})", priority="spider")
+        if not settings.getdict("FEEDS") and settings.get("DEFAULT_FEED"):
+            settings.set("FEEDS", {settings["DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        if not s.get("USER_AGENT"):
-            contact = s.get("CONTACT_URL") or ""
-            spider.user_agent = f"spacewar-archiver/{__version__} (+{contact})"
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
         spider.compiled = spider.profile.compiled()
         return spider
