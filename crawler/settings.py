@@ -117,7 +117,11 @@ EXTENSIONS = {
     "crawler.progress.ProgressLog": 500,
     # Markdown + HTML run report next to the outputs at the end of the crawl
     "crawler.runreport.RunReport": 510,
+    # final stats as JSON when STATS_FILE is set
+    "crawler.statsfile.StatsFile": 520,
 }
+#: Write the final crawl stats as JSON here (None: don't).
+STATS_FILE = None
 #: Seconds between progress lines; 0 turns them off.
 PROGRESS_INTERVAL = 60
 #: Directory of the run reports; None = next to the WARC files (WARC_DIR/..).

@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make crawl` (or `make demo`) and `make test`.
+# Both create or reuse the virtual environment in .venv by themselves.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: crawl demo test bench bench-smoke dataset clean install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# what the crawl needs
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# what the tests and benchmarks need too
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Crawl the live site: items in output/items/, WARC files in output/warc/
+crawl: $(VENV)/.installed
+	$(BIN)/scrapy crawl spacewar $(ARGS)
+
+## Start the replica of the site on 127.0.0.1, crawl it with the same spider, print where the outputs are
+demo: $(VENV)/.installed-test
+	$(BIN)/python -m tests.demo $(ARGS)
+
+## Run the test suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(ARGS)
+
+## Full benchmarks (minutes); results go to bench/RESULTS.md
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run --full $(ARGS)
+
+## Tiny benchmark run, as CI does, so the scripts cannot rot
+bench-smoke: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run --smoke $(ARGS)
+
+## Merge the JSONL of all runs in output/items into output/dataset (JSONL + Parquet + manifest)
+dataset: $(VENV)/.installed-test
+	$(BIN)/python -m crawler.dataset build output/dataset output/items $(ARGS)
+
+clean:
+	rm -rf build *.egg-info .pytest_cache demo-output

@@ -1,0 +1,24 @@
+"""Shared fixtures: the replica of the site, and one full crawl of it shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.crawling import crawl
+
+
+@pytest.fixture(scope="session")
+def replica():
+    from tests.replica.server import ReplicaServer
+
+    with ReplicaServer(n_articles=40, faults=True, slow_seconds=1.5) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def full_crawl(replica, tmp_path_factory):
+    """One crawl of the replica with default settings (politeness off); many tests read it."""
+    before = len(replica.log)
+    result = crawl(tmp_path_factory.mktemp("crawl"), replica.host_map())
+    result.exchanges = replica.log[before:]
+    return result

@@ -1,0 +1,73 @@
+"""An article linked with tracking parameters, over http or on the bare host has one canonical URL."""
+
+import pytest
+
+from crawler.profiles import PROFILES
+from crawler.urls import ARTICLE, FEED, LISTING, SKIP, article_url, canonicalize, is_on_site, page_kind
+
+SW = PROFILES["spacewar"]
+CANON = "https://www.spacewar.com/reports/Pentagon_warns_of_drone_swarms_999.html"
+
+
+@pytest.mark.parametrize("link", [
+    CANON,
+    "http://spacewar.com/reports/Pentagon_warns_of_drone_swarms_999.html",
+    "https://spacewar.com/reports/Pentagon_warns_of_drone_swarms_999.html",
+    "http://www.spacewar.com:80/reports/Pentagon_warns_of_drone_swarms_999.html",
+    "https://WWW.SpaceWar.com/reports/Pentagon_warns_of_drone_swarms_999.html#comments",
+    CANON + "?utm_source=rss&utm_medium=feed",
+    CANON + "?ref=mostread",
+    CANON + "?utm_campaign=x&fbclid=abc",
+])
+def test_variants_of_one_article_share_the_canonical_url(link):
+    assert canonicalize(link, SW) == CANON
+    assert article_url(link, SW) == CANON
+
+
+def test_meaningful_query_survives_scheduling_but_not_the_item_url():
+    url = "https://www.spacewar.com/news/list.html?page=2&utm_source=x"
+    assert canonicalize(url, SW) == "https://www.spacewar.com/news/list.html?page=2"
+    assert article_url(url, SW) == "https://www.spacewar.com/news/list.html"
+
+
+def test_index_html_is_the_home_page():
+    assert canonicalize("http://spacewar.com/index.html", SW) == "https://www.spacewar.com/"
+
+
+def test_off_site_and_other_subdomains_are_not_on_site():
+    assert is_on_site("https://spacewar.com/x.html", SW)
+    assert not is_on_site("https://www.spacedaily.com/reports/x_999.html", SW)
+    assert not is_on_site("https://ads.spacewar.com/x.html", SW)
+    assert not is_on_site("ftp://www.spacewar.com/x.html", SW)
+    assert not is_on_site("https://www.spacewar.com.evil.example/x.html", SW)
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("https://www.spacewar.com/reports/Moscow_court_upholds_ban_against_satellite_image_distributor_999.html", ARTICLE),
+    ("https://www.spacewar.com/reports/Older_story_without_number.html", ARTICLE),
+    ("https://www.spacewar.com/afp/260303115101.76yp06cs.html", ARTICLE),
+    ("https://www.spacewar.com/spacewar.xml", FEED),
+    ("https://www.spacewar.com/news/miltech-n.xml", FEED),
+    ("https://www.spacewar.com/Missile_Defense.html", LISTING),
+    ("https://www.spacewar.com/news/missile-defense-24a.html", LISTING),
+    ("https://www.spacewar.com/", LISTING),
+    ("https://www.spacewar.com/cgi-bin/search.cgi?q=", SKIP),
+    ("https://www.spacewar.com/images/logo.gif", SKIP),
+])
+def test_page_kind_by_url(url, kind):
+    assert page_kind(url, SW.compiled()) == kind
+
+
+def test_sister_sites_are_profiles_of_one_spider_class():
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    from spiders.network import NetworkSpider
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    names = set(loader.list())
+    assert {"spacewar", "spacedaily", "terradaily", "energydaily", "marsdaily"} <= names
+    for name in names:
+        cls = loader.load(name)
+        assert issubclass(cls, NetworkSpider) and cls.parse_page is NetworkSpider.parse_page
+        assert cls.profile.name == name
