@@ -84,8 +84,25 @@ WARC_PREFIX = None
 WARC_MAX_SIZE = 1_000_000_000
 #: Operator named in the warcinfo record (person or organisation running the crawl).
 WARC_OPERATOR = ""
-#: Write the WARC files at all (tests of pure extraction may turn it off).
+#: Write the WARC files at all (off when rebuilding items from an archive).
 WARC_ENABLED = True
+#: Package the crawl's WARC files as a WACZ file when the crawl ends (crawler/wacz.py)...
+WACZ = False
+#: ...at this path (None: <WARC_DIR>/../<spider>-<UTC timestamp>.wacz).
+WACZ_PATH = None
+#: Store a payload already archived (same digest) as a revisit record, within a crawl and
+#: across crawls, using the digest index kept in WARC_DIR (WARC_DIGEST_INDEX).
+WARC_REVISITS = True
+#: SQLite file of payload digests already archived; None = <WARC_DIR>/digest-index.sqlite.
+WARC_DIGEST_INDEX = None
+#: Write a metadata record per capture (outlinks, hop path, fetch duration) and the cleaned
+#: item as a JSON record linked to its response (WARC-Refers-To).
+WARC_METADATA = True
+
+SPIDER_MIDDLEWARES = {
+    # outlinks and hop path into each page's WARC metadata record
+    "crawler.capturemeta.CaptureMetadataMiddleware": 950,
+}
 
 # --- items --------------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -119,6 +136,8 @@ EXTENSIONS = {
     "crawler.runreport.RunReport": 510,
     # final stats as JSON when STATS_FILE is set
     "crawler.statsfile.StatsFile": 520,
+    # WACZ package of the crawl when WACZ=True
+    "crawler.wacz.WaczPackager": 600,
 }
 #: Write the final crawl stats as JSON here (None: don't).
 STATS_FILE = None

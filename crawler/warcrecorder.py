@@ -12,6 +12,7 @@ item's `warc` field.
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 import socket
@@ -24,15 +25,21 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.python import to_bytes
 
 from crawler import __version__
+from crawler.digestindex import ArchivedPayload, DigestIndex
 from crawler.warcfiles import WarcFileWriter, new_record_id, sha1_digest, warc_date
 
 logger = logging.getLogger(__name__)
 
 META_RECORD = "warc_record"  # request.meta key: pointer to the response record
 META_RAW = "raw_exchange"  # request.meta key set by crawler.rawcapture
+META_CAPTURE = "_warc_capture"  # request.meta key: capture facts awaiting outlinks (CaptureMetadataMiddleware)
+
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 def _reason(status: int) -> str:
@@ -77,11 +84,16 @@ def reconstruct_response(response: scrapy.http.Response) -> tuple[bytes, bytes]:
 class WarcRecorderMiddleware:
     """Archive each exchange the downloader makes; see the module docstring."""
 
-    def __init__(self, writer: WarcFileWriter, stats=None, entity_body=None):
+    def __init__(self, writer: WarcFileWriter, stats=None, entity_body=None,
+                 digests: DigestIndex | None = None, metadata: bool = True):
         self.writer = writer
         self.stats = stats
         # function(RawExchange) -> entity body without transfer-coding (crawler.rawcapture)
         self.entity_body = entity_body
+        # payload digests already archived (None: never write revisits)
+        self.digests = digests
+        # metadata record per capture and a JSON record per exported item
+        self.metadata = metadata
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -100,10 +112,16 @@ class WarcRecorderMiddleware:
             from crawler.rawcapture import entity_body
         except ImportError:  # raw capture not available: reconstructed records only
             entity_body = None
-        o = cls(writer, crawler.stats, entity_body)
+        digests = None
+        if s.getbool("WARC_REVISITS", True):
+            digests = DigestIndex(s.get("WARC_DIGEST_INDEX") or writer.directory / "digest-index.sqlite")
+        o = cls(writer, crawler.stats, entity_body, digests, s.getbool("WARC_METADATA", True))
         writer.on_close = o._file_closed
+        crawler.warc_recorder = o  # CaptureMetadataMiddleware finds the recorder here
         crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(o.engine_stopped, signal=signals.engine_stopped)
+        if o.metadata:
+            crawler.signals.connect(o.item_scraped, signal=signals.item_scraped)
         return o
 
     @staticmethod
@@ -141,10 +159,28 @@ class WarcRecorderMiddleware:
         write_cdxj(path)
 
     def spider_closed(self, spider, reason):
-        self.writer.close()
+        self.close()
 
     def engine_stopped(self):
+        self.close()
+
+    def close(self):
         self.writer.close()
+        if self.digests is not None:
+            self.digests.close()
+
+    def item_scraped(self, item, response=None, spider=None):
+        """Archive the exported item as JSON, pointing at the response it came from."""
+        data = dict(item)
+        pointer = data.get("warc") or {}
+        headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()),
+                   ("WARC-Date", warc_date()), ("WARC-Target-URI", data.get("url") or ""),
+                   ("Content-Type", "application/json"), ("X-Record-Kind", "item")]
+        if pointer.get("record_id"):
+            headers.append(("WARC-Refers-To", pointer["record_id"]))
+        block = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        self.writer.write_record(headers, block)
+        self._inc("warc/records/item")
 
     # --- downloader middleware -----------------------------------------------------
     def process_request(self, request, spider=None):
@@ -160,6 +196,22 @@ class WarcRecorderMiddleware:
         when = datetime.fromtimestamp(started or time.time(), timezone.utc)
         location = self.record_exchange(request, response, raw, when)
         request.meta[META_RECORD] = location.pointer()
+        if self.metadata:
+            capture = {
+                "record_id": location.record_id,
+                "uri": request.url,
+                "hop_path": request.meta.get("hop_path", "") + "R" * len(request.meta.get("redirect_urls", [])),
+                "via": request.headers.get("Referer", b"").decode("latin-1"),
+                "fetch_duration": round(time.time() - started, 6) if started else None,
+                "status": response.status,
+            }
+            parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
+            if parsed_by_spider and 200 <= response.status < 300 and isinstance(response, scrapy.http.TextResponse):
+                request.meta[META_CAPTURE] = capture  # written once the spider found its outlinks
+            else:
+                location_header = response.headers.get("Location")
+                outlinks = [response.urljoin(location_header.decode("latin-1"))] if location_header else []
+                self.write_capture_metadata(capture, outlinks)
         return response
 
     def process_exception(self, request, exception, spider=None):
@@ -173,7 +225,8 @@ class WarcRecorderMiddleware:
 
     # --- records -------------------------------------------------------------------
     def record_exchange(self, request, response, raw, when: datetime):
-        """Write the request and response records of one exchange; return the response's location."""
+        """Write the request record and the response (or revisit) record of one exchange;
+        return the location of the response/revisit record."""
         date = warc_date(when)
         uri = request.url
         request_id, response_id = new_record_id(), new_record_id()
@@ -182,6 +235,7 @@ class WarcRecorderMiddleware:
         if raw is not None:
             method = "raw"
             request_block = raw.request_bytes
+            head = raw.response_bytes[:raw.header_length]
             response_block = raw.response_bytes
             payload = self.entity_body(raw) if self.entity_body else raw.response_bytes[raw.header_length:]
             truncated = raw.truncated
@@ -194,13 +248,32 @@ class WarcRecorderMiddleware:
             self._inc("warc/capture/reconstructed")
         if truncated is None and response is not None and "dataloss" in response.flags:
             truncated = "disconnect"
+        status = response.status if response is not None else None
+        digest = sha1_digest(payload)
+
         common = [("WARC-Date", date), ("WARC-Target-URI", uri)]
         if ip is not None:
             common.append(("WARC-IP-Address", str(ip)))
-        resp_headers = [("WARC-Type", "response"), ("WARC-Record-ID", response_id), *common,
+        record_type, extra = "response", []
+        original = None
+        if status == 304 and (b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers):
+            record_type = "revisit"
+            extra = [("WARC-Profile", PROFILE_NOT_MODIFIED), ("WARC-Refers-To-Target-URI", uri)]
+            self._inc("warc/revisits/server-not-modified")
+        elif self.digests is not None and status == 200 and payload and not truncated:
+            original = self.digests.get(digest)
+            if original is not None:
+                record_type = "revisit"
+                response_block = head  # HTTP headers only; the payload is in the original record
+                extra = [("WARC-Profile", PROFILE_IDENTICAL),
+                         ("WARC-Refers-To", original.record_id),
+                         ("WARC-Refers-To-Target-URI", original.uri),
+                         ("WARC-Refers-To-Date", original.date)]
+                self._inc("warc/revisits/identical-payload-digest")
+        resp_headers = [("WARC-Type", record_type), ("WARC-Record-ID", response_id), *common,
                         ("WARC-Concurrent-To", request_id),
                         ("Content-Type", "application/http;msgtype=response"),
-                        ("WARC-Payload-Digest", sha1_digest(payload)),
+                        ("WARC-Payload-Digest", digest), *extra,
                         ("X-Capture-Method", method)]
         if truncated:
             resp_headers.append(("WARC-Truncated", truncated))
@@ -211,10 +284,29 @@ class WarcRecorderMiddleware:
                        ("X-Capture-Method", method)]
         self.writer.write_record(req_headers, request_block)
         location = self.writer.write_record(resp_headers, response_block)
+        if record_type == "response" and self.digests is not None and status == 200 and payload and not truncated:
+            self.digests.add(ArchivedPayload(digest, uri, date, response_id, location.filename, location.offset))
         self._inc("warc/records/request")
-        self._inc("warc/records/response")
+        self._inc(f"warc/records/{record_type}")
         self._inc("warc/bytes_archived", len(request_block) + len(response_block))
         return location
+
+    def write_capture_metadata(self, capture: dict, outlinks: list[str]) -> None:
+        """One metadata record per capture (WARC-Concurrent-To its response): hop path, via,
+        fetch duration and outlinks, in WARC's application/warc-fields form."""
+        fields = [("hopsFromSeed", capture.get("hop_path") or ""),
+                  ("via", capture.get("via") or ""),
+                  ("fetchTimeMs", "" if capture.get("fetch_duration") is None
+                   else str(int(capture["fetch_duration"] * 1000))),
+                  ("status", str(capture.get("status", "")))]
+        fields += [("outlink", link) for link in outlinks]
+        block = "".join(f"{k}: {v}\r\n" for k, v in fields).encode("utf-8")
+        self.writer.write_record([
+            ("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
+            ("WARC-Target-URI", capture["uri"]), ("WARC-Concurrent-To", capture["record_id"]),
+            ("Content-Type", "application/warc-fields"),
+        ], block)
+        self._inc("warc/records/metadata")
 
     def _inc(self, key, count=1):
         if self.stats:

@@ -39,11 +39,24 @@ class NetworkSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        if kwargs.get("from_warc"):
+            cls.rebuild_from_warc(crawler.settings, kwargs["from_warc"])
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
         spider.compiled = spider.profile.compiled()
         return spider
+
+    @staticmethod
+    def rebuild_from_warc(settings, path: str) -> None:
+        """`-a from_warc=PATH`: answer every request from the archive (crawler/warcreplay.py), write no
+        new WARC files, and run the same callbacks and pipelines as a live crawl."""
+        handler = "crawler.warcreplay.WarcReplayDownloadHandler"
+        settings.set("FROM_WARC", path, priority="spider")
+        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
+        settings.set("WARC_ENABLED", False, priority="spider")
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+        settings.set("DOWNLOAD_DELAY", 0, priority="spider")
 
     @property
     def allowed_domains(self) -> list[str]:

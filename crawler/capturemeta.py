@@ -1,0 +1,55 @@
+"""Spider middleware that completes each page's WARC metadata record with the outlinks the spider found.
+
+The WARC recorder leaves the capture facts of every parsed page in request.meta; this
+middleware collects the URLs of the requests the callback yields and asks the recorder to
+write the metadata record once the callback is done (or has failed). It also extends the
+hop path ("L" per link hop) that the records carry.
+"""
+
+from __future__ import annotations
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+
+from crawler.warcrecorder import META_CAPTURE
+
+
+class CaptureMetadataMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("WARC_ENABLED", True) or not crawler.settings.getbool("WARC_METADATA", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def _write(self, response, outlinks):
+        capture = response.meta.pop(META_CAPTURE, None)
+        recorder = getattr(self.crawler, "warc_recorder", None)
+        if capture is not None and recorder is not None:
+            recorder.write_capture_metadata(capture, outlinks)
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        outlinks = []
+        hop = response.meta.get("hop_path", "")
+        async for entry in result:
+            if isinstance(entry, scrapy.Request):
+                entry.meta.setdefault("hop_path", hop + "L")
+                outlinks.append(entry.url)
+            yield entry
+        self._write(response, outlinks)
+
+    def process_spider_output(self, response, result, spider=None):
+        outlinks = []
+        hop = response.meta.get("hop_path", "")
+        for entry in result:
+            if isinstance(entry, scrapy.Request):
+                entry.meta.setdefault("hop_path", hop + "L")
+                outlinks.append(entry.url)
+            yield entry
+        self._write(response, outlinks)
+
+    def process_spider_exception(self, response, exception, spider=None):
+        self._write(response, [])
+        return None

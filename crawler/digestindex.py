@@ -1,0 +1,70 @@
+"""Persistent index of payload digests already archived, so identical payloads become revisit records.
+
+One SQLite file next to the WARC files (WARC_DIR/digest-index.sqlite by default) serves
+every crawl that writes to that directory; lookups hit an in-memory dict first. Entries
+are committed in batches and on close: a killed crawl may forget its newest entries, which
+costs a full record instead of a revisit later, never a revisit pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ArchivedPayload:
+    digest: str
+    uri: str
+    date: str  # WARC-Date of the original record
+    record_id: str
+    filename: str
+    offset: int
+
+
+class DigestIndex:
+    def __init__(self, path: Path | str | None, batch: int = 200):
+        self.memory: dict[str, ArchivedPayload] = {}
+        self.pending = 0
+        self.batch = batch
+        self.db = None
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path))
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, uri TEXT, date TEXT,"
+                " record_id TEXT, filename TEXT, offset INTEGER)"
+            )
+            self.db.commit()
+
+    def get(self, digest: str) -> ArchivedPayload | None:
+        found = self.memory.get(digest)
+        if found is None and self.db is not None:
+            row = self.db.execute(
+                "SELECT digest, uri, date, record_id, filename, offset FROM payloads WHERE digest = ?",
+                (digest,),
+            ).fetchone()
+            if row:
+                found = ArchivedPayload(*row)
+                self.memory[digest] = found
+        return found
+
+    def add(self, entry: ArchivedPayload) -> None:
+        self.memory[entry.digest] = entry
+        if self.db is None:
+            return
+        self.db.execute(
+            "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.digest, entry.uri, entry.date, entry.record_id, entry.filename, entry.offset),
+        )
+        self.pending += 1
+        if self.pending >= self.batch:
+            self.db.commit()
+            self.pending = 0
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.commit()
+            self.db.close()
+            self.db = None
