@@ -1,0 +1,54 @@
+"""The exported item's JSON Schema (crawler/schema/item.schema.json): load it and validate items against it."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+
+SCHEMA_RESOURCE = "schema/item.schema.json"
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict:
+    """The item schema as a dict (read once; treat it as read-only)."""
+    text = resources.files("crawler").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    return json.loads(text)
+
+
+#: Version of the item schema ("x-schema-version"); bumped with every change (schema/CHANGELOG.md).
+SCHEMA_VERSION: str = load_schema()["x-schema-version"]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    # the format checker makes "format": "date" reject impossible dates such as 2024-02-30
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _short(value, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _message(error) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "item"
+    if error.validator == "not" and where == "body":
+        return "body: leading/trailing whitespace or more than one blank line between paragraphs"
+    if error.validator == "pattern":
+        return f"{where}: {_short(error.instance)} does not match {error.validator_value!r}"
+    message = error.message
+    value = repr(error.instance)
+    if message.startswith(value):  # jsonschema quotes the whole value: shorten long bodies
+        message = _short(error.instance) + message[len(value):]
+    return f"{where}: {message}"
+
+
+def validate(item: dict) -> list[str]:
+    """Human-readable schema errors of an exported item (internal fields removed); empty when valid."""
+    errors = sorted(_validator().iter_errors(item), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    return [_message(e) for e in errors]
