@@ -103,7 +103,7 @@ def read_items(path: Path, bad: BadLines) -> Iterator[dict]:
             try:
                 item = json.loads(text)
             except json.JSONDecodeError as exc:
-                bad.add(path, number, "malformed_json", f"{exc.msg} at column {exc.colno}")
+                bad.add(path, number, "malformed_json", f"{exc.msg} (column {exc.colno})")
                 continue
             if not isinstance(item, dict):
                 bad.add(path, number, "not_an_object", f"a JSON {type(item).__name__}")
