@@ -1,0 +1,59 @@
+"""The baseline of the throughput benchmark: a plain Scrapy spider that only follows links.
+
+It visits the same pages as the archival spider (same start URLs, same URL rules, so the
+same canonical URLs and the same duplicate filtering) but yields no items, writes no WARC,
+runs no item pipelines, no capture-metadata middleware and uses Scrapy's stock download
+handlers. Everything else (concurrency, robots.txt, cookies, host map, retries) comes
+from the same project settings, so the difference in pages/s is the cost of archiving.
+
+    python -m scrapy runspider bench/plain_spider.py -s HOST_MAP='{...}' ...
+"""
+
+from __future__ import annotations
+
+import scrapy
+from scrapy.http import TextResponse, XmlResponse
+
+from crawler.profiles import PROFILES
+from crawler.urls import FEED, SKIP, canonicalize, is_on_site, page_kind
+
+
+class PlainSpider(scrapy.Spider):
+    name = "plain"
+    profile = PROFILES["spacewar"]
+    custom_settings = {
+        "ITEM_PIPELINES": {},
+        "WARC_ENABLED": False,  # turns off the WARC recorder and the capture-metadata middleware
+        "DOWNLOAD_HANDLERS": {},  # Scrapy's own HTTP/1.1 handler, no byte-exact capture
+        "FEEDS": {},
+    }
+
+    @property
+    def allowed_domains(self) -> list[str]:
+        return [self.profile.domain]
+
+    async def start(self):
+        self.compiled = self.profile.compiled()
+        yield scrapy.Request(self.profile.home_url)
+        yield scrapy.Request(self.profile.feed_url)
+
+    def parse(self, response):
+        if not isinstance(response, TextResponse):
+            return
+        if isinstance(response, XmlResponse) or page_kind(canonicalize(response.url, self.profile),
+                                                          self.compiled) == FEED:
+            response.selector.remove_namespaces()
+            hrefs = response.xpath("//item/link/text() | //entry/link/@href"
+                                   " | //item/guid[not(@isPermaLink='false')]/text()").getall()
+        else:
+            hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
+        for href in hrefs:
+            href = href.strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:")):
+                continue
+            url = response.urljoin(href)
+            if not is_on_site(url, self.profile):
+                continue
+            url = canonicalize(url, self.profile)
+            if page_kind(url, self.compiled) != SKIP:
+                yield scrapy.Request(url)
