@@ -172,7 +172,12 @@ def test_parquet_loads_in_hugging_face_datasets_offline(runs, tmp_path, monkeypa
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     import datasets
+    import huggingface_hub.constants
 
+    # the variables are read at import time: if an earlier test imported the libraries, force them too
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     out = tmp_path / "dataset"
     build([runs], out)
     ds = datasets.load_dataset("parquet", data_files=str(out / "articles.parquet"), split="train",
