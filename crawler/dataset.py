@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: Columns added to each article by the build, after the item's own fields.
 HISTORY_FIELDS = ("versions", "history_count", "first_seen", "last_seen")
-OUTPUT_FIELDS = tuple(EXPORT_FIELDS) + HISTORY_FIELDS
 #: Bad lines logged one by one (and kept as examples in the manifest) before only counting.
 MAX_REPORTED_BAD_LINES = 20
 PARQUET_ROW_GROUP = 10_000
