@@ -23,6 +23,13 @@ EXPORT_FIELDS = (
 INTERNAL_FIELDS = ("html", "raw", "status")
 
 
+def exported_value(name: str, value):
+    """The value a field is exported with: every contract field present, images a list, unknowns null."""
+    if value is None and name == "images":
+        return []
+    return value
+
+
 class ArticleItem(scrapy.Item):
     # --- contract fields (DEVELOPERS.md) ---
     url = scrapy.Field()  # canonical: https, www host, no query, no fragment

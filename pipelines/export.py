@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itemadapter import ItemAdapter
 
-from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS
+from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS, exported_value
 
 
 class ExportPipeline:
@@ -20,8 +20,7 @@ class ExportPipeline:
         for name in INTERNAL_FIELDS:
             adapter.pop(name, None)
         for name in EXPORT_FIELDS:  # every contract field is present, null when unknown
-            if adapter.get(name) is None:
-                adapter[name] = [] if name == "images" else None
+            adapter[name] = exported_value(name, adapter.get(name))
         if self.stats:
             self.stats.inc_value("articles/exported")
             self.stats.inc_value(f"articles/exported/{adapter.get('extraction')}")

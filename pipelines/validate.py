@@ -5,7 +5,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from crawler.items import EXPORT_FIELDS
+from crawler.items import EXPORT_FIELDS, exported_value
 
 REQUIRED = ("url", "title", "published", "body", "extraction")
 
@@ -35,7 +35,7 @@ class ValidatePipeline:
         if missing:
             self._drop("missing_" + missing[0], f"missing {', '.join(missing)}", url)
         if self.schema_validate is not None:
-            exported = {f: adapter.get(f) for f in EXPORT_FIELDS}
+            exported = {f: exported_value(f, adapter.get(f)) for f in EXPORT_FIELDS}
             errors = self.schema_validate(exported)
             if errors:
                 self._drop("invalid", "; ".join(errors[:3]), url)
