@@ -28,19 +28,25 @@ class DigestIndex:
         self.memory: dict[str, ArchivedPayload] = {}
         self.pending = 0
         self.batch = batch
-        self.db = None
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(path))
-            self.db.execute(
+        self.path = path
+        self._db = None
+
+    @property
+    def db(self):
+        """The SQLite connection, opened on first use (a crawl that archives nothing creates no file)."""
+        if self._db is None and self.path is not None:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path))
+            self._db.execute(
                 "CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, uri TEXT, date TEXT,"
                 " record_id TEXT, filename TEXT, offset INTEGER)"
             )
-            self.db.commit()
+            self._db.commit()
+        return self._db
 
     def get(self, digest: str) -> ArchivedPayload | None:
         found = self.memory.get(digest)
-        if found is None and self.db is not None:
+        if found is None and self.path is not None:
             row = self.db.execute(
                 "SELECT digest, uri, date, record_id, filename, offset FROM payloads WHERE digest = ?",
                 (digest,),
@@ -52,7 +58,7 @@ class DigestIndex:
 
     def add(self, entry: ArchivedPayload) -> None:
         self.memory[entry.digest] = entry
-        if self.db is None:
+        if self.path is None:
             return
         self.db.execute(
             "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
@@ -64,7 +70,7 @@ class DigestIndex:
             self.pending = 0
 
     def close(self) -> None:
-        if self.db is not None:
-            self.db.commit()
-            self.db.close()
-            self.db = None
+        if self._db is not None:
+            self._db.commit()
+            self._db.close()
+            self._db = None

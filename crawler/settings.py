@@ -104,6 +104,9 @@ SPIDER_MIDDLEWARES = {
     "crawler.capturemeta.CaptureMetadataMiddleware": 950,
 }
 
+#: `scrapy check spacewar` runs the callbacks on fixture pages (no network).
+SPIDER_CONTRACTS = {"crawler.contracts.FixtureContract": 10}
+
 # --- items --------------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

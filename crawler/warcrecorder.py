@@ -190,6 +190,8 @@ class WarcRecorderMiddleware:
     def process_response(self, request, response, spider=None):
         raw = request.meta.pop(META_RAW, None)
         started = request.meta.pop("_warc_started", None)
+        if not request.url.startswith(("http://", "https://")):
+            return response  # file:, data: (fixtures, contracts): not an HTTP exchange
         if "cached" in response.flags or "from_warc" in response.flags:
             self._inc("warc/skipped/cached")
             return response

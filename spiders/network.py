@@ -68,6 +68,7 @@ class NetworkSpider(scrapy.Spider):
 
     # --- routing -------------------------------------------------------------------
     def parse_page(self, response):
+        """Route a fetched page: feed, article or listing."""
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("pages/skipped/not_text")
             return
@@ -78,15 +79,46 @@ class NetworkSpider(scrapy.Spider):
             return
         kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
         if kind == FEED or isinstance(response, XmlResponse):
-            self.crawler.stats.inc_value("pages/feed")
             yield from self.parse_feed(response)
-            return
-        if kind == ARTICLE or self.looks_like_article(response):
-            self.crawler.stats.inc_value("pages/article")
-            yield self.article_item(response)
+        elif kind == ARTICLE or self.looks_like_article(response):
+            yield from self.parse_article(response)
         else:
-            self.crawler.stats.inc_value("pages/listing")
+            yield from self.parse_listing(response)
+
+    def parse_article(self, response):
+        """An article page: one item carrying the page for the pipelines, and its on-site links.
+
+        @fixture samples/article-afp.html https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html
+        @returns items 1 1
+        @returns requests 3
+        @scrapes url html site status fetched_at
+        """
+        self.crawler.stats.inc_value("pages/article")
+        yield self.article_item(response)
         yield from self.follow_links(response)
+
+    def parse_listing(self, response):
+        """A home, section or archive page: links only, no item.
+
+        @fixture samples/home.html https://www.spacewar.com/
+        @returns items 0 0
+        @returns requests 15
+        """
+        self.crawler.stats.inc_value("pages/listing")
+        yield from self.follow_links(response)
+
+    def parse_feed(self, response):
+        """An RSS/Atom feed: the entries' links, canonicalised (tracking parameters dropped).
+
+        @fixture samples/feed-spacewar.xml https://www.spacewar.com/spacewar.xml
+        @returns items 0 0
+        @returns requests 15 15
+        """
+        self.crawler.stats.inc_value("pages/feed")
+        response.selector.remove_namespaces()
+        hrefs = response.xpath("//item/link/text() | //entry/link/@href"
+                               " | //item/guid[not(@isPermaLink='false')]/text()").getall()
+        yield from self.schedule(response, hrefs)
 
     @staticmethod
     def looks_like_article(response) -> bool:
@@ -106,11 +138,6 @@ class NetworkSpider(scrapy.Spider):
     # --- discovery ---------------------------------------------------------------------
     def follow_links(self, response):
         hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
-        yield from self.schedule(response, hrefs)
-
-    def parse_feed(self, response):
-        response.selector.remove_namespaces()
-        hrefs = response.xpath("//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()").getall()
         yield from self.schedule(response, hrefs)
 
     def schedule(self, response, hrefs):
