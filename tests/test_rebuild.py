@@ -1,0 +1,235 @@
+"""Rebuild: `scrapy crawl spacewar -a from_warc=PATH` answers every request from the archive.
+
+The first tests drive the replay download handler over small WARC files written with the
+project's own writer; the last ones crawl the replica, rebuild the items from the crawl's
+WARC files with no route to the replica, and compare the two datasets field by field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+
+import pytest
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.warcfiles import WarcFileWriter, new_record_id, sha1_digest, warc_date
+from crawler.warcreplay import WarcArchive, WarcReplayDownloadHandler
+
+SITE = "https://www.spacewar.com"
+IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PAGE = b"<html><head><title>Archived</title></head><body><h1>Archived page<br></h1><p>First paragraph.</body></html>"
+
+
+def chunked(data: bytes, size: int = 40) -> bytes:
+    parts = [data[i:i + size] for i in range(0, len(data), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+class Archive:
+    """A WARC file written the way the crawler writes one: request + response records."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.writer = WarcFileWriter(directory, "spacewar", host="test")
+        self.ids = {}
+
+    def exchange(self, url, head: bytes, block_body: bytes, *, revisit_of=None, digest_of=b"",
+                 extra=(), ip="127.0.0.1"):
+        request = b"GET / HTTP/1.1\r\nHost: www.spacewar.com\r\n\r\n"
+        common = [("WARC-Date", warc_date()), ("WARC-Target-URI", url), ("WARC-IP-Address", ip)]
+        self.writer.write_record([("WARC-Type", "request"), ("WARC-Record-ID", new_record_id()), *common,
+                                  ("Content-Type", "application/http;msgtype=request")], request)
+        record_id = new_record_id()
+        headers = [("WARC-Type", "revisit" if revisit_of else "response"), ("WARC-Record-ID", record_id),
+                   *common, ("Content-Type", "application/http;msgtype=response"),
+                   ("WARC-Payload-Digest", sha1_digest(digest_of or block_body))]
+        if revisit_of:
+            headers += [("WARC-Profile", IDENTICAL), ("WARC-Refers-To", revisit_of),
+                        ("WARC-Refers-To-Target-URI", SITE + "/"), ("WARC-Refers-To-Date", warc_date())]
+        location = self.writer.write_record(headers + list(extra), head + block_body)
+        self.ids[url] = location.pointer()
+        return location
+
+    def item_record(self, url):
+        """The JSON item record the recorder writes under the page's URL."""
+        self.writer.write_record([("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()),
+                                  ("WARC-Date", warc_date()), ("WARC-Target-URI", url),
+                                  ("Content-Type", "application/json")], b'{"title": "not a page"}')
+
+    def close(self):
+        self.writer.close()
+        return self.writer.closed_files
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """One WARC file: a gzip+chunked page, a revisit of it, a redirect, a 503 then a 200,
+    a truncated response, and an item record sharing the page's URL."""
+    a = Archive(tmp_path / "warc")
+    body = gzip.compress(PAGE)
+    a.exchange(SITE + "/reports/Page_999.html",
+               b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
+               b"Vary: Accept-Encoding\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
+               chunked(body), digest_of=body)
+    a.item_record(SITE + "/reports/Page_999.html")
+    original = a.ids[SITE + "/reports/Page_999.html"]["record_id"]
+    a.exchange(SITE + "/reports/Same_page_999.html",
+               b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body), b"", revisit_of=original, digest_of=body)
+    a.exchange("http://www.spacewar.com/reports/Page_999.html",
+               b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://www.spacewar.com/reports/Page_999.html\r\n"
+               b"Content-Length: 0\r\n\r\n", b"")
+    a.exchange(SITE + "/reports/Flaky_999.html", b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\n", b"busy")
+    a.exchange(SITE + "/reports/Flaky_999.html",
+               b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 14\r\n\r\n", b"<p>second try")
+    a.exchange(SITE + "/reports/Cut_999.html",
+               b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", b"<p>only the start",
+               extra=[("WARC-Truncated", "disconnect")])
+    a.close()
+    return a
+
+
+def replay(archive_or_path, url, use_cdxj=True, **meta):
+    crawler = get_crawler(settings_dict={"FROM_WARC": str(archive_or_path), "FROM_WARC_USE_CDXJ": use_cdxj})
+    handler = WarcReplayDownloadHandler.from_crawler(crawler)
+    request = scrapy.Request(url, meta=meta)
+    response = asyncio.run(handler.download_request(request))
+    return response, request, crawler.stats
+
+
+def test_archived_page_is_answered_as_received_content_coded_without_chunking(archive):
+    response, request, _ = replay(archive.directory, SITE + "/reports/Page_999.html")
+    assert response.status == 200
+    assert "from_warc" in response.flags
+    assert response.headers.get("Content-Encoding") == b"gzip"  # HttpCompressionMiddleware decodes it
+    assert gzip.decompress(response.body) == PAGE
+    assert b"Transfer-Encoding" not in response.headers  # framing is gone, as with a live response
+    assert response.headers.getlist("Set-Cookie") == [b"a=1", b"b=2"]
+    assert str(response.ip_address) == "127.0.0.1"
+    assert isinstance(response, scrapy.http.HtmlResponse)
+    assert request.meta["warc_record"] == archive.ids[SITE + "/reports/Page_999.html"]
+
+
+def test_revisit_is_answered_with_the_original_payload_and_points_at_the_revisit(archive):
+    response, request, _ = replay(archive.directory, SITE + "/reports/Same_page_999.html")
+    assert response.status == 200
+    assert gzip.decompress(response.body) == PAGE
+    assert request.meta["warc_record"] == archive.ids[SITE + "/reports/Same_page_999.html"]
+
+
+def test_archived_redirect_is_replayed_for_the_redirect_middleware(archive):
+    response, _, _ = replay(archive.directory, "http://www.spacewar.com/reports/Page_999.html")
+    assert response.status == 301
+    assert response.headers["Location"] == b"https://www.spacewar.com/reports/Page_999.html"
+
+
+def test_the_successful_capture_wins_over_an_earlier_server_error(archive):
+    response, _, _ = replay(archive.directory, SITE + "/reports/Flaky_999.html")
+    assert (response.status, response.body) == (200, b"<p>second try")
+
+
+def test_truncated_record_comes_back_flagged_dataloss(archive):
+    response, _, _ = replay(archive.directory, SITE + "/reports/Cut_999.html")
+    assert "dataloss" in response.flags and response.body == b"<p>only the start"
+
+
+def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
+    response, request, stats = replay(archive.directory, SITE + "/reports/Never_seen_999.html",
+                                      warc_record={"stale": "pointer"})
+    assert response.status == 404
+    assert {"from_warc", "not_archived"} <= set(response.flags)
+    assert "warc_record" not in request.meta
+    assert stats.get_value("warcreplay/missing") == 1
+
+
+@pytest.mark.parametrize("use_cdxj", [True, False])
+def test_cdxj_index_and_file_scan_answer_alike(archive, use_cdxj):
+    from crawler.warcrecorder import write_cdxj
+
+    (warc,) = archive.directory.glob("*.warc.gz")
+    if use_cdxj:
+        assert write_cdxj(warc) is not None
+    for path in (archive.directory, warc):
+        for url in (SITE + "/reports/Page_999.html", SITE + "/reports/Same_page_999.html"):
+            response, request, _ = replay(path, url, use_cdxj=use_cdxj)
+            assert gzip.decompress(response.body) == PAGE  # never the item record under the same URL
+            assert request.meta["warc_record"] == archive.ids[url]
+
+
+def test_stale_cdxj_is_ignored(archive):
+    (warc,) = archive.directory.glob("*.warc.gz")
+    cdxj = warc.with_name(warc.name + ".cdxj")
+    cdxj.write_text("")  # an index of nothing, older than the WARC file
+    os.utime(cdxj, (warc.stat().st_mtime - 60,) * 2)
+    response, _, _ = replay(warc, SITE + "/reports/Page_999.html")
+    assert response.status == 200
+
+
+def test_handler_is_off_without_from_warc():
+    with pytest.raises(NotConfigured):
+        WarcReplayDownloadHandler.from_crawler(get_crawler())
+
+
+def test_a_path_without_warc_files_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        WarcArchive.open(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        WarcArchive.open(tmp_path / "missing.warc.gz")
+
+
+# --- end to end: the replica crawled, then rebuilt from its WARC files ----------------------
+
+COMPARED = ("url", "title", "published", "author", "location", "agency", "body", "images",
+            "rights", "extraction", "warc")
+
+
+def by_url(items):
+    return {item["url"]: {k: item.get(k) for k in COMPARED} for item in items}
+
+
+def rebuild(outdir, path):
+    from tests.crawling import crawl
+
+    return crawl(outdir, {}, args=["-a", f"from_warc={path}"])
+
+
+@pytest.fixture(scope="module")
+def rebuilt(full_crawl, replica, tmp_path_factory):
+    before = len(replica.log)
+    result = rebuild(tmp_path_factory.mktemp("rebuild"), full_crawl.warc_dir)
+    result.exchanges = replica.log[before:]
+    return result
+
+
+def test_rebuild_from_a_directory_exports_the_live_crawls_items(full_crawl, rebuilt):
+    assert full_crawl.items, "the live crawl exported nothing"
+    assert rebuilt.returncode == 0
+    live, again = by_url(full_crawl.items), by_url(rebuilt.items)
+    assert sorted(again) == sorted(live)
+    for url, item in live.items():
+        for field in COMPARED:
+            assert again[url][field] == item[field], (url, field)
+
+
+def test_rebuild_never_reaches_the_network_nor_writes_warc(rebuilt):
+    assert rebuilt.exchanges == []  # the replica served nothing: HOST_MAP was empty
+    assert list(rebuilt.warc_dir.glob("*.warc*")) == []
+    stats = rebuilt.stats
+    assert stats.get("warcreplay/responses", 0) > 0
+    assert stats.get("downloader/response_count") == stats.get("warcreplay/responses", 0) + stats.get(
+        "warcreplay/missing", 0)
+    assert not any(key.startswith("downloader/exception_type_count") for key in stats)
+
+
+def test_rebuild_from_a_single_warc_file(full_crawl, replica, tmp_path):
+    files = full_crawl.warc_files()
+    assert len(files) == 1, "the replica crawl fits in one WARC file"
+    before = len(replica.log)
+    result = rebuild(tmp_path, files[0])
+    assert result.returncode == 0
+    assert len(replica.log) == before
+    assert by_url(result.items) == by_url(full_crawl.items)
