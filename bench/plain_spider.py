@@ -47,6 +47,7 @@ class PlainSpider(scrapy.Spider):
                                    " | //item/guid[not(@isPermaLink='false')]/text()").getall()
         else:
             hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
+        seen = set()
         for href in hrefs:
             href = href.strip()
             if not href or href.startswith(("#", "mailto:", "javascript:")):
@@ -55,5 +56,6 @@ class PlainSpider(scrapy.Spider):
             if not is_on_site(url, self.profile):
                 continue
             url = canonicalize(url, self.profile)
-            if page_kind(url, self.compiled) != SKIP:
+            if url not in seen and page_kind(url, self.compiled) != SKIP:
+                seen.add(url)
                 yield scrapy.Request(url)
