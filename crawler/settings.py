@@ -148,3 +148,41 @@ STATS_FILE = None
 PROGRESS_INTERVAL = 60
 #: Directory of the run reports; None = next to the WARC files (WARC_DIR/..).
 REPORT_DIR = None
+
+# --- incremental state and distributed mode (crawler/state.py, crawler/frontier.py) ---
+#: Incremental crawls: where the crawl state lives (URL, fetch time, payload digest, ETag,
+#: Last-Modified, exported item digest). A file path is a SQLite database; "redis" (the server
+#: of REDIS_URL) or a redis:// URL shares the state between distributed workers. None: every
+#: run exports everything it finds (the incremental components are off).
+STATE_PATH = None
+#: Revalidate articles exported by earlier runs with conditional requests (If-None-Match /
+#: If-Modified-Since; a 304 is archived as a server-not-modified revisit and counted unchanged).
+#: False: do not request known articles at all (listings and feeds are always fetched).
+STATE_REVALIDATE = True
+#: Redis hash of the state when STATE_PATH is "redis" or a redis:// URL.
+STATE_REDIS_KEY = "%(spider)s:state"
+#: Distributed mode: redis://host:port/db of the shared frontier (scrapy-redis scheduler and
+#: dupefilter). None: one process, Scrapy's own scheduler.
+REDIS_URL = None
+#: This worker's name in WARC file names (WARC_PREFIX <spider>-<worker> when unset), in the
+#: default JSONL name and in the frontier's worker set; None = <hostname>-<pid>.
+WORKER_ID = None
+#: Name of one distributed crawl: workers with the same CRAWL_ID share a frontier. Give each
+#: scheduled run its own (e.g. the date) so a left-over frontier never swallows a new run.
+CRAWL_ID = None
+#: A worker stops once the shared request queue has stayed empty this many seconds.
+FRONTIER_IDLE_TIMEOUT = 30
+#: Keep the shared queue, seen-set and exported-set when the last worker leaves (to resume).
+FRONTIER_KEEP = False
+
+# conditional requests for known articles, fetch facts into the state: below HTTP
+# compression (590) to see decoded bodies, below the WARC recorder (950) so it archives them
+DOWNLOADER_MIDDLEWARES["crawler.revalidate.RevalidateMiddleware"] = 580
+# drop articles unchanged since the last run (after de-duplication, before export)
+ITEM_PIPELINES["pipelines.incremental.IncrementalPipeline"] = 800
+# distributed mode: only the worker whose SADD added the URL exports the article
+ITEM_PIPELINES["crawler.frontier.SharedExportPipeline"] = 850
+# distributed mode: stop when the shared frontier stayed empty FRONTIER_IDLE_TIMEOUT seconds
+EXTENSIONS["crawler.frontier.FrontierIdleClose"] = 700
+# distributed mode switch: scheduler, dupefilter, Redis keys, worker file names
+ADDONS = {"crawler.frontier.RedisFrontier": 0}
