@@ -80,22 +80,23 @@ class RedisFrontier:
         return cls(crawler.spidercls.name)
 
     def update_settings(self, settings):
+        def put(name, value):  # over the project's defaults, never over -s or a spider's own
+            settings.set(name, value, priority=max(settings.getpriority(name) or 0, 15))
+
         worker = settings.get("WORKER_ID") or default_worker_id()
-        settings.set("WORKER_ID", worker, priority="addon")
-        settings.set("SCHEDULER", "crawler.frontier.RedisScheduler", priority="addon")
-        settings.set("DUPEFILTER_CLASS", "crawler.frontier.RedisDupeFilter", priority="addon")
-        settings.set("SCHEDULER_QUEUE_KEY", frontier_key(settings, "%(spider)s", "requests"), priority="addon")
-        settings.set("SCHEDULER_DUPEFILTER_KEY", frontier_key(settings, "%(spider)s", "dupefilter"),
-                     priority="addon")
-        settings.set("SCHEDULER_IDLE_BEFORE_CLOSE", 0, priority="addon")  # never block the reactor
+        put("WORKER_ID", worker)
+        put("SCHEDULER", "crawler.frontier.RedisScheduler")
+        put("DUPEFILTER_CLASS", "crawler.frontier.RedisDupeFilter")
+        put("SCHEDULER_QUEUE_KEY", frontier_key(settings, "%(spider)s", "requests"))
+        put("SCHEDULER_DUPEFILTER_KEY", frontier_key(settings, "%(spider)s", "dupefilter"))
+        put("SCHEDULER_IDLE_BEFORE_CLOSE", 0)  # never block the reactor
         if not settings.get("WARC_PREFIX"):
-            settings.set("WARC_PREFIX", f"{self.spider_name}-{worker}", priority="addon")
+            put("WARC_PREFIX", f"{self.spider_name}-{worker}")
         # The spider turned DEFAULT_FEED into FEEDS (no -o/-O given): name this worker's file.
         default_feed = settings.get("DEFAULT_FEED")
         feeds = settings.getdict("FEEDS")
         if default_feed and list(feeds) == [default_feed]:
-            settings.set("FEEDS", {worker_feed_uri(default_feed, worker): feeds[default_feed]},
-                         priority=settings.getpriority("FEEDS"))
+            put("FEEDS", {worker_feed_uri(default_feed, worker): feeds[default_feed]})
 
 
 class RedisDupeFilter(RFPDupeFilter):
