@@ -1,0 +1,202 @@
+"""Incremental recrawls with STATE_PATH: only new or changed articles are exported; earlier runs' files stay untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
+
+from crawler.revalidate import RevalidateMiddleware
+from crawler.state import SqliteState, item_digest
+from pipelines.incremental import IncrementalPipeline, UnchangedItem
+from spiders.sites import SpacewarSpider
+from tests.crawling import FAST, REPO
+
+ARTICLE = "https://www.spacewar.com/reports/Navy_tests_new_interceptor_999.html"
+
+
+def article(**changes) -> dict:
+    item = {"url": ARTICLE, "title": "Navy tests new interceptor", "published": "2024-05-30",
+            "author": None, "location": "Washington", "agency": "AFP",
+            "body": "First paragraph.\n\nSecond paragraph.", "images": [], "rights": None,
+            "extraction": "site-rules", "warc": {"filename": "a.warc.gz", "record_id": "<urn:uuid:1>", "offset": 0},
+            "site": "spacewar", "fetched_at": "2024-05-30T10:00:00Z"}
+    item.update(changes)
+    return item
+
+
+@pytest.fixture
+def state(tmp_path):
+    s = SqliteState(tmp_path / "state.sqlite")
+    yield s
+    s.close()
+
+
+# --- the state and the item digest ------------------------------------------------------
+def test_item_digest_follows_the_text_not_the_capture():
+    assert item_digest(article()) == item_digest(article(warc={"filename": "b.warc.gz"}, fetched_at="2025-01-01T00:00:00Z"))
+    assert item_digest(article()) != item_digest(article(body="First paragraph.\n\nA corrected paragraph."))
+    assert item_digest(article()) != item_digest(article(title="Navy tests a new interceptor"))
+
+
+def test_state_survives_reopening_and_a_fetch_alone_is_not_an_export(tmp_path):
+    path = tmp_path / "state.sqlite"
+    s = SqliteState(path)
+    s.record_fetch(ARTICLE, "2024-05-30T10:00:00Z", 200, "sha1:abc")
+    assert not s.get(ARTICLE).exported
+    s.record_export(ARTICLE, "d1", "2024-05-30T10:00:01Z", '"etag-1"', "Thu, 30 May 2024 10:00:00 GMT")
+    s.close()
+    again = SqliteState(path)
+    row = again.get(ARTICLE)
+    assert (row.item_digest, row.etag, row.payload_digest, row.status) == ("d1", '"etag-1"', "sha1:abc", 200)
+    assert again.get("https://www.spacewar.com/") is None
+    again.close()
+
+
+# --- conditional requests ----------------------------------------------------------------
+def test_known_article_is_requested_conditionally_and_a_304_counts_as_unchanged(state):
+    state.record_export(ARTICLE, "d1", "t", '"etag-1"', "Thu, 30 May 2024 10:00:00 GMT")
+    crawler = get_crawler(SpacewarSpider)
+    mw = RevalidateMiddleware(state, crawler.stats)
+    request = Request(ARTICLE)
+    assert mw.process_request(request) is None
+    assert request.headers[b"If-None-Match"] == b'"etag-1"'
+    assert request.headers[b"If-Modified-Since"] == b"Thu, 30 May 2024 10:00:00 GMT"
+    with pytest.raises(IgnoreRequest):
+        mw.process_response(request, Response(ARTICLE, status=304, request=request))
+    assert crawler.stats.get_value("incremental/unchanged") == 1
+    assert state.get(ARTICLE).status == 304
+
+
+def test_pages_never_exported_are_fetched_in_full(state):
+    listing = "https://www.spacewar.com/Missile_Defense.html"
+    state.record_fetch(listing, "t", 200, "sha1:abc")  # a listing seen by the last run
+    mw = RevalidateMiddleware(state)
+    for url in (listing, "https://www.spacewar.com/reports/Never_seen_999.html"):
+        request = Request(url)
+        mw.process_request(request)
+        assert b"If-None-Match" not in request.headers and b"If-Modified-Since" not in request.headers
+
+
+def test_without_revalidation_known_articles_are_not_requested(state):
+    state.record_export(ARTICLE, "d1", "t", None, None)
+    with pytest.raises(IgnoreRequest):
+        RevalidateMiddleware(state, revalidate=False).process_request(Request(ARTICLE))
+
+
+def test_a_full_answer_records_the_fetch(state):
+    mw = RevalidateMiddleware(state)
+    request = Request(ARTICLE)
+    response = HtmlResponse(ARTICLE, body=b"<html>x</html>", request=request)
+    assert mw.process_response(request, response) is response
+    row = state.get(ARTICLE)
+    assert row.status == 200 and row.payload_digest == "sha1:" + hashlib.sha1(b"<html>x</html>").hexdigest()
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+def test_new_then_unchanged_then_changed(state):
+    crawler = get_crawler(SpacewarSpider)
+    pipe = IncrementalPipeline(state, crawler.stats)
+    response = HtmlResponse(ARTICLE, body=b"x", headers={"ETag": '"etag-1"'})
+
+    first = article()
+    assert pipe.process_item(first) is first
+    pipe.item_scraped(first, response)
+    assert state.get(ARTICLE).etag == '"etag-1"'
+
+    with pytest.raises(UnchangedItem):
+        pipe.process_item(article(fetched_at="2024-06-01T00:00:00Z"))
+
+    changed = article(body="First paragraph.\n\nA corrected paragraph.")
+    assert pipe.process_item(changed) is changed
+    stats = crawler.stats.get_stats()
+    assert (stats["incremental/new"], stats["incremental/unchanged"], stats["incremental/changed"]) == (1, 1, 1)
+
+
+def test_an_item_dropped_later_is_not_remembered_as_exported(state):
+    pipe = IncrementalPipeline(state)
+    pipe.process_item(article())  # e.g. the export stage never saw it: no item_scraped
+    assert pipe.process_item(article()) is not None  # still new next time
+
+
+def test_without_state_path_nothing_changes():
+    crawler = get_crawler(SpacewarSpider)
+    with pytest.raises(NotConfigured):
+        IncrementalPipeline.from_crawler(crawler)
+    with pytest.raises(NotConfigured):
+        RevalidateMiddleware.from_crawler(crawler)
+
+
+# --- two and three runs against the replica -------------------------------------------------------
+def scheduled_run(outdir: Path, host_map: dict, state_path: Path, timeout: float = 300) -> dict:
+    """A run as cron would start it: no -o, the dated default feed, a shared WARC_DIR and STATE_PATH."""
+    stats = outdir / f"stats-{len(list(outdir.glob('stats-*.json')))}.json"
+    opts = dict(FAST, HOST_MAP=json.dumps(host_map), WARC_DIR=str(outdir / "warc"), STATE_PATH=str(state_path),
+                DEFAULT_FEED=str(outdir / "items" / "%(name)s-%(time)s.jsonl"), STATS_FILE=str(stats),
+                REPORT_DIR=str(outdir / "reports"), LOG_FILE=str(outdir / "crawl.log"))
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "spacewar"]
+    for key, value in opts.items():
+        cmd += ["-s", f"{key}={value}"]
+    proc = subprocess.run(cmd, cwd=REPO, timeout=timeout, capture_output=True, text=True, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(stats.read_text())
+
+
+def fingerprints(paths) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def change_article(replica, url: str) -> None:
+    """Make the replica serve a different body for one article, the way an editor's correction would."""
+    site = replica.site
+    for hook in ("edit_article", "modify_article", "change_article"):
+        if hasattr(site, hook):
+            getattr(site, hook)(url, body_suffix="Editor's note: this story was corrected.")
+            return
+    pytest.skip("the replica has no way to modify an article (ReplicaSite.edit_article) yet")
+
+
+def test_second_run_exports_only_new_or_changed_articles(replica, tmp_path):
+    state_path = tmp_path / "state.sqlite"
+    expected = {item["url"] for item in replica.expected_items()}
+
+    first = scheduled_run(tmp_path, replica.host_map(), state_path)
+    first_files = sorted((tmp_path / "items").glob("*.jsonl")) + sorted((tmp_path / "warc").glob("*.warc.gz"))
+    before = fingerprints(first_files)
+    [first_items] = sorted((tmp_path / "items").glob("*.jsonl"))
+    assert {i["url"] for i in jsonl(first_items)} == expected
+    assert first["incremental/new"] == len(expected) and first["incremental/unchanged"] == 0
+
+    mid = len(replica.log)
+    second = scheduled_run(tmp_path, replica.host_map(), state_path)
+    second_paths = {(e.host, e.path.split("?")[0]) for e in replica.log[mid:]}
+    # listings and feeds are fetched again, every known article is looked at again...
+    assert ("www.spacewar.com", "/") in second_paths and ("www.spacewar.com", "/spacewar.xml") in second_paths
+    assert second["incremental/new"] == 0 and second["incremental/changed"] == 0
+    assert second["incremental/unchanged"] == len(expected)
+    # ...and nothing is exported; the run has its own dated files, earlier ones are untouched
+    items_files = sorted((tmp_path / "items").glob("*.jsonl"))
+    assert len(items_files) == 2
+    assert jsonl(items_files[-1]) == []
+    assert fingerprints(first_files) == before
+    assert len(list((tmp_path / "warc").glob("*.warc.gz"))) > len([p for p in first_files if p.suffix == ".gz"])
+
+    changed_url = sorted(expected)[0]
+    change_article(replica, changed_url)
+    third = scheduled_run(tmp_path, replica.host_map(), state_path)
+    latest = sorted((tmp_path / "items").glob("*.jsonl"))[-1]
+    assert [i["url"] for i in jsonl(latest)] == [changed_url]
+    assert third["incremental/changed"] == 1 and third["incremental/unchanged"] == len(expected) - 1
+    assert "Incremental crawl: 0 new, 1 changed" in (tmp_path / "crawl.log").read_text("utf-8")
