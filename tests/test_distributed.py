@@ -1,0 +1,159 @@
+"""Distributed mode (REDIS_URL): workers share one Redis frontier, fetch each URL once and export each article once."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import pytest
+from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from crawler.frontier import FrontierIdleClose, RedisFrontier, SharedExportPipeline, worker_feed_uri
+from crawler.state import open_state
+from spiders.sites import SpacewarSpider
+from tests.crawling import crawl
+from tests.redis_server import redis_server_or_skip
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with redis_server_or_skip() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis(redis_url):
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def frontier_settings(**overrides) -> Settings:
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    s.set("FEEDS", {s["DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")  # as the spider does
+    for key, value in overrides.items():
+        s.set(key, value, priority="cmdline")
+    RedisFrontier("spacewar").update_settings(s)
+    return s
+
+
+# --- switching the mode on ---------------------------------------------------------------
+def test_without_redis_url_the_crawl_is_a_plain_one():
+    crawler = get_crawler(SpacewarSpider)
+    for component in (RedisFrontier, FrontierIdleClose, SharedExportPipeline):
+        with pytest.raises(NotConfigured):
+            component.from_crawler(crawler)
+
+
+def test_each_worker_gets_its_own_file_names_and_the_shared_scheduler():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="w1")
+    assert s["SCHEDULER"] == "crawler.frontier.RedisScheduler"
+    assert s["DUPEFILTER_CLASS"] == "crawler.frontier.RedisDupeFilter"
+    assert s["WARC_PREFIX"] == "spacewar-w1"
+    assert list(s.getdict("FEEDS")) == ["output/items/%(name)s-w1-%(time)s.jsonl"]
+    assert s["SCHEDULER_QUEUE_KEY"] == "%(spider)s:requests"
+
+
+def test_explicit_names_and_crawl_id_are_respected():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WARC_PREFIX="mine", CRAWL_ID="2024-06-01")
+    assert s["WARC_PREFIX"] == "mine"
+    assert s["WORKER_ID"]  # hostname-pid by default
+    assert s["SCHEDULER_DUPEFILTER_KEY"] == "%(spider)s:2024-06-01:dupefilter"
+    assert worker_feed_uri("out/items.jsonl", "w2") == "out/items-w2.jsonl"
+
+
+# --- stopping -------------------------------------------------------------------------------
+def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
+    now = [0.0]
+    queued = [3]
+    ext = FrontierIdleClose(lambda: queued[0], timeout=10, clock=lambda: now[0])
+    with pytest.raises(DontCloseSpider):  # others' work is waiting
+        ext.spider_idle()
+    queued[0] = 0
+    with pytest.raises(DontCloseSpider):  # empty, but not for long enough
+        ext.spider_idle()
+    now[0] = 6
+    with pytest.raises(DontCloseSpider):
+        ext.spider_idle()
+    ext.busy()  # got work meanwhile: the clock starts again
+    now[0] = 12
+    with pytest.raises(DontCloseSpider):
+        ext.spider_idle()
+    now[0] = 22
+    ext.spider_idle()  # empty for 10 s: may close
+
+
+# --- exported once, state shared -------------------------------------------------------------------
+def test_only_the_first_worker_exports_an_article(redis):
+    a = SharedExportPipeline(redis, "spacewar:exported")
+    b = SharedExportPipeline(redis, "spacewar:exported")
+    item = {"url": "https://www.spacewar.com/reports/X_999.html"}
+    assert a.process_item(dict(item))
+    with pytest.raises(DropItem):
+        b.process_item(dict(item))
+
+
+def test_incremental_state_in_redis_is_seen_by_every_worker(redis_url, redis):
+    url = "https://www.spacewar.com/reports/X_999.html"
+    one = open_state("redis", spider="spacewar", redis_url=redis_url)
+    other = open_state(redis_url, spider="spacewar")
+    one.record_fetch(url, "t", 200, "sha1:abc")
+    one.record_export(url, "d1", "t", '"e1"', None)
+    row = other.get(url)
+    assert (row.item_digest, row.etag, row.payload_digest) == ("d1", '"e1"', "sha1:abc")
+    assert len(other) == 1 and other.exported_count() == 1
+
+
+# --- two workers against the replica ---------------------------------------------------------------
+def test_two_workers_fetch_every_url_once_and_export_every_article_once(replica, redis_url, redis, tmp_path):
+    start = len(replica.log)
+    results = {}
+
+    def worker(name):
+        results[name] = crawl(tmp_path / name, replica.host_map(), timeout=240, settings={
+            "REDIS_URL": redis_url, "WORKER_ID": name, "FRONTIER_IDLE_TIMEOUT": "3",
+            "CONCURRENT_REQUESTS": "4",
+        })
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("w1", "w2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+
+    # both workers stopped by themselves, each with its own WARC files
+    for name, result in results.items():
+        assert result.returncode == 0
+        assert result.stats.get("finish_reason") == "finished"
+        warcs = result.warc_files()
+        assert warcs and all(p.name.startswith(f"spacewar-{name}-") for p in warcs)
+
+    # every article exported exactly once across the workers
+    exported = [item["url"] for result in results.values() for item in result.items]
+    duplicates = [url for url, n in collections.Counter(exported).items() if n > 1]
+    assert duplicates == []
+    assert set(exported) == {item["url"] for item in replica.expected_items()}
+
+    # every URL fetched once: count final answers per URL; a 5xx that was retried and each
+    # worker's own robots.txt are not duplicates
+    exchanges = replica.log[start:]
+    answers = collections.Counter((e.scheme, e.host, e.path) for e in exchanges
+                                  if e.status < 500 and not e.path.startswith("/robots.txt"))
+    assert [key for key, n in answers.items() if n > 1] == []
+    robots = [e for e in exchanges if e.path.startswith("/robots.txt") and e.host == "www.spacewar.com"]
+    assert len(robots) <= 2
+
+    # the last worker out left nothing behind in Redis
+    assert redis.keys("spacewar:*") == []
+    print(f"two workers: {len(exchanges)} exchanges, {len(exported)} articles, {elapsed:.1f} s, "
+          f"pages per worker {[r.stats.get('downloader/response_count', 0) for r in results.values()]}")
