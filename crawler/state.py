@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 #: Item fields whose change makes an article "changed" (not warc, fetched_at or extraction).
 CONTENT_FIELDS = ("title", "published", "author", "location", "agency", "body", "images", "rights")
@@ -188,6 +191,9 @@ def crawl_state(crawler):
     s = crawler.settings
     spec = s.get("STATE_PATH")
     state = None
+    if spec and s.get("REDIS_URL") and not is_redis_spec(str(spec)):
+        logger.warning("STATE_PATH is a file while REDIS_URL is set: workers on other machines will not"
+                       " see this state; use STATE_PATH=redis to share it (docs/scale-out.md)")
     if spec:
         state = open_state(str(spec), spider=crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
                            redis_key=s.get("STATE_REDIS_KEY") or "%(spider)s:state")
