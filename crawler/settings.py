@@ -186,3 +186,44 @@ ITEM_PIPELINES["crawler.frontier.SharedExportPipeline"] = 850
 EXTENSIONS["crawler.frontier.FrontierIdleClose"] = 700
 # distributed mode switch: scheduler, dupefilter, Redis keys, worker file names
 ADDONS = {"crawler.frontier.RedisFrontier": 0}
+
+# --- crash safety (crawler/recovery.py, crawler/inflight.py, crawler/safety.py) ---
+#: Recover the `.open` WARC files a killed crawl left in WARC_DIR when a crawl starts (complete
+#: records kept, the partial tail moved to a `.partial` sidecar); WARC_DIR is locked meanwhile.
+WARC_RECOVER = True
+#: With JOBDIR: fsync the request and export journals at most this often (seconds; 0 = every
+#: append). Appends reach the OS at once, so a killed process loses nothing either way.
+INFLIGHT_FSYNC_INTERVAL = 1.0
+#: Crawl hosts that are or resolve to loopback/private/link-local/reserved addresses (hosts
+#: named in HOST_MAP are always allowed). See docs/crash-safety.md, "Address policy".
+ALLOW_PRIVATE_ADDRESSES = False
+
+# JOBDIR survives kill -9: every accepted request journaled until the engine is done with it
+SCHEDULER = "crawler.inflight.JournalingScheduler"
+# each JSON line reaches the OS when exported; with JOBDIR the exported URLs are journaled
+FEED_EXPORTERS = {
+    "jsonlines": "crawler.inflight.JsonLinesFlushingExporter",
+    "jsonl": "crawler.inflight.JsonLinesFlushingExporter",
+}
+# after Scrapy's offsite check (50), before robots.txt (100): no request to private addresses
+DOWNLOADER_MIDDLEWARES["crawler.safety.PrivateAddressMiddleware"] = 60
+# resuming a JOBDIR: drop articles an earlier run already exported (after de-duplication)
+ITEM_PIPELINES["crawler.inflight.ExportedBeforePipeline"] = 450
+# recover .open WARC files at start-up, before the recorder opens its first file
+EXTENSIONS["crawler.recovery.WarcRecovery"] = 50
+# retries wait: Retry-After on 429/503 (at most RETRY_AFTER_MAX s), else exponential backoff
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.retry.RetryMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["crawler.backoff.BackoffRetryMiddleware"] = 550
+#: Seconds before the first retry, doubled at each further one, at most RETRY_BACKOFF_MAX.
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+#: Longest Retry-After honoured; a server asking for more gets the request given up.
+RETRY_AFTER_MAX = 120.0
+#: A response (or its decompressed body: a gzip bomb) larger than this is dropped, counted and
+#: logged; Scrapy's default is 1 GiB. Warn from DOWNLOAD_WARNSIZE up.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+#: Stop the crawl cleanly (finish reason warc_write_failed) when WARC_DIR has less free space
+#: than this before a record, or when a WARC write fails (crawler/diskguard.py).
+WARC_MIN_FREE_BYTES = 64 * 1024 * 1024
+EXTENSIONS["crawler.diskguard.WarcDiskGuard"] = 60
