@@ -18,6 +18,8 @@ What closes the hole:
   requests still pending (accepted and not finished: queued, in the downloader, in the
   scraper) are written to a compacted journal, Scrapy's own disk queue (stale after a kill) is
   set aside, and the pending requests are scheduled again with dont_filter=True.
+  The seen-set file (JOBDIR/requests.seen) is flushed as each request is accepted, so a
+  rerun does not fetch again what the killed run finished.
   A request is finished when the engine drops it from its in-progress set; that hook is
   Scrapy's private ExecutionEngine._slot.remove_request (checked at start-up: without it no
   request is ever marked finished, so a rerun fetches more again but loses nothing).
@@ -191,6 +193,7 @@ class JournalingScheduler(Scheduler):
         return result
 
     def _compact(self, path: Path, pending: dict[str, str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".new")
         with open(tmp, "w", encoding="utf-8") as fh:
             for fp, payload in pending.items():
@@ -216,6 +219,9 @@ class JournalingScheduler(Scheduler):
         request.meta[META_FP] = fp = self._fingerprint(request)
         accepted = super().enqueue_request(request)
         if accepted:
+            seen = getattr(self.df, "file", None)  # RFPDupeFilter's requests.seen: buffered by Scrapy
+            if seen is not None:
+                seen.flush()
             try:
                 payload = encode_request(request, self.spider)
             except Exception:  # e.g. a lambda callback: Scrapy keeps it in memory only
@@ -229,6 +235,8 @@ class JournalingScheduler(Scheduler):
         """The engine is done with `request` (called from the engine hook)."""
         if self.journal is None:
             return
+        if getattr(self.crawler, "warc_write_failed", False):
+            return  # its capture may not be on disk (crawler/diskguard.py): a rerun fetches it again
         fp = request.meta.get(META_FP) if request.meta else None
         if fp is None:
             return  # not one of ours (robots.txt, engine.download_async)

@@ -42,7 +42,7 @@ def address_problem(address: str) -> str | None:
         return None
     if getattr(ip, "ipv4_mapped", None):
         ip = ip.ipv4_mapped
-    for name in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
+    for name in ("loopback", "link_local", "unspecified", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{name}"):
             return name.replace("_", "-")
     if not ip.is_global:  # 100.64/10 and other special-purpose ranges
