@@ -18,6 +18,7 @@ import os
 import pickle
 import socket
 import socketserver
+import ssl
 import statistics
 import subprocess
 import sys
@@ -146,15 +147,58 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
 
 
-class ScriptedServer:
-    """Threaded HTTP/1.1 server on 127.0.0.1 that logs each exchange's exact bytes."""
+def self_signed_context(directory: str) -> ssl.SSLContext:
+    """Server TLS context with a throw-away certificate for 127.0.0.1 (Scrapy does not verify)."""
+    from datetime import datetime, timedelta, timezone
+    from ipaddress import ip_address
 
-    def __init__(self):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+class _TLSServer(socketserver.ThreadingTCPServer):
+    context: ssl.SSLContext
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True), addr
+
+
+class ScriptedServer:
+    """Threaded HTTP/1.1 server on 127.0.0.1 (HTTPS with `tls`) that logs each exchange's exact bytes."""
+
+    def __init__(self, tls: bool = False):
         self.log: list[ServerExchange] = []
         self._conns = 0
         self._lock = threading.Lock()
+        self.scheme = "https" if tls else "http"
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
+        if tls:
+            self._server = _TLSServer(("127.0.0.1", 0), _Handler)
+            with tempfile.TemporaryDirectory() as tmp:
+                self._server.context = self_signed_context(tmp)
+        else:
+            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.owner = self  # type: ignore[attr-defined]
         self.port = self._server.server_address[1]
@@ -166,7 +210,7 @@ class ScriptedServer:
             return self._conns
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def __enter__(self):
         self._thread.start()
@@ -234,7 +278,7 @@ def _crawl_settings(handler: str, extra: dict | None = None) -> dict:
     return settings
 
 
-def _crawl_main(port: int, handler: str, out: str) -> None:
+def _crawl_main(base: str, handler: str, out: str, count: int) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -246,9 +290,10 @@ def _crawl_main(port: int, handler: str, out: str) -> None:
         name = "rawcapture"
 
         async def start(self):
-            for path, meta, method, body in CRAWL_REQUESTS:
+            port = urlsplit(base).port
+            for path, meta, method, body in CRAWL_REQUESTS[:count]:
                 meta = {k: v.format(port=port) if isinstance(v, str) else v for k, v in meta.items()}
-                yield scrapy.Request(f"http://127.0.0.1:{port}{path}", method=method, body=body,
+                yield scrapy.Request(base + path, method=method, body=body,
                                      meta=meta, callback=self.parse, errback=self.failed)
 
         def parse(self, response):
@@ -269,12 +314,14 @@ def _crawl_main(port: int, handler: str, out: str) -> None:
                                               and k.startswith(("rawcapture/", "downloader/"))}}, f)
 
 
-def run_crawl(server: ScriptedServer, handler: str, *, timeout: float = 120) -> dict:
-    """Crawl CRAWL_REQUESTS from `server` with `handler` in a subprocess; {"seen": [...], "stats": {...}}."""
+def run_crawl(server: ScriptedServer, handler: str, *, count: int = len(CRAWL_REQUESTS),
+              timeout: float = 120) -> dict:
+    """Crawl the first `count` CRAWL_REQUESTS from `server` with `handler` in a subprocess;
+    {"seen": [...], "stats": {...}, "log": stderr}."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.pickle")
         proc = subprocess.run([sys.executable, "-m", "tests.rawcapture_server", "crawl",
-                               str(server.port), handler, out],
+                               server.url(""), handler, out, str(count)],
                               cwd=REPO, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0 or not os.path.exists(out):
             raise RuntimeError(f"crawl failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
@@ -335,7 +382,7 @@ def bench(n: int = 500, runs: int = 5) -> dict:
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "crawl":
-        _crawl_main(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        _crawl_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif command == "bench-one":
         _bench_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     elif command == "bench":

@@ -178,6 +178,16 @@ def test_scrapy_sees_the_same_responses_as_with_its_own_handler(crawls):
     assert no_raw(crawls["stock"])
 
 
+def test_https_exchanges_are_captured_as_the_plain_http_inside_tls():
+    with ScriptedServer(tls=True) as server:
+        result = run_crawl(server, OURS, count=4)  # /fine twice, chunked gzip, 404: one connection
+        for exchange in server.log:
+            raw = _downloaded(result, exchange.path)["raw"]
+            assert (raw.request_bytes, raw.response_bytes) == (exchange.received, exchange.sent)
+        assert len(server.log) == 4 and len({e.conn for e in server.log}) == 1
+    assert gzip.decompress(entity_body(_downloaded(result, "/gzip-chunked")["raw"])) == PAGE
+
+
 # --- upgrade guard ------------------------------------------------------------------------
 
 def test_this_scrapy_is_supported_and_every_private_piece_is_there():
