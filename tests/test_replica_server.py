@@ -130,18 +130,19 @@ def test_home_page_links_sections_feed_articles_in_several_forms_and_sister_site
     assert re.search(r"&#\d+;", body.decode("ascii")), "typographic characters come as numeric entities"
 
 
-def test_every_expected_article_is_reachable_by_following_links_from_home_and_feed(srv):
-    """A breadth-first walk over on-site links (robots.txt obeyed) finds every expected article."""
+def walk(srv) -> tuple[set[str], dict[str, int]]:
+    """A breadth-first walk over on-site links, robots.txt obeyed, 503 retried once, as a crawler does:
+    (article URLs found, status of every path fetched)."""
     disallowed = tuple(srv.disallowed_paths())
-    seen, queue, found = set(), ["/", "/spacewar.xml"], set()
+    statuses, queue, found = {}, ["/", "/spacewar.xml"], set()
     while queue:
         path = queue.pop()
-        if path in seen:
+        if path in statuses:
             continue
-        seen.add(path)
         status, headers, body = get(srv, path, gzip_ok=True)
-        if status == 503:  # retried, as a crawler does
+        if status == 503:
             status, headers, body = get(srv, path, gzip_ok=True)
+        statuses[path] = status
         if status != 200:
             continue
         if re.match(r"^/(reports|afp)/", path):
@@ -149,14 +150,26 @@ def test_every_expected_article_is_reachable_by_following_links_from_home_and_fe
         links = [h.decode("latin-1") for h in HREF.findall(body)]
         links += [m.decode("latin-1") for m in re.findall(rb"<link>([^<]+)</link>", body)]
         for link in links:
-            url = urljoin("https://www.spacewar.com" + path, unescape(link))
-            parts = urlsplit(url)
+            parts = urlsplit(urljoin("https://www.spacewar.com" + path, unescape(link)))
             if parts.hostname in ("www.spacewar.com", "spacewar.com") and not parts.path.startswith(disallowed) \
                     and not re.search(r"\.(css|jpg|gif)$", parts.path):
                 queue.append(parts.path)
+    return found, statuses
+
+
+def test_every_expected_article_is_reachable_by_following_links_from_home_and_feed(srv):
+    found, statuses = walk(srv)
     expected = {i["url"] for i in srv.expected_items()}
     assert expected <= found, expected - found
-    assert len(seen) < 200
+    assert len(statuses) < 200
+
+
+def test_a_clean_site_links_no_missing_page():
+    with ReplicaServer(n_articles=60, faults=False, fixtures_dir=None) as clean:
+        found, statuses = walk(clean)
+        assert {p: s for p, s in statuses.items() if s != 200} == {}
+        assert found == {i["url"] for i in clean.expected_items()}
+        assert len(found) == 60
 
 
 def test_robots_txt_disallows_paths_that_pages_link_to(srv):

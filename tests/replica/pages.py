@@ -9,6 +9,7 @@ or None for an unknown path; it caches a few hundred recent pages and nothing el
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass
 from email.utils import format_datetime
 from functools import lru_cache
@@ -62,8 +63,9 @@ def dateline(a: Article) -> str:
     return (f"by {esc(a.byline)}<br>{CRLF}{text}") if a.byline else text
 
 
-def href(a: Article, variant: int, *, relative_base: str = "/") -> str:
-    """The same article linked in the ways the site links it (tracking parameters, http, bare host...)."""
+def href(a: Article, variant: int, *, page_dir: str = "/") -> str:
+    """The same article linked in the ways the site links it (tracking parameters, http, bare host,
+    relative to `page_dir`, the directory of the page the link is on...)."""
     v = variant % 8
     if v == 0:
         return a.path
@@ -76,7 +78,7 @@ def href(a: Article, variant: int, *, relative_base: str = "/") -> str:
     if v == 4:
         return f"{a.path}#comments"
     if v == 5:
-        return ("../" if relative_base == "/news/" else "") + a.path.lstrip("/")
+        return posixpath.relpath(a.path, page_dir)
     if v == 6:
         return f"https://spacewar.com{a.path}?ref=mostread"
     return f"http://www.spacewar.com{a.path}"
@@ -238,7 +240,8 @@ def after_body(site: ReplicaSite, a: Article) -> list[str]:
     n = len(site.articles)
     for k in (1, 2, 3):
         other = site.articles[(a.index + k) % n]
-        out.append(f'<a href="{attr(href(other, a.index + k))}">{esc(other.title)}</a><br>')
+        link = href(other, a.index + k, page_dir=posixpath.dirname(a.path))
+        out.append(f'<a href="{attr(link)}">{esc(other.title)}</a><br>')
     url, name, titles = blocks[2]
     out.append(f'<p><span class="BL"><a href="{url}">{name}</a></span><br>')
     out += [f'<a href="{url}reports/{slug(t)}_999.html">{esc(t)}</a><br>' for t in titles]
@@ -361,9 +364,8 @@ def render_listing(site: ReplicaSite, section: Section, page_no: int) -> bytes:
     feed = f'<link rel="alternate" type="application/rss+xml" title="{section.name}" href="{section.feed_path}">'
     lines = head(title, og_type="website", og_url=BASE_URL + path, extra=(feed,))
     lines.append(f"<h2>{esc(title)}</h2>")
-    base = "/news/" if page_no else "/"
     for k, a in enumerate(site.listing(section, page_no)):
-        lines += headline_block(a, href(a, k, relative_base=base), k)
+        lines += headline_block(a, href(a, k, page_dir=posixpath.dirname(path)), k)
     if page_no == 0 and site.faults and section == SECTIONS[0]:
         lines += [f'<p><span class="HL"><a href="{site.dead_link}">Briefing: what we know so far</a></span><br>',
                   '<span class="BDT">Washington (SPX) Nov 20, 2025</span><br>']
