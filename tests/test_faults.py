@@ -514,3 +514,69 @@ def test_connection_refused_everywhere_ends_cleanly(tmp_path):
     assert stats.get("retry/max_reached", 0) >= 1
     assert "Connection was refused" in result["log_text"] or "ConnectionRefused" in result["log_text"]
     assert list((tmp_path / "warc").glob("*.open")) == []
+
+
+# --- disk trouble ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A size-limited directory (tmpfs; needs root), unmounted afterwards."""
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+
+    def mount(size: str, *options: str) -> Path:
+        opts = ",".join((f"size={size}",) + options)
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(mountpoint)], capture_output=True)
+        if proc.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
+        return mountpoint
+
+    def remount(*options: str) -> None:
+        subprocess.run(["mount", "-o", ",".join(("remount",) + options), str(mountpoint)], check=True)
+
+    mount.remount = remount
+    yield mount
+    subprocess.run(["umount", str(mountpoint)], capture_output=True)
+
+
+def test_a_full_warc_dir_stops_the_crawl_and_a_rerun_loses_nothing(tmp_path, small_disk):
+    disk = small_disk("160k")
+    with FaultSite(n_articles=120) as site:
+        job = {"JOBDIR": str(tmp_path / "job"), "INFLIGHT_FSYNC_INTERVAL": "0",
+               "WARC_DIGEST_INDEX": str(tmp_path / "digests.sqlite")}
+        first = run_crawl(tmp_path, site, "run1", warc_dir=disk, settings=job)
+        stats = first["stats_data"]
+        assert stats.get("finish_reason") == "warc_write_failed", first["log_text"][-3000:]
+        assert "No space left on device" in stats.get("warc/write_failed", "")
+        assert "WARC write failed" in first["log_text"] and "stopping the crawl" in first["log_text"]
+        exported = {item["url"] for item in read_items(first["items"])}
+        assert len(exported) < 120
+        small_disk.remount("size=64m")
+        second = run_crawl(tmp_path, site, "run2", warc_dir=disk, settings=job)
+        assert second["stats_data"].get("finish_reason") == "finished", second["log_text"][-3000:]
+        again = [item["url"] for item in read_items(second["items"])]
+        assert not exported & set(again)
+        assert exported | set(again) == site.article_urls()
+        assert list(disk.glob("*.open")) == []
+        assert all(warcio_check(p) for p in disk.glob("*.warc.gz"))
+        archived = warc_uris(disk)
+        assert all(archived[url] for url in site.article_urls())
+
+
+def test_too_little_free_space_stops_the_crawl_before_writing(tmp_path, small_disk):
+    disk = small_disk("1m")
+    with FaultSite(n_articles=5) as site:
+        result = run_crawl(tmp_path, site, warc_dir=disk, settings={"WARC_MIN_FREE_BYTES": str(8 * 1024 * 1024)})
+    assert result["stats_data"].get("finish_reason") == "warc_write_failed"
+    assert "less than WARC_MIN_FREE_BYTES" in result["log_text"]
+    assert read_items(result["items"]) == []
+
+
+def test_an_unwritable_warc_dir_is_refused_at_start(tmp_path, small_disk):
+    disk = small_disk("1m", "ro")
+    with FaultSite(n_articles=2) as site:
+        result = run_crawl(tmp_path, site, warc_dir=disk)
+    assert result["returncode"] != 0
+    assert "is not writable" in result["output"] + result["log_text"]
+    assert read_items(result["items"]) == []
