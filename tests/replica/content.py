@@ -366,11 +366,12 @@ class ReplicaSite:
                 byline = "Staff Writers" if r < 0.6 else (rng.choice(AUTHORS) if r < 0.8 else None)
             else:
                 byline = rng.choice(AUTHORS) if r < 0.35 else ("Staff Writers" if r < 0.55 else None)
-            if agency == "AFP" and rng.random() < 0.5:
+            afp_page = agency == "AFP" and rng.random() < 0.5
+            if i >= n - undated_tail:
+                path = f"/reports/{slug(title)}.html"
+            elif afp_page:
                 ident = "".join(rng.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(8))
                 path = f"/afp/{when:%y%m%d%H%M%S}.{ident}.html"
-            elif i >= n - undated_tail:
-                path = f"/reports/{slug(title)}.html"
             else:
                 path = f"/reports/{slug(title)}_999.html"
             charset = "ascii"
