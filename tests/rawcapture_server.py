@@ -335,7 +335,6 @@ def run_crawl(server: ScriptedServer, handler: str, *, count: int = len(CRAWL_RE
 
 def _bench_main(port: int, handler: str, n: int) -> None:
     import scrapy
-    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     times = {}
