@@ -120,7 +120,8 @@ def test_two_workers_fetch_every_url_once_and_export_every_article_once(replica,
     def worker(name):
         results[name] = crawl(tmp_path / name, replica.host_map(), timeout=240, settings={
             "REDIS_URL": redis_url, "WORKER_ID": name, "FRONTIER_IDLE_TIMEOUT": "3",
-            "CONCURRENT_REQUESTS": "4",
+            # slow enough that one worker cannot finish the replica before the other joins
+            "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.1",
         })
 
     began = time.monotonic()
