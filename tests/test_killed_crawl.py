@@ -150,3 +150,27 @@ def test_sigterm_stops_gracefully_and_the_rerun_resumes(tmp_path, site):
     second = rerun(tmp_path, site, "run2")
     assert second["stats_data"].get("warc/recovery/files", 0) == 0
     check_outcome(tmp_path, site, [first, second], site.article_urls())
+
+
+class _Replica:
+    """The shared replica seen through the interface of the helpers above."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def host_map(self):
+        return self.server.host_map()
+
+
+@pytest.mark.parametrize("kill_after", [1, 12])
+def test_killed_replica_crawl_exports_every_expected_article_once(tmp_path, replica, kill_after):
+    """The same on the shared replica (redirects, 503-then-200, slow and truncated pages, robots)."""
+    site = _Replica(replica)
+    proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path))
+    wait_for(lambda: count_lines(first["items"]) >= kill_after, proc=proc)
+    kill(proc)
+    second = run_crawl(tmp_path, site, "run2", settings=settings(tmp_path))
+    assert second["returncode"] == 0, second["output"][-3000:]
+    assert second["stats_data"].get("finish_reason") == "finished"
+    expected = {item["url"] for item in replica.expected_items()}
+    check_outcome(tmp_path, site, [first, second], expected)
