@@ -101,13 +101,17 @@ class AppendJournal:
             self._fd = None
 
     @staticmethod
-    def read_lines(path) -> list[str]:
-        path = Path(path)
-        if not path.exists():
-            return []
-        data = path.read_bytes().decode("utf-8", errors="replace")
-        lines = data.split("\n")
-        return lines[:-1]  # the last element is "" or a line cut short
+    def read_lines(path):
+        """The complete lines of a journal, streamed (a last line without newline is skipped)."""
+        try:
+            fh = open(path, "rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for line in fh:
+                if not line.endswith(b"\n"):
+                    return
+                yield line[:-1].decode("utf-8", errors="replace")
 
 
 def pending_requests(lines) -> dict[str, str]:
@@ -163,6 +167,7 @@ class JournalingScheduler(Scheduler):
         path = self.journal_dir / REQUESTS
         resumed = path.exists()
         pending = pending_requests(AppendJournal.read_lines(path)) if resumed else {}
+        pending = {fp: payload for fp, payload in pending.items() if payload}
         if resumed and self.dqdir and Path(self.dqdir).exists():
             # Scrapy's disk queue is valid only after a clean close, and stale after a kill; the
             # journal holds every pending request either way, so it is the one source.
@@ -175,8 +180,6 @@ class JournalingScheduler(Scheduler):
         stats = self.crawler.stats
         rescheduled = 0
         for fp, payload in pending.items():
-            if not payload:
-                continue
             try:
                 request = decode_request(payload, spider)
             except Exception:
