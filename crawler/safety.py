@@ -10,7 +10,8 @@ Policy (docs/crash-safety.md, "Address policy"):
   passes through the downloader middlewares.
 * Hosts named in HOST_MAP are exempt: HOST_MAP is the operator's own, explicit choice of
   where a host lives (the test replica on 127.0.0.1).
-* ALLOW_PRIVATE_ADDRESSES = True turns the check off (a crawl of an intranet mirror).
+* ALLOW_PRIVATE_ADDRESSES = True turns the check off (a crawl of an intranet mirror); so does
+  a rebuild from WARC files (-a from_warc=..., nothing goes to the network, no name is looked up).
 * A name that does not resolve is let through: the download fails the same way.
 * The check is repeated on the response's peer address (response.ip_address), so a name that
   resolved differently at connection time (DNS rebinding) yields no response to the spider.
@@ -70,8 +71,8 @@ class PrivateAddressMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        if s.getbool("ALLOW_PRIVATE_ADDRESSES", False):
-            raise NotConfigured
+        if s.getbool("ALLOW_PRIVATE_ADDRESSES", False) or s.get("FROM_WARC"):
+            raise NotConfigured  # off by choice, or rebuilding from WARC files (no network at all)
         hosts = [host for host, _port in parse_host_map(s.get("HOST_MAP"))]
 
         def resolve(host):
