@@ -5,7 +5,7 @@ Kill points (kill -9 unless said otherwise):
   mid       - once 25 articles are exported
   in flight - while the downloader waits for a slow article (its response never came)
   twice     - mid-crawl, then again during the rerun; a third run finishes
-  SIGTERM   - graceful stop mid-crawl (files closed, feed flushed), then a rerun resumes
+  SIGTERM / Ctrl-C - graceful stop mid-crawl (files closed, feed flushed), then a rerun resumes
 Each run writes its own -O file; across them, every article appears exactly once; the WARC
 files all pass `warcio check` with no `.open` file left; every article has a response record.
 """
@@ -137,10 +137,11 @@ def test_killed_twice_then_a_third_run_finishes(tmp_path, site):
     check_outcome(tmp_path, site, [first, second, third], site.article_urls())
 
 
-def test_sigterm_stops_gracefully_and_the_rerun_resumes(tmp_path, site):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_sigterm_or_ctrl_c_stops_gracefully_and_the_rerun_resumes(tmp_path, site, sig):
     proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path))
     wait_for(lambda: count_lines(first["items"]) >= 20, proc=proc)
-    kill(proc, signal.SIGTERM)
+    kill(proc, sig)
     assert proc.returncode == 0
     assert list((tmp_path / "warc").glob("*.open")) == []  # closed and renamed
     assert all(warcio_check(p) for p in (tmp_path / "warc").glob("*.warc.gz"))
