@@ -88,8 +88,14 @@ WARC_OPERATOR = ""
 WARC_ENABLED = True
 #: Package the crawl's WARC files as a WACZ file when the crawl ends (crawler/wacz.py)...
 WACZ = False
-#: ...at this path (None: <WARC_DIR>/../<spider>-<UTC timestamp>.wacz).
+#: ...at this path (None: <WARC_DIR>/../<spider>-<UTC timestamp>.wacz)...
 WACZ_PATH = None
+#: ...and check it with `wacz validate`.
+WACZ_VALIDATE = True
+#: Rebuild items from these WARC files instead of the network (`-a from_warc=PATH` sets it).
+FROM_WARC = None
+#: Use the .cdxj index beside each WARC file when it is up to date (else the file is scanned).
+FROM_WARC_USE_CDXJ = True
 #: Store a payload already archived (same digest) as a revisit record, within a crawl and
 #: across crawls, using the digest index kept in WARC_DIR (WARC_DIGEST_INDEX).
 WARC_REVISITS = True
@@ -139,8 +145,8 @@ EXTENSIONS = {
     "crawler.runreport.RunReport": 510,
     # final stats as JSON when STATS_FILE is set
     "crawler.statsfile.StatsFile": 520,
-    # WACZ package of the crawl when WACZ=True
-    "crawler.wacz.WaczPackager": 600,
+    # WACZ package of the crawl when WACZ=True (before StatsFile, so its stats are in the file)
+    "crawler.wacz.WaczPackager": 515,
 }
 #: Write the final crawl stats as JSON here (None: don't).
 STATS_FILE = None

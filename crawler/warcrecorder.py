@@ -174,7 +174,7 @@ class WarcRecorderMiddleware:
         data = dict(item)
         pointer = data.get("warc") or {}
         headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()),
-                   ("WARC-Date", warc_date()), ("WARC-Target-URI", data.get("url") or ""),
+                   ("WARC-Date", warc_date()), ("WARC-Target-URI", item_record_uri(data.get("url") or "")),
                    ("Content-Type", "application/json"), ("X-Record-Kind", "item")]
         if pointer.get("record_id"):
             headers.append(("WARC-Refers-To", pointer["record_id"]))
@@ -313,6 +313,12 @@ class WarcRecorderMiddleware:
     def _inc(self, key, count=1):
         if self.stats:
             self.stats.inc_value(key, count)
+
+
+def item_record_uri(url: str) -> str:
+    """The item record's own URI (metadata://host/path, as Heritrix names its metadata), so replay
+    tools that index every record by URI never serve the item JSON in place of the page."""
+    return "metadata://" + url.split("://", 1)[-1] if url else "metadata://item"
 
 
 def write_cdxj(warc_path: Path) -> Path | None:
