@@ -60,8 +60,8 @@ class CrawlRun:
 
 
 def crawl_command(kind: str, outdir: Path, host_map: dict, settings: dict | None = None,
-                  python_args: list[str] | None = None) -> list[str]:
-    """The `python -m scrapy ...` command of one benchmark crawl writing into outdir."""
+                  python_args: list[str] | None = None, repo: Path = REPO) -> list[str]:
+    """The `python -m scrapy ...` command of one benchmark crawl writing into outdir, to run in `repo`."""
     opts = dict(BENCH_SETTINGS)
     opts.update({"HOST_MAP": json.dumps(host_map), "LOG_FILE": str(outdir / "crawl.log"),
                  "STATS_FILE": str(outdir / "stats.json"), "REPORT_DIR": str(outdir),
@@ -71,7 +71,7 @@ def crawl_command(kind: str, outdir: Path, host_map: dict, settings: dict | None
     if kind == FULL:
         cmd += ["crawl", "spacewar", "-O", str(outdir / "items.jsonl")]
     elif kind == PLAIN:
-        cmd += ["runspider", str(REPO / "bench" / "plain_spider.py")]
+        cmd += ["runspider", str(Path(repo) / "bench" / "plain_spider.py")]
     else:
         raise ValueError(kind)
     for key, value in opts.items():
@@ -93,14 +93,15 @@ def _rss_kb(pid: int) -> int:
 
 
 def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = None, *,
-              timeout: float = 1800, sample_every: float = 0.1) -> CrawlRun:
-    """Run one crawl as a subprocess, sampling its resident memory while it runs."""
+              timeout: float = 1800, sample_every: float = 0.1, repo: Path = REPO) -> CrawlRun:
+    """Run one crawl as a subprocess, sampling its resident memory while it runs. `repo` is the
+    checkout whose code runs (another one measures a patch against this tree)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    cmd = crawl_command(kind, outdir, host_map, settings)
+    cmd = crawl_command(kind, outdir, host_map, settings, repo=repo)
     started = time.perf_counter()
     with open(outdir / "stdio.log", "wb") as stdio:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=stdio, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=repo, stdout=stdio, stderr=subprocess.STDOUT)
         peak = 0
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
@@ -174,62 +175,110 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
     }
 
 
-#: Where a profiled second goes, by the file its frame runs in (first match wins).
+#: Where a profiled second goes, by the file its frame runs in (first match wins). pyinstrument
+#: charges C functions (zlib, sha1, lxml's parser) to the Python function that called them.
 COST_GROUPS = (
-    ("extraction + cleaning (crawler/extraction, cleaning, dateline)", ("crawler/extraction", "crawler/cleaning",
-                                                                       "crawler/dateline")),
-    ("WARC: records, gzip, digests, files (crawler/warc*, digestindex)", ("crawler/warc", "crawler/digestindex",
-                                                                        "crawler/rawcapture", "crawler/capturemeta")),
-    ("our other code (spider, urls, pipelines, extensions)", ("/spiders/", "/pipelines/", "/crawler/")),
-    ("trafilatura / htmldate / courlan (fallback)", ("trafilatura", "htmldate", "courlan", "justext")),
-    ("item JSON Schema (jsonschema)", ("jsonschema", "referencing", "rpds")),
-    ("lxml / parsel / cssselect (parsing, xpath)", ("lxml", "parsel", "cssselect", "w3lib")),
+    ("extraction + cleaning (crawler/extraction, cleaning, dateline; pipelines)",
+     ("crawler/extraction", "crawler/cleaning", "crawler/dateline", "pipelines/extract", "pipelines/clean")),
+    ("trafilatura fallback (trafilatura, htmldate, courlan, jusText)",
+     ("trafilatura", "htmldate", "courlan", "justext")),
+    ("WARC records: recorder, writer, gzip, digests (crawler/warc*, capturemeta, diskguard, digestindex)",
+     ("crawler/warc", "crawler/digestindex", "crawler/rawcapture", "crawler/capturemeta", "crawler/diskguard")),
+    ("CDXJ index of each closed WARC file (cdxj-indexer, warcio)", ("cdxj_indexer", "warcio")),
+    ("item JSON Schema validation (jsonschema)", ("jsonschema", "referencing", "rpds", "crawler/itemschema")),
+    ("spider routing and link discovery (spiders/, crawler/urls, bench/plain_spider)",
+     ("/spiders/", "crawler/urls", "crawler/profiles", "bench/plain_spider")),
+    ("other pipelines and extensions of ours", ("/pipelines/", "/crawler/")),
+    ("lxml / parsel / w3lib (parsing, xpath, URLs)", ("lxml", "parsel", "cssselect", "w3lib")),
     ("JSON encoding, feed export", ("scrapy/exporters", "scrapy/extensions/feedexport", "/json/")),
+    ("Scrapy item machinery (scraper, signals)", ("scrapy/core/scraper", "scrapy/utils/signal", "pydispatch")),
     ("Scrapy core (engine, scheduler, middlewares, http)", ("scrapy/",)),
-    ("Twisted, TLS, sockets (network I/O)", ("twisted", "OpenSSL", "ssl", "cryptography", "service_identity",
-                                          "socket", "selectors", "asyncio")),
+    ("Twisted, asyncio, TLS, sockets (network I/O)", ("twisted", "OpenSSL", "ssl", "cryptography",
+                                                      "service_identity", "socket", "selectors", "asyncio")),
 )
+OTHER = "other (stdlib, interpreter)"
+
+
+def _group_of(filename: str) -> str:
+    for name, needles in COST_GROUPS:
+        if any(n in filename for n in needles):
+            return name
+    return OTHER
+
+
+def _load_pstats(path: Path) -> dict[str, tuple[float, float, str]]:
+    """{function label: (self seconds, cumulative seconds, group)} of a pstats file."""
+    import pstats
+
+    out = {}
+    for (filename, line, func), (_cc, _nc, tottime, cumtime, _callers) in pstats.Stats(str(path)).stats.items():
+        fn = filename.replace("\\", "/")
+        label = f"{func} ({'/'.join(fn.split('/')[-2:])}:{line})"
+        old = out.get(label, (0.0, 0.0, ""))
+        out[label] = (old[0] + tottime, max(old[1], cumtime), _group_of(fn))
+    return out
 
 
 def summarise_pstats(path: Path, top: int = 15) -> dict:
     """Self time of a pstats file grouped by COST_GROUPS, and the functions with most self time."""
-    import pstats
-
-    st = pstats.Stats(str(path))
-    total = sum(v[2] for v in st.stats.values()) or 1.0
+    funcs = _load_pstats(path)
+    total = sum(v[0] for v in funcs.values()) or 1.0
     groups: dict[str, float] = {}
-    rows = []
-    for (filename, line, func), (_cc, _nc, tottime, cumtime, _callers) in st.stats.items():
-        fn = filename.replace("\\", "/")
-        group = "other (stdlib, interpreter)"
-        for name, needles in COST_GROUPS:
-            if any(n in fn for n in needles):
-                group = name
-                break
-        groups[group] = groups.get(group, 0.0) + tottime
-        rows.append((tottime, cumtime, f"{func} ({'/'.join(fn.split('/')[-2:])}:{line})"))
-    rows.sort(reverse=True)
+    for self_s, _cum, group in funcs.values():
+        groups[group] = groups.get(group, 0.0) + self_s
+    rows = sorted(((v[0], v[1], k) for k, v in funcs.items()), reverse=True)
     return {
         "profiled_seconds": round(total, 2),
+        "by_group_seconds": {k: round(v, 3) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
         "by_group": {k: round(100 * v / total, 1) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
         "top_self": [{"self_pct": round(100 * t / total, 1), "cum_pct": round(100 * c / total, 1), "function": f}
                      for t, c, f in rows[:top]],
     }
 
 
-def profile(articles: int = 1500, workdir: Path | None = None, *, settings: dict | None = None) -> dict:
-    """One full crawl run in-process under pyinstrument (`python -m pyinstrument -m scrapy crawl ...`):
-    its pages/s, the self time by cost group, the top functions and the text tree (where written)."""
+def compare_profiles(plain: dict, full: dict, top: int = 15) -> dict:
+    """Where the full crawl's extra time goes: per cost group, profiled ms per page of the plain
+    and the full crawl and their difference; and the functions whose self time grew most."""
+    rows = []
+    groups = set(plain["by_group_seconds"]) | set(full["by_group_seconds"])
+    p_pages, f_pages = plain["pages"] or 1, full["pages"] or 1
+    extra_total = full["profiled_seconds"] * 1000 / f_pages - plain["profiled_seconds"] * 1000 / p_pages
+    for g in groups:
+        p = 1000 * plain["by_group_seconds"].get(g, 0.0) / p_pages
+        f = 1000 * full["by_group_seconds"].get(g, 0.0) / f_pages
+        rows.append({"group": g, "plain_ms_per_page": round(p, 2), "full_ms_per_page": round(f, 2),
+                     "extra_ms_per_page": round(f - p, 2),
+                     "share_of_extra_pct": round(100 * (f - p) / extra_total, 1) if extra_total > 0 else None})
+    rows.sort(key=lambda r: -r["extra_ms_per_page"])
+    funcs_p, funcs_f = plain.get("_funcs", {}), full.get("_funcs", {})
+    grown = []
+    for k in set(funcs_p) | set(funcs_f):
+        d = 1000 * (funcs_f.get(k, (0.0,))[0] / f_pages - funcs_p.get(k, (0.0,))[0] / p_pages)
+        grown.append((d, k))
+    grown.sort(reverse=True)
+    return {
+        "plain_ms_per_page": round(plain["profiled_seconds"] * 1000 / p_pages, 2),
+        "full_ms_per_page": round(full["profiled_seconds"] * 1000 / f_pages, 2),
+        "extra_ms_per_page": round(extra_total, 2),
+        "groups": rows,
+        "top_extra_functions": [{"function": k, "extra_ms_per_page": round(d, 3)} for d, k in grown[:top]],
+    }
+
+
+def profile(articles: int = 1500, workdir: Path | None = None, *, settings: dict | None = None,
+            kind: str = FULL) -> dict:
+    """One crawl (full by default) run in-process under pyinstrument (`python -m pyinstrument -m scrapy
+    crawl ...`): its pages/s, the self time by cost group, the top functions and the call tree."""
     own_tmp = None
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="bench-profile-")
         workdir = Path(own_tmp.name)
-    outdir = Path(workdir) / "profile"
+    outdir = Path(workdir) / f"profile-{kind}"
     outdir.mkdir(parents=True, exist_ok=True)
     session = outdir / "crawl.pyisession"
     try:
         with ReplicaProcess(articles) as replica:
-            cmd = crawl_command(FULL, outdir, replica.host_map, settings,
+            cmd = crawl_command(kind, outdir, replica.host_map, settings,
                                 python_args=["-m", "pyinstrument", "-r", "pyisession", "-o", str(session), "-m"])
             subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
         if not session.exists():
@@ -243,11 +292,26 @@ def profile(articles: int = 1500, workdir: Path | None = None, *, settings: dict
         stats = json.loads((outdir / "stats.json").read_text()) if (outdir / "stats.json").exists() else {}
         pages = int(stats.get("response_received_count") or 0)
         elapsed = float(stats.get("elapsed_time_seconds") or 0) or None
-        return {"ok": True, "pages": pages, "pages_per_s_profiled": round(pages / elapsed, 1) if elapsed else None,
-                **summarise_pstats(outdir / "crawl.pstats"), "tree": tree}
+        return {"ok": True, "kind": kind, "pages": pages,
+                "pages_per_s_profiled": round(pages / elapsed, 1) if elapsed else None,
+                **summarise_pstats(outdir / "crawl.pstats"), "tree": tree,
+                "_funcs": _load_pstats(outdir / "crawl.pstats")}
     finally:
         if own_tmp is not None:
             own_tmp.cleanup()
+
+
+def profile_pair(articles: int = 1500, workdir: Path | None = None, *, settings: dict | None = None) -> dict:
+    """Profile the plain and the full crawl of the same replica; compare where their time goes."""
+    plain = profile(articles, workdir, settings=settings, kind=PLAIN)
+    full = profile(articles, workdir, settings=settings, kind=FULL)
+    ok = plain.get("ok") and full.get("ok")
+    out = {"ok": bool(ok), "plain": plain, "full": full}
+    if ok:
+        out["comparison"] = compare_profiles(plain, full)
+    for p in (plain, full):
+        p.pop("_funcs", None)
+    return out
 
 
 def main(argv=None) -> int:
@@ -258,11 +322,14 @@ def main(argv=None) -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="keep the crawls' outputs here")
     args = ap.parse_args(argv)
     print(json.dumps(machine_info()))
-    result = run(args.articles, args.rounds, args.workdir)
-    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+    result = {"ok": True}
+    if args.rounds > 0:
+        result = run(args.articles, args.rounds, args.workdir)
+        print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
     if args.profile:
-        prof = profile(args.articles, args.workdir)
-        print(prof.pop("tree", ""))
+        prof = profile_pair(args.articles, args.workdir)
+        for kind in (PLAIN, FULL):
+            print(prof[kind].pop("tree", ""))
         print(json.dumps(prof, indent=1))
     return 0 if result["ok"] else 1
 

@@ -61,7 +61,9 @@ def run_suite(mode: str, only: set[str] | None = None) -> dict:
             res = crawl_throughput.run(params["articles"], params["rounds"], log=log)
         elif name == "profile":
             from bench import crawl_throughput
-            res = crawl_throughput.profile(params["articles"])
+            res = crawl_throughput.profile_pair(params["articles"])
+            for kind in ("plain", "full"):
+                res.get(kind, {}).pop("tree", None)
         elif name == "extraction":
             from bench import extraction_speed
             res = extraction_speed.run(params["replica_articles"], params["repeats"], log=log)
@@ -114,15 +116,23 @@ def render(data: dict) -> str:
         ]
     if "profile" in res and res["profile"].get("ok"):
         pr = res["profile"]
+        cmp_ = pr["comparison"]
         parts += [
-            "\n#### Where the full crawl's time goes (pyinstrument, one full crawl in-process)\n",
-            f"Command: `python -m pyinstrument -m scrapy crawl spacewar ...` (same settings; "
-            f"{pr['pages']} pages, {pr['pages_per_s_profiled']} pages/s under the profiler, "
-            f"{pr['profiled_seconds']} s sampled). Self time by group:\n",
-            _table(["group", "% of self time"], [[k, v] for k, v in pr["by_group"].items()]),
-            "\nTop functions by self time:\n",
-            _table(["function", "self %", "cumulative %"],
-                   [[f"`{r['function']}`", r["self_pct"], r["cum_pct"]] for r in pr["top_self"][:12]]),
+            "\n#### Where the rest goes: both crawls profiled (pyinstrument, in-process)\n",
+            f"Command: `python -m bench.crawl_throughput --articles {res['profile']['params']['articles']} "
+            "--rounds 0 --profile` (`python -m pyinstrument -m scrapy crawl spacewar ...` and `... runspider "
+            f"bench/plain_spider.py`, same settings; {pr['full']['pages']} pages; under the profiler "
+            f"{pr['plain']['pages_per_s_profiled']} and {pr['full']['pages_per_s_profiled']} pages/s). "
+            "Self time per page by where it runs (pyinstrument charges C calls such as zlib and lxml's "
+            "parser to their Python caller):\n",
+            _table(["cost group", "plain ms/page", "full ms/page", "extra ms/page", "share of extra %"],
+                   [[g["group"], g["plain_ms_per_page"], g["full_ms_per_page"], g["extra_ms_per_page"],
+                     g["share_of_extra_pct"]] for g in cmp_["groups"]]
+                   + [["**total**", cmp_["plain_ms_per_page"], cmp_["full_ms_per_page"], cmp_["extra_ms_per_page"],
+                       100.0]]),
+            "\nFunctions whose self time grew most (full minus plain, ms per page):\n",
+            _table(["function", "extra ms/page"],
+                   [[f"`{r['function']}`", r["extra_ms_per_page"]] for r in cmp_["top_extra_functions"][:12]]),
         ]
     if "extraction" in res:
         e = res["extraction"]
