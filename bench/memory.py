@@ -20,7 +20,7 @@ from bench.crawl_throughput import FULL, run_crawl
 
 
 def run(sizes=(1000, 5000, 20000), workdir: Path | None = None, *, articles: int | None = None,
-        log=print) -> dict:
+        settings: dict | None = None, log=print) -> dict:
     sizes = sorted(sizes)
     # listings and feeds add pages, so this many articles leaves room for the largest size
     articles = articles or int(max(sizes) * 1.05) + 50
@@ -30,7 +30,7 @@ def run(sizes=(1000, 5000, 20000), workdir: Path | None = None, *, articles: int
         with ReplicaProcess(articles) as replica:
             for size in sizes:
                 r = run_crawl(FULL, base / f"mem-{size}", replica.host_map,
-                              {"CLOSESPIDER_PAGECOUNT": str(size)}, timeout=3600)
+                              {**(settings or {}), "CLOSESPIDER_PAGECOUNT": str(size)}, timeout=3600)
                 rows.append({"target_pages": size, "pages": r.pages, "items": r.items,
                              "peak_rss_mb": r.peak_rss_mb, "pages_per_s": round(r.pages_per_s, 1),
                              "returncode": r.returncode})
