@@ -69,6 +69,16 @@ TWISTED_DNS_RESOLVER = "crawler.hostmap.HostMapResolver"
 #: {"host[:port]": "ip[:port]"}: connect there instead (hosts still sent as named).
 HOST_MAP = {}
 
+#: Byte-exact capture: the HTTP/1.1 handler subclass in crawler/rawcapture.py keeps the bytes
+#: sent and received for the WARC recorder (supported Scrapy versions are pinned there; on any
+#: other version it turns itself off loudly and records are rebuilt and marked "reconstructed").
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.rawcapture.RawCaptureDownloadHandler",
+    "https": "crawler.rawcapture.RawCaptureDownloadHandler",
+}
+#: False: plain Scrapy handler behaviour, reconstructed WARC records.
+RAWCAPTURE_ENABLED = True
+
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "crawler.cookies.OfflineCookiesMiddleware": 700,

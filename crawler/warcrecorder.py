@@ -179,7 +179,12 @@ class WarcRecorderMiddleware:
         if pointer.get("record_id"):
             headers.append(("WARC-Refers-To", pointer["record_id"]))
         block = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        self.writer.write_record(headers, block)
+        try:
+            self.writer.write_record(headers, block)
+        except OSError as exc:  # disk trouble: the disk guard stops the crawl; say it once here
+            logger.error("Could not archive the item record of %s: %s", data.get("url"), exc)
+            self._inc("warc/records/item_failed")
+            return
         self._inc("warc/records/item")
 
     # --- downloader middleware -----------------------------------------------------
@@ -272,10 +277,20 @@ class WarcRecorderMiddleware:
                          ("WARC-Refers-To-Target-URI", original.uri),
                          ("WARC-Refers-To-Date", original.date)]
                 self._inc("warc/revisits/identical-payload-digest")
+        # The payload digest covers the entity body with the chunked transfer-coding removed and
+        # the content-coding kept (WARC 1.1). warcio (check, and the tools built on it) digests the
+        # stored bytes after the HTTP headers instead, chunk framing included, so for a response
+        # stored with its chunked framing the two disagree: there the digest goes into our own
+        # header and WARC-Payload-Digest is left out, keeping the record byte-exact and valid.
+        if record_type == "response" and raw is not None and raw.chunked:
+            digest_header = ("X-Entity-Payload-Digest", digest)
+            self._inc("warc/chunked_payload_digest")
+        else:
+            digest_header = ("WARC-Payload-Digest", digest)
         resp_headers = [("WARC-Type", record_type), ("WARC-Record-ID", response_id), *common,
                         ("WARC-Concurrent-To", request_id),
                         ("Content-Type", "application/http;msgtype=response"),
-                        ("WARC-Payload-Digest", digest), *extra,
+                        digest_header, *extra,
                         ("X-Capture-Method", method)]
         if truncated:
             resp_headers.append(("WARC-Truncated", truncated))
