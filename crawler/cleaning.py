@@ -1,0 +1,265 @@
+"""Article cleaning: the raw parts from crawler/extraction.py in, the item's clean fields out.
+
+`clean(raw, url)` reads the dateline's parts, removes every kind of clutter the site rules name
+(ads and their <center> wrappers, scripts, sponsor banners, spacer images, the ADVERTISEMENT
+label, the reader-comments line, the donation appeal, the newsletter box, related links,
+cross-network headline blocks, the copyright notice, footer, navigation), turns unclosed <p>,
+closed <p> and <br><br> text into paragraphs, and takes the story's images with their captions
+out of the text. Body: paragraphs joined by one blank line, entities decoded, whitespace
+normalised, no empty paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin
+
+import lxml.etree as etree
+import lxml.html
+
+from crawler.dateline import normalise_author, parse_dateline
+from crawler.extraction import RULES, SiteRules, classes, text_of
+
+#: elements that start and end a paragraph
+BLOCK_TAGS = frozenset((
+    "p", "div", "table", "tbody", "thead", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd",
+    "h1", "h2", "h3", "h4", "h5", "h6", "center", "blockquote", "hr", "section", "article", "main",
+    "figure", "figcaption", "pre", "address", "caption", "body", "html",
+))
+_PARA = object()  # paragraph boundary
+_BR = object()  # a <br>; two in a row (whitespace between) end a paragraph
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    rules: SiteRules
+    clutter_text: re.Pattern
+    rights_text: re.Pattern
+    non_image: re.Pattern
+    clutter_tags: frozenset
+    clutter_classes: frozenset
+
+
+@lru_cache(maxsize=16)
+def compile_rules(rules: SiteRules) -> CompiledRules:
+    return CompiledRules(
+        rules,
+        re.compile("|".join(f"(?:{p})" for p in rules.clutter_texts), re.I | re.S),
+        re.compile("|".join(f"(?:{p})" for p in rules.rights_texts), re.I | re.S),
+        re.compile("|".join(f"(?:{p})" for p in rules.non_image_patterns), re.I),
+        frozenset(rules.clutter_tags),
+        frozenset(rules.clutter_classes),
+    )
+
+
+def normalise_space(text: str | None) -> str:
+    """Runs of whitespace (CR, LF, tabs, no-break spaces) -> one space, stripped."""
+    return " ".join(text.split()) if text else ""
+
+
+# --- images --------------------------------------------------------------------------------------
+def _caption_for(img, caption_class: str):
+    """The caption element of a body image: in the image's table, else a following sibling, else a figcaption."""
+    for anc in img.iterancestors():
+        if anc.tag in ("table", "figure"):
+            for el in anc.iter():
+                if isinstance(el.tag, str) and (caption_class in classes(el) or el.tag == "figcaption"):
+                    return el, anc
+            break
+    for sib in img.itersiblings():
+        if isinstance(sib.tag, str) and caption_class in classes(sib):
+            return sib, None
+        if sib.tag not in ("br",):
+            break
+    return None, None
+
+
+def _wrapper(el, stop):
+    """The outermost <a>/<center> wrapping only `el` (a banner's link and centering), up to `stop`."""
+    node = el
+    while True:
+        parent = node.getparent()
+        if parent is None or parent is stop or parent.tag not in ("a", "center") or len(parent) != 1:
+            return node
+        if normalise_space(parent.text) or normalise_space(node.tail):
+            return node
+        node = parent
+
+
+def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
+    """Remove every <img> from the fragment; return the story's images ({"url", "caption"}) in page order."""
+    images = []
+    for img in list(frag.iter("img")):
+        if img.getparent() is None:
+            continue
+        src = (img.get("src") or img.get("data-src") or "").strip()
+        if not src or src.startswith("data:") or cr.non_image.search(src):
+            _drop(_wrapper(img, frag))
+            continue
+        caption_el, holder = _caption_for(img, cr.rules.caption_class)
+        caption = normalise_space(text_of(caption_el)) if caption_el is not None else ""
+        images.append({"url": urljoin(url, src), "caption": caption or None})
+        if holder is not None and holder is not frag:
+            _drop(holder)
+        else:
+            if caption_el is not None:
+                _drop(caption_el)
+            _drop(img)
+    return images
+
+
+# --- clutter -------------------------------------------------------------------------------------
+def _drop(el) -> None:
+    """Remove an element and its content, keeping the text after it."""
+    if el.getparent() is not None:
+        el.drop_tree()
+
+
+def _is_ad_wrapper(el, cr: CompiledRules) -> bool:
+    for sub in el.iter():
+        if not isinstance(sub.tag, str):
+            continue
+        if sub.tag in ("iframe", "ins", "script", "object", "embed") or classes(sub) & cr.clutter_classes:
+            return True
+        if sub.tag == "img" and cr.non_image.search(sub.get("src") or ""):
+            return True
+    return False
+
+
+def remove_clutter(frag, cr: CompiledRules) -> None:
+    """Drop clutter elements in place: by tag, by class, <center> ad wrappers, comments."""
+    doomed = []
+    for el in frag.iter():
+        if el is frag:
+            continue
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            doomed.append(el)
+        elif el.tag in cr.clutter_tags or classes(el) & cr.clutter_classes:
+            doomed.append(el)
+        elif el.tag in cr.rules.ad_wrapper_tags and _is_ad_wrapper(el, cr):
+            doomed.append(el)
+    for el in doomed:
+        if isinstance(el.tag, str):
+            _drop(el)
+        else:  # a comment: keep its tail text
+            parent = el.getparent()
+            if parent is None:
+                continue
+            if el.tail:
+                prev = el.getprevious()
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + el.tail
+                else:
+                    parent.text = (parent.text or "") + el.tail
+            parent.remove(el)
+
+
+# --- paragraphs ------------------------------------------------------------------------------------
+def _tokens(el, out: list) -> None:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return
+    if tag == "br":
+        out.append(_BR)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append(_PARA)
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _tokens(child, out)
+        if child.tail:
+            out.append(child.tail)
+    if block:
+        out.append(_PARA)
+
+
+def paragraphs(frag) -> list[str]:
+    """Paragraph texts of a fragment: block elements and <br><br> separate them; whitespace normalised."""
+    tokens: list = []
+    _tokens(frag, tokens)
+    out: list[str] = []
+    buf: list[str] = []
+    pending_br = False
+
+    def flush():
+        text = normalise_space("".join(buf))
+        if text:
+            out.append(text)
+        buf.clear()
+
+    for tok in tokens:
+        if tok is _PARA:
+            flush()
+            pending_br = False
+        elif tok is _BR:
+            if pending_br:
+                flush()
+                pending_br = False
+            else:
+                pending_br = True
+        elif tok.strip():
+            if pending_br:
+                buf.append(" ")
+                pending_br = False
+            buf.append(tok)
+        else:
+            buf.append(tok)
+    flush()
+    return out
+
+
+def parse_fragment(body_html: str):
+    if not body_html or not body_html.strip():
+        return None
+    try:
+        return lxml.html.fragment_fromstring(body_html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
+# --- entry point ---------------------------------------------------------------------------------
+def clean(raw: dict, url: str, rules: SiteRules = RULES) -> dict:
+    """The item's fields from extract()'s raw parts: title, published, author, location, agency, body,
+    images ([{"url", "caption"}]) and rights (the wire agency's notice, whitespace-normalised, or None)."""
+    cr = compile_rules(rules)
+    fields = parse_dateline(raw.get("dateline") or "")
+    meta = raw.get("meta") or {}
+    if not fields["published"]:
+        fields["published"] = meta.get("published")
+    if not fields["author"]:
+        fields["author"] = normalise_author(meta.get("author"))
+    og = raw.get("og") or {}
+    title = normalise_space(raw.get("title")) or normalise_space(og.get("og:title")) \
+        or normalise_space(og.get("html:title"))
+    rights = None
+    if raw.get("rights_html"):
+        frag = parse_fragment(raw["rights_html"])
+        rights = normalise_space(text_of(frag)) if frag is not None else None
+    images: list[dict] = []
+    body_paragraphs: list[str] = []
+    frag = parse_fragment(raw.get("body_html") or "")
+    if frag is not None:
+        images = take_images(frag, url, cr)
+        remove_clutter(frag, cr)
+        captions = {i["caption"] for i in images if i["caption"]}
+        for para in paragraphs(frag):
+            if para in captions or cr.clutter_text.fullmatch(para):
+                continue
+            if cr.rights_text.fullmatch(para):
+                rights = rights or para
+                continue
+            body_paragraphs.append(para)
+    return {
+        "title": title or None,
+        "published": fields["published"],
+        "author": fields["author"],
+        "location": fields["location"],
+        "agency": fields["agency"],
+        "body": "\n\n".join(body_paragraphs),
+        "images": images,
+        "rights": rights or None,
+    }
