@@ -341,9 +341,27 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
     if end is not None:
         _prune_after(end, cell)
     _prune_before(dateline, cell)
+    if not _has_story_text(cell, rules):
+        raise NotAnArticle("no-body")
     body_html = inner_html(cell)
     return {"title": title, "dateline": dateline_text, "body_html": body_html, "rights_html": rights_html,
             "extraction": SITE_RULES}
+
+
+def _has_story_text(el, rules: SiteRules) -> bool:
+    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...)."""
+    clutter_tags, clutter_classes = set(rules.clutter_tags), set(rules.clutter_classes)
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str) or node.tag in clutter_tags or classes(node) & clutter_classes:
+            if node is not el and (node.tail or "").strip():
+                return True
+            continue
+        if (node.text or "").strip() or (node is not el and (node.tail or "").strip()):
+            return True
+        stack.extend(node)
+    return False
 
 
 # --- generic fallback --------------------------------------------------------------------------------

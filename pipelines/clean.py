@@ -1,0 +1,25 @@
+"""Cleaning stage: the raw parts become the item's fields (crawler.cleaning); the page HTML leaves the item."""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+
+from crawler.cleaning import clean
+
+
+class CleanPipeline:
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        raw = adapter.get("raw")
+        if raw is None:  # nothing extracted (the extraction stage is off): leave the item as it is
+            return item
+        for name, value in clean(raw, adapter.get("url")).items():
+            adapter[name] = value
+        adapter["extraction"] = raw["extraction"]
+        adapter.pop("raw", None)
+        adapter.pop("html", None)
+        return item

@@ -1,0 +1,79 @@
+"""Extraction stage: the page's HTML becomes the article's raw parts (crawler.extraction), or the item is dropped.
+
+Counts "articles/extraction/site-rules" and "articles/extraction/fallback", drops non-articles
+with "articles/dropped/<reason>", and watches the share of fallbacks: more than
+FALLBACK_WARN_RATIO of the pages (once FALLBACK_WARN_MIN_PAGES were seen) is logged as a WARNING,
+once when it happens and again at close with the final share ("articles/extraction/fallback_ratio").
+A rising share means the site's layout changed and the site rules need updating.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from crawler.extraction import FALLBACK, SITE_RULES, NotAnArticle, extract
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5):
+        self.stats = stats
+        self.warn_ratio = warn_ratio
+        self.warn_min_pages = warn_min_pages
+        self.counts = {SITE_RULES: 0, FALLBACK: 0}
+        self.warned = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO", 0.2), s.getint("FALLBACK_WARN_MIN_PAGES", 5))
+        crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        return pipe
+
+    @property
+    def pages(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def fallback_ratio(self) -> float:
+        return self.counts[FALLBACK] / self.pages if self.pages else 0.0
+
+    def _too_many_fallbacks(self) -> bool:
+        return self.pages >= self.warn_min_pages and self.fallback_ratio > self.warn_ratio
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        url = adapter.get("url")
+        try:
+            raw = extract(adapter.get("html") or "", url)
+        except NotAnArticle as exc:
+            if self.stats:
+                self.stats.inc_value(f"articles/dropped/{exc.reason}")
+            raise DropItem(f"not an article ({exc.reason}): {url}") from None
+        adapter["raw"] = raw
+        method = raw["extraction"]
+        self.counts[method] += 1
+        if self.stats:
+            self.stats.inc_value(f"articles/extraction/{method}")
+        if not self.warned and self._too_many_fallbacks():
+            self.warned = True
+            logger.warning(
+                "%d of %d article pages (%.0f%%) needed the generic fallback extractor (warning above %.0f%%): "
+                "the site's layout may have changed; last one: %s",
+                self.counts[FALLBACK], self.pages, 100 * self.fallback_ratio, 100 * self.warn_ratio, url)
+        return item
+
+    def spider_closed(self, spider=None, reason=None):
+        if not self.pages:
+            return
+        if self.stats:
+            self.stats.set_value("articles/extraction/fallback_ratio", round(self.fallback_ratio, 4))
+        if self._too_many_fallbacks():
+            logger.warning(
+                "Final share of fallback extractions: %d of %d article pages (%.0f%%, warning above %.0f%%)",
+                self.counts[FALLBACK], self.pages, 100 * self.fallback_ratio, 100 * self.warn_ratio)
