@@ -17,10 +17,9 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.etree as etree
-import lxml.html
 
 from crawler.dateline import normalise_author, parse_dateline
-from crawler.extraction import RULES, SiteRules, classes, text_of
+from crawler.extraction import RULES, SiteRules, classes, drop_tree, text_of
 
 #: elements that start and end a paragraph
 BLOCK_TAGS = frozenset((
@@ -113,8 +112,7 @@ def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
 # --- clutter -------------------------------------------------------------------------------------
 def _drop(el) -> None:
     """Remove an element and its content, keeping the text after it."""
-    if el.getparent() is not None:
-        el.drop_tree()
+    drop_tree(el)
 
 
 def _is_ad_wrapper(el, cr: CompiledRules) -> bool:
@@ -141,19 +139,7 @@ def remove_clutter(frag, cr: CompiledRules) -> None:
         elif el.tag in cr.rules.ad_wrapper_tags and _is_ad_wrapper(el, cr):
             doomed.append(el)
     for el in doomed:
-        if isinstance(el.tag, str):
-            _drop(el)
-        else:  # a comment: keep its tail text
-            parent = el.getparent()
-            if parent is None:
-                continue
-            if el.tail:
-                prev = el.getprevious()
-                if prev is not None:
-                    prev.tail = (prev.tail or "") + el.tail
-                else:
-                    parent.text = (parent.text or "") + el.tail
-            parent.remove(el)
+        drop_tree(el)
 
 
 # --- paragraphs ------------------------------------------------------------------------------------
@@ -213,12 +199,14 @@ def paragraphs(frag) -> list[str]:
 
 
 def parse_fragment(body_html: str):
+    """An HTML fragment as the children of one <div> (None when there is nothing)."""
     if not body_html or not body_html.strip():
         return None
     try:
-        return lxml.html.fragment_fromstring(body_html, create_parent="div")
+        root = etree.HTML(f"<div>{body_html}</div>")
     except (etree.ParserError, ValueError):
         return None
+    return root.find("body/div") if root is not None else None
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -247,9 +235,9 @@ def clean(raw: dict, url: str, rules: SiteRules = RULES) -> dict:
         remove_clutter(frag, cr)
         captions = {i["caption"] for i in images if i["caption"]}
         for para in paragraphs(frag):
-            if para in captions or cr.clutter_text.fullmatch(para):
+            if para in captions or (len(para) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(para)):
                 continue
-            if cr.rights_text.fullmatch(para):
+            if len(para) <= 2 * rules.clutter_max_chars and cr.rights_text.fullmatch(para):
                 rights = rights or para
                 continue
             body_paragraphs.append(para)
