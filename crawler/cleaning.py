@@ -234,6 +234,9 @@ def clean(raw: dict, url: str, rules: SiteRules = RULES) -> dict:
         images = take_images(frag, url, cr)
         remove_clutter(frag, cr)
         captions = {i["caption"] for i in images if i["caption"]}
+        # a fallback extraction may keep the dateline in the text
+        dateline_lines = set(filter(None, (raw.get("dateline") or "").split("\n")))
+        captions |= dateline_lines | {" ".join(dateline_lines)}
         for para in paragraphs(frag):
             if para in captions or (len(para) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(para)):
                 continue

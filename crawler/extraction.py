@@ -111,23 +111,28 @@ def classes(el) -> set[str]:
 
 
 def text_of(el, br: str = " ") -> str:
-    """Text content of an element with <br> read as `br`, whitespace runs collapsed (newlines kept when br="\\n")."""
+    """Text content of an element, whitespace runs collapsed; with br="\\n", each <br> starts a new line
+    (and only a <br> does: line ends in the source are spaces). Empty lines are dropped."""
     parts: list[str] = []
-    _collect_text(el, parts, br, top=True)
+    _collect_text(el, parts, top=True)
     text = "".join(parts)
     if br == "\n":
-        return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
-    return " ".join(text.split())
+        lines = (" ".join(line.split()) for line in text.split(_BR_MARK))
+        return "\n".join(line for line in lines if line)
+    return " ".join(text.replace(_BR_MARK, br).split())
 
 
-def _collect_text(el, parts: list, br: str, top: bool = False) -> None:
+_BR_MARK = "\x1e"
+
+
+def _collect_text(el, parts: list, top: bool = False) -> None:
     if isinstance(el.tag, str):
         if el.tag == "br":
-            parts.append(br)
+            parts.append(_BR_MARK)
         elif el.text and el.tag not in ("script", "style"):
             parts.append(el.text)
         for child in el:
-            _collect_text(child, parts, br)
+            _collect_text(child, parts)
     if not top and el.tail:
         parts.append(el.tail)
 
@@ -429,21 +434,35 @@ def _fallback(root, html: str, og: dict, rules: SiteRules) -> dict:
             if isinstance(el.tag, str) and classes(el) & {"author", "byline-name"}:
                 author = normalise_author(text_of(el))
                 break
-    body_html = _main_text_html(html)
+    body_html = _main_text_html(html, rules)
     if not body_html:
         raise NotAnArticle("no-body")
-    return {"title": " ".join(title.split()), "dateline": "", "body_html": body_html, "rights_html": None,
+    dateline = _find_dateline(scope if scope is not root else root.find("body") if root.find("body") is not None else root)
+    return {"title": " ".join(title.split()), "dateline": dateline, "body_html": body_html, "rights_html": None,
             "extraction": FALLBACK, "meta": {"published": published, "author": author}}
 
 
-def _main_text_html(html: str) -> str:
+_DATELINE_TAGS = frozenset(("span", "div", "p", "td", "font", "b", "i", "em", "strong", "small", "header"))
+_DATELINE_SHAPE = re.compile(r"\([^()]{1,40}\)\s*\S+\s+\d{1,2},?\s+\d{4}")
+
+
+def _find_dateline(scope) -> str:
+    """A dateline-shaped short text ("Place (SRC) Mon dd, yyyy", perhaps after a byline line) in a page
+    whose dateline element is not where the site rules expect it; "" when there is none."""
+    for el in scope.iter(*_DATELINE_TAGS):
+        text = text_of(el, br="\n")
+        if text and len(text) <= 160 and _DATELINE_SHAPE.search(text) and iso_date(text):
+            return text
+    return ""
+
+
+def _main_text_html(html: str, rules: SiteRules) -> str:
     """The main text of a page as an HTML fragment of paragraphs (trafilatura), headline removed."""
     try:
         import trafilatura
 
         result = trafilatura.extract(html, output_format="html", include_comments=False, include_tables=False,
-                                     include_images=False, include_links=False, deduplicate=False,
-                                     favor_precision=True)
+                                     include_images=False, include_links=False, deduplicate=False)
     except Exception as exc:  # a generic extractor failing on a strange page is "no body"
         logger.debug("trafilatura failed: %r", exc)
         return ""
@@ -458,6 +477,14 @@ def _main_text_html(html: str) -> str:
         return ""
     for h in list(body.iter("h1")):
         drop_tree(h)
+    # the template's end markers still hold: the story stops before "Related Links" or a network block
+    ends = tuple(t.lower() for t in rules.end_texts + rules.network_block_titles)
+    for child in list(body):
+        if text_of(child).lower().startswith(ends):
+            for later in list(child.itersiblings()):
+                body.remove(later)
+            body.remove(child)
+            break
     if not text_of(body):
         return ""
     return inner_html(body)
