@@ -39,6 +39,7 @@ class CompiledRules:
     non_image: re.Pattern
     clutter_tags: frozenset
     clutter_classes: frozenset
+    link_list_titles: frozenset
 
 
 @lru_cache(maxsize=16)
@@ -50,6 +51,7 @@ def compile_rules(rules: SiteRules) -> CompiledRules:
         re.compile("|".join(f"(?:{p})" for p in rules.non_image_patterns), re.I),
         frozenset(rules.clutter_tags),
         frozenset(rules.clutter_classes),
+        frozenset(t.lower() for t in rules.end_texts + rules.network_block_titles),
     )
 
 
@@ -126,14 +128,32 @@ def _is_ad_wrapper(el, cr: CompiledRules) -> bool:
     return False
 
 
+def _link_list(heading, frag) -> list:
+    """A link-list heading ("Related Links", a cross-network block title) with the links under it:
+    its whole paragraph when it opens one, else itself and the inline siblings up to the next block."""
+    parent = heading.getparent()
+    if parent is not None and parent is not frag and parent.tag == "p" and parent[0] is heading \
+            and not normalise_space(parent.text):
+        return [parent]
+    out = [heading]
+    for sib in heading.itersiblings():
+        if isinstance(sib.tag, str) and sib.tag in BLOCK_TAGS:
+            break
+        out.append(sib)
+    return out
+
+
 def remove_clutter(frag, cr: CompiledRules) -> None:
-    """Drop clutter elements in place: by tag, by class, <center> ad wrappers, comments."""
+    """Drop clutter elements in place: by tag, by class, <center> ad wrappers, link lists, comments."""
     doomed = []
     for el in frag.iter():
         if el is frag:
             continue
         if not isinstance(el.tag, str):  # comments, processing instructions
             doomed.append(el)
+        elif (el.tag in cr.rules.end_text_tags or cr.rules.block_title_class in classes(el)) \
+                and text_of(el).lower() in cr.link_list_titles:
+            doomed.extend(_link_list(el, frag))
         elif el.tag in cr.clutter_tags or classes(el) & cr.clutter_classes:
             doomed.append(el)
         elif el.tag in cr.rules.ad_wrapper_tags and _is_ad_wrapper(el, cr):
