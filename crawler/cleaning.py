@@ -257,12 +257,17 @@ def clean(raw: dict, url: str, rules: SiteRules = RULES) -> dict:
         # a fallback extraction may keep the dateline in the text
         dateline_lines = set(filter(None, (raw.get("dateline") or "").split("\n")))
         captions |= dateline_lines | {" ".join(dateline_lines)}
+        keywords = rules.clutter_keywords
         for para in paragraphs(frag):
-            if para in captions or (len(para) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(para)):
+            if para in captions:
                 continue
-            if len(para) <= 2 * rules.clutter_max_chars and cr.rights_text.fullmatch(para):
-                rights = rights or para
-                continue
+            low = para.lower()
+            if len(para) <= 2 * rules.clutter_max_chars and any(k in low for k in keywords):
+                if len(para) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(para):
+                    continue
+                if cr.rights_text.fullmatch(para):
+                    rights = rights or para
+                    continue
             body_paragraphs.append(para)
     return {
         "title": title or None,

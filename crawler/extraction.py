@@ -81,6 +81,11 @@ class SiteRules:
         r"|military space news, nuclear weapons, missile defense",
         r"the content herein, unless otherwise known to be public domain\b.*",
     )
+    #: a paragraph is matched against clutter_texts and rights_texts only when it contains one of these
+    #: (lower-case substrings; a cheap gate: every pattern above and below needs one of them)
+    clutter_keywords: tuple[str, ...] = ("advertis", "sponsor", "related link", "comment", "discussion", "donat",
+                                         "paypal", "subscribe", "newsletter", "news coverage", "spacedaily",
+                                         "missile defense", "content herein", "copyright", "rights reserved")
     #: a paragraph matching one of these is a wire agency's copyright notice: it goes to `rights`
     rights_texts: tuple[str, ...] = (
         r"all rights reserved\. copyright (?:\d{4} )?agence france-presse\b.*",
