@@ -25,7 +25,6 @@ def records(result):
             it = ArchiveIterator(fh)
             for rec in it:
                 rec.filename = path.name
-                rec.offset = it.get_record_offset()
                 rec.raw_payload = rec.raw_stream.read()
                 out.append(rec)
     return out
