@@ -239,7 +239,7 @@ def json_ld_article(root) -> dict | None:
 
 
 # --- site rules ------------------------------------------------------------------------------------
-def _find_comment(root, texts: Iterable[str], after=None):
+def _find_comment(root, texts: Iterable[str]):
     wanted = tuple(t.strip().lower() for t in texts)
     for node in root.iter(etree.Comment):
         if (node.text or "").strip().lower() in wanted:
@@ -254,7 +254,8 @@ def _ancestor(el, tag: str):
     return None
 
 
-def _is_listing(root, rules: SiteRules, og: dict) -> bool:
+def _is_listing(root, rules: SiteRules) -> bool:
+    """Several headline/dateline spans of listing blocks: a section, archive or home page."""
     listed = 0
     for span in root.iter("span"):
         if classes(span) & set(rules.listing_classes):
@@ -299,10 +300,6 @@ def _prune_after(end, cell) -> None:
         node = parent
     end.tail = None
     end.getparent().remove(end)
-
-
-def _document_position(cell) -> dict:
-    return {id(el): k for k, el in enumerate(cell.iter())}
 
 
 def _body_end(cell, dateline, rules: SiteRules):
@@ -414,7 +411,7 @@ def _fallback(root, html: str, og: dict, rules: SiteRules) -> dict:
     main = next(iter(root.iter("main")), None)
     og_type = og.get("og:type", "").lower()
     looks_like_article = bool(ld or article is not None or og_type == "article" or og.get("article:published_time"))
-    if not looks_like_article and (og_type == "website" or _is_listing(root, rules, og)):
+    if not looks_like_article and (og_type == "website" or _is_listing(root, rules)):
         raise NotAnArticle("listing-page")
     scope = article if article is not None else main if main is not None else root
     h1 = next(iter(scope.iter("h1")), None)
@@ -510,7 +507,7 @@ def extract(html: str, url: str, rules: SiteRules = RULES) -> dict:
         og = metadata(root)
         raw = _site_rules(root, og, rules)
         if raw is None:
-            if _is_listing(root, rules, og):
+            if _is_listing(root, rules):
                 raise NotAnArticle("listing-page")
             raw = _fallback(root, html, og, rules)
         if not raw["title"]:
