@@ -27,6 +27,8 @@ BLOCK_TAGS = frozenset((
     "h1", "h2", "h3", "h4", "h5", "h6", "center", "blockquote", "hr", "section", "article", "main",
     "figure", "figcaption", "pre", "address", "caption", "body", "html",
 ))
+#: a short "by Name" line, or a staff byline, standing alone above the story
+_BYLINE = re.compile(r"(?:by\s+[^.!?:;\d]{2,80}|(?:the\s+)?staff\s+(?:writers?|reporters?))", re.I)
 _PARA = object()  # paragraph boundary
 _BR = object()  # a <br>; two in a row (whitespace between) end a paragraph
 
@@ -163,7 +165,8 @@ def remove_clutter(frag, cr: CompiledRules) -> None:
 
 
 # --- paragraphs ------------------------------------------------------------------------------------
-def _tokens(el, out: list) -> None:
+def _tokens(el, out: list, linked: bool = False) -> None:
+    """Paragraph boundaries, <br>s and (text, inside-a-link) pairs of a tree, in document order."""
     tag = el.tag
     if not isinstance(tag, str):
         return
@@ -171,49 +174,51 @@ def _tokens(el, out: list) -> None:
         out.append(_BR)
         return
     block = tag in BLOCK_TAGS
+    linked = linked or tag == "a"
     if block:
         out.append(_PARA)
     if el.text:
-        out.append(el.text)
+        out.append((el.text, linked))
     for child in el:
-        _tokens(child, out)
+        _tokens(child, out, linked)
         if child.tail:
-            out.append(child.tail)
+            out.append((child.tail, linked))
     if block:
         out.append(_PARA)
 
 
 def paragraphs(frag) -> list[str]:
-    """Paragraph texts of a fragment: block elements and <br><br> separate them; whitespace normalised."""
+    """Paragraph texts of a fragment: block elements and <br><br> separate them; whitespace normalised.
+    A paragraph made only of link text (a navigation line) is left out."""
     tokens: list = []
     _tokens(frag, tokens)
     out: list[str] = []
     buf: list[str] = []
-    pending_br = False
+    state = {"br": False, "plain": False, "links": False}
 
     def flush():
         text = normalise_space("".join(buf))
-        if text:
+        if text and (state["plain"] or not state["links"]):
             out.append(text)
         buf.clear()
+        state.update(br=False, plain=False, links=False)
 
     for tok in tokens:
         if tok is _PARA:
             flush()
-            pending_br = False
         elif tok is _BR:
-            if pending_br:
+            if state["br"]:
                 flush()
-                pending_br = False
             else:
-                pending_br = True
-        elif tok.strip():
-            if pending_br:
-                buf.append(" ")
-                pending_br = False
-            buf.append(tok)
+                state["br"] = True
         else:
-            buf.append(tok)
+            text, linked = tok
+            if text.strip():
+                if state["br"]:
+                    buf.append(" ")
+                    state["br"] = False
+                state["links" if linked else "plain"] = True
+            buf.append(text)
     flush()
     return out
 
@@ -260,6 +265,9 @@ def clean(raw: dict, url: str, rules: SiteRules = RULES) -> dict:
         keywords = rules.clutter_keywords
         for para in paragraphs(frag):
             if para in captions:
+                continue
+            if not body_paragraphs and _BYLINE.fullmatch(para):  # a byline line above the story
+                fields["author"] = fields["author"] or normalise_author(para)
                 continue
             low = para.lower()
             if len(para) <= 2 * rules.clutter_max_chars and any(k in low for k in keywords):

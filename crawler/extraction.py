@@ -368,6 +368,14 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
     if end is not None:
         _prune_after(end, cell)
     _prune_before(dateline, cell)
+    if not iso_date(dateline_text):
+        # the dateline element holds no date (a variant that puts the headline there): take the first
+        # dateline-shaped text at the top of the body instead, and the element's text as the headline
+        found = _find_dateline(cell, limit=8)
+        if found is not None:
+            title = title or " ".join(dateline_text.split())
+            dateline_text = text_of(found, br="\n")
+            drop_tree(found)
     if not _has_story_text(cell, rules):
         raise NotAnArticle("no-body")
     body_html = inner_html(cell)
@@ -439,7 +447,8 @@ def _fallback(root, html: str, og: dict, rules: SiteRules) -> dict:
     body_html = _main_text_html(html, rules)
     if not body_html:
         raise NotAnArticle("no-body")
-    dateline = _find_dateline(scope if scope is not root else root.find("body") if root.find("body") is not None else root)
+    found = _find_dateline(scope if scope is not root else root.find("body") if root.find("body") is not None else root)
+    dateline = text_of(found, br="\n") if found is not None else ""
     return {"title": " ".join(title.split()), "dateline": dateline, "body_html": body_html, "rights_html": None,
             "extraction": FALLBACK, "meta": {"published": published, "author": author}}
 
@@ -448,14 +457,21 @@ _DATELINE_TAGS = frozenset(("span", "div", "p", "td", "font", "b", "i", "em", "s
 _DATELINE_SHAPE = re.compile(r"\([^()]{1,40}\)\s*\S+\s+\d{1,2},?\s+\d{4}")
 
 
-def _find_dateline(scope) -> str:
-    """A dateline-shaped short text ("Place (SRC) Mon dd, yyyy", perhaps after a byline line) in a page
-    whose dateline element is not where the site rules expect it; "" when there is none."""
+def _find_dateline(scope, limit: int = 0):
+    """The first element whose text is a short dateline ("Place (SRC) Mon dd, yyyy", perhaps after a byline
+    line), for pages whose dateline is not where the site rules expect it; None when there is none.
+    With `limit`, only that many text-bearing elements are looked at (the top of a body)."""
+    seen = 0
     for el in scope.iter(*_DATELINE_TAGS):
         text = text_of(el, br="\n")
-        if text and len(text) <= 160 and _DATELINE_SHAPE.search(text) and iso_date(text):
-            return text
-    return ""
+        if not text:
+            continue
+        if len(text) <= 160 and _DATELINE_SHAPE.search(text) and iso_date(text):
+            return el
+        seen += 1
+        if limit and seen >= limit:
+            break
+    return None
 
 
 def _main_text_html(html: str, rules: SiteRules) -> str:

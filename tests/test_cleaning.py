@@ -170,3 +170,14 @@ def test_the_stage_sets_the_fields_and_the_method_and_drops_the_html_and_raw_par
     assert (out["title"], out["published"], out["location"], out["agency"]) == \
         ("Test story", "2024-06-03", "Paris", "AFP")
     assert out["site"] == "spacewar" and out["images"] == [] and out["rights"] is None
+
+
+def test_a_navigation_line_made_only_of_links_is_left_out():
+    assert paras('<p>Story text with <a href="/x.html">a link</a> inside.<p><a href="/">home</a> | '
+                 '<a href="/next.html">next</a>') == ["Story text with a link inside."]
+
+
+def test_a_byline_line_above_the_story_becomes_the_author_not_a_paragraph():
+    item = cleaned("<p>by Olena Kovalenko<p>Story text.", dateline="Kyiv (AFP) Jan 26, 2023")
+    assert item["author"] == "Olena Kovalenko" and item["body"] == "Story text."
+    assert cleaned("<p>Staff Writers<p>Story text.")["body"] == "Story text."

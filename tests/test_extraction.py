@@ -228,3 +228,17 @@ def test_a_renamed_dateline_class_still_gives_date_place_and_source_through_the_
     assert token_f1(item["body"], expected["body"]) >= 0.95
     for clutter in ("Kyiv (AFP)", "Related Links", "24/7 News Coverage", "Trump-Musk", "SPACEWAR RSS"):
         assert clutter not in item["body"], clutter
+
+
+def test_a_headline_in_the_dateline_span_and_the_dateline_below_are_still_read():
+    html = ("<html><head><title>Radar story</title></head><body>\r\n<!--body-2-incontainer.php-->\r\n"
+            '<span class="BHS">Radar story</span>\r\n<span class="BDC">by Staff Writers</span>\r\n'
+            '<span class="BDT">Washington (AFP) May 30, 2024</span>\r\n'
+            "<p>First paragraph of the story.</p>\r\n<p>Second paragraph.</p>\r\n"
+            '<a href="/">home</a> <a href="/reports/next_999.html">next</a>\r\n</body></html>')
+    raw = extract(html, "https://www.spacewar.com/reports/Radar_story_999.html")
+    item = clean(raw, "https://www.spacewar.com/reports/Radar_story_999.html")
+    assert raw["extraction"] == "site-rules"
+    assert (item["title"], item["published"], item["author"], item["location"], item["agency"]) == \
+        ("Radar story", "2024-05-30", None, "Washington", "AFP")
+    assert item["body"] == "First paragraph of the story.\n\nSecond paragraph."
