@@ -29,6 +29,7 @@ BLOCK_TAGS = frozenset((
 ))
 #: a short "by Name" line, or a staff byline, standing alone above the story
 _BYLINE = re.compile(r"(?:by\s+[^.!?:;\d]{2,80}|(?:the\s+)?staff\s+(?:writers?|reporters?))", re.I)
+_WORD = re.compile(r"\w")
 _PARA = object()  # paragraph boundary
 _BR = object()  # a <br>; two in a row (whitespace between) end a paragraph
 
@@ -217,7 +218,10 @@ def paragraphs(frag) -> list[str]:
                 if state["br"]:
                     buf.append(" ")
                     state["br"] = False
-                state["links" if linked else "plain"] = True
+                if linked:
+                    state["links"] = True
+                elif _WORD.search(text):  # separators such as " | " do not make a line text
+                    state["plain"] = True
             buf.append(text)
     flush()
     return out
