@@ -64,20 +64,23 @@ def normalise_space(text: str | None) -> str:
 
 
 # --- images --------------------------------------------------------------------------------------
-def _caption_for(img, caption_class: str):
-    """The caption element of a body image: in the image's table, else a following sibling, else a figcaption."""
+def _caption_for(img, caption_class: str, used: set):
+    """The caption element of a body image (not given to an earlier image): in the image's cell, figure or
+    table (the site's image tables), else a caption element right after the image."""
     for anc in img.iterancestors():
-        if anc.tag in ("table", "figure"):
+        if anc.tag in ("td", "th", "figure", "table"):
             for el in anc.iter():
-                if isinstance(el.tag, str) and (caption_class in classes(el) or el.tag == "figcaption"):
-                    return el, anc
+                if isinstance(el.tag, str) and el not in used \
+                        and (caption_class in classes(el) or el.tag == "figcaption"):
+                    return el
+        if anc.tag in ("table", "figure", "p", "div", "body"):
             break
     for sib in img.itersiblings():
-        if isinstance(sib.tag, str) and caption_class in classes(sib):
-            return sib, None
-        if sib.tag not in ("br",):
+        if isinstance(sib.tag, str) and caption_class in classes(sib) and sib not in used:
+            return sib
+        if sib.tag != "br":
             break
-    return None, None
+    return None
 
 
 def _wrapper(el, stop):
@@ -95,6 +98,7 @@ def _wrapper(el, stop):
 def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
     """Remove every <img> from the fragment; return the story's images ({"url", "caption"}) in page order."""
     images = []
+    used: set = set()
     for img in list(frag.iter("img")):
         if img.getparent() is None:
             continue
@@ -102,15 +106,14 @@ def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
         if not src or src.startswith("data:") or cr.non_image.search(src):
             _drop(_wrapper(img, frag))
             continue
-        caption_el, holder = _caption_for(img, cr.rules.caption_class)
+        caption_el = _caption_for(img, cr.rules.caption_class, used)
         caption = normalise_space(text_of(caption_el)) if caption_el is not None else ""
         images.append({"url": urljoin(url, src), "caption": caption or None})
-        if holder is not None and holder is not frag:
-            _drop(holder)
-        else:
-            if caption_el is not None:
-                _drop(caption_el)
-            _drop(img)
+        if caption_el is not None:
+            used.add(caption_el)
+        _drop(img)
+    for caption_el in used:  # the image tables left empty make no paragraph
+        _drop(caption_el)
     return images
 
 

@@ -181,3 +181,12 @@ def test_a_byline_line_above_the_story_becomes_the_author_not_a_paragraph():
     item = cleaned("<p>by Olena Kovalenko<p>Story text.", dateline="Kyiv (AFP) Jan 26, 2023")
     assert item["author"] == "Olena Kovalenko" and item["body"] == "Story text."
     assert cleaned("<p>Staff Writers<p>Story text.")["body"] == "Story text."
+
+
+def test_a_layout_table_holding_an_image_and_the_story_keeps_the_story():
+    item = cleaned('<table><tr><td><img src="/images-lg/a-lg.jpg"><br><span class="BDC">Caption A.</span>'
+                   "<p>Story paragraph one.<p>Story paragraph two.</td>"
+                   '<td><img src="/images-lg/b-lg.jpg"><span class="BDC">Caption B.</span></td></tr></table>')
+    assert item["body"] == "Story paragraph one.\n\nStory paragraph two."
+    assert [(i["url"].rsplit("/", 1)[1], i["caption"]) for i in item["images"]] == \
+        [("a-lg.jpg", "Caption A."), ("b-lg.jpg", "Caption B.")]
