@@ -173,11 +173,12 @@ class WarcRecorderMiddleware:
         """Archive the exported item as JSON, pointing at the response it came from."""
         data = dict(item)
         pointer = data.get("warc") or {}
+        if not pointer.get("record_id"):
+            return  # not made from an archived response (e.g. a rebuild): nothing to refer to
         headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()),
                    ("WARC-Date", warc_date()), ("WARC-Target-URI", item_record_uri(data.get("url") or "")),
                    ("Content-Type", "application/json"), ("X-Record-Kind", "item")]
-        if pointer.get("record_id"):
-            headers.append(("WARC-Refers-To", pointer["record_id"]))
+        headers.append(("WARC-Refers-To", pointer["record_id"]))
         block = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
         try:
             self.writer.write_record(headers, block)
