@@ -1,7 +1,8 @@
 """Extension that stops the crawl cleanly when WARC_DIR runs out of space or a WARC write fails.
 
-Before each WARC record is written it checks the free space of WARC_DIR (os.statvfs, a few
-microseconds); below WARC_MIN_FREE_BYTES, or when a write raises OSError (disk full, I/O error,
+Before WARC records are written it checks the free space of WARC_DIR (os.statvfs) at least
+once a second, and at once whenever the bytes written since the last check could reach the
+margin; below WARC_MIN_FREE_BYTES, or when a write raises OSError (disk full, I/O error,
 directory made read-only), it:
 
 * logs one error line naming the cause and what to do,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -37,6 +39,9 @@ class WarcDiskGuard:
         self.crawler = crawler
         self.min_free = min_free
         self.failed = False
+        self._checked_at = float("-inf")  # monotonic time of the last free-space check
+        self._headroom = 0  # bytes that could be written before the margin, at that check
+        self._since = 0  # bytes written since that check
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -58,12 +63,16 @@ class WarcDiskGuard:
             if self.failed:
                 raise OSError("WARC writing stopped after an earlier failure")
             if self.min_free and writer.directory.exists():
-                free = free_bytes(writer.directory)
-                if free < self.min_free + len(block):
-                    exc = OSError(28, f"less than WARC_MIN_FREE_BYTES={self.min_free} free "
-                                      f"({free} bytes left)")
-                    self._fail(writer, exc)
-                    raise exc
+                now = time.monotonic()
+                if now - self._checked_at >= 1.0 or self._since + len(block) >= self._headroom:
+                    free = free_bytes(writer.directory)
+                    self._checked_at, self._since, self._headroom = now, 0, free - self.min_free
+                    if free < self.min_free + len(block):
+                        exc = OSError(28, f"less than WARC_MIN_FREE_BYTES={self.min_free} free "
+                                          f"({free} bytes left)")
+                        self._fail(writer, exc)
+                        raise exc
+                self._since += len(block)
             try:
                 return write_record(headers, block)
             except OSError as exc:

@@ -105,6 +105,7 @@ class WarcRecorderMiddleware:
             s.get("WARC_DIR") or "output/warc",
             s.get("WARC_PREFIX") or spider_name,
             max_size=s.getint("WARC_MAX_SIZE", 1_000_000_000),
+            compress_level=s.getint("WARC_COMPRESS_LEVEL", 6),
             warcinfo=cls.warcinfo_fields(crawler),
             on_close=None,
         )

@@ -158,4 +158,4 @@ class NetworkSpider(scrapy.Spider):
                 continue
             if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
                 continue
-            yield response.follow(url, callback=self.parse_page)
+            yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already
