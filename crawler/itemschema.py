@@ -50,5 +50,8 @@ def _message(error) -> str:
 
 def validate(item: dict) -> list[str]:
     """Human-readable schema errors of an exported item (internal fields removed); empty when valid."""
-    errors = sorted(_validator().iter_errors(item), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    validator = _validator()
+    if validator.is_valid(item):  # the common case, a quarter cheaper than collecting errors
+        return []
+    errors = sorted(validator.iter_errors(item), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     return [_message(e) for e in errors]
