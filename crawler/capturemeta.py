@@ -30,23 +30,23 @@ class CaptureMetadataMiddleware:
         if capture is not None and recorder is not None:
             recorder.write_capture_metadata(capture, outlinks)
 
+    @staticmethod
+    def _note(entry, hop: str, outlinks: list) -> None:
+        if isinstance(entry, scrapy.Request):
+            entry.meta.setdefault("hop_path", hop + "L")
+            outlinks.append(entry.url)
+
     async def process_spider_output_async(self, response, result, spider=None):
-        outlinks = []
-        hop = response.meta.get("hop_path", "")
+        outlinks, hop = [], response.meta.get("hop_path", "")
         async for entry in result:
-            if isinstance(entry, scrapy.Request):
-                entry.meta.setdefault("hop_path", hop + "L")
-                outlinks.append(entry.url)
+            self._note(entry, hop, outlinks)
             yield entry
         self._write(response, outlinks)
 
     def process_spider_output(self, response, result, spider=None):
-        outlinks = []
-        hop = response.meta.get("hop_path", "")
+        outlinks, hop = [], response.meta.get("hop_path", "")
         for entry in result:
-            if isinstance(entry, scrapy.Request):
-                entry.meta.setdefault("hop_path", hop + "L")
-                outlinks.append(entry.url)
+            self._note(entry, hop, outlinks)
             yield entry
         self._write(response, outlinks)
 
