@@ -215,7 +215,9 @@ class WarcRecorderMiddleware:
                 "status": response.status,
             }
             parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
-            if parsed_by_spider and 200 <= response.status < 300 and isinstance(response, scrapy.http.TextResponse):
+            # 2xx responses of spider requests all reach the spider (decoded only later, so no
+            # test on the response class here); others never do: their record is written now
+            if parsed_by_spider and 200 <= response.status < 300:
                 request.meta[META_CAPTURE] = capture  # written once the spider found its outlinks
             else:
                 location_header = response.headers.get("Location")

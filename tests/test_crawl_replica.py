@@ -188,3 +188,20 @@ def test_cleaned_items_are_archived_as_json_records_referring_to_their_response(
     assert len(item_records) == len(full_crawl.items)
     ids = {i["warc"]["record_id"] for i in full_crawl.items}
     assert {r.rec_headers.get_header("WARC-Refers-To") for r in item_records} == ids
+
+
+def test_each_capture_has_a_metadata_record_with_outlinks_and_hop_path(warc_records):
+    responses = {r.rec_headers.get_header("WARC-Record-ID"): r for r in warc_records
+                 if r.rec_type in ("response", "revisit")}
+    captures = {}
+    for rec in warc_records:
+        if rec.rec_type == "metadata" and rec.rec_headers.get_header("Content-Type") == "application/warc-fields":
+            target = rec.rec_headers.get_header("WARC-Concurrent-To")
+            assert target in responses
+            captures[target] = rec.raw_payload.decode()
+    assert set(captures) == set(responses)  # one per capture
+    home = next(i for i, r in responses.items() if r.rec_headers.get_header("WARC-Target-URI") == "https://www.spacewar.com/")
+    assert "outlink: https://www.spacewar.com/Missile_Defense.html" in captures[home]
+    assert "fetchTimeMs: " in captures[home]
+    hops = [text for text in captures.values() if "hopsFromSeed: L" in text]
+    assert hops, "pages found by links carry their hop path"
