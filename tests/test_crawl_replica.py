@@ -205,3 +205,22 @@ def test_each_capture_has_a_metadata_record_with_outlinks_and_hop_path(warc_reco
     assert "fetchTimeMs: " in captures[home]
     hops = [text for text in captures.values() if "hopsFromSeed: L" in text]
     assert hops, "pages found by links carry their hop path"
+
+
+def test_records_hold_the_exact_bytes_the_replica_sent_and_received(full_crawl):
+    """Byte-exact capture: the response record's block is what the server wrote to the socket,
+    the request record's block what it read (status line, header case and order, chunked framing)."""
+    blocks = {}
+    for path in full_crawl.warc_files():
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh, no_record_parse=True):
+                if rec.rec_type in ("request", "response"):
+                    uri = rec.rec_headers.get_header("WARC-Target-URI")
+                    blocks.setdefault((rec.rec_type, uri), []).append(rec.raw_stream.read())
+    exact = 0
+    for ex in full_crawl.exchanges:
+        uri = f"{ex.scheme}://{ex.host.split(':')[0]}{ex.path}"
+        assert ex.response_bytes in blocks[("response", uri)], uri
+        assert any(block.startswith(ex.request_head) for block in blocks[("request", uri)]), uri
+        exact += 1
+    assert exact == len(full_crawl.exchanges) > 50
