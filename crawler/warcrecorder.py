@@ -16,6 +16,7 @@ import json
 import logging
 import platform
 import socket
+import threading
 import time
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -94,6 +95,8 @@ class WarcRecorderMiddleware:
         self.digests = digests
         # metadata record per capture and a JSON record per exported item
         self.metadata = metadata
+        self._closing = False
+        self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -157,7 +160,13 @@ class WarcRecorderMiddleware:
             self.stats.inc_value("warc/files_closed")
             files = self.stats.get_value("warc/files") or []
             self.stats.set_value("warc/files", files + [path.name])
-        write_cdxj(path)
+        if self._closing:
+            write_cdxj(path)
+        else:
+            # a roll-over mid-crawl: index the closed file beside the crawl, not in the reactor
+            thread = threading.Thread(target=write_cdxj, args=(path,), name=f"cdxj-{path.name}")
+            thread.start()
+            self._indexers.append(thread)
 
     def spider_closed(self, spider, reason):
         self.close()
@@ -166,7 +175,11 @@ class WarcRecorderMiddleware:
         self.close()
 
     def close(self):
+        self._closing = True
         self.writer.close()
+        for thread in self._indexers:  # every .cdxj is complete when the crawl ends
+            thread.join()
+        self._indexers.clear()
         if self.digests is not None:
             self.digests.close()
 

@@ -224,3 +224,20 @@ def test_records_hold_the_exact_bytes_the_replica_sent_and_received(full_crawl):
         assert any(block.startswith(ex.request_head) for block in blocks[("request", uri)]), uri
         exact += 1
     assert exact == len(full_crawl.exchanges) > 50
+
+
+def test_rolled_over_files_are_each_indexed_and_valid(replica, tmp_path):
+    from tests.crawling import crawl
+
+    result = crawl(tmp_path, replica.host_map(), settings={"WARC_MAX_SIZE": "60000"})
+    files = result.warc_files()
+    assert result.returncode == 0 and len(files) >= 3
+    for path in files:
+        cdxj = path.with_name(path.name + ".cdxj")
+        assert cdxj.exists() and cdxj.stat().st_size > 0
+        with open(path, "rb") as fh:
+            assert next(iter(ArchiveIterator(fh))).rec_type == "warcinfo"
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    assert set(result.stats["warc/files"]) == {p.name for p in files}
