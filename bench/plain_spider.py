@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import scrapy
 from scrapy.http import TextResponse, XmlResponse
+from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler.profiles import PROFILES
-from crawler.urls import FEED, SKIP, canonicalize, is_on_site, page_kind
+from crawler.urls import FEED, canonicalize, page_kind, site_links
+from spiders.network import FEED_LINKS, PAGE_LINKS
 
 
 class PlainSpider(scrapy.Spider):
@@ -43,19 +45,8 @@ class PlainSpider(scrapy.Spider):
         if isinstance(response, XmlResponse) or page_kind(canonicalize(response.url, self.profile),
                                                           self.compiled) == FEED:
             response.selector.remove_namespaces()
-            hrefs = response.xpath("//item/link/text() | //entry/link/@href"
-                                   " | //item/guid[not(@isPermaLink='false')]/text()").getall()
+            hrefs = response.xpath(FEED_LINKS).getall()
         else:
-            hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
-        seen = set()
-        for href in hrefs:
-            href = href.strip()
-            if not href or href.startswith(("#", "mailto:", "javascript:")):
-                continue
-            url = response.urljoin(href)
-            if not is_on_site(url, self.profile):
-                continue
-            url = canonicalize(url, self.profile)
-            if url not in seen and page_kind(url, self.compiled) != SKIP:
-                seen.add(url)
-                yield scrapy.Request(url)
+            hrefs = response.xpath(PAGE_LINKS).getall()
+        for url in site_links(get_base_url(response), hrefs, self.compiled):
+            yield scrapy.Request(url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.profiles import CompiledProfile, SiteProfile
 
@@ -54,6 +54,26 @@ def canonicalize(url: str, profile: SiteProfile, *, keep_query: bool = True) -> 
 def article_url(url: str, profile: SiteProfile) -> str:
     """The item's `url`: canonical form with no query at all."""
     return canonicalize(url, profile, keep_query=False)
+
+
+def site_links(base_url: str, hrefs, compiled: CompiledProfile) -> list[str]:
+    """The on-site links worth following among `hrefs` found on `base_url`: joined, canonical,
+    each once, in page order, without fragments-only, mailto:, javascript: and SKIP paths."""
+    profile = compiled.profile
+    links, seen = [], set()
+    for href in hrefs:
+        href = href.strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:")):
+            continue
+        url = urljoin(base_url, href)
+        if not is_on_site(url, profile):
+            continue
+        url = canonicalize(url, profile)
+        if url in seen or page_kind(url, compiled) == SKIP:
+            continue
+        seen.add(url)
+        links.append(url)
+    return links
 
 
 def page_kind(url: str, compiled: CompiledProfile) -> str:

@@ -13,11 +13,16 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse, XmlResponse
+from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler import __version__
 from crawler.items import ArticleItem
 from crawler.profiles import SiteProfile
-from crawler.urls import ARTICLE, FEED, SKIP, article_url, canonicalize, is_on_site, page_kind
+from crawler.urls import ARTICLE, FEED, article_url, canonicalize, page_kind, site_links
+
+# Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
+PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
+FEED_LINKS = "//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()"
 
 # Markers of the network's article template (SITE.md, "Article page markers")
 ARTICLE_MARKERS = ("<!--body-2-incontainer.php-->", 'class="BHS"', "og:type\" content=\"article")
@@ -116,9 +121,7 @@ class NetworkSpider(scrapy.Spider):
         """
         self.crawler.stats.inc_value("pages/feed")
         response.selector.remove_namespaces()
-        hrefs = response.xpath("//item/link/text() | //entry/link/@href"
-                               " | //item/guid[not(@isPermaLink='false')]/text()").getall()
-        yield from self.schedule(response, hrefs)
+        yield from self.schedule(response, response.xpath(FEED_LINKS).getall())
 
     @staticmethod
     def looks_like_article(response) -> bool:
@@ -137,25 +140,10 @@ class NetworkSpider(scrapy.Spider):
 
     # --- discovery ---------------------------------------------------------------------
     def follow_links(self, response):
-        hrefs = response.xpath("//a/@href | //link[@rel='alternate']/@href").getall()
-        yield from self.schedule(response, hrefs)
+        yield from self.schedule(response, response.xpath(PAGE_LINKS).getall())
 
     def schedule(self, response, hrefs):
-        seen = set()
-        for href in hrefs:
-            href = href.strip()
-            if not href or href.startswith(("#", "mailto:", "javascript:")):
-                continue
-            url = response.urljoin(href)
-            if not is_on_site(url, self.profile):
-                continue
-            url = canonicalize(url, self.profile)
-            if url in seen:
-                continue
-            seen.add(url)
-            kind = page_kind(url, self.compiled)
-            if kind == SKIP:
-                continue
+        for url in site_links(get_base_url(response), hrefs, self.compiled):
             if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
                 continue
             yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already

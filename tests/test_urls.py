@@ -71,3 +71,16 @@ def test_sister_sites_are_profiles_of_one_spider_class():
         cls = loader.load(name)
         assert issubclass(cls, NetworkSpider) and cls.parse_page is NetworkSpider.parse_page
         assert cls.profile.name == name
+
+
+def test_site_links_keeps_each_on_site_page_once_in_page_order():
+    from crawler.urls import site_links
+
+    hrefs = ["/reports/A_999.html?utm_source=x", "#top", "mailto:x@example.org", "javascript:void(0)",
+             "http://spacewar.com/reports/A_999.html", "https://www.spacedaily.com/reports/B_999.html",
+             "/cgi-bin/search.cgi?q=", "../Missile_Defense.html#list", "  /spacewar.xml  "]
+    assert site_links("https://www.spacewar.com/news/x.html", hrefs, SW.compiled()) == [
+        "https://www.spacewar.com/reports/A_999.html",
+        "https://www.spacewar.com/Missile_Defense.html",
+        "https://www.spacewar.com/spacewar.xml",
+    ]
