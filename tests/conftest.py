@@ -22,3 +22,19 @@ def full_crawl(replica, tmp_path_factory):
     result = crawl(tmp_path_factory.mktemp("crawl"), replica.host_map())
     result.exchanges = replica.log[before:]
     return result
+
+
+@pytest.fixture
+def hf_offline(tmp_path, monkeypatch):
+    """Hugging Face `datasets` with every hub access off and a private cache; yields its cache dir."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    import datasets
+    import huggingface_hub.constants
+
+    # the variables are read at import time: if an earlier test imported the libraries, force them too
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return tmp_path / "hf-cache"

@@ -167,21 +167,13 @@ def test_parquet_loads_in_pandas_with_nested_images_and_warc(runs, tmp_path):
     assert pd.isna(df.set_index("url").loc[URL_C]["rights"])
 
 
-def test_parquet_loads_in_hugging_face_datasets_offline(runs, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+def test_parquet_loads_in_hugging_face_datasets_offline(runs, tmp_path, hf_offline):
     import datasets
-    import huggingface_hub.constants
 
-    # the variables are read at import time: if an earlier test imported the libraries, force them too
-    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     out = tmp_path / "dataset"
     build([runs], out)
     ds = datasets.load_dataset("parquet", data_files=str(out / "articles.parquet"), split="train",
-                               cache_dir=str(tmp_path / "hf-cache"))
+                               cache_dir=str(hf_offline))
     assert ds.num_rows == 3
     assert set(ds.column_names) == set(read_jsonl(out / "articles.jsonl")[0])
     rows = {r["url"]: r for r in ds}

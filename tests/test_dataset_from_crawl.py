@@ -7,7 +7,7 @@ from crawler.dataset import build
 from tests.crawling import crawl
 
 
-def test_two_crawls_of_the_replica_merge_into_one_dataset(full_crawl, replica, tmp_path, monkeypatch):
+def test_two_crawls_of_the_replica_merge_into_one_dataset(full_crawl, replica, tmp_path, hf_offline):
     items_dir = tmp_path / "items"
     items_dir.mkdir()
     shutil.copy(full_crawl.items_path, items_dir / "run1.jsonl")
@@ -29,17 +29,10 @@ def test_two_crawls_of_the_replica_merge_into_one_dataset(full_crawl, replica, t
     df = pd.read_parquet(tmp_path / "dataset" / "articles.parquet")
     assert len(df) == len(expected) and set(df["url"]) == expected
 
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     import datasets
-    import huggingface_hub.constants
 
-    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "dataset" / "articles.parquet"),
-                               split="train", cache_dir=str(tmp_path / "hf-cache"))
+                               split="train", cache_dir=str(hf_offline))
     assert ds.num_rows == len(expected)
     by_url = {r["url"]: r for r in ds}
     some = next(iter(latest.values()))
