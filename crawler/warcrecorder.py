@@ -58,6 +58,14 @@ def _header_lines(headers) -> bytes:
     return b"".join(line + b"\r\n" for line in out)
 
 
+def _description(spidercls) -> str:
+    """warcinfo description: what the crawl starts from (the site profile's home page and feed)."""
+    profile = getattr(spidercls, "profile", None)
+    if profile is None:
+        return f"Crawl by spider {spidercls.name}"
+    return f"Crawl of {profile.home_url} and {profile.feed_url} (spider {spidercls.name})"
+
+
 def reconstruct_request(request: scrapy.Request) -> bytes:
     """HTTP/1.1 request message rebuilt from a Scrapy Request (Host first, then its headers)."""
     parts = urlsplit(request.url)
@@ -138,7 +146,7 @@ class WarcRecorderMiddleware:
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "isPartOf": crawler.spidercls.name,
-            "description": f"Crawl of {getattr(crawler.spidercls, 'start_urls_hint', '') or crawler.spidercls.name}",
+            "description": _description(crawler.spidercls),
             "hostname": socket.gethostname(),
             "operator": s.get("WARC_OPERATOR") or "",
             "http-header-user-agent": s.get("USER_AGENT") or "",
