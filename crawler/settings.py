@@ -17,7 +17,6 @@ The chain, in the order data flows (Heritrix-style, read it top to bottom):
        -> export 900 -> feed exporter (JSON Lines)
 """
 
-from crawler import __version__
 from crawler.items import EXPORT_FIELDS
 
 BOT_NAME = "spacewar-archiver"
@@ -147,7 +146,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
 
 LOG_LEVEL = "INFO"
-SOFTWARE = f"spacewar-archiver/{__version__}"
 
 # --- operator's view ----------------------------------------------------------
 EXTENSIONS = {

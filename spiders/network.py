@@ -125,8 +125,10 @@ class NetworkSpider(scrapy.Spider):
 
     @staticmethod
     def looks_like_article(response) -> bool:
+        # the headline marker anywhere, or both the dateline class and og:type=article near the top
+        body_marker, *head_markers = ARTICLE_MARKERS
         head = response.text[:20000]
-        return sum(marker in head for marker in ARTICLE_MARKERS) >= 2 or ARTICLE_MARKERS[0] in response.text
+        return body_marker in response.text or all(marker in head for marker in head_markers)
 
     def article_item(self, response) -> ArticleItem:
         return ArticleItem(
