@@ -120,7 +120,9 @@ def test_kill_mid_crawl_then_rerun_exports_each_article_once(tmp_path, site):
 
 def test_kill_with_a_request_in_flight_fetches_it_again(tmp_path):
     with FaultSite(n_articles=30, faults=["/reports/Slow_999.html"], delay=0.02) as site:
-        proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path))
+        # a timeout long enough that the held request is still the first attempt when killed
+        # (with the tests' 2 s, a slow machine sees it time out and retried before the kill point)
+        proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path) | {"DOWNLOAD_TIMEOUT": "120"})
         assert site.arrived.wait(60), "the slow article was never requested"
         wait_for(lambda: count_lines(first["items"]) >= 30, proc=proc)
         # kill when the slow article is the only request the journal holds as pending: an item
