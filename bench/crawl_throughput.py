@@ -3,9 +3,12 @@
 Both crawl the same replica (run in a process of its own) with the same settings, as
 `scrapy` subprocesses the way users run them, alternating plain/full; the result is the
 median pages/s of each and their ratio (target: full >= 0.85 x plain). `--profile` runs one
-full crawl under pyinstrument and prints where its time goes.
+full crawl under pyinstrument and prints where its time goes. `--rawcapture` compares, instead,
+the full crawl with byte-exact capture (the default) and with records rebuilt from Scrapy's
+objects (RAWCAPTURE_ENABLED=False): the throughput cost of raw capture.
 
     python -m bench.crawl_throughput --articles 1500 --rounds 3 [--profile]
+    python -m bench.crawl_throughput --articles 1500 --rounds 4 --rawcapture
 """
 
 from __future__ import annotations
@@ -129,28 +132,36 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
     )
 
 
-def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
-        settings: dict | None = None, log=print) -> dict:
-    """Alternate plain and full crawls of one replica `rounds` times; medians and their ratio."""
+def alternate(variants: dict[str, tuple[str, dict]], articles: int, rounds: int, workdir: Path | None,
+              log=print) -> dict[str, list[CrawlRun]]:
+    """Crawl one replica `rounds` times with each variant ({label: (kind, settings)}), alternating,
+    the first of each round rotating so drift hits all alike; the runs of each variant."""
     own_tmp = None
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="bench-crawl-")
         workdir = Path(own_tmp.name)
-    runs: dict[str, list[CrawlRun]] = {PLAIN: [], FULL: []}
+    labels = list(variants)
+    runs: dict[str, list[CrawlRun]] = {label: [] for label in labels}
     try:
         with ReplicaProcess(articles) as replica:
             for i in range(rounds):
-                # alternate, and swap who goes first each round so drift hits both alike
-                order = (PLAIN, FULL) if i % 2 == 0 else (FULL, PLAIN)
-                for kind in order:
-                    r = run_crawl(kind, Path(workdir) / f"{kind}-{i}", replica.host_map, settings)
-                    runs[kind].append(r)
-                    log(f"  crawl round {i + 1}/{rounds} {kind:5s}: {r.pages} pages, {r.items} items, "
+                for label in labels[i % len(labels):] + labels[:i % len(labels)]:
+                    kind, settings = variants[label]
+                    r = run_crawl(kind, Path(workdir) / f"{label}-{i}", replica.host_map, settings)
+                    runs[label].append(r)
+                    log(f"  crawl round {i + 1}/{rounds} {label:5s}: {r.pages} pages, {r.items} items, "
                         f"{r.elapsed:.1f} s -> {r.pages_per_s:.1f} pages/s (wall {r.wall:.1f} s, "
                         f"peak RSS {r.peak_rss_mb} MiB)")
     finally:
         if own_tmp is not None:
             own_tmp.cleanup()
+    return runs
+
+
+def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
+        settings: dict | None = None, log=print) -> dict:
+    """Alternate plain and full crawls of one replica `rounds` times; medians and their ratio."""
+    runs = alternate({PLAIN: (PLAIN, settings or {}), FULL: (FULL, settings or {})}, articles, rounds, workdir, log)
     plain_rate = median(r.pages_per_s for r in runs[PLAIN])
     full_rate = median(r.pages_per_s for r in runs[FULL])
     plain_wall = median(r.wall_pages_per_s for r in runs[PLAIN])
@@ -172,6 +183,29 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         "plain_peak_rss_mb": median(r.peak_rss_mb for r in runs[PLAIN]),
         "full_peak_rss_mb": median(r.peak_rss_mb for r in runs[FULL]),
         "runs": [asdict(r) | {"pages_per_s": round(r.pages_per_s, 2)} for rs in runs.values() for r in rs],
+    }
+
+
+RAW = "raw"
+REBUILT = "rebuilt"
+
+
+def rawcapture_cost(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *, log=print) -> dict:
+    """The cost of byte-exact capture: the full crawl with RAWCAPTURE_ENABLED (the default) against the
+    full crawl whose records are rebuilt from Scrapy's objects (RAWCAPTURE_ENABLED=False), alternating."""
+    runs = alternate({RAW: (FULL, {"RAWCAPTURE_ENABLED": "True"}), REBUILT: (FULL, {"RAWCAPTURE_ENABLED": "False"})},
+                     articles, rounds, workdir, log)
+    raw = median(r.pages_per_s for r in runs[RAW])
+    rebuilt = median(r.pages_per_s for r in runs[REBUILT])
+    return {
+        "articles": articles,
+        "rounds": rounds,
+        "ok": all(r.returncode == 0 and r.pages > 0 for rs in runs.values() for r in rs),
+        "raw_pages_per_s": round(raw, 1),
+        "rebuilt_pages_per_s": round(rebuilt, 1),
+        "raw_spread": spread(r.pages_per_s for r in runs[RAW]),
+        "rebuilt_spread": spread(r.pages_per_s for r in runs[REBUILT]),
+        "ratio": round(raw / rebuilt, 3) if rebuilt else None,
     }
 
 
@@ -319,10 +353,16 @@ def main(argv=None) -> int:
     ap.add_argument("--articles", type=int, default=1500)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="also profile one full crawl with pyinstrument")
+    ap.add_argument("--rawcapture", action="store_true",
+                    help="instead: the full crawl with and without byte-exact capture (RAWCAPTURE_ENABLED)")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the crawls' outputs here")
     args = ap.parse_args(argv)
     print(json.dumps(machine_info()))
     result = {"ok": True}
+    if args.rawcapture:
+        result = rawcapture_cost(args.articles, args.rounds, args.workdir)
+        print(json.dumps(result, indent=1))
+        return 0 if result["ok"] else 1
     if args.rounds > 0:
         result = run(args.articles, args.rounds, args.workdir)
         print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))

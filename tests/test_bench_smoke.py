@@ -38,6 +38,13 @@ def test_crawl_throughput_compares_both_spiders_over_the_same_pages(smoke):
     assert abs(crawl["plain_pages"] - crawl["full_pages"]) <= max(2, 0.02 * crawl["full_pages"])
 
 
+def test_rawcapture_cost_compares_the_full_crawl_with_and_without_byte_exact_capture(smoke):
+    cost = smoke["data"]["results"]["rawcapture"]
+    assert cost["ok"]
+    assert positive(cost["raw_pages_per_s"]) and positive(cost["rebuilt_pages_per_s"]) and positive(cost["ratio"])
+    assert "Cost of byte-exact capture" in smoke["stdout"]
+
+
 def test_extraction_table_times_and_scores_every_extractor(smoke):
     ext = smoke["data"]["results"]["extraction"]
     assert set(ext["table"]) == {"ours", "trafilatura", "readability-lxml", "jusText"}
