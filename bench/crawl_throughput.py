@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,7 @@ class CrawlRun:
     elapsed: float  # seconds, spider open to close (Scrapy's elapsed_time_seconds)
     wall: float  # seconds, the whole process (start-up, imports, closing the WARC files)
     peak_rss_mb: float | None  # largest resident set seen (VmHWM / sampled VmRSS), MiB
+    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process, start-up and close included
 
     @property
     def pages_per_s(self) -> float:
@@ -60,6 +62,10 @@ class CrawlRun:
     @property
     def wall_pages_per_s(self) -> float:
         return self.pages / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.cpu / self.pages if self.pages else 0.0
 
 
 def crawl_command(kind: str, outdir: Path, host_map: dict, settings: dict | None = None,
@@ -102,6 +108,8 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = crawl_command(kind, outdir, host_map, settings, repo=repo)
+    # children that ended and were waited for: the crawl alone (the replica process is still running)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open(outdir / "stdio.log", "wb") as stdio:
         proc = subprocess.Popen(cmd, cwd=repo, stdout=stdio, stderr=subprocess.STDOUT)
@@ -115,6 +123,8 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
                 break
             time.sleep(sample_every)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stats_path = outdir / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     if proc.returncode != 0 or not stats:
@@ -129,6 +139,7 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
         elapsed=float(stats.get("elapsed_time_seconds") or 0.0),
         wall=wall,
         peak_rss_mb=round(peak / 1024, 1) if peak else None,
+        cpu=round(cpu, 3),
     )
 
 
@@ -151,7 +162,7 @@ def alternate(variants: dict[str, tuple[str, dict]], articles: int, rounds: int,
                     runs[label].append(r)
                     log(f"  crawl round {i + 1}/{rounds} {label:5s}: {r.pages} pages, {r.items} items, "
                         f"{r.elapsed:.1f} s -> {r.pages_per_s:.1f} pages/s (wall {r.wall:.1f} s, "
-                        f"peak RSS {r.peak_rss_mb} MiB)")
+                        f"CPU {r.cpu_ms_per_page:.2f} ms/page, peak RSS {r.peak_rss_mb} MiB)")
     finally:
         if own_tmp is not None:
             own_tmp.cleanup()
@@ -180,9 +191,12 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         "full_spread": spread(r.pages_per_s for r in runs[FULL]),
         "ratio": round(full_rate / plain_rate, 3) if plain_rate else None,
         "wall_ratio": round(full_wall / plain_wall, 3) if plain_wall else None,
+        "plain_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN]), 2),
+        "full_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[FULL]), 2),
         "plain_peak_rss_mb": median(r.peak_rss_mb for r in runs[PLAIN]),
         "full_peak_rss_mb": median(r.peak_rss_mb for r in runs[FULL]),
-        "runs": [asdict(r) | {"pages_per_s": round(r.pages_per_s, 2)} for rs in runs.values() for r in rs],
+        "runs": [asdict(r) | {"pages_per_s": round(r.pages_per_s, 2), "cpu_ms_per_page": round(r.cpu_ms_per_page, 2)}
+                 for rs in runs.values() for r in rs],
     }
 
 

@@ -34,6 +34,8 @@ def test_crawl_throughput_compares_both_spiders_over_the_same_pages(smoke):
     assert positive(crawl["plain_pages_per_s"]) and positive(crawl["full_pages_per_s"])
     assert positive(crawl["ratio"])
     assert crawl["full_items"] > 0
+    # CPU per page of the crawl processes (the replica's own CPU is not counted)
+    assert positive(crawl["plain_cpu_ms_per_page"]) and positive(crawl["full_cpu_ms_per_page"])
     # the baseline follows the same links: same pages, within a page or two of robots/redirect timing
     assert abs(crawl["plain_pages"] - crawl["full_pages"]) <= max(2, 0.02 * crawl["full_pages"])
 
