@@ -169,6 +169,11 @@ def alternate(variants: dict[str, tuple[str, dict]], articles: int, rounds: int,
     return runs
 
 
+def all_ok(runs: dict[str, list[CrawlRun]]) -> bool:
+    """Every crawl of every variant exited 0 and fetched pages."""
+    return all(r.returncode == 0 and r.pages > 0 for rs in runs.values() for r in rs)
+
+
 def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         settings: dict | None = None, log=print) -> dict:
     """Alternate plain and full crawls of one replica `rounds` times; medians and their ratio."""
@@ -177,7 +182,7 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
     full_rate = median(r.pages_per_s for r in runs[FULL])
     plain_wall = median(r.wall_pages_per_s for r in runs[PLAIN])
     full_wall = median(r.wall_pages_per_s for r in runs[FULL])
-    ok = all(r.returncode == 0 and r.pages > 0 for rs in runs.values() for r in rs)
+    ok = all_ok(runs)
     return {
         "articles": articles,
         "rounds": rounds,
@@ -214,7 +219,7 @@ def rawcapture_cost(articles: int = 1500, rounds: int = 3, workdir: Path | None 
     return {
         "articles": articles,
         "rounds": rounds,
-        "ok": all(r.returncode == 0 and r.pages > 0 for rs in runs.values() for r in rs),
+        "ok": all_ok(runs),
         "raw_pages_per_s": round(raw, 1),
         "rebuilt_pages_per_s": round(rebuilt, 1),
         "raw_spread": spread(r.pages_per_s for r in runs[RAW]),

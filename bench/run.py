@@ -1,8 +1,8 @@
 """Run the benchmark suite and write its tables: `python -m bench.run --smoke|--full`.
 
 --full (`make bench`, minutes): crawl throughput on a 1,500-article replica (3 alternating
-rounds), the cost of byte-exact capture (4 alternating rounds), one pyinstrument profile of each crawl, extraction on fixtures + 60 replica
-articles (5 repeats), WARC writing (2,000 records, 5 rounds), memory at 1k/5k/20k pages; the
+rounds), the cost of byte-exact capture (4 alternating rounds), one pyinstrument profile of each
+crawl, extraction on fixtures + 60 replica articles (5 repeats), WARC writing (2,000 records, 5 rounds), memory at 1k/5k/20k pages; the
 tables replace the generated part of bench/RESULTS.md (between the bench:begin/end markers;
 notes outside them are kept).
 --smoke (`make bench-smoke`, CI, well under a minute): the same code on a tiny replica with one
