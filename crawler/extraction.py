@@ -38,6 +38,9 @@ class NotAnArticle(Exception):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):  # raised in an extraction worker (crawler/pageworkers.py), re-raised here
+        return type(self), (self.reason, self.detail)
+
 
 @dataclass(frozen=True)
 class SiteRules:

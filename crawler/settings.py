@@ -132,6 +132,10 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.export.ExportPipeline": 900,
 }
+#: Worker processes that extract and clean article pages beside the crawl (crawler/pageworkers.py),
+#: so the reactor's one core is left to downloading and link discovery. None: 1 when the crawl
+#: may use more than one CPU, else 0; 0 extracts in the crawl process.
+EXTRACT_WORKERS = None
 #: Warn when more than this share of article pages needed the generic extractor
 #: (a sign the site's layout changed)...
 FALLBACK_WARN_RATIO = 0.2

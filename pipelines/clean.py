@@ -1,4 +1,8 @@
-"""Cleaning stage: the raw parts become the item's fields (crawler.cleaning); the page HTML leaves the item."""
+"""Cleaning stage: the raw parts become the item's fields (crawler.cleaning); the page HTML leaves the item.
+
+When the extraction stage ran in a worker process, the worker cleaned the raw parts too (one
+round trip per page, crawler/pageworkers.py): their "fields" are applied as they are.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,10 @@ class CleanPipeline:
         raw = adapter.get("raw")
         if raw is None:  # nothing extracted (the extraction stage is off): leave the item as it is
             return item
-        for name, value in clean(raw, adapter.get("url")).items():
+        fields = raw.get("fields")
+        if fields is None:
+            fields = clean(raw, adapter.get("url"))
+        for name, value in fields.items():
             adapter[name] = value
         adapter["extraction"] = raw["extraction"]
         adapter.pop("raw", None)

@@ -3,6 +3,8 @@ the extraction pipeline stage drops non-articles and warns when too many pages n
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import random
 from dataclasses import replace
@@ -158,6 +160,7 @@ def test_a_page_with_an_xml_declaration_is_read():
 
 # --- the pipeline stage ------------------------------------------------------------------------------
 def make_pipeline(**settings):
+    settings.setdefault("EXTRACT_WORKERS", 0)  # in-process: process_item returns the item itself
     crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()
     return ExtractPipeline.from_crawler(crawler), crawler.stats
@@ -173,6 +176,27 @@ def test_the_stage_stores_the_raw_parts_and_counts_the_method():
     assert item["raw"]["extraction"] == "site-rules" and item["raw"]["title"]
     assert stats.get_value("articles/extraction/site-rules") == 1
     assert stats.get_value("articles/extraction/fallback") is None
+
+
+def test_with_a_worker_the_stage_counts_and_drops_the_same_way():
+    pipe, stats = make_pipeline(EXTRACT_WORKERS=1)
+
+    async def stage():
+        pipe.open_spider()
+        try:
+            item = await pipe.process_item(item_of("article-afp.html"))
+            with pytest.raises(DropItem, match="listing-page"):
+                await pipe.process_item(item_of("section-Missile_Defense.html"))
+            return item
+        finally:
+            pipe.close_spider()
+
+    item = asyncio.run(stage())
+    assert item["raw"]["extraction"] == "site-rules"
+    assert item["raw"]["fields"]["title"] == "Tokyo reports cyber attack as tensions rise"
+    assert stats.get_value("articles/extraction/site-rules") == 1
+    assert stats.get_value("articles/dropped/listing-page") == 1
+    assert stats.get_value("extract/workers/pages") == 1
 
 
 def test_the_stage_drops_a_listing_with_a_counted_reason():

@@ -1,0 +1,164 @@
+"""Extraction in worker processes (crawler/pageworkers.py, EXTRACT_WORKERS): same items, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.extraction import NotAnArticle
+from crawler.pageworkers import PageWorkers, work
+from tests.crawling import REPO, crawl
+
+SAMPLES = REPO.parent / "shared" / "site-samples"
+AFP_URL = "https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html"
+SPX_URL = "https://www.spacewar.com/reports/Kharkiv_999.html"
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_text("utf-8")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def run_with(workers: PageWorkers, coro_fn):
+    async def main():
+        workers.start()
+        try:
+            return await coro_fn()
+        finally:
+            workers.close()
+    return asyncio.run(main())
+
+
+def test_not_an_article_keeps_its_reason_across_processes():
+    exc = pickle.loads(pickle.dumps(NotAnArticle("listing-page", "a section page")))
+    assert (exc.reason, exc.detail) == ("listing-page", "a section page")
+
+
+def test_a_worker_returns_what_extraction_and_cleaning_give_in_process():
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    workers = PageWorkers(1, crawler.stats)
+    pages = [(sample("article-afp.html"), AFP_URL), (sample("article-spx.html"), SPX_URL)]
+
+    async def both():
+        pids = workers.pids
+        return pids, await asyncio.gather(*(workers.run(html, url) for html, url in pages))
+
+    pids, results = run_with(workers, both)
+    assert pids and os.getpid() not in pids
+    assert results == [work(html, url) for html, url in pages]
+    assert results[0]["fields"]["title"] == "Tokyo reports cyber attack as tensions rise"
+    assert crawler.stats.get_value("extract/workers/pages") == 2
+    assert crawler.stats.get_value("extract/workers/inline") is None
+
+
+def test_a_listing_comes_back_as_not_an_article_with_its_reason():
+    workers = PageWorkers(1)
+
+    async def listing():
+        with pytest.raises(NotAnArticle) as info:
+            await workers.run(sample("section-Missile_Defense.html"), "https://www.spacewar.com/Missile_Defense.html")
+        return info.value.reason
+
+    assert run_with(workers, listing) == "listing-page"
+
+
+def test_pages_held_by_a_killed_worker_are_extracted_in_process_and_a_new_worker_takes_over():
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    workers = PageWorkers(1, crawler.stats)
+    html = sample("article-afp.html")
+
+    async def kill_mid_way():
+        first = workers.pids[0]
+        tasks = [asyncio.ensure_future(workers.run(html, AFP_URL)) for _ in range(20)]
+        await asyncio.sleep(0)  # all 20 are sent
+        os.kill(first, signal.SIGKILL)
+        results = await asyncio.gather(*tasks)
+        after = await workers.run(html, AFP_URL)  # the new worker
+        return first, workers.pids, results, after
+
+    first, pids, results, after = run_with(workers, kill_mid_way)
+    expected = work(html, AFP_URL)
+    assert results == [expected] * 20 and after == expected
+    assert pids and first not in pids
+    assert crawler.stats.get_value("extract/workers/died") == 1
+    assert crawler.stats.get_value("extract/workers/inline") >= 1  # the pages the dead one held
+    assert crawler.stats.get_value("extract/workers/pages") >= 1  # at least the one after
+
+
+def test_ctrl_c_is_left_to_the_crawl():
+    workers = PageWorkers(1)
+
+    async def interrupt():
+        pid = workers.pids[0]
+        await workers.run(sample("article-afp.html"), AFP_URL)  # the worker is up and running
+        os.kill(pid, signal.SIGINT)  # what Ctrl-C sends to the whole process group
+        await asyncio.sleep(0.3)
+        result = await workers.run(sample("article-afp.html"), AFP_URL)
+        return pid, workers.pids, result
+
+    pid, pids, result = run_with(workers, interrupt)
+    assert pids == [pid] and result["fields"]["title"]
+
+
+def test_workers_exit_when_the_crawl_process_is_killed(tmp_path):
+    script = (
+        "import asyncio, sys\n"
+        "from crawler.pageworkers import PageWorkers\n"
+        "async def main():\n"
+        "    w = PageWorkers(2)\n"
+        "    w.start()\n"
+        "    print(*w.pids, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2 and all(alive(p) for p in pids)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in pids if alive(p)], "workers outlived the crawl process"
+    finally:
+        proc.kill()
+
+
+def test_a_crawl_with_workers_exports_the_same_items_as_one_without(replica, tmp_path):
+    runs = {n: crawl(tmp_path / f"workers-{n}", replica.host_map(), settings={"EXTRACT_WORKERS": str(n)})
+            for n in (1, 0)}
+    for result in runs.values():
+        assert result.returncode == 0
+
+    def comparable(result):
+        return {i["url"]: {k: v for k, v in i.items() if k not in ("warc", "fetched_at")} for i in result.items}
+
+    with_workers, without = comparable(runs[1]), comparable(runs[0])
+    assert len(with_workers) >= 40 and with_workers == without
+    # every article was extracted in the worker, none in the crawl process
+    assert runs[1].stats.get("extract/workers/pages") >= runs[1].stats.get("articles/exported") == len(with_workers)
+    assert "extract/workers/inline" not in runs[1].stats
+    assert runs[1].stats.get("extract/workers/cpu_seconds", 0) > 0
+    assert "extract/workers/pages" not in runs[0].stats
