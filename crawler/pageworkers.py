@@ -26,21 +26,27 @@ When things go wrong (the extraction stage relies on all of it):
   handle (Scrapy's graceful shutdown lets the pages in the workers finish).
 * A worker whose crawl is gone (killed -9) reads the end of its socket and exits.
 
-Workers start with `forkserver` where the platform has it (never `fork`: the crawl process has
-threads and an event loop), else `spawn`; a worker imports the extraction code afresh, which
-takes about half a second, overlapping the crawl's first downloads.
+A worker is `python -m crawler.pageworkers --fd N`, started with the crawl's interpreter and
+import path, in a session of its own (Ctrl-C at the terminal reaches the crawl, not it), its end
+of the socket pair passed as fd N. Not multiprocessing: its start methods either fork a process
+that has threads and an event loop, or import the parent's `__main__` again in the child, which
+re-runs any user script that starts a crawl without an `if __name__ == "__main__"` guard. It
+imports the extraction code afresh (about half a second, overlapping the first downloads). POSIX
+only; elsewhere the pages are extracted in the crawl process.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
-import multiprocessing
 import os
 import pickle
 import signal
 import socket
 import struct
+import subprocess
+import sys
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +125,17 @@ def _cpu_seconds(pid: int) -> float:
 class _Worker:
     """One worker process and its socket, read and written by event-loop callbacks."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, ctx, on_death):
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_death):
         self.loop = loop
         self.on_death = on_death
         ours, theirs = socket.socketpair()
-        self.process = ctx.Process(target=serve, args=(theirs,), name="extract-worker", daemon=True)
-        self.process.start()
-        theirs.close()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "crawler.pageworkers", "--fd", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            theirs.close()
         ours.setblocking(False)
         self.sock = ours
         self.fd = ours.fileno()
@@ -203,7 +213,11 @@ class _Worker:
         for future in pending.values():
             if not future.done():
                 future.set_exception(WorkerDied(f"extraction worker {self.process.pid} exited"))
-        self.process.join(1)
+        try:
+            self.process.wait(1)
+        except subprocess.TimeoutExpired:  # its socket broke but it lives on: it has to go
+            self.process.kill()
+            self.process.wait()
         self.on_death(self)
 
     def _detach(self) -> None:
@@ -216,14 +230,15 @@ class _Worker:
 
     def close(self, timeout: float = 5.0) -> float:
         """Stop the worker (EOF on its socket); its CPU seconds, read before it exits."""
-        cpu = _cpu_seconds(self.process.pid) if self.process.pid else 0.0
+        cpu = _cpu_seconds(self.process.pid)
         if self.alive:
             self.alive = False
             self._detach()
-        self.process.join(timeout)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
             self.process.terminate()
-            self.process.join(timeout)
+            self.process.wait(timeout)
         return cpu
 
 
@@ -239,7 +254,6 @@ class PageWorkers:
         self.workers: list[_Worker] = []
         self._jobs = 0
         self._cpu = 0.0
-        self._ctx = None
         self._loop = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -252,14 +266,13 @@ class PageWorkers:
             self._loop = asyncio.get_running_loop() if _loop_running() else asyncio.get_event_loop()
         except RuntimeError:
             self._loop = None
-        if self._loop is None or not _asyncio_reactor():
-            logger.info("EXTRACT_WORKERS needs the asyncio reactor; extracting in the crawl process")
+        if self._loop is None or not _asyncio_reactor() or os.name != "posix":
+            logger.info("EXTRACT_WORKERS needs the asyncio reactor on a POSIX system; extracting in the "
+                        "crawl process")
             self.inline = True
             return
-        methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         for _ in range(self.processes):
-            self.workers.append(_Worker(self._loop, self._ctx, self._died))
+            self.workers.append(_Worker(self._loop, self._died))
 
     def close(self) -> None:
         workers, self.workers = self.workers, []
@@ -301,14 +314,14 @@ class PageWorkers:
             if not self.workers:
                 self.inline = True
             logger.error("Extraction worker %s died (exit code %s) after %d restarts: no new one; %s",
-                         worker.process.pid, worker.process.exitcode, self.restarts,
+                         worker.process.pid, worker.process.returncode, self.restarts,
                          "extracting in the crawl process from now on" if self.inline else "fewer workers")
             return
         self.restarts += 1
         logger.warning("Extraction worker %s died (exit code %s); its pages are extracted in the crawl "
                        "process and a new worker started (%d of %d restarts)", worker.process.pid,
-                       worker.process.exitcode, self.restarts, self.max_restarts)
-        self.workers.append(_Worker(self._loop, self._ctx, self._died))
+                       worker.process.returncode, self.restarts, self.max_restarts)
+        self.workers.append(_Worker(self._loop, self._died))
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
@@ -332,3 +345,16 @@ def _asyncio_reactor() -> bool:
     from scrapy.utils.reactor import is_asyncio_reactor_installed
 
     return is_asyncio_reactor_installed()
+
+
+def main(argv=None) -> int:
+    """`python -m crawler.pageworkers --fd N`: serve the socket passed as file descriptor N."""
+    ap = argparse.ArgumentParser(description="An extraction worker (started by the crawl, not by hand).")
+    ap.add_argument("--fd", type=int, required=True)
+    args = ap.parse_args(argv)
+    serve(socket.socket(fileno=args.fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

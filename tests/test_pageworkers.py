@@ -71,6 +71,22 @@ def test_a_worker_returns_what_extraction_and_cleaning_give_in_process():
     assert crawler.stats.get_value("extract/workers/inline") is None
 
 
+def test_pages_larger_than_the_socket_buffer_go_through_whole():
+    html = sample("article-afp.html")
+    # a 3 MB story: the frame cannot be sent in one go, the event loop sends the rest when it can
+    para = "<p>" + "The radar station was seen from the air again. " * 40 + "</p>\n"
+    big = html.replace("</p>", "</p>\n" + para * 1800, 1)
+    assert len(big) > 3_000_000
+    workers = PageWorkers(1)
+
+    async def both():
+        return await asyncio.gather(workers.run(big, AFP_URL), workers.run(html, AFP_URL))
+
+    results = run_with(workers, both)
+    assert results == [work(big, AFP_URL), work(html, AFP_URL)]
+    assert len(results[0]["fields"]["body"]) > 2_500_000
+
+
 def test_a_listing_comes_back_as_not_an_article_with_its_reason():
     workers = PageWorkers(1)
 
@@ -144,6 +160,28 @@ def test_workers_exit_when_the_crawl_process_is_killed(tmp_path):
         assert not [p for p in pids if alive(p)], "workers outlived the crawl process"
     finally:
         proc.kill()
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_its_workers(tmp_path):
+    # multiprocessing's spawn and forkserver import the parent's __main__ in the child: a user's
+    # crawl script without `if __name__ == "__main__"` would start a crawl in every worker
+    script = tmp_path / "my_crawl.py"
+    script.write_text(
+        "import asyncio\n"
+        "from crawler.pageworkers import PageWorkers\n"
+        "print('script body ran', flush=True)\n"
+        "async def main():\n"
+        "    w = PageWorkers(1)\n"
+        "    w.start()\n"
+        f"    raw = await w.run(open({str(SAMPLES / 'article-afp.html')!r}).read(), {AFP_URL!r})\n"
+        "    print(raw['fields']['title'], w.pids, flush=True)\n"
+        "    w.close()\n"
+        "asyncio.run(main())\n")
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("script body ran") == 1
+    assert "Tokyo reports cyber attack as tensions rise" in out.stdout and "died" not in out.stderr
 
 
 def test_a_crawl_with_workers_exports_the_same_items_as_one_without(replica, tmp_path):
