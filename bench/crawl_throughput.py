@@ -232,6 +232,11 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         "plain_spread": spread(r.pages_per_s for r in runs[PLAIN]),
         "full_spread": spread(r.pages_per_s for r in runs[FULL]),
         "ratio": round(full_rate / plain_rate, 3) if plain_rate else None,
+        # each round's full/plain, the two runs next to each other: drift between rounds cancels out
+        "paired_ratios": [round(f.pages_per_s / p.pages_per_s, 3) if p.pages_per_s else None
+                          for p, f in zip(runs[PLAIN], runs[FULL])],
+        "paired_ratio": round(median(f.pages_per_s / p.pages_per_s for p, f in zip(runs[PLAIN], runs[FULL])
+                                     if p.pages_per_s), 3) if runs[PLAIN] else None,
         "wall_ratio": round(full_wall / plain_wall, 3) if plain_wall else None,
         "plain_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN]), 2),
         "full_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[FULL]), 2),
@@ -336,12 +341,15 @@ def compare_profiles(plain: dict, full: dict, top: int = 15) -> dict:
     groups = set(plain["by_group_seconds"]) | set(full["by_group_seconds"])
     p_pages, f_pages = plain["pages"] or 1, full["pages"] or 1
     extra_total = full["profiled_seconds"] * 1000 / f_pages - plain["profiled_seconds"] * 1000 / p_pages
-    for g in groups:
-        p = 1000 * plain["by_group_seconds"].get(g, 0.0) / p_pages
-        f = 1000 * full["by_group_seconds"].get(g, 0.0) / f_pages
+    per_page = {g: (1000 * plain["by_group_seconds"].get(g, 0.0) / p_pages,
+                    1000 * full["by_group_seconds"].get(g, 0.0) / f_pages) for g in groups}
+    # the groups that grew, as shares of their sum (groups that shrank, e.g. extraction moved to a
+    # worker process and Scrapy's share of a slower profiled run, would make a net share meaningless)
+    grew = sum(max(0.0, f - p) for p, f in per_page.values())
+    for g, (p, f) in per_page.items():
         rows.append({"group": g, "plain_ms_per_page": round(p, 2), "full_ms_per_page": round(f, 2),
                      "extra_ms_per_page": round(f - p, 2),
-                     "share_of_extra_pct": round(100 * (f - p) / extra_total, 1) if extra_total > 0 else None})
+                     "share_of_growth_pct": round(100 * (f - p) / grew, 1) if grew > 0 and f > p else None})
     rows.sort(key=lambda r: -r["extra_ms_per_page"])
     funcs_p, funcs_f = plain.get("_funcs", {}), full.get("_funcs", {})
     grown = []

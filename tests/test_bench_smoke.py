@@ -32,7 +32,8 @@ def positive(x) -> bool:
 def test_crawl_throughput_compares_both_spiders_over_the_same_pages(smoke):
     crawl = smoke["data"]["results"]["crawl"]
     assert positive(crawl["plain_pages_per_s"]) and positive(crawl["full_pages_per_s"])
-    assert positive(crawl["ratio"])
+    assert positive(crawl["ratio"]) and positive(crawl["paired_ratio"])
+    assert len(crawl["paired_ratios"]) == crawl["rounds"]
     assert crawl["full_items"] > 0
     # CPU per page of the crawl processes (the replica's own CPU is not counted)
     assert positive(crawl["plain_cpu_ms_per_page"]) and positive(crawl["full_cpu_ms_per_page"])
