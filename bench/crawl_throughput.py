@@ -109,7 +109,7 @@ def _rss_kb(pid: int) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    """Processes below `pid` (the extraction workers and the fork server that starts them)."""
+    """Processes below `pid` (the crawl's extraction workers)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

@@ -48,6 +48,9 @@ import struct
 import subprocess
 import sys
 
+from crawler.cleaning import clean
+from crawler.extraction import extract
+
 logger = logging.getLogger(__name__)
 
 #: Workers started again after one died, before the crawl goes on in-process.
@@ -66,9 +69,6 @@ def work(html: str, url: str) -> dict:
 
     Returns extract()'s raw parts (without the body and rights fragments, which only cleaning
     reads) plus "fields": clean()'s result. Raises NotAnArticle as extract() does."""
-    from crawler.cleaning import clean
-    from crawler.extraction import extract
-
     raw = extract(html, url)
     raw["fields"] = clean(raw, url)
     raw.pop("body_html", None)
@@ -90,9 +90,6 @@ def default_processes() -> int:
 def serve(sock: socket.socket) -> None:
     """A worker's life: answer (job, html, url) frames with (job, ok, result) frames until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import crawler.cleaning  # noqa: F401  (imported before the first page arrives)
-    import crawler.extraction  # noqa: F401
-
     stream = sock.makefile("rwb")
     while True:
         header = stream.read(_HEADER.size)
@@ -258,15 +255,15 @@ class PageWorkers:
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers (they import the extraction code while the crawl starts). Call it
-        from the event loop's thread."""
+        """Start the workers (they import the extraction code while the crawl starts). Called from
+        outside the event loop it does nothing: run() starts them."""
         if self.inline or self.workers:
             return
         try:
-            self._loop = asyncio.get_running_loop() if _loop_running() else asyncio.get_event_loop()
+            self._loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._loop = None
-        if self._loop is None or not _asyncio_reactor() or os.name != "posix":
+            return
+        if not _asyncio_reactor() or os.name != "posix":
             logger.info("EXTRACT_WORKERS needs the asyncio reactor on a POSIX system; extracting in the "
                         "crawl process")
             self.inline = True
@@ -326,14 +323,6 @@ class PageWorkers:
     def _inc(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(key)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        return False
 
 
 def _asyncio_reactor() -> bool:
