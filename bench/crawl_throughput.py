@@ -54,7 +54,9 @@ class CrawlRun:
     wall: float  # seconds, the whole process (start-up, imports, closing the WARC files)
     peak_rss_mb: float | None  # largest resident set seen, crawl process and its workers together, MiB
     cpu: float = 0.0  # CPU seconds (user + system) of the crawl process, start-up and close included
-    worker_cpu: float = 0.0  # CPU seconds of its extraction workers (stats extract/workers/cpu_seconds)
+    # CPU seconds of its helper processes: extraction workers and WARC writer (stats
+    # extract/workers/cpu_seconds and warc/writer/cpu_seconds)
+    worker_cpu: float = 0.0
 
     @property
     def pages_per_s(self) -> float:
@@ -66,7 +68,7 @@ class CrawlRun:
 
     @property
     def cpu_ms_per_page(self) -> float:
-        """CPU per page of the crawl process and its extraction workers together."""
+        """CPU per page of the crawl process and its helper processes (extraction workers, WARC writer) together."""
         return 1000 * (self.cpu + self.worker_cpu) / self.pages if self.pages else 0.0
 
     @property
@@ -175,7 +177,8 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
         wall=wall,
         peak_rss_mb=round(peak / 1024, 1) if peak else None,
         cpu=round(cpu, 3),
-        worker_cpu=float(stats.get("extract/workers/cpu_seconds") or 0.0),
+        worker_cpu=float(stats.get("extract/workers/cpu_seconds") or 0.0)
+        + float(stats.get("warc/writer/cpu_seconds") or 0.0),
     )
 
 

@@ -127,8 +127,9 @@ def render(data: dict) -> str:
             f"ratios, {', '.join(str(x) for x in c.get('paired_ratios') or [])}: {c.get('paired_ratio')}; "
             "over whole-process wall time, start-up "
             f"and closing the WARC files included: {c['wall_ratio']}; CPU time per page, plain/full, whole "
-            f"process with its extraction workers: {_cpu_ratio(c)}). CPU and peak RSS count the crawl process "
-            "and its extraction workers (EXTRACT_WORKERS) together; the crawl process alone is the reactor's core.",
+            f"process with its helper processes: {_cpu_ratio(c)}). CPU and peak RSS count the crawl process "
+            "and its helper processes (extraction worker, EXTRACT_WORKERS; WARC writer, WARC_WRITER_PROCESS) "
+            "together; the crawl process alone is the reactor's core.",
         ]
     if "rawcapture" in res:
         r = res["rawcapture"]
@@ -153,8 +154,8 @@ def render(data: dict) -> str:
             "--rounds 0 --profile` (`python -m pyinstrument -m scrapy crawl spacewar ...` and `... runspider "
             f"bench/plain_spider.py`, same settings; {pr['full']['pages']} pages; under the profiler "
             f"{pr['plain']['pages_per_s_profiled']} and {pr['full']['pages_per_s_profiled']} pages/s). "
-            "Self time per page by where it runs, in the crawl process (the extraction worker is not "
-            "profiled; pyinstrument charges C calls such as zlib and lxml's parser to their Python caller, "
+            "Self time per page by where it runs, in the crawl process (the extraction worker and the "
+            "WARC writer are not profiled; pyinstrument charges C calls such as zlib and lxml's parser to their Python caller, "
             "and inflates Scrapy's many small calls: py-spy shares in the prose below are the better guide):\n",
             _table(["cost group", "plain ms/page", "full ms/page", "extra ms/page", "share of what grew %"],
                    [[g["group"], g["plain_ms_per_page"], g["full_ms_per_page"], g["extra_ms_per_page"],
@@ -206,7 +207,7 @@ def render(data: dict) -> str:
             "\n### 4. Memory: peak RSS of the full crawl\n",
             f"Command: `python -m bench.memory --pages {sizes}` (one crawl per size, CLOSESPIDER_PAGECOUNT, "
             f"replica of {mm['replica_articles']} articles; peak = max of the crawl process's VmHWM/VmRSS plus "
-            "its extraction workers' VmRSS, /proc/<pid>/status sampled every 0.1 s).\n",
+            "its helper processes' VmRSS, /proc/<pid>/status sampled every 0.1 s).\n",
             _table(["pages (target)", "pages crawled", "items", "peak RSS MiB", "pages/s"],
                    [[r["target_pages"], r["pages"], r["items"], r["peak_rss_mb"], r["pages_per_s"]]
                     for r in mm["rows"]]),

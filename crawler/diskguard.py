@@ -3,7 +3,8 @@
 Before WARC records are written it checks the free space of WARC_DIR (os.statvfs) at least
 once a second, and at once whenever the bytes written since the last check could reach the
 margin; below WARC_MIN_FREE_BYTES, or when a write raises OSError (disk full, I/O error,
-directory made read-only), it:
+directory made read-only; with the WARC writer process, when that process reports the failure
+through the writer's on_error), it:
 
 * logs one error line naming the cause and what to do,
 * sets stats warc/write_failed and finish reason "warc_write_failed",
@@ -80,6 +81,8 @@ class WarcDiskGuard:
                 raise
 
         writer.write_record = guarded_write_record
+        if hasattr(writer, "on_error"):  # the WARC writer process reports its failures later
+            writer.on_error = lambda exc: self._fail(writer, exc)
 
     def _fail(self, writer, exc: OSError) -> None:
         if self.failed:
@@ -87,14 +90,7 @@ class WarcDiskGuard:
         self.failed = True
         self.crawler.warc_write_failed = True
         path = writer.current_path
-        fh = writer._fh
-        if fh is not None:
-            # drop whatever the failed write left in the buffer; the file stays .open
-            try:
-                fh.raw.close()
-            except Exception:
-                pass
-            writer._fh = writer._name = None
+        writer.abandon()  # the file stays .open, without the failed write's buffered bytes
         logger.error("WARC write failed in %s (%s): stopping the crawl. Free space (or fix the "
                      "directory) and rerun with the same JOBDIR and WARC_DIR: %s is recovered and "
                      "the requests in flight are fetched again.", writer.directory, exc,

@@ -88,6 +88,10 @@ class AppendJournal:
         if self.fsync_interval <= 0 or time.monotonic() - self._last_sync >= self.fsync_interval:
             self.sync()
 
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
     def sync(self) -> None:
         if self._dirty and self._fd is not None:
             os.fsync(self._fd)
@@ -208,6 +212,9 @@ class JournalingScheduler(Scheduler):
     def close(self, reason):
         result = super().close(reason)
         if self.journal is not None:
+            recorder = getattr(self.crawler, "warc_recorder", None)
+            if recorder is not None:
+                recorder.drain()  # the last "finished" lines wait for the WARC writer process
             self.journal.close()
         return result
 
@@ -243,6 +250,19 @@ class JournalingScheduler(Scheduler):
         fp = request.meta.get(META_FP) if request.meta else None
         if fp is None:
             return  # not one of ours (robots.txt, engine.download_async)
+        recorder = getattr(self.crawler, "warc_recorder", None)
+        barrier = recorder.barrier() if recorder is not None else None
+        if barrier is not None:
+            # records still with the WARC writer process: finished once they are all written
+            barrier.add_done_callback(lambda future: self._finished(fp, future))
+            return
+        self._finished(fp)
+
+    def _finished(self, fp: str, written=None) -> None:
+        if written is not None and (written.cancelled() or written.exception() is not None):
+            return  # a record could not be written: a rerun fetches the request again
+        if self.journal is None or self.journal.closed or getattr(self.crawler, "warc_write_failed", False):
+            return
         self.journal.append(f"- {fp}")
         self.crawler.stats.inc_value("inflight/finished")
 

@@ -224,6 +224,10 @@ class WarcDirLock:
         self._fd = fd
         return True
 
+    def fileno(self) -> int | None:
+        """The locked file's descriptor (a child process holding it open holds the lock too)."""
+        return self._fd
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -251,6 +255,8 @@ class WarcRecovery:
             raise NotConfigured
         o = cls(s.get("WARC_DIR") or "output/warc", crawler.stats)
         o.start()
+        if o.lock.fileno() is not None:
+            crawler.warc_dir_lock = o.lock  # the WARC writer process holds it too (crawler/warcwriter.py)
         from scrapy import signals
 
         crawler.signals.connect(o.engine_stopped, signal=signals.engine_stopped)

@@ -115,6 +115,10 @@ WARC_DIGEST_INDEX = None
 #: Write a metadata record per capture (outlinks, hop path, fetch duration) and the cleaned
 #: item as a JSON record linked to its response (WARC-Refers-To).
 WARC_METADATA = True
+#: Compress and write the WARC records in a process of their own beside the crawl
+#: (crawler/warcwriter.py); items wait for their record to be on disk. None: on when the crawl
+#: may use more than one CPU; False writes in the crawl process.
+WARC_WRITER_PROCESS = None
 
 SPIDER_MIDDLEWARES = {
     # outlinks and hop path into each page's WARC metadata record

@@ -153,6 +153,17 @@ class WarcFileWriter:
         if self.on_close:
             self.on_close(final)
 
+    def abandon(self) -> None:
+        """Stop writing after a failed write: drop what the failed write left in the buffer and
+        leave the file `.open` (the next run's recovery cuts any partial tail)."""
+        fh = self._fh
+        if fh is not None:
+            try:
+                fh.raw.close()
+            except Exception:
+                pass
+        self._fh = self._name = None
+
     # --- records -------------------------------------------------------------
     def _write(self, headers, block: bytes) -> RecordLocation:
         record_id = dict(headers).get("WARC-Record-ID")
@@ -162,13 +173,18 @@ class WarcFileWriter:
         self._fh.flush()
         return RecordLocation(self._name, record_id, offset, len(data))
 
-    def write_record(self, headers: list[tuple[str, str]], block: bytes) -> RecordLocation:
-        """Write one record. `headers` must hold WARC-Type, WARC-Record-ID and WARC-Date;
-        WARC-Warcinfo-ID, WARC-Block-Digest and Content-Length are added here."""
+    def ensure_open(self) -> str:
+        """Roll over a file that reached max_size and open one if none is; the current file's name."""
         if self._fh is not None and self._fh.tell() >= self.max_size:
             self.close()
         if self._fh is None:
             self._open()
+        return self._name
+
+    def write_record(self, headers: list[tuple[str, str]], block: bytes) -> RecordLocation:
+        """Write one record. `headers` must hold WARC-Type, WARC-Record-ID and WARC-Date;
+        WARC-Warcinfo-ID, WARC-Block-Digest and Content-Length are added here."""
+        self.ensure_open()
         names = {name for name, _ in headers}
         headers = list(headers)
         if "WARC-Warcinfo-ID" not in names:

@@ -7,7 +7,8 @@ bytes (crawler.rawcapture puts a RawExchange in request.meta["raw_exchange"]) th
 are stored; otherwise the HTTP messages are rebuilt from Scrapy's objects and the records
 say so (X-Capture-Method: reconstructed). Responses served from Scrapy's HTTP cache are not
 archived again. The response record's location goes to request.meta["warc_record"] for the
-item's `warc` field.
+item's `warc` field: a pointer dict, or, when the records are written by the WARC writer process
+(WARC_WRITER_PROCESS, crawler/warcwriter.py), a PendingRecord the extraction stage resolves.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from scrapy.utils.python import to_bytes
 
 from crawler import __version__
 from crawler.digestindex import ArchivedPayload, DigestIndex
-from crawler.warcfiles import WarcFileWriter, new_record_id, sha1_digest, warc_date
+from crawler.warcfiles import RecordLocation, WarcFileWriter, new_record_id, sha1_digest, warc_date
+from crawler.warcwriter import WarcWriterProcess, default_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class WarcRecorderMiddleware:
         self.metadata = metadata
         self._closing = False
         self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
+        # payloads handed to the writer process and not yet written: digest -> original
+        self._unwritten: dict[str, ArchivedPayload] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -112,14 +116,20 @@ class WarcRecorderMiddleware:
         if not s.getbool("WARC_ENABLED", True):
             raise NotConfigured
         spider_name = crawler.spidercls.name
-        writer = WarcFileWriter(
-            s.get("WARC_DIR") or "output/warc",
-            s.get("WARC_PREFIX") or spider_name,
+        options = dict(
             max_size=s.getint("WARC_MAX_SIZE", 1_000_000_000),
             compress_level=s.getint("WARC_COMPRESS_LEVEL", 6),
             warcinfo=cls.warcinfo_fields(crawler),
             on_close=None,
         )
+        directory, prefix = s.get("WARC_DIR") or "output/warc", s.get("WARC_PREFIX") or spider_name
+        process = s.get("WARC_WRITER_PROCESS")
+        if default_enabled() if process in (None, "", "None") else s.getbool("WARC_WRITER_PROCESS"):
+            lock = getattr(crawler, "warc_dir_lock", None)  # held by the writer process too
+            writer = WarcWriterProcess(directory, prefix, **options, stats=crawler.stats,
+                                       lock_fd=lock.fileno() if lock is not None else None)
+        else:
+            writer = WarcFileWriter(directory, prefix, **options)
         try:
             from crawler.rawcapture import entity_body
         except ImportError:  # raw capture not available: reconstructed records only
@@ -225,7 +235,7 @@ class WarcRecorderMiddleware:
             return response
         when = datetime.fromtimestamp(started or time.time(), timezone.utc)
         location = self.record_exchange(request, response, raw, when)
-        request.meta[META_RECORD] = location.pointer()
+        request.meta[META_RECORD] = location.pointer() if isinstance(location, RecordLocation) else location
         if self.metadata:
             capture = {
                 "record_id": location.record_id,
@@ -293,7 +303,7 @@ class WarcRecorderMiddleware:
             extra = [("WARC-Profile", PROFILE_NOT_MODIFIED), ("WARC-Refers-To-Target-URI", uri)]
             self._inc("warc/revisits/server-not-modified")
         elif self.digests is not None and status == 200 and payload and not truncated:
-            original = self.digests.get(digest)
+            original = self._unwritten.get(digest) or self.digests.get(digest)
             if original is not None:
                 record_type = "revisit"
                 response_block = head  # HTTP headers only; the payload is in the original record
@@ -327,11 +337,35 @@ class WarcRecorderMiddleware:
         self.writer.write_record(req_headers, request_block)
         location = self.writer.write_record(resp_headers, response_block)
         if record_type == "response" and self.digests is not None and status == 200 and payload and not truncated:
-            self.digests.add(ArchivedPayload(digest, uri, date, response_id, location.filename, location.offset))
+            if isinstance(location, RecordLocation):
+                self.digests.add(ArchivedPayload(digest, uri, date, response_id, location.filename, location.offset))
+            else:  # written by the writer process: indexed once it is on disk
+                self._unwritten[digest] = ArchivedPayload(digest, uri, date, response_id, "", -1)
+                location.future.add_done_callback(lambda future, d=digest: self._written(d, future))
         self._inc("warc/records/request")
         self._inc(f"warc/records/{record_type}")
         self._inc("warc/bytes_archived", len(request_block) + len(response_block))
         return location
+
+    def _written(self, digest: str, future) -> None:
+        original = self._unwritten.pop(digest, None)
+        if original is None or future.cancelled() or future.exception() is not None or self.digests is None:
+            return
+        location = future.result()
+        self.digests.add(ArchivedPayload(digest, original.uri, original.date, original.record_id,
+                                         location.filename, location.offset))
+
+    def barrier(self):
+        """A future resolved once every record handed to the writer so far is written, or None
+        when they all are (always None when writing in-process)."""
+        barrier = getattr(self.writer, "barrier", None)
+        return barrier() if barrier is not None else None
+
+    def drain(self) -> None:
+        """Wait until the writer process has written every record handed to it so far."""
+        drain = getattr(self.writer, "drain", None)
+        if drain is not None:
+            drain()
 
     def write_capture_metadata(self, capture: dict, outlinks: list[str]) -> None:
         """One metadata record per capture (WARC-Concurrent-To its response): hop path, via,

@@ -10,6 +10,12 @@ With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one
 (crawler/pageworkers.py), which extracts it and cleans the raw parts in one go; the cleaning
 stage then finds the cleaned fields ready in the raw parts. The counts, drops and warnings are
 the same either way; EXTRACT_WORKERS=0 extracts in the crawl process.
+
+With the WARC writer process (WARC_WRITER_PROCESS, crawler/warcwriter.py) the item's `warc`
+field arrives as a PendingRecord: this stage waits until the response record is written and
+puts its pointer in place, so no later stage sees an item whose record is not on disk. An item
+whose record could not be written is dropped ("articles/dropped/warc_write_failed"; the disk
+guard stops the crawl and a rerun fetches the page again).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extraction import FALLBACK, SITE_RULES, NotAnArticle, extract
 from crawler.pageworkers import PageWorkers, default_processes
+from crawler.warcwriter import PendingRecord
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +74,12 @@ class ExtractPipeline:
         return self.pages >= self.warn_min_pages and self.fallback_ratio > self.warn_ratio
 
     def process_item(self, item, spider=None):
-        if self.workers is not None:
-            return self._process_in_worker(item)
         adapter = ItemAdapter(item)
+        record = adapter.get("warc")
+        if self.workers is not None or (isinstance(record, PendingRecord) and not record.done()):
+            return self._process_async(item, adapter)
+        if isinstance(record, PendingRecord):
+            self._record_written(adapter, record)
         url = adapter.get("url")
         try:
             raw = extract(adapter.get("html") or "", url)
@@ -77,14 +87,32 @@ class ExtractPipeline:
             self._refuse(exc, url)
         return self._accept(item, adapter, raw)
 
-    async def _process_in_worker(self, item):
-        adapter = ItemAdapter(item)
+    async def _process_async(self, item, adapter):
         url = adapter.get("url")
+        record = adapter.get("warc")
+        if isinstance(record, PendingRecord):
+            try:
+                await record
+            except OSError:
+                pass  # raised again below, with the item's URL
+            self._record_written(adapter, record)
         try:
-            raw = await self.workers.run(adapter.get("html") or "", url)
+            if self.workers is not None:
+                raw = await self.workers.run(adapter.get("html") or "", url)
+            else:
+                raw = extract(adapter.get("html") or "", url)
         except NotAnArticle as exc:
             self._refuse(exc, url)
         return self._accept(item, adapter, raw)
+
+    def _record_written(self, adapter, record: PendingRecord) -> None:
+        """Put the written record's pointer in the item, or drop the item."""
+        try:
+            adapter["warc"] = record.location().pointer()
+        except OSError as exc:
+            if self.stats:
+                self.stats.inc_value("articles/dropped/warc_write_failed")
+            raise DropItem(f"its WARC record could not be written ({exc}): {adapter.get('url')}") from None
 
     def _refuse(self, exc: NotAnArticle, url):
         if self.stats:
