@@ -26,7 +26,7 @@ class ArchivedPayload:
 class DigestIndex:
     def __init__(self, path: Path | str | None, batch: int = 200):
         self.memory: dict[str, ArchivedPayload] = {}
-        self.pending = 0
+        self._rows: list[tuple] = []  # added, not yet in the file
         self.batch = batch
         self.path = path
         self._db = None
@@ -57,20 +57,22 @@ class DigestIndex:
         return found
 
     def add(self, entry: ArchivedPayload) -> None:
-        self.memory[entry.digest] = entry
+        self.memory[entry.digest] = entry  # lookups see it at once; the file gets it in batches
         if self.path is None:
             return
-        self.db.execute(
-            "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.digest, entry.uri, entry.date, entry.record_id, entry.filename, entry.offset),
-        )
-        self.pending += 1
-        if self.pending >= self.batch:
-            self.db.commit()
-            self.pending = 0
+        self._rows.append((entry.digest, entry.uri, entry.date, entry.record_id, entry.filename, entry.offset))
+        if len(self._rows) >= self.batch:
+            self._flush()
 
-    def close(self) -> None:
+    def _flush(self) -> None:
+        if self._rows:
+            self.db.executemany("INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?)", self._rows)
+            self._rows = []
         if self._db is not None:
             self._db.commit()
+
+    def close(self) -> None:
+        if self._rows or self._db is not None:
+            self._flush()
             self._db.close()
             self._db = None

@@ -63,9 +63,10 @@ class WarcDiskGuard:
         def guarded_write_record(headers, block):
             if self.failed:
                 raise OSError("WARC writing stopped after an earlier failure")
-            if self.min_free and writer.directory.exists():
+            if self.min_free:
                 now = time.monotonic()
-                if now - self._checked_at >= 1.0 or self._since + len(block) >= self._headroom:
+                if (now - self._checked_at >= 1.0 or self._since + len(block) >= self._headroom) \
+                        and writer.directory.exists():  # a directory gone is the write's to report
                     free = free_bytes(writer.directory)
                     self._checked_at, self._since, self._headroom = now, 0, free - self.min_free
                     if free < self.min_free + len(block):

@@ -170,7 +170,7 @@ def recover_file(open_path, *, index: bool = True) -> RecoveryResult:
         os.replace(open_path, final)
         final_path = final
         if index:
-            from crawler.warcrecorder import write_cdxj
+            from crawler.warcfiles import write_cdxj
 
             write_cdxj(final)
     _fsync_dir(open_path.parent)

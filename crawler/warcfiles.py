@@ -7,7 +7,8 @@ it is written, so a killed process leaves at most one partial record at the end 
 
 Records are serialised here rather than with warcio's WARCWriter because warcio rebuilds
 the HTTP header block from parsed headers, which loses the exact bytes a capture keeps;
-warcio remains what reads, checks and indexes our files.
+warcio remains what reads, checks and indexes our files (write_cdxj: the sorted CDXJ index
+cdxj-indexer writes beside each closed file).
 """
 
 from __future__ import annotations
@@ -192,3 +193,18 @@ class WarcFileWriter:
         if "WARC-Block-Digest" not in names:
             headers.append(("WARC-Block-Digest", sha1_digest(block)))
         return self._write(headers, block)
+
+
+def write_cdxj(warc_path: Path) -> Path | None:
+    """Write <file>.cdxj (sorted CDXJ index, cdxj-indexer) beside a closed WARC file."""
+    try:
+        from cdxj_indexer.main import write_cdx_index
+    except ImportError:  # pragma: no cover - cdxj-indexer is a declared dependency
+        return None
+    out = warc_path.with_name(warc_path.name + ".cdxj")
+    try:
+        write_cdx_index(str(out), [str(warc_path)], {"sort": True})
+    except Exception:  # an index is derived data: never lose the crawl over it
+        logger.exception("CDXJ indexing failed for %s", warc_path)
+        return None
+    return out

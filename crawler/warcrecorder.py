@@ -32,7 +32,7 @@ from scrapy.utils.python import to_bytes
 
 from crawler import __version__
 from crawler.digestindex import ArchivedPayload, DigestIndex
-from crawler.warcfiles import RecordLocation, WarcFileWriter, new_record_id, sha1_digest, warc_date
+from crawler.warcfiles import RecordLocation, WarcFileWriter, new_record_id, sha1_digest, warc_date, write_cdxj
 from crawler.warcwriter import WarcWriterProcess, default_enabled
 
 logger = logging.getLogger(__name__)
@@ -173,11 +173,13 @@ class WarcRecorderMiddleware:
         }
 
     # --- signals -----------------------------------------------------------------
-    def _file_closed(self, path: Path) -> None:
+    def _file_closed(self, path: Path, indexed: bool = False) -> None:
         if self.stats:
             self.stats.inc_value("warc/files_closed")
             files = self.stats.get_value("warc/files") or []
             self.stats.set_value("warc/files", files + [path.name])
+        if indexed:
+            return  # the WARC writer process indexed it
         if self._closing:
             write_cdxj(path)
         else:
@@ -393,18 +395,3 @@ def item_record_uri(url: str) -> str:
     """The item record's own URI (metadata://host/path, as Heritrix names its metadata), so replay
     tools that index every record by URI never serve the item JSON in place of the page."""
     return "metadata://" + url.split("://", 1)[-1] if url else "metadata://item"
-
-
-def write_cdxj(warc_path: Path) -> Path | None:
-    """Write <file>.cdxj (sorted CDXJ index, cdxj-indexer) beside a closed WARC file."""
-    try:
-        from cdxj_indexer.main import write_cdx_index
-    except ImportError:  # pragma: no cover - cdxj-indexer is a declared dependency
-        return None
-    out = warc_path.with_name(warc_path.name + ".cdxj")
-    try:
-        write_cdx_index(str(out), [str(warc_path)], {"sort": True})
-    except Exception:  # an index is derived data: never lose the crawl over it
-        logger.exception("CDXJ indexing failed for %s", warc_path)
-        return None
-    return out

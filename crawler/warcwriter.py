@@ -7,7 +7,8 @@ child process (`python -m crawler.warcwriter --fd N`, linked as crawler/childpro
 that adds the block digest, compresses and writes it with a WarcFileWriter of its own, and
 returns a `PendingRecord` whose future resolves to the RecordLocation once the record is
 written and flushed to the operating system. Records are batched per turn of the event loop
-and written in the order they were handed over; acknowledgements come back in that order.
+and written in the order they were handed over; acknowledgements come back in that order. The
+child also writes the CDXJ index of each file it closes (the crawl process used to, at the end).
 
 What depends on the location waits for it: the item's `warc` pointer is resolved by the
 extraction stage before the item goes on (pipelines/extract.py), so no item is exported before
@@ -42,12 +43,13 @@ import argparse
 import asyncio
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.childproc import ChildEnd, ChildProcess, spare_cpus, usable
-from crawler.warcfiles import OPEN_SUFFIX, RecordLocation, WarcFileWriter
+from crawler.warcfiles import OPEN_SUFFIX, RecordLocation, WarcFileWriter, write_cdxj
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,16 @@ def serve(end: ChildEnd) -> None:
     if message is None:
         return
     _, config = message
-    writer = WarcFileWriter(**config, on_close=lambda path: end.send(("closed", path.name)))
+    indexers: list[threading.Thread] = []
+
+    def closed(path: Path) -> None:
+        # index it beside the writing (a roll-over mid-crawl), as the recorder does in-process
+        thread = threading.Thread(target=write_cdxj, args=(path,), name=f"cdxj-{path.name}")
+        thread.start()
+        indexers.append(thread)
+        end.send(("closed", path.name))
+
+    writer = WarcFileWriter(**config, on_close=closed)
     failed = None
     name = None  # the file announced last
     while True:
@@ -147,6 +158,8 @@ def serve(end: ChildEnd) -> None:
         elif kind == "close":
             if failed is None:
                 writer.close()
+            for thread in indexers:  # every .cdxj is complete when the crawl ends
+                thread.join()
             end.send(("done",))
             return
 
@@ -159,8 +172,9 @@ def _plain(location: RecordLocation) -> tuple:
 class WarcWriterProcess:
     """WarcFileWriter's interface with the writing done in a child process; see the module docstring.
 
-    `on_close(path)` is called with the final path of each file the child closes, as by
-    WarcFileWriter; `on_error(exc)` once when a write fails."""
+    `on_close(path)` is called with the final path of each file closed, as by WarcFileWriter, and
+    with `indexed=True` for the files the child closed and indexed (CDXJ) itself; `on_error(exc)`
+    once when a write fails."""
 
     def __init__(self, directory, prefix: str, *, max_size: int = 1_000_000_000,
                  warcinfo: dict | None = None, host: str | None = None,
@@ -327,11 +341,13 @@ class WarcWriterProcess:
                 self.on_error(exc)
         elif kind == "opened":
             self._name = message[1]
-        elif kind == "closed":
+        elif kind == "closed":  # closed by the child, which indexes it too
             name = message[1]
             if self._name == name:
                 self._name = None
-            self._closed(self.directory / name)
+            self._child_closed.append(name)
+            if self.on_close:
+                self.on_close(self.directory / name, indexed=True)
         elif kind == "done":
             self._closing_done.append(True)
 
@@ -390,14 +406,10 @@ class WarcWriterProcess:
         for i, (record_id, (offset, _)) in enumerate(ordered):
             end = ordered[i + 1][1][0] if i + 1 < len(ordered) else size
             locations[record_id] = RecordLocation(final.name, record_id, offset, end - offset)
-        self._closed(final)
-        return locations
-
-    def _closed(self, path: Path) -> None:
-        """A file of the child's is complete (closed by it, or recovered after it died)."""
-        self._child_closed.append(path.name)
+        self._child_closed.append(final.name)
         if self.on_close:
-            self.on_close(path)
+            self.on_close(final)  # indexed by the caller, as files written in-process are
+        return locations
 
 
 def main(argv=None) -> int:

@@ -148,7 +148,7 @@ def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
 
 @pytest.mark.parametrize("use_cdxj", [True, False])
 def test_cdxj_index_and_file_scan_answer_alike(archive, use_cdxj):
-    from crawler.warcrecorder import write_cdxj
+    from crawler.warcfiles import write_cdxj
 
     (warc,) = archive.directory.glob("*.warc.gz")
     if use_cdxj:

@@ -56,7 +56,7 @@ def test_records_written_by_the_process_are_where_their_locations_say(tmp_path):
 
     async def main():
         writer = WarcWriterProcess(tmp_path, "test", max_size=20_000, warcinfo={"software": "t"},
-                                   on_close=closed.append)
+                                   on_close=lambda path, indexed=False: closed.append((path, indexed)))
         pending = [writer.write_record(headers(n), block) for n, block in enumerate(blocks)]
         assert all(isinstance(p, PendingRecord) for p in pending)
         locations = [await p for p in pending]
@@ -71,8 +71,9 @@ def test_records_written_by_the_process_are_where_their_locations_say(tmp_path):
         assert loc.record_id == p.record_id
         assert on_disk[loc.record_id][:2] == (loc.filename, loc.offset)
         assert on_disk[loc.record_id][2] == block
-    # rolled over at max_size, each file closed and announced, none left .open, all valid
+    # rolled over at max_size, each file closed, indexed by the child and announced; none left .open
     assert len(closed) == len({loc.filename for loc in locations}) > 3
+    assert all(indexed and path.with_name(path.name + ".cdxj").stat().st_size > 0 for path, indexed in closed)
     assert not list(tmp_path.glob("*" + OPEN_SUFFIX))
     assert warcio_check(tmp_path).returncode == 0
     assert not alive(pid)
