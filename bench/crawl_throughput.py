@@ -53,7 +53,9 @@ class CrawlRun:
     elapsed: float  # seconds, spider open to close (Scrapy's elapsed_time_seconds)
     wall: float  # seconds, the whole process (start-up, imports, closing the WARC files)
     peak_rss_mb: float | None  # largest resident set seen, crawl process and its workers together, MiB
-    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process, start-up and close included
+    # CPU seconds (user + system) of the crawl process and the helper processes it waited for
+    # (RUSAGE_CHILDREN counts descendants reaped by their parent), start-up and close included
+    cpu: float = 0.0
     # CPU seconds of its helper processes: extraction workers and WARC writer (stats
     # extract/workers/cpu_seconds and warc/writer/cpu_seconds)
     worker_cpu: float = 0.0
@@ -69,12 +71,12 @@ class CrawlRun:
     @property
     def cpu_ms_per_page(self) -> float:
         """CPU per page of the crawl process and its helper processes (extraction workers, WARC writer) together."""
-        return 1000 * (self.cpu + self.worker_cpu) / self.pages if self.pages else 0.0
+        return 1000 * self.cpu / self.pages if self.pages else 0.0
 
     @property
     def main_cpu_ms_per_page(self) -> float:
-        """CPU per page of the crawl process alone (the reactor's core)."""
-        return 1000 * self.cpu / self.pages if self.pages else 0.0
+        """CPU per page of the crawl process alone (the reactor's core): the whole less its helpers'."""
+        return 1000 * max(self.cpu - self.worker_cpu, 0.0) / self.pages if self.pages else 0.0
 
 
 def crawl_command(kind: str, outdir: Path, host_map: dict, settings: dict | None = None,

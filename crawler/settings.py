@@ -8,7 +8,8 @@ The chain, in the order data flows (Heritrix-style, read it top to bottom):
        user agent 500, retry 550, http compression 590, redirect 600,
        cookies 700 (offline public-suffix list), stats 850, http cache 900,
        WARC recorder 950 (closest to the network: sees every exchange as sent and
-       received, before redirect/retry/decompression, 3xx/4xx/5xx included)
+       received, before redirect/retry/decompression, 3xx/4xx/5xx included; the
+       records are compressed and written by the WARC writer process)
     -> download handler (HTTP/1.1)
   response
     -> spider routing (spiders/network.py): article / listing / feed

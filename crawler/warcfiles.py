@@ -73,9 +73,19 @@ def serialize_record(headers: list[tuple[str, str]], block: bytes) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + block + b"\r\n\r\n"
 
 
+def _window_bits(size: int) -> int:
+    """The smallest deflate window that holds `size` bytes with deflate's look-ahead margin (262):
+    compressing with it gives the same bytes as the full 32 KiB window, but zlib sets up (and
+    clears) a window and tables that much smaller, most of the cost of a small record."""
+    bits = 9
+    while bits < 15 and (1 << bits) - 262 < size:
+        bits += 1
+    return bits
+
+
 def gzip_member(data: bytes, level: int = 6) -> bytes:
     """One complete gzip member (a gzip file of its own), as WARC readers expect per record."""
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31)
+    comp = zlib.compressobj(level, zlib.DEFLATED, 16 + _window_bits(len(data)))
     return comp.compress(data) + comp.flush()
 
 

@@ -82,3 +82,18 @@ def test_an_existing_file_is_never_overwritten(tmp_path):
     second.close()
     assert a.filename != b.filename
     assert len(list(tmp_path.glob("*.warc.gz"))) == 2
+
+
+def test_small_records_compress_to_the_same_bytes_as_with_the_full_window():
+    import random
+    import zlib
+
+    from crawler.warcfiles import gzip_member
+
+    rng = random.Random(6)
+    words = [b"spacewar", b"satellite", b"<p>", b"</p>", b"missile", b"\r\n", b"Content-Length: 42"]
+    for size in [0, 1, 249, 250, 251, 762, 763, 3000, 7929, 7931, 16122, 16123, 40000, 200000]:
+        data = b" ".join(rng.choice(words) for _ in range(size))[:size]
+        full = zlib.compressobj(6, zlib.DEFLATED, 31)
+        assert gzip_member(data) == full.compress(data) + full.flush(), size
+        assert zlib.decompress(gzip_member(data), 47) == data
