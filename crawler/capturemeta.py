@@ -2,8 +2,10 @@
 
 The WARC recorder leaves the capture facts of every parsed page in request.meta; this
 middleware collects the URLs of the requests the callback yields and asks the recorder to
-write the metadata record once the callback is done (or has failed). It also extends the
-hop path ("L" per link hop) that the records carry.
+write the metadata record once the callback is done (or has failed). A callback that does not
+request every link it found (spiders/network.py skips those it requested before) lists them
+all in response.meta[META_OUTLINKS]; that list is the record's outlinks then. It also extends
+the hop path ("L" per link hop) that the records carry.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 
 from crawler.warcrecorder import META_CAPTURE
+
+META_OUTLINKS = "_outlinks"  # response.meta key: every link the callback found, requested or not
 
 
 class CaptureMetadataMiddleware:
@@ -26,9 +30,10 @@ class CaptureMetadataMiddleware:
 
     def _write(self, response, outlinks):
         capture = response.meta.pop(META_CAPTURE, None)
+        listed = response.meta.pop(META_OUTLINKS, None)
         recorder = getattr(self.crawler, "warc_recorder", None)
         if capture is not None and recorder is not None:
-            recorder.write_capture_metadata(capture, outlinks)
+            recorder.write_capture_metadata(capture, outlinks if listed is None else listed)
 
     @staticmethod
     def _note(entry, hop: str, outlinks: list) -> None:

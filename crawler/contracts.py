@@ -35,6 +35,11 @@ class FixtureContract(Contract):
 
         @wraps(callback)
         def as_fetched(response, **kwargs):
+            # each fixture page is checked on its own, as the first page of a crawl: links another
+            # contract's page requested are requested again (spiders/network.py schedule)
+            requested = getattr(getattr(callback, "__self__", None), "requested_links", None)
+            if requested is not None:
+                requested.clear()
             cls = responsetypes.from_args(headers=response.headers, url=url, body=response.body)
             fetched = cls(url=url, body=response.body, headers=response.headers, status=200,
                           request=response.request)

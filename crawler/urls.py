@@ -7,6 +7,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.profiles import CompiledProfile, SiteProfile
 
+#: Where a page's links are: anchors, and alternate links (feeds, print versions).
+PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
+
 ARTICLE = "article"
 FEED = "feed"
 LISTING = "listing"

@@ -3,7 +3,9 @@
 One class serves every site of the network; a site is a SiteProfile (crawler/profiles.py),
 and spiders/sites.py makes one named spider per profile. The spider only discovers and
 routes: article pages become ArticleItems carrying the decoded page, and the item
-pipelines extract, clean, validate, de-duplicate and export them.
+pipelines extract, clean, validate, de-duplicate and export them. With extraction workers
+(EXTRACT_WORKERS, crawler/pageworkers.py) an article page is parsed once, in a worker, for
+its links and its article together; the item then carries the article already extracted.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler import __version__
+from crawler.capturemeta import META_OUTLINKS
 from crawler.items import ArticleItem
 from crawler.profiles import SiteProfile
-from crawler.urls import ARTICLE, FEED, article_url, canonicalize, page_kind, site_links
+from crawler.urls import ARTICLE, FEED, PAGE_LINKS, article_url, canonicalize, page_kind, site_links
 
 # Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
-PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
 FEED_LINKS = "//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()"
 
 # Markers of the network's article template (SITE.md, "Article page markers")
@@ -49,6 +51,7 @@ class NetworkSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
+        spider.requested_links = {}  # canonical URL -> smallest depth it was requested at
         spider.compiled = spider.profile.compiled()
         return spider
 
@@ -72,7 +75,7 @@ class NetworkSpider(scrapy.Spider):
         yield scrapy.Request(self.profile.feed_url, callback=self.parse_page)
 
     # --- routing -------------------------------------------------------------------
-    def parse_page(self, response):
+    async def parse_page(self, response):
         """Route a fetched page: feed, article or listing."""
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("pages/skipped/not_text")
@@ -84,11 +87,18 @@ class NetworkSpider(scrapy.Spider):
             return
         kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
         if kind == FEED or isinstance(response, XmlResponse):
-            yield from self.parse_feed(response)
+            outputs = self.parse_feed(response)
         elif kind == ARTICLE or self.looks_like_article(response):
-            yield from self.parse_article(response)
+            workers = getattr(self.crawler, "page_workers", None)
+            if workers is not None and workers.active:
+                async for output in self.parse_article_in_worker(response, workers):
+                    yield output
+                return
+            outputs = self.parse_article(response)
         else:
-            yield from self.parse_listing(response)
+            outputs = self.parse_listing(response)
+        for output in outputs:
+            yield output
 
     def parse_article(self, response):
         """An article page: one item carrying the page for the pipelines, and its on-site links.
@@ -101,6 +111,21 @@ class NetworkSpider(scrapy.Spider):
         self.crawler.stats.inc_value("pages/article")
         yield self.article_item(response)
         yield from self.follow_links(response)
+
+    async def parse_article_in_worker(self, response, workers):
+        """parse_article(), with the page parsed once, by an extraction worker: its links and its
+        article come back together (crawler/pageworkers.py work_page), and the item carries the
+        article for the extraction stage; the crawl process does not parse the page at all."""
+        self.crawler.stats.inc_value("pages/article")
+        item = self.article_item(response)
+        page = await workers.run(item["html"], item["url"], with_links=True)
+        item["raw"] = page["article"]  # extracted already (or the NotAnArticle it raised)
+        yield item
+        hrefs = page["hrefs"]
+        if hrefs is None:  # the worker could not parse it as parsel does
+            hrefs = response.xpath(PAGE_LINKS).getall()
+        for request in self.schedule(response, hrefs):
+            yield request
 
     def parse_listing(self, response):
         """A home, section or archive page: links only, no item.
@@ -145,7 +170,26 @@ class NetworkSpider(scrapy.Spider):
         yield from self.schedule(response, response.xpath(PAGE_LINKS).getall())
 
     def schedule(self, response, hrefs):
+        """Requests for the on-site links among `hrefs`.
+
+        A link this spider already requested at the same or a smaller depth is not requested again:
+        the duplicate filter would drop it, after a Request object, the spider middlewares and a
+        fingerprint, and on article pages most links are navigation and related headlines seen
+        many times (stat links/requested_before). One first requested beyond DEPTH_LIMIT (dropped
+        by the depth middleware) is requested again when found nearer. The page's capture metadata
+        record still lists every link (META_OUTLINKS, crawler/capturemeta.py)."""
+        depth = response.meta.get("depth", 0) + 1
+        listed = response.meta.setdefault(META_OUTLINKS, [])
+        requested = self.requested_links
+        again = 0
         for url in site_links(get_base_url(response), hrefs, self.compiled):
             if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
                 continue
+            listed.append(url)
+            if requested.get(url, depth + 1) <= depth:
+                again += 1
+                continue
+            requested[url] = depth
             yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already
+        if again:
+            self.crawler.stats.inc_value("links/requested_before", again)

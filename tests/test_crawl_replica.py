@@ -208,6 +208,44 @@ def test_each_capture_has_a_metadata_record_with_outlinks_and_hop_path(warc_reco
     assert hops, "pages found by links carry their hop path"
 
 
+def test_links_requested_before_are_not_requested_again_but_every_record_lists_them(full_crawl, warc_records):
+    section = "https://www.spacewar.com/Missile_Defense.html"  # in every article page's navigation
+    responses = {r.rec_headers.get_header("WARC-Record-ID"): r.rec_headers.get_header("WARC-Target-URI")
+                 for r in warc_records if r.rec_type in ("response", "revisit")}
+    article_captures = [rec.raw_payload.decode() for rec in warc_records
+                        if rec.rec_type == "metadata" and rec.rec_headers.get_header("Content-Type") == "application/warc-fields"
+                        and "/reports/" in responses.get(rec.rec_headers.get_header("WARC-Concurrent-To"), "")]
+    # the article pages the spider parsed (not the 3xx/4xx/5xx ones, nor the truncated one)
+    article_captures = [text for text in article_captures if "status: 200\r\n" in text and "outlink: " in text]
+    assert len(article_captures) >= 40
+    assert all(f"outlink: {section}\r\n" in text for text in article_captures)
+    # most of those links were requested once only: the spider skipped them, not the duplicate filter
+    assert full_crawl.stats.get("links/requested_before", 0) > 10 * len(article_captures)
+    assert full_crawl.stats.get("dupefilter/filtered", 0) < full_crawl.stats["links/requested_before"]
+
+
+def test_a_link_first_found_beyond_the_depth_limit_is_requested_when_found_nearer():
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from spiders.sites import SpacewarSpider
+
+    crawler = get_crawler(SpacewarSpider, {"DEPTH_LIMIT": 2})
+    spider = SpacewarSpider.from_crawler(crawler)
+    crawler.stats.open_spider()
+    link = "https://www.spacewar.com/reports/Deep_999.html"
+
+    def found_at(depth):
+        request = Request("https://www.spacewar.com/Missile_Defense.html", meta={"depth": depth})
+        response = HtmlResponse(request.url, body=f'<a href="{link}">x</a>'.encode(), request=request)
+        return [r.url for r in spider.schedule(response, [link])], response.meta["_outlinks"]
+
+    assert found_at(3) == ([link], [link])  # depth 4: the depth middleware drops it
+    assert found_at(1) == ([link], [link])  # depth 2: requested again, nearer
+    assert found_at(1) == ([], [link])  # same depth again: the duplicate filter would drop it
+    assert found_at(0) == ([link], [link])  # nearer still
+
+
 def test_records_hold_the_exact_bytes_the_replica_sent_and_received(full_crawl):
     """Byte-exact capture: the response record's block is what the server wrote to the socket,
     the request record's block what it read (status line, header case and order, chunked framing)."""
