@@ -42,6 +42,9 @@ BENCH_SETTINGS = {
 
 FULL = "full"
 PLAIN = "plain"
+#: The plain spider skipping the links it requested before, as the archival spider does.
+PLAIN_SKIP = "plain-skip"
+PLAIN_SKIP_SETTINGS = {"PLAIN_SKIP_REQUESTED_LINKS": "True"}
 
 
 @dataclass
@@ -218,8 +221,13 @@ def all_ok(runs: dict[str, list[CrawlRun]]) -> bool:
 
 def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         settings: dict | None = None, log=print) -> dict:
-    """Alternate plain and full crawls of one replica `rounds` times; medians and their ratio."""
-    runs = alternate({PLAIN: (PLAIN, settings or {}), FULL: (FULL, settings or {})}, articles, rounds, workdir, log)
+    """Alternate plain, plain-skip and full crawls of one replica `rounds` times; medians and ratios.
+
+    The target ratio is full/plain (a stock Scrapy spider); full/plain-skip compares like with
+    like (both skip the links they requested before), so it is the cost of archiving alone."""
+    runs = alternate({PLAIN: (PLAIN, settings or {}), PLAIN_SKIP: (PLAIN, {**(settings or {}), **PLAIN_SKIP_SETTINGS}),
+                      FULL: (FULL, settings or {})}, articles, rounds, workdir, log)
+    skip_rate = median(r.pages_per_s for r in runs[PLAIN_SKIP])
     plain_rate = median(r.pages_per_s for r in runs[PLAIN])
     full_rate = median(r.pages_per_s for r in runs[FULL])
     plain_wall = median(r.wall_pages_per_s for r in runs[PLAIN])
@@ -243,6 +251,17 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
         "paired_ratio": round(median(f.pages_per_s / p.pages_per_s for p, f in zip(runs[PLAIN], runs[FULL])
                                      if p.pages_per_s), 3) if runs[PLAIN] else None,
         "wall_ratio": round(full_wall / plain_wall, 3) if plain_wall else None,
+        "plain_skip_pages": median(r.pages for r in runs[PLAIN_SKIP]),
+        "plain_skip_pages_per_s": round(skip_rate, 1),
+        "plain_skip_spread": spread(r.pages_per_s for r in runs[PLAIN_SKIP]),
+        "plain_skip_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN_SKIP]), 2),
+        "plain_skip_peak_rss_mb": median(r.peak_rss_mb for r in runs[PLAIN_SKIP]),
+        "like_for_like_ratio": round(full_rate / skip_rate, 3) if skip_rate else None,
+        "like_for_like_paired_ratios": [round(f.pages_per_s / p.pages_per_s, 3) if p.pages_per_s else None
+                                        for p, f in zip(runs[PLAIN_SKIP], runs[FULL])],
+        "like_for_like_paired_ratio": round(median(f.pages_per_s / p.pages_per_s
+                                                   for p, f in zip(runs[PLAIN_SKIP], runs[FULL])
+                                                   if p.pages_per_s), 3) if runs[PLAIN_SKIP] else None,
         "plain_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN]), 2),
         "full_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[FULL]), 2),
         "plain_main_cpu_ms_per_page": round(median(r.main_cpu_ms_per_page for r in runs[PLAIN]), 2),

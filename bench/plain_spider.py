@@ -6,6 +6,11 @@ runs no item pipelines, no capture-metadata middleware and uses Scrapy's stock d
 handlers. Everything else (concurrency, robots.txt, cookies, host map, retries) comes
 from the same project settings, so the difference in pages/s is the cost of archiving.
 
+It requests every link it finds, as a stock Scrapy spider does, and leaves duplicates to
+Scrapy's duplicate filter; the archival spider skips links it requested before
+(crawler.urls.RequestedLinks). `-s PLAIN_SKIP_REQUESTED_LINKS=True` makes this spider skip them
+too, for the like-for-like comparison (the cost of archiving alone).
+
     python -m scrapy runspider bench/plain_spider.py -s HOST_MAP='{...}' ...
 """
 
@@ -16,7 +21,7 @@ from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler.profiles import PROFILES
-from crawler.urls import FEED, canonicalize, page_kind, site_links
+from crawler.urls import FEED, RequestedLinks, canonicalize, page_kind, site_links
 from spiders.network import FEED_LINKS, PAGE_LINKS
 
 
@@ -36,6 +41,9 @@ class PlainSpider(scrapy.Spider):
 
     async def start(self):
         self.compiled = self.profile.compiled()
+        # PLAIN_SKIP_REQUESTED_LINKS: skip the links already requested, as the archival spider does
+        # (crawler.urls.RequestedLinks), to compare like with like; off, a stock Scrapy spider
+        self.requested = RequestedLinks() if self.settings.getbool("PLAIN_SKIP_REQUESTED_LINKS") else None
         yield scrapy.Request(self.profile.home_url)
         yield scrapy.Request(self.profile.feed_url)
 
@@ -48,5 +56,7 @@ class PlainSpider(scrapy.Spider):
             hrefs = response.xpath(FEED_LINKS).getall()
         else:
             hrefs = response.xpath(PAGE_LINKS).getall()
+        depth = response.meta.get("depth", 0) + 1
         for url in site_links(get_base_url(response), hrefs, self.compiled):
-            yield scrapy.Request(url)
+            if self.requested is None or self.requested.first_time(url, depth):
+                yield scrapy.Request(url)

@@ -1,7 +1,7 @@
 """Run the benchmark suite and write its tables: `python -m bench.run --smoke|--full`.
 
---full (`make bench`, minutes): crawl throughput on a 1,500-article replica (3 alternating
-rounds), the cost of byte-exact capture (4 alternating rounds), one pyinstrument profile of each
+--full (`make bench`, minutes): crawl throughput on a 1,500-article replica (5 alternating
+rounds of plain, plain-skip and full), the cost of byte-exact capture (4 alternating rounds), one pyinstrument profile of each
 crawl, extraction on fixtures + 60 replica articles (5 repeats), WARC writing (2,000 records, 5 rounds), memory at 1k/5k/20k pages; the
 tables replace the generated part of bench/RESULTS.md (between the bench:begin/end markers;
 notes outside them are kept).
@@ -34,7 +34,7 @@ PLANS = {
         "memory": {"sizes": (50, 200)},
     },
     "full": {
-        "crawl": {"articles": 1500, "rounds": 3},
+        "crawl": {"articles": 1500, "rounds": 5},
         "rawcapture": {"articles": 1500, "rounds": 4},
         "profile": {"articles": 1500},
         "extraction": {"replica_articles": 60, "repeats": 5},
@@ -114,11 +114,17 @@ def render(data: dict) -> str:
             f"Command: `python -m bench.crawl_throughput --articles {p['articles']} --rounds {p['rounds']}` "
             f"(replica `python -m tests.replica --no-faults --articles {p['articles']}` in its own process; "
             "CONCURRENT_REQUESTS 16, per domain 16, no AutoThrottle, DOWNLOAD_DELAY 0, ROBOTSTXT_OBEY, "
-            "DEPTH_LIMIT 0; alternating plain/full, first swapped each round).\n",
+            "DEPTH_LIMIT 0; alternating plain/plain-skip/full, the first rotating each round). plain is a "
+            "stock Scrapy spider: it requests every link it finds and leaves duplicates to Scrapy's filter; "
+            "plain-skip (`-s PLAIN_SKIP_REQUESTED_LINKS=True`) skips the links it requested before, as "
+            "the archival spider does, so full/plain-skip is the cost of archiving alone.\n",
             _table(["spider", "pages", "items", "pages/s (median)", "range", "CPU ms/page (median)",
                     "of it, crawl process", "peak RSS MiB"], [
                 ["plain (bench/plain_spider.py)", c["plain_pages"], 0, c["plain_pages_per_s"], c["plain_spread"],
                  c.get("plain_cpu_ms_per_page"), c.get("plain_main_cpu_ms_per_page"), c["plain_peak_rss_mb"]],
+                ["plain-skip (the same, links requested before skipped)", c.get("plain_skip_pages"), 0,
+                 c.get("plain_skip_pages_per_s"), c.get("plain_skip_spread"), c.get("plain_skip_cpu_ms_per_page"),
+                 c.get("plain_skip_cpu_ms_per_page"), c.get("plain_skip_peak_rss_mb")],
                 ["full (scrapy crawl spacewar)", c["full_pages"], c["full_items"], c["full_pages_per_s"],
                  c["full_spread"], c.get("full_cpu_ms_per_page"), c.get("full_main_cpu_ms_per_page"),
                  c["full_peak_rss_mb"]],
@@ -130,6 +136,9 @@ def render(data: dict) -> str:
             f"process with its helper processes: {_cpu_ratio(c)}). CPU and peak RSS count the crawl process "
             "and its helper processes (extraction worker, EXTRACT_WORKERS; WARC writer, WARC_WRITER_PROCESS) "
             "together; the crawl process alone is the reactor's core.",
+            f"\n**Like for like, full/plain-skip: {c.get('like_for_like_ratio')}** (median of the rounds' own "
+            f"ratios, {', '.join(str(x) for x in c.get('like_for_like_paired_ratios') or [])}: "
+            f"{c.get('like_for_like_paired_ratio')}): what archiving costs when both spiders handle links alike.",
         ]
     if "rawcapture" in res:
         r = res["rawcapture"]

@@ -512,7 +512,7 @@ def _main_text_html(html: str, rules: SiteRules) -> str:
 
 
 # --- entry point ---------------------------------------------------------------------------------------
-def extract(html: str, url: str, rules: SiteRules = RULES, root=None) -> dict:
+def extract(html: str, url: str, rules: SiteRules = RULES) -> dict:
     """The raw parts of the article on a page:
 
     {"title", "dateline" (text, <br> as newline), "body_html" (fragment, clutter inside), "rights_html"
@@ -520,11 +520,9 @@ def extract(html: str, url: str, rules: SiteRules = RULES, root=None) -> dict:
     published/author read from JSON-LD, <time>, article: tags)}.
 
     Raises NotAnArticle(reason) for a listing, an empty or binary page, a page without headline or body.
-    `root`: the page already parsed by parse(html) (it is changed in place).
     """
     try:
-        if root is None:
-            root = parse(html)
+        root = parse(html)
         og = metadata(root)
         raw = _site_rules(root, og, rules)
         if raw is None:

@@ -5,9 +5,7 @@ that one core. Extracting and cleaning an article page is the largest piece of o
 per-page work, and it needs nothing but the page: `await PageWorkers.run(html, url)` sends the
 page to a worker process and resolves to what `work(html, url)` returns there (the raw parts of
 crawler.extraction with the cleaned fields of crawler.cleaning under "fields"), while the
-reactor thread goes on downloading and parsing links. The spider sends article pages with
-`with_links=True` (work_page): the worker then returns the page's link targets from the same
-parse, so the crawl process does not parse article pages at all.
+reactor thread goes on downloading and parsing links.
 
 A worker is `python -m crawler.pageworkers --fd N`, linked to the crawl as crawler/childproc.py
 describes (a socket pair driven by the event loop, no helper threads, not multiprocessing).
@@ -37,19 +35,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 
 from crawler.childproc import ChildEnd, ChildProcess, spare_cpus, usable
 from crawler.cleaning import clean
-from crawler.extraction import NotAnArticle, extract, parse
-from crawler.urls import PAGE_LINKS
+from crawler.extraction import extract
 
 logger = logging.getLogger(__name__)
-
-# Characters that make extraction's parse differ from the spider's (parsel drops NULs, extraction
-# blanks control characters): pages with any are parsed for links by the spider itself.
-_NOT_AS_PARSEL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: Workers started again after one died, before the crawl goes on in-process.
 MAX_RESTARTS = 3
@@ -71,27 +63,6 @@ def work(html: str, url: str) -> dict:
     return raw
 
 
-def work_page(html: str, url: str) -> dict:
-    """work() and the page's link targets from one parse: {"hrefs": the PAGE_LINKS values, or None
-    when the page must be parsed for links the way the spider does (control characters, NULs,
-    nothing parsed), "article": work()'s result or the NotAnArticle raised}."""
-    try:
-        root = parse(html)
-    except NotAnArticle as exc:
-        return {"hrefs": None, "article": exc}
-    hrefs = None
-    if not _NOT_AS_PARSEL.search(html):
-        hrefs = [str(href) for href in root.xpath(PAGE_LINKS)]  # before extraction changes the tree
-    try:
-        raw = extract(html, url, root=root)
-    except NotAnArticle as exc:
-        return {"hrefs": hrefs, "article": exc}
-    raw["fields"] = clean(raw, url)
-    raw.pop("body_html", None)
-    raw.pop("rights_html", None)
-    return {"hrefs": hrefs, "article": raw}
-
-
 def default_processes() -> int:
     """EXTRACT_WORKERS when unset: 1 when this process may run on more than one CPU, else 0 (a
     worker on the crawl's only core would cost the round trips and gain nothing)."""
@@ -100,14 +71,14 @@ def default_processes() -> int:
 
 # --- the worker process ---------------------------------------------------------------------------
 def serve(end: ChildEnd) -> None:
-    """A worker's life: answer (job, html, url, with_links) messages with (job, ok, result) until EOF."""
+    """A worker's life: answer (job, html, url) messages with (job, ok, result) until EOF."""
     while True:
         message = end.recv()
         if message is None:
             return  # the crawl closed the socket, or died
-        job, html, url, with_links = message
+        job, html, url = message
         try:
-            answer = (job, True, (work_page if with_links else work)(html, url))
+            answer = (job, True, work(html, url))
         except Exception as exc:  # NotAnArticle, or a bug: the caller re-raises it
             answer = (job, False, exc)
         try:
@@ -131,10 +102,10 @@ class _Worker:
     def alive(self) -> bool:
         return self.child.alive
 
-    def submit(self, job: int, html: str, url: str, with_links: bool = False) -> asyncio.Future:
+    def submit(self, job: int, html: str, url: str) -> asyncio.Future:
         future = self.loop.create_future()
         self.pending[job] = future
-        self.child.send((job, html, url, with_links))  # a broken link fails the page through _died
+        self.child.send((job, html, url))  # a broken link fails the page through _died
         return future
 
     def _answer(self, message) -> None:
@@ -205,28 +176,23 @@ class PageWorkers:
         return [w.process.pid for w in self.workers if w.alive]
 
     # --- work ---------------------------------------------------------------------------
-    @property
-    def active(self) -> bool:
-        """Pages go to worker processes (started, not fallen back to in-process)."""
-        return bool(self.workers) and not self.inline
-
-    async def run(self, html: str, url: str, *, with_links: bool = False) -> dict:
-        """work(html, url) (work_page() with `with_links`) in a worker; in this process when the
-        workers are off or the one holding the page died."""
+    async def run(self, html: str, url: str) -> dict:
+        """work(html, url) in a worker; in this process when the workers are off or the one
+        holding the page died."""
         if not self.inline:
             self.start()
         if self.workers:
             worker = min(self.workers, key=lambda w: len(w.pending))
             self._jobs += 1
             try:
-                raw = await worker.submit(self._jobs, html, url, with_links)
+                raw = await worker.submit(self._jobs, html, url)
             except WorkerDied:
                 pass
             else:
                 self._inc("extract/workers/pages")
                 return raw
         self._inc("extract/workers/inline")
-        return (work_page if with_links else work)(html, url)
+        return work(html, url)
 
     def _died(self, worker: _Worker) -> None:
         if worker in self.workers:

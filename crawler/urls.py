@@ -89,3 +89,29 @@ def page_kind(url: str, compiled: CompiledProfile) -> str:
     if compiled.feed_re.match(path):
         return FEED
     return LISTING
+
+
+class RequestedLinks:
+    """The links a spider already requested, each with the smallest depth it was requested at.
+
+    A link found again at the same or a greater depth need not be requested: Scrapy's duplicate
+    filter would drop it, after building the Request and running the spider middlewares and the
+    fingerprint for it. One found nearer the start pages must be: the depth middleware may have
+    dropped the first request (DEPTH_LIMIT)."""
+
+    def __init__(self):
+        self._depth: dict[str, int] = {}
+
+    def first_time(self, url: str, depth: int) -> bool:
+        """True (and remembered) unless `url` was requested at `depth` or less."""
+        known = self._depth.get(url)
+        if known is not None and known <= depth:
+            return False
+        self._depth[url] = depth
+        return True
+
+    def clear(self) -> None:
+        self._depth.clear()
+
+    def __len__(self) -> int:
+        return len(self._depth)

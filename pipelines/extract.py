@@ -8,11 +8,8 @@ A rising share means the site's layout changed and the site rules need updating.
 
 With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one CPU) the page goes to a worker process
 (crawler/pageworkers.py), which extracts it and cleans the raw parts in one go; the cleaning
-stage then finds the cleaned fields ready in the raw parts. When the spider had the worker
-extract the page already (with its links, spiders/network.py), the item arrives with its raw
-parts, or the NotAnArticle the worker raised, and this stage only accounts for them. The
-counts, drops and warnings are the same either way; EXTRACT_WORKERS=0 extracts in the crawl
-process.
+stage then finds the cleaned fields ready in the raw parts. The counts, drops and warnings are
+the same either way; EXTRACT_WORKERS=0 extracts in the crawl process.
 
 With the WARC writer process (WARC_WRITER_PROCESS, crawler/warcwriter.py) the item's `warc`
 field arrives as a PendingRecord: this stage waits until the response record is written and
@@ -52,7 +49,6 @@ class ExtractPipeline:
         value = s.get("EXTRACT_WORKERS")
         processes = default_processes() if value in (None, "", "None") else s.getint("EXTRACT_WORKERS")
         workers = PageWorkers(processes, crawler.stats) if processes > 0 else None
-        crawler.page_workers = workers  # the spider has article pages parsed there too (links and article at once)
         pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO", 0.2), s.getint("FALLBACK_WARN_MIN_PAGES", 5),
                    workers)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
@@ -80,17 +76,13 @@ class ExtractPipeline:
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         record = adapter.get("warc")
-        prepared = adapter.get("raw")  # extracted by a worker with the page's links (spiders/network.py)
-        if (self.workers is not None and prepared is None) or (isinstance(record, PendingRecord)
-                                                               and not record.done()):
+        if self.workers is not None or (isinstance(record, PendingRecord) and not record.done()):
             return self._process_async(item, adapter)
         if isinstance(record, PendingRecord):
             self._record_written(adapter, record)
         url = adapter.get("url")
         try:
-            if isinstance(prepared, NotAnArticle):
-                raise prepared
-            raw = prepared if prepared is not None else extract(adapter.get("html") or "", url)
+            raw = extract(adapter.get("html") or "", url)
         except NotAnArticle as exc:
             self._refuse(exc, url)
         return self._accept(item, adapter, raw)
@@ -104,13 +96,8 @@ class ExtractPipeline:
             except OSError:
                 pass  # raised again below, with the item's URL
             self._record_written(adapter, record)
-        prepared = adapter.get("raw")
         try:
-            if isinstance(prepared, NotAnArticle):
-                raise prepared
-            if prepared is not None:
-                raw = prepared
-            elif self.workers is not None:
+            if self.workers is not None:
                 raw = await self.workers.run(adapter.get("html") or "", url)
             else:
                 raw = extract(adapter.get("html") or "", url)

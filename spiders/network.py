@@ -3,9 +3,7 @@
 One class serves every site of the network; a site is a SiteProfile (crawler/profiles.py),
 and spiders/sites.py makes one named spider per profile. The spider only discovers and
 routes: article pages become ArticleItems carrying the decoded page, and the item
-pipelines extract, clean, validate, de-duplicate and export them. With extraction workers
-(EXTRACT_WORKERS, crawler/pageworkers.py) an article page is parsed once, in a worker, for
-its links and its article together; the item then carries the article already extracted.
+pipelines extract, clean, validate, de-duplicate and export them.
 """
 
 from __future__ import annotations
@@ -21,7 +19,8 @@ from crawler import __version__
 from crawler.capturemeta import META_OUTLINKS
 from crawler.items import ArticleItem
 from crawler.profiles import SiteProfile
-from crawler.urls import ARTICLE, FEED, PAGE_LINKS, article_url, canonicalize, page_kind, site_links
+from crawler.urls import (ARTICLE, FEED, PAGE_LINKS, RequestedLinks, article_url, canonicalize, page_kind,
+                          site_links)
 
 # Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
 FEED_LINKS = "//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()"
@@ -51,7 +50,7 @@ class NetworkSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
-        spider.requested_links = {}  # canonical URL -> smallest depth it was requested at
+        spider.requested_links = RequestedLinks()
         spider.compiled = spider.profile.compiled()
         return spider
 
@@ -75,7 +74,7 @@ class NetworkSpider(scrapy.Spider):
         yield scrapy.Request(self.profile.feed_url, callback=self.parse_page)
 
     # --- routing -------------------------------------------------------------------
-    async def parse_page(self, response):
+    def parse_page(self, response):
         """Route a fetched page: feed, article or listing."""
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("pages/skipped/not_text")
@@ -87,18 +86,11 @@ class NetworkSpider(scrapy.Spider):
             return
         kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
         if kind == FEED or isinstance(response, XmlResponse):
-            outputs = self.parse_feed(response)
+            yield from self.parse_feed(response)
         elif kind == ARTICLE or self.looks_like_article(response):
-            workers = getattr(self.crawler, "page_workers", None)
-            if workers is not None and workers.active:
-                async for output in self.parse_article_in_worker(response, workers):
-                    yield output
-                return
-            outputs = self.parse_article(response)
+            yield from self.parse_article(response)
         else:
-            outputs = self.parse_listing(response)
-        for output in outputs:
-            yield output
+            yield from self.parse_listing(response)
 
     def parse_article(self, response):
         """An article page: one item carrying the page for the pipelines, and its on-site links.
@@ -111,21 +103,6 @@ class NetworkSpider(scrapy.Spider):
         self.crawler.stats.inc_value("pages/article")
         yield self.article_item(response)
         yield from self.follow_links(response)
-
-    async def parse_article_in_worker(self, response, workers):
-        """parse_article(), with the page parsed once, by an extraction worker: its links and its
-        article come back together (crawler/pageworkers.py work_page), and the item carries the
-        article for the extraction stage; the crawl process does not parse the page at all."""
-        self.crawler.stats.inc_value("pages/article")
-        item = self.article_item(response)
-        page = await workers.run(item["html"], item["url"], with_links=True)
-        item["raw"] = page["article"]  # extracted already (or the NotAnArticle it raised)
-        yield item
-        hrefs = page["hrefs"]
-        if hrefs is None:  # the worker could not parse it as parsel does
-            hrefs = response.xpath(PAGE_LINKS).getall()
-        for request in self.schedule(response, hrefs):
-            yield request
 
     def parse_listing(self, response):
         """A home, section or archive page: links only, no item.
@@ -180,16 +157,15 @@ class NetworkSpider(scrapy.Spider):
         record still lists every link (META_OUTLINKS, crawler/capturemeta.py)."""
         depth = response.meta.get("depth", 0) + 1
         listed = response.meta.setdefault(META_OUTLINKS, [])
-        requested = self.requested_links
+        first_time = self.requested_links.first_time
         again = 0
         for url in site_links(get_base_url(response), hrefs, self.compiled):
             if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
                 continue
             listed.append(url)
-            if requested.get(url, depth + 1) <= depth:
+            if not first_time(url, depth):
                 again += 1
                 continue
-            requested[url] = depth
             yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already
         if again:
             self.crawler.stats.inc_value("links/requested_before", again)
