@@ -38,6 +38,23 @@ def alive(pid: int) -> bool:
         return True
 
 
+def survivors_of_a_killed_parent(script: str, timeout: float = 10.0) -> tuple[list[int], list[int]]:
+    """Run `script` (it prints its helper processes' pids, then waits), kill it -9 once they are up;
+    (the pids, those still alive `timeout` seconds later)."""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids and all(alive(p) for p in pids)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + timeout
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return pids, [p for p in pids if alive(p)]
+    finally:
+        proc.kill()
+
+
 def run_with(workers: PageWorkers, coro_fn):
     async def main():
         workers.start()
@@ -148,18 +165,8 @@ def test_workers_exit_when_the_crawl_process_is_killed(tmp_path):
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        pids = [int(p) for p in proc.stdout.readline().split()]
-        assert len(pids) == 2 and all(alive(p) for p in pids)
-        proc.kill()
-        proc.wait()
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [p for p in pids if alive(p)], "workers outlived the crawl process"
-    finally:
-        proc.kill()
+    pids, alive_after = survivors_of_a_killed_parent(script)
+    assert len(pids) == 2 and not alive_after, "workers outlived the crawl process"
 
 
 def test_a_script_without_a_main_guard_is_not_run_again_by_its_workers(tmp_path):

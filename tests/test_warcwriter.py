@@ -18,8 +18,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warcfiles import OPEN_SUFFIX, RecordLocation, new_record_id, warc_date
 from crawler.warcwriter import PendingRecord, WarcWriterProcess
-from tests.crawling import REPO, crawl
-from tests.test_pageworkers import alive
+from tests.crawling import crawl
+from tests.test_pageworkers import alive, survivors_of_a_killed_parent
 
 
 def headers(n: int) -> list[tuple[str, str]]:
@@ -197,18 +197,8 @@ def test_the_writer_exits_and_keeps_the_warc_dir_locked_until_then_when_the_craw
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        pid = int(proc.stdout.readline())
-        assert alive(pid)
-        proc.kill()
-        proc.wait()
-        deadline = time.monotonic() + 10
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not alive(pid), "the writer outlived the crawl process"
-    finally:
-        proc.kill()
+    pids, alive_after = survivors_of_a_killed_parent(script)
+    assert len(pids) == 1 and not alive_after, "the writer outlived the crawl process"
     # what it had written stays .open for the next run's recovery, and the lock is free again
     from crawler.recovery import WarcDirLock
 
