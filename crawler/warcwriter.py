@@ -94,7 +94,9 @@ class PendingRecord:
         return _none, ()
 
     def __repr__(self) -> str:
-        state = "written" if self.done() and not self.future.exception() else "pending"
+        future = self.future
+        state = ("pending" if not future.done() else "cancelled" if future.cancelled()
+                 else "failed" if future.exception() is not None else "written")
         return f"<PendingRecord {self.record_id} {state}>"
 
 

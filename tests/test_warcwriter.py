@@ -285,3 +285,20 @@ def test_a_retried_request_carrying_a_pending_record_still_pickles(tmp_path):
     before, after, location = run_in_loop(main)
     assert before["warc_record"] is None
     assert after["warc_record"] == location.pointer()
+
+
+def test_without_the_extraction_stage_the_export_stage_waits_for_the_record(tmp_path):
+    from pipelines.export import ExportPipeline
+
+    async def main():
+        writer = WarcWriterProcess(tmp_path, "test")
+        pending = writer.write_record(headers(0), b"page")
+        item = {"url": "https://www.spacewar.com/reports/X_999.html", "html": "<p>x</p>", "warc": pending}
+        result = ExportPipeline().process_item(item)
+        exported = await result
+        location = pending.location()
+        writer.close()
+        return exported, location
+
+    exported, location = run_in_loop(main)
+    assert exported["warc"] == location.pointer() and "html" not in exported
