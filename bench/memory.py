@@ -3,7 +3,7 @@
 One crawl per size (CLOSESPIDER_PAGECOUNT = size) of a replica large enough for the biggest
 size, run as `scrapy crawl` subprocesses with the throughput benchmark's settings; the peak
 is the largest sum, sampled while the crawl runs, of the crawl process's VmHWM/VmRSS and its
-extraction workers' VmRSS (/proc/<pid>/status). Target
+helper processes' VmRSS (extraction worker, WARC writer; /proc/<pid>/status). Target
 (issue 6): growth under 1.3x from 1,000 to 20,000 pages.
 
     python -m bench.memory --pages 1000 5000 20000

@@ -50,6 +50,12 @@ def spare_cpus() -> int:
     return max(cpus - 1, 0)
 
 
+def helper_setting(settings, name: str, get, default):
+    """A helper-process setting (EXTRACT_WORKERS, WARC_WRITER_PROCESS): its value read with `get`
+    (settings.getint, settings.getbool), or `default()` when unset (None decides from the CPUs)."""
+    return default() if settings.get(name) in (None, "", "None") else get(name)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a live process (Linux /proc; 0.0 elsewhere)."""
     try:
@@ -94,7 +100,7 @@ class ChildProcess:
     breaks (the child exited or closed it) unless close() was called first."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, module: str, on_message, on_eof, *,
-                 args: tuple[str, ...] = (), pass_fds: tuple[int, ...] = ()):
+                 pass_fds: tuple[int, ...] = ()):
         self.loop = loop
         self.on_message = on_message
         self.on_eof = on_eof
@@ -102,7 +108,7 @@ class ChildProcess:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", module, "--fd", str(theirs.fileno()), *args],
+                [sys.executable, "-m", module, "--fd", str(theirs.fileno())],
                 pass_fds=[theirs.fileno(), *pass_fds], env=env, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         finally:

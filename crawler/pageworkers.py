@@ -167,7 +167,8 @@ class PageWorkers:
         for worker in workers:
             self._cpu += worker.close()
         if self.stats is not None and self._cpu:
-            # the crawl process's own CPU time leaves the workers out (they are not its children)
+            # read before they exit; once reaped they are in the crawl's RUSAGE_CHILDREN too, so the
+            # benchmark subtracts this to get the crawl process's own CPU
             self.stats.set_value("extract/workers/cpu_seconds", round(self._cpu, 3))
 
     @property

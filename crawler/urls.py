@@ -7,9 +7,6 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.profiles import CompiledProfile, SiteProfile
 
-#: Where a page's links are: anchors, and alternate links (feeds, print versions).
-PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
-
 ARTICLE = "article"
 FEED = "feed"
 LISTING = "listing"
@@ -112,6 +109,3 @@ class RequestedLinks:
 
     def clear(self) -> None:
         self._depth.clear()
-
-    def __len__(self) -> int:
-        return len(self._depth)

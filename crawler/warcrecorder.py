@@ -31,6 +31,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.python import to_bytes
 
 from crawler import __version__
+from crawler.childproc import helper_setting
 from crawler.digestindex import ArchivedPayload, DigestIndex
 from crawler.warcfiles import RecordLocation, WarcFileWriter, new_record_id, sha1_digest, warc_date, write_cdxj
 from crawler.warcwriter import WarcWriterProcess, default_enabled
@@ -123,8 +124,7 @@ class WarcRecorderMiddleware:
             on_close=None,
         )
         directory, prefix = s.get("WARC_DIR") or "output/warc", s.get("WARC_PREFIX") or spider_name
-        process = s.get("WARC_WRITER_PROCESS")
-        if default_enabled() if process in (None, "", "None") else s.getbool("WARC_WRITER_PROCESS"):
+        if helper_setting(s, "WARC_WRITER_PROCESS", s.getbool, default_enabled):
             lock = getattr(crawler, "warc_dir_lock", None)  # held by the writer process too
             writer = WarcWriterProcess(directory, prefix, **options, stats=crawler.stats,
                                        lock_fd=lock.fileno() if lock is not None else None)

@@ -135,25 +135,23 @@ def serve(end: ChildEnd) -> None:
         kind = message[0]
         if kind == "records":
             _, first, records = message
+            locations = []
             if failed is None:
-                locations = []
                 try:
                     for headers, block in records:
-                        if writer.ensure_open() != name:
+                        current = writer.ensure_open()
+                        if current != name:
                             # a new file: say so before anything is written in it after its warcinfo
-                            name = writer.ensure_open()
+                            name = current
                             end.send(("opened", name))
                         locations.append(writer.write_record(headers, block))
                 except OSError as exc:
                     writer.abandon()
                     failed = exc
-                    if locations:
-                        end.send(("written", first, [_plain(loc) for loc in locations]))
-                    first += len(locations)
-                else:
-                    end.send(("written", first, [_plain(loc) for loc in locations]))
-                    continue
-            end.send(("failed", first, failed.errno, str(failed.strerror or failed)))
+            if locations:
+                end.send(("written", first, locations))
+            if failed is not None:  # this record and all after it
+                end.send(("failed", first + len(locations), failed.errno, str(failed.strerror or failed)))
         elif kind == "abandon":
             writer.abandon()
             failed = failed or OSError("WARC writing stopped after an earlier failure")
@@ -164,10 +162,6 @@ def serve(end: ChildEnd) -> None:
                 thread.join()
             end.send(("done",))
             return
-
-
-def _plain(location: RecordLocation) -> tuple:
-    return (location.filename, location.record_id, location.offset, location.length)
 
 
 # --- the crawl's side -----------------------------------------------------------------------------
@@ -181,14 +175,13 @@ class WarcWriterProcess:
     def __init__(self, directory, prefix: str, *, max_size: int = 1_000_000_000,
                  warcinfo: dict | None = None, host: str | None = None,
                  compress_level: int = 6, on_close=None, lock_fd: int | None = None, stats=None):
-        self.config = dict(directory=str(directory), prefix=prefix, max_size=max_size,
-                           warcinfo=dict(warcinfo or {}), host=host, compress_level=compress_level)
         # the in-process writer: checks the directory now, names files, and takes over if need be
         self.local = WarcFileWriter(directory, prefix, max_size=max_size, warcinfo=warcinfo, host=host,
                                     compress_level=compress_level,
                                     on_close=lambda path: self.on_close and self.on_close(path))
         self.directory = self.local.directory
-        self.config["host"] = self.local.host
+        self.config = dict(directory=str(directory), prefix=prefix, max_size=max_size,
+                           warcinfo=dict(warcinfo or {}), host=self.local.host, compress_level=compress_level)
         self.on_close = on_close
         self.on_error = None
         self.lock_fd = lock_fd
@@ -206,7 +199,7 @@ class WarcWriterProcess:
         self._batch_first = 0
         self._loop = None
         self._done = False
-        self._closing_done: list[bool] = []
+        self._child_done = False  # the child closed its file and said so
         self.cpu_seconds = 0.0
 
     # --- WarcFileWriter's interface --------------------------------------------------------
@@ -283,7 +276,7 @@ class WarcWriterProcess:
         if self.child is not None and self.child.alive:
             self._send_batch()
             self.child.send(("close",))
-            if not self.child.wait_for(lambda: bool(self._closing_done), CLOSE_TIMEOUT):
+            if not self.child.wait_for(lambda: self._child_done, CLOSE_TIMEOUT):
                 if self.child.alive:
                     logger.error("The WARC writer process %s did not finish within %.0f s; its file "
                                  "stays .open for the next run's recovery", self.child.pid, CLOSE_TIMEOUT)
@@ -305,10 +298,9 @@ class WarcWriterProcess:
                         "WARC records in the crawl process")
             self.inline = True
             return
+        # the WARC_DIR lock's descriptor, inherited: the lock is held while the child lives
         pass_fds = (self.lock_fd,) if self.lock_fd is not None else ()
-        args = ("--lock-fd", str(self.lock_fd)) if self.lock_fd is not None else ()
-        self.child = ChildProcess(self._loop, "crawler.warcwriter", self._message, self._died,
-                                  args=args, pass_fds=pass_fds)
+        self.child = ChildProcess(self._loop, "crawler.warcwriter", self._message, self._died, pass_fds=pass_fds)
         self.child.send(("open", self.config))
 
     def _send_batch(self) -> None:
@@ -327,7 +319,7 @@ class WarcWriterProcess:
                     continue
                 self._unacked_bytes -= len(entry[1])
                 if not entry[2].future.done():
-                    entry[2].future.set_result(RecordLocation(*loc))
+                    entry[2].future.set_result(loc)
         elif kind == "failed":
             _, first, errno, text = message
             exc = OSError(errno, text) if errno is not None else OSError(text)
@@ -351,7 +343,7 @@ class WarcWriterProcess:
             if self.on_close:
                 self.on_close(self.directory / name, indexed=True)
         elif kind == "done":
-            self._closing_done.append(True)
+            self._child_done = True
 
     def _died(self) -> None:
         """The child exited without being asked: recover its file, write what it did not."""
@@ -359,8 +351,7 @@ class WarcWriterProcess:
         self.inline = True
         if self.stats is not None:
             self.stats.inc_value("warc/writer/died")
-        if self._batch:  # never sent: written below with the rest
-            self._batch = []
+        self._batch = []  # never sent: written below with the rest
         unacked = [self._unacked[k] for k in sorted(self._unacked)]
         self._unacked.clear()
         self._unacked_bytes = 0
@@ -396,18 +387,14 @@ class WarcWriterProcess:
             final = result.final_path
         if final is None or not final.exists():
             return {}
-        found = {}
         with open(final, "rb") as fh:
             records = ArchiveIterator(fh)
-            for record in records:
-                found[record.rec_headers.get_header("WARC-Record-ID")] = (records.get_record_offset(), None)
-        # lengths from consecutive offsets (the last one ends at the end of the file)
-        size = final.stat().st_size
-        ordered = sorted(found.items(), key=lambda kv: kv[1][0])
-        locations = {}
-        for i, (record_id, (offset, _)) in enumerate(ordered):
-            end = ordered[i + 1][1][0] if i + 1 < len(ordered) else size
-            locations[record_id] = RecordLocation(final.name, record_id, offset, end - offset)
+            starts = [(record.rec_headers.get_header("WARC-Record-ID"), records.get_record_offset())
+                      for record in records]
+        # each record ends where the next one starts, the last one at the end of the file
+        ends = [offset for _, offset in starts[1:]] + [final.stat().st_size]
+        locations = {record_id: RecordLocation(final.name, record_id, offset, end - offset)
+                     for (record_id, offset), end in zip(starts, ends)}
         self._child_closed.append(final.name)
         if self.on_close:
             self.on_close(final)  # indexed by the caller, as files written in-process are
@@ -418,8 +405,6 @@ def main(argv=None) -> int:
     """`python -m crawler.warcwriter --fd N`: serve the socket passed as file descriptor N."""
     ap = argparse.ArgumentParser(description="The WARC writer process (started by the crawl, not by hand).")
     ap.add_argument("--fd", type=int, required=True)
-    ap.add_argument("--lock-fd", type=int, default=None,
-                    help="the WARC_DIR lock, held open while this process writes")
     args = ap.parse_args(argv)
     serve(ChildEnd(args.fd))
     return 0

@@ -26,6 +26,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from crawler.childproc import helper_setting
 from crawler.extraction import FALLBACK, SITE_RULES, NotAnArticle, extract
 from crawler.pageworkers import PageWorkers, default_processes
 from crawler.warcwriter import PendingRecord
@@ -46,8 +47,7 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        value = s.get("EXTRACT_WORKERS")
-        processes = default_processes() if value in (None, "", "None") else s.getint("EXTRACT_WORKERS")
+        processes = helper_setting(s, "EXTRACT_WORKERS", s.getint, default_processes)
         workers = PageWorkers(processes, crawler.stats) if processes > 0 else None
         pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO", 0.2), s.getint("FALLBACK_WARN_MIN_PAGES", 5),
                    workers)

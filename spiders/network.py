@@ -19,10 +19,10 @@ from crawler import __version__
 from crawler.capturemeta import META_OUTLINKS
 from crawler.items import ArticleItem
 from crawler.profiles import SiteProfile
-from crawler.urls import (ARTICLE, FEED, PAGE_LINKS, RequestedLinks, article_url, canonicalize, page_kind,
-                          site_links)
+from crawler.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
 
 # Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
+PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
 FEED_LINKS = "//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()"
 
 # Markers of the network's article template (SITE.md, "Article page markers")

@@ -8,8 +8,6 @@ import errno
 import os
 import resource
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,6 +18,7 @@ from crawler.warcfiles import OPEN_SUFFIX, RecordLocation, new_record_id, warc_d
 from crawler.warcwriter import PendingRecord, WarcWriterProcess
 from tests.crawling import crawl
 from tests.test_pageworkers import alive, survivors_of_a_killed_parent
+from tests.test_warcfiles import warcio_check
 
 
 def headers(n: int) -> list[tuple[str, str]]:
@@ -41,9 +40,9 @@ def records_on_disk(directory) -> dict[str, tuple[str, int, bytes]]:
     return found
 
 
-def warcio_check(directory):
-    paths = sorted(map(str, directory.glob("*.warc.gz")))
-    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", *paths], capture_output=True, text=True)
+def check_dir(directory):
+    """`warcio check` of every finished WARC file in `directory`."""
+    return warcio_check(sorted(directory.glob("*.warc.gz")))
 
 
 def run_in_loop(coro_fn):
@@ -75,7 +74,7 @@ def test_records_written_by_the_process_are_where_their_locations_say(tmp_path):
     assert len(closed) == len({loc.filename for loc in locations}) > 3
     assert all(indexed and path.with_name(path.name + ".cdxj").stat().st_size > 0 for path, indexed in closed)
     assert not list(tmp_path.glob("*" + OPEN_SUFFIX))
-    assert warcio_check(tmp_path).returncode == 0
+    assert check_dir(tmp_path).returncode == 0
     assert not alive(pid)
 
 
@@ -102,7 +101,7 @@ def test_records_held_by_a_killed_writer_are_written_once_and_the_crawl_goes_on_
         assert on_disk[p.record_id][2] == block
     assert on_disk[after.record_id][2] == b"after"
     assert not list(tmp_path.glob("*" + OPEN_SUFFIX))
-    assert warcio_check(tmp_path).returncode == 0, warcio_check(tmp_path).stdout
+    assert check_dir(tmp_path).returncode == 0, check_dir(tmp_path).stdout
 
 
 def test_a_failed_write_fails_that_record_and_all_after_it_and_leaves_the_file_open(tmp_path):
@@ -165,7 +164,7 @@ def test_a_crawl_with_the_writer_process_archives_what_one_without_does(replica,
 
     for result in runs.values():
         assert result.returncode == 0
-        assert warcio_check(result.warc_dir).returncode == 0
+        assert check_dir(result.warc_dir).returncode == 0
     proc, inproc = runs["True"], runs["False"]
     assert archive(proc) == archive(inproc)
     assert proc.stats.get("warc/writer/cpu_seconds", 0) > 0 and "warc/writer/cpu_seconds" not in inproc.stats
