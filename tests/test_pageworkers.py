@@ -18,7 +18,7 @@ from crawler.extraction import NotAnArticle
 from crawler.pageworkers import PageWorkers, work
 from tests.crawling import REPO, crawl
 
-SAMPLES = REPO.parent / "shared" / "site-samples"
+SAMPLES = REPO / "tests" / "fixtures" / "samples"
 AFP_URL = "https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html"
 SPX_URL = "https://www.spacewar.com/reports/Kharkiv_999.html"
 
