@@ -174,7 +174,7 @@ PROGRESS_INTERVAL = 60
 #: Directory of the run reports; None = next to the WARC files (WARC_DIR/..).
 REPORT_DIR = None
 
-# --- incremental state and distributed mode (crawler/state.py, crawler/frontier.py) ---
+# --- incremental state and distributed mode (crawler/state.py, crawler/frontier/) ---
 #: Incremental crawls: where the crawl state lives (URL, fetch time, payload digest, ETag,
 #: Last-Modified, exported item digest). A file path is a SQLite database; "redis" (the server
 #: of REDIS_URL) or a redis:// URL shares the state between distributed workers. None: every
@@ -205,12 +205,9 @@ FRONTIER_KEEP = False
 DOWNLOADER_MIDDLEWARES["crawler.revalidate.RevalidateMiddleware"] = 580
 # drop articles unchanged since the last run (after de-duplication, before export)
 ITEM_PIPELINES["pipelines.incremental.IncrementalPipeline"] = 800
-# distributed mode: only the worker whose SADD added the URL exports the article
-ITEM_PIPELINES["crawler.frontier.SharedExportPipeline"] = 850
-# distributed mode: stop when the shared frontier stayed empty FRONTIER_IDLE_TIMEOUT seconds
-EXTENSIONS["crawler.frontier.FrontierIdleClose"] = 700
-# distributed mode switch: scheduler, dupefilter, Redis keys, worker file names
-ADDONS = {"crawler.frontier.RedisFrontier": 0}
+# distributed mode switch (REDIS_URL): scheduler, dupefilter, Redis keys, worker file names, the
+# idle-stop extension and the shared-export stage (crawler/frontier/addon.py)
+ADDONS = {"crawler.frontier.addon.RedisFrontier": 0}
 
 # --- crash safety (crawler/recovery.py, crawler/inflight.py, crawler/safety.py) ---
 #: Recover the `.open` WARC files a killed crawl left in WARC_DIR when a crawl starts (complete

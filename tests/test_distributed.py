@@ -12,7 +12,9 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.frontier import FrontierIdleClose, RedisFrontier, SharedExportPipeline, worker_feed_uri
+from crawler.frontier.addon import RedisFrontier, worker_feed_uri
+from crawler.frontier.idle import FrontierIdleClose
+from pipelines.sharedexport import SharedExportPipeline
 from crawler.state import open_state
 from spiders.sites import SpacewarSpider
 from tests.crawling import crawl
@@ -47,16 +49,24 @@ def frontier_settings(**overrides) -> Settings:
 
 # --- switching the mode on ---------------------------------------------------------------
 def test_without_redis_url_the_crawl_is_a_plain_one():
-    crawler = get_crawler(SpacewarSpider)
-    for component in (RedisFrontier, FrontierIdleClose, SharedExportPipeline):
-        with pytest.raises(NotConfigured):
-            component.from_crawler(crawler)
+    with pytest.raises(NotConfigured):
+        RedisFrontier.from_crawler(get_crawler(SpacewarSpider))
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    assert "crawler.frontier.idle.FrontierIdleClose" not in s.getdict("EXTENSIONS")
+    assert "pipelines.sharedexport.SharedExportPipeline" not in s.getdict("ITEM_PIPELINES")
+
+
+def test_the_shared_frontier_registers_its_idle_stop_and_its_export_stage():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="w1")
+    assert "crawler.frontier.idle.FrontierIdleClose" in s.getdict("EXTENSIONS")
+    assert s.getdict("ITEM_PIPELINES")["pipelines.sharedexport.SharedExportPipeline"] == 850
 
 
 def test_each_worker_gets_its_own_file_names_and_the_shared_scheduler():
     s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="w1")
-    assert s["SCHEDULER"] == "crawler.frontier.RedisScheduler"
-    assert s["DUPEFILTER_CLASS"] == "crawler.frontier.RedisDupeFilter"
+    assert s["SCHEDULER"] == "crawler.frontier.scheduler.RedisScheduler"
+    assert s["DUPEFILTER_CLASS"] == "crawler.frontier.scheduler.RedisDupeFilter"
     assert s["WARC_PREFIX"] == "spacewar-w1"
     assert list(s.getdict("FEEDS")) == ["output/items/%(name)s-w1-%(time)s.jsonl"]
     assert s["SCHEDULER_QUEUE_KEY"] == "%(spider)s:requests"

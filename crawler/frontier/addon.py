@@ -1,0 +1,83 @@
+"""Add-on that switches the shared Redis frontier on when REDIS_URL is set (scrapy-redis imported only then).
+
+It puts the shared scheduler and seen-set in place (crawler/frontier/scheduler.py), names the
+Redis keys, gives this worker its WORKER_ID and its own WARC and JSONL file names, stops an idle
+worker once the shared queue stayed empty (crawler/frontier/idle.py) and lets exactly one worker
+export each article (pipelines/sharedexport.py).
+
+Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers". The incremental state
+(STATE_PATH=redis, crawler/state.py) is under "<spider>:state" and outlives crawls.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from scrapy.exceptions import NotConfigured
+
+from crawler.components import register
+from crawler.config import require
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def key_prefix(settings, spider_name: str) -> str:
+    crawl_id = settings.get("CRAWL_ID")
+    return f"{spider_name}:{crawl_id}" if crawl_id else spider_name
+
+
+def frontier_key(settings, spider_name: str, name: str) -> str:
+    """Redis key of one part of the shared frontier: requests, dupefilter, exported, workers."""
+    return f"{key_prefix(settings, spider_name)}:{name}"
+
+
+def redis_client(settings):
+    redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
+    return redis.Redis.from_url(settings.get("REDIS_URL"))
+
+
+def worker_feed_uri(default_feed: str, worker: str) -> str:
+    """DEFAULT_FEED with the worker id after the spider name: output/items/spacewar-<worker>-<time>.jsonl."""
+    if "%(name)s" in default_feed:
+        return default_feed.replace("%(name)s", f"%(name)s-{worker}", 1)
+    stem, dot, ext = default_feed.rpartition(".")
+    return f"{stem}-{worker}.{ext}" if dot else f"{default_feed}-{worker}"
+
+
+class RedisFrontier:
+    """Add-on: turn on the shared frontier when REDIS_URL is set (see the module docstring)."""
+
+    def __init__(self, spider_name: str):
+        self.spider_name = spider_name
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("REDIS_URL"):
+            raise NotConfigured
+        require("scrapy_redis", why="REDIS_URL is set", package="scrapy-redis", extra="distributed")
+        return cls(crawler.spidercls.name)
+
+    def update_settings(self, settings):
+        def put(name, value):  # over the project's defaults, never over -s or a spider's own
+            settings.set(name, value, priority=max(settings.getpriority(name) or 0, 15))
+
+        worker = settings.get("WORKER_ID") or default_worker_id()
+        put("WORKER_ID", worker)
+        put("SCHEDULER", "crawler.frontier.scheduler.RedisScheduler")
+        put("DUPEFILTER_CLASS", "crawler.frontier.scheduler.RedisDupeFilter")
+        put("SCHEDULER_QUEUE_KEY", frontier_key(settings, "%(spider)s", "requests"))
+        put("SCHEDULER_DUPEFILTER_KEY", frontier_key(settings, "%(spider)s", "dupefilter"))
+        put("SCHEDULER_IDLE_BEFORE_CLOSE", 0)  # never block the reactor
+        register(settings, "EXTENSIONS", "crawler.frontier.idle.FrontierIdleClose", 700)
+        # after de-duplication and the incremental stage, before export
+        register(settings, "ITEM_PIPELINES", "pipelines.sharedexport.SharedExportPipeline", 850)
+        if not settings.get("WARC_PREFIX"):
+            put("WARC_PREFIX", f"{self.spider_name}-{worker}")
+        # The spider turned DEFAULT_FEED into FEEDS (no -o/-O given): name this worker's file.
+        default_feed = settings.get("DEFAULT_FEED")
+        feeds = settings.getdict("FEEDS")
+        if default_feed and list(feeds) == [default_feed]:
+            put("FEEDS", {worker_feed_uri(default_feed, worker): feeds[default_feed]})
