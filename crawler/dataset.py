@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from crawler import __version__
+from crawler.config import ConfigError, require
 from crawler.itemschema import SCHEMA_VERSION, validate
 from crawler.items import EXPORT_FIELDS
+from crawler.reporting.outcome import CONFIG_ERROR
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
                          help="JSON Lines file, or directory searched recursively for *.jsonl")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        require("pyarrow.parquet", why="the dataset build writes Parquet", package="pyarrow", extra="dataset")
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
     try:
         manifest = build(args.inputs, args.outdir)
     except FileNotFoundError as exc:

@@ -23,6 +23,8 @@ import sqlite3
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from crawler.config import require
+
 logger = logging.getLogger(__name__)
 
 #: Item fields whose change makes an article "changed" (not warc, fetched_at or extraction).
@@ -174,7 +176,7 @@ class RedisState:
 def open_state(spec: str, *, spider: str, redis_url: str | None = None, redis_key: str = "%(spider)s:state"):
     """The state store named by a STATE_PATH value (see the module docstring)."""
     if is_redis_spec(spec):
-        import redis
+        redis = require("redis", why=f"STATE_PATH={spec} is set", package="redis", extra="distributed")
 
         url = redis_url if spec == "redis" else spec
         if not url:

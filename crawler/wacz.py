@@ -22,6 +22,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.config import require
+
 logger = logging.getLogger(__name__)
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}
@@ -113,6 +115,7 @@ class WaczPackager:
             raise NotConfigured
         if not s.getbool("WARC_ENABLED", True):
             raise NotConfigured("WACZ needs WARC_ENABLED (nothing to package)")
+        require("wacz.main", why="WACZ=True is set", package="wacz", extra="replay")
         warc_dir = Path(s.get("WARC_DIR") or "output/warc")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
         output = Path(s.get("WACZ_PATH") or warc_dir.parent / f"{crawler.spidercls.name}-{stamp}.wacz")
