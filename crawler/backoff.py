@@ -11,6 +11,12 @@ This subclass (in its place at 550) keeps Scrapy's decision of *whether* to retr
 The wait happens in the downloader middleware chain (the request counts as active meanwhile,
 which also slows the crawl down while a server asks it to). Stats: retry/retry_after_honoured,
 retry/backoff_seconds; one INFO line per delayed retry.
+
+A request given up after a network failure (the name does not resolve, the connection is
+refused, fails or times out) ends as one log line, without a traceback: an ERROR line the first
+time a host fails that way ("Cannot fetch from www.spacewar.com: ..."), a WARNING line per request
+after that; so does one the server cut short or made too large (DOWNLOAD_MAXSIZE). Stats: download/gave_up/<exception>, download/unreachable/<host> (the first reason,
+which the crawl's exit status quotes when nothing was archived: crawler/reporting/outcome.py).
 """
 
 from __future__ import annotations
@@ -21,8 +27,49 @@ from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
+
+#: failures of the network itself (name, connection, time-out), with how a log line words them
+NETWORK_FAILURES = {
+    CannotResolveHostError: "the host name does not resolve",
+    DownloadConnectionRefusedError: "the connection was refused",
+    DownloadTimeoutError: "the download timed out",
+    DownloadFailedError: "the connection failed",
+}
+
+
+#: other ways a download fails that are the server's doing, not a bug: one line each, no traceback
+DOWNLOAD_FAILURES = {
+    DownloadCancelledError: "the download was stopped (larger than DOWNLOAD_MAXSIZE, or cancelled)",
+    ResponseDataLossError: "the response was cut short",
+}
+
+
+def network_failure(exception) -> str | None:
+    """How a log line words a network failure, or None when `exception` is not one."""
+    for kind, words in NETWORK_FAILURES.items():
+        if isinstance(exception, kind):
+            return words
+    return None
+
+
+def download_failure(exception) -> str | None:
+    """How a log line words any known download failure (network or server), or None (a bug, say)."""
+    for kind, words in DOWNLOAD_FAILURES.items():
+        if isinstance(exception, kind):
+            return words
+    return network_failure(exception)
 
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:
@@ -56,6 +103,7 @@ async def _sleep(seconds: float) -> None:
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings):
         super().__init__(settings)
+        self.failed_hosts: set[str] = set()
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
@@ -96,7 +144,28 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
     async def process_exception(self, request, exception, spider=None):
+        failure = download_failure(exception)
+        if failure is not None:
+            request.meta.setdefault("give_up_log_level", "DEBUG")  # said once, below, in plain words
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             return await self._wait(result)
+        if result is None and failure is not None:
+            self._gave_up(request, exception, failure)
         return result
+
+    def _gave_up(self, request, exception, failure: str):
+        """One line for a request lost to a known download failure, and IgnoreRequest (no traceback)."""
+        host = urlparse_cached(request).hostname or "?"
+        attempts = request.meta.get("retry_times", 0) + 1
+        stats = self.crawler.stats
+        stats.inc_value(f"download/gave_up/{type(exception).__name__}")
+        detail = f"{failure} ({exception})" if str(exception) else failure
+        if network_failure(exception) is not None and host not in self.failed_hosts:
+            self.failed_hosts.add(host)
+            stats.set_value(f"download/unreachable/{host}", detail)
+            logger.error("Cannot fetch from %s: %s; gave up on %s after %d attempts (later failures of this "
+                         "host are logged at WARNING)", host, detail, request.url, attempts)
+        else:
+            logger.warning("Gave up on %s after %d attempts: %s", request.url, attempts, detail)
+        raise IgnoreRequest(f"{failure}: {request.url}")

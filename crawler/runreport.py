@@ -57,6 +57,7 @@ class RunSummary:
     start_time: datetime | None
     finish_time: datetime | None
     finish_reason: str
+    outcome: str  # "<exit status>: <summary>" (crawler/reporting/outcome.py)
     pages: int
     articles: int
     fallbacks: int
@@ -87,6 +88,8 @@ class RunSummary:
             start_time=stats.get("start_time"),
             finish_time=stats.get("finish_time") or datetime.now(timezone.utc),
             finish_reason=reason or stats.get("finish_reason") or "?",
+            outcome=(f"exit status {stats['outcome/exit_status']}: {stats.get('outcome/summary', '')}"
+                     if "outcome/exit_status" in stats else "?"),
             pages=get("response_received_count"),
             articles=get("item_scraped_count"),
             fallbacks=get("articles/extraction/fallback"),
@@ -116,6 +119,7 @@ def _facts(s: RunSummary) -> list[tuple[str, str]]:
         ("Finished", _when(s.finish_time)),
         ("Elapsed", s.elapsed),
         ("Finish reason", s.finish_reason),
+        ("Outcome", s.outcome),
         ("Pages", str(s.pages)),
         ("Articles", str(s.articles)),
         ("Fallback extractions", f"{s.fallbacks}{share}"),

@@ -23,6 +23,8 @@ from crawler.items import EXPORT_FIELDS
 BOT_NAME = "spacewar-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+#: `scrapy crawl` with an exit status a scheduler can act on (crawler/reporting/outcome.py)
+COMMANDS_MODULE = "crawler.commands"
 
 # --- politeness ---------------------------------------------------------------
 #: URL people can visit to learn about this crawler; goes into the User-Agent.
@@ -158,6 +160,9 @@ LOG_LEVEL = "INFO"
 
 # --- operator's view ----------------------------------------------------------
 EXTENSIONS = {
+    # the exit status and the last log line (crawler/reporting/outcome.py), decided before the
+    # report and the stats file are written, so both show it
+    "crawler.reporting.outcome.CrawlOutcome": 505,
     # one progress line every PROGRESS_INTERVAL seconds
     "crawler.progress.ProgressLog": 500,
     # Markdown + HTML run report next to the outputs at the end of the crawl

@@ -238,6 +238,9 @@ class WarcRecorderMiddleware:
         when = datetime.fromtimestamp(started or time.time(), timezone.utc)
         location = self.record_exchange(request, response, raw, when)
         request.meta[META_RECORD] = location.pointer() if isinstance(location, RecordLocation) else location
+        parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
+        if parsed_by_spider and response.status < 400:
+            self._inc("warc/pages_archived")  # what the crawl's exit status counts (crawler/reporting/outcome.py)
         if self.metadata:
             capture = {
                 "record_id": location.record_id,
@@ -247,7 +250,6 @@ class WarcRecorderMiddleware:
                 "fetch_duration": round(time.time() - started, 6) if started else None,
                 "status": response.status,
             }
-            parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
             # 2xx responses of spider requests all reach the spider (decoded only later, so no
             # test on the response class here); others never do: their record is written now
             if parsed_by_spider and 200 <= response.status < 300:

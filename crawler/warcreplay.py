@@ -34,6 +34,7 @@ from pathlib import Path
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
@@ -329,6 +330,8 @@ class WarcReplayDownloadHandler:
         else:
             request.meta[META_RECORD] = archived.pointer
             self._inc("warcreplay/responses")
+            if request.callback is not NO_CALLBACK and archived.status < 400:
+                self._inc("warcreplay/pages")  # what the crawl's exit status counts (crawler/reporting/outcome.py)
             self._inc(f"warcreplay/status/{archived.status}")
         return response
 
