@@ -1,4 +1,8 @@
-"""`make demo`: start the replica of the site on 127.0.0.1, crawl it with the unchanged spider, show the outputs."""
+"""`make demo`: start the replica of the site on 127.0.0.1, crawl it with the unchanged spider, show the outputs.
+
+Scrapy options pass through to the crawl: `make demo ARGS="-s WACZ=True"` (a WACZ too),
+`make demo ARGS="-s STATE_PATH=demo-output/state.sqlite"` (incremental), `-a from_warc=DIR`.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(REPO / "demo-output"), help="output directory (default: demo-output/)")
     parser.add_argument("--articles", type=int, default=40, help="generated articles on the replica")
     parser.add_argument("--polite", action="store_true", help="keep AutoThrottle and delays on (slower)")
+    parser.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for the crawl (repeatable), e.g. -s WACZ=True")
+    parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                        help="a spider argument (repeatable), e.g. -a from_warc=DIR")
     args = parser.parse_args(argv)
+    overrides = {}
+    for pair in args.set:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            parser.error(f"-s needs NAME=VALUE, got {pair!r}")
+        overrides[name] = value
 
     from tests.replica.server import ReplicaServer
 
@@ -28,8 +42,10 @@ def main(argv=None) -> int:
         print(f"Replica of www.spacewar.com serving on 127.0.0.1: https port {server.https_port}, "
               f"http port {server.http_port}")
         settings = {} if not args.polite else {"AUTOTHROTTLE_ENABLED": "True", "DOWNLOAD_DELAY": "0.5"}
+        settings.update(overrides)
         started = time.monotonic()
-        result = crawl(run_dir, server.host_map(), settings=settings)
+        result = crawl(run_dir, server.host_map(), settings=settings,
+                       args=[arg for pair in args.spider_args for arg in ("-a", pair)])
         elapsed = time.monotonic() - started
         expected = len(server.expected_items())
 
@@ -39,7 +55,10 @@ def main(argv=None) -> int:
                            capture_output=True, text=True) if files else None
     fallbacks = sum(1 for i in items if i.get("extraction") == "fallback")
     print()
-    print(f"Crawl finished in {elapsed:.1f} s (exit code {result.returncode})")
+    print(f"Crawl finished in {elapsed:.1f} s (exit status {result.returncode})")
+    outcome = [line for line in result.log.splitlines() if "Crawl outcome:" in line]
+    if outcome:
+        print(f"  outcome       : {outcome[-1].split('Crawl outcome: ', 1)[1]}")
     print(f"  pages fetched : {result.stats.get('response_received_count', 0)}")
     print(f"  articles      : {len(items)} exported of {expected} on the replica ({fallbacks} by fallback extraction)")
     print(f"  items (JSONL) : {result.items_path}")
@@ -51,6 +70,9 @@ def main(argv=None) -> int:
     reports = sorted(result.outdir.glob("*-report.md"))
     if reports:
         print(f"  run report    : {reports[-1]}")
+    if result.stats.get("wacz/path"):
+        print(f"  WACZ          : {result.stats['wacz/path']} (wacz validate: "
+              f"{'passed' if result.stats.get('wacz/valid') else 'FAILED'})")
     if items:
         first = items[0]
         print("\nFirst item:")
