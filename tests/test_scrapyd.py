@@ -113,6 +113,10 @@ def test_a_deployed_project_runs_a_scheduled_crawl(replica, scrapyd, tmp_path):
     log = next((home / "logs" / "spacewar" / "spacewar").glob(f"{job['jobid']}.log")).read_text("utf-8")
     stats = json.loads((out / "stats.json").read_text())
     assert stats["finish_reason"] == "finished", log[-3000:]
+    # what a monitor of scrapyd reads: the job log's last line and the stats file carry the exit status
+    last = [line for line in log.splitlines() if line.strip()][-1]
+    assert "Crawl outcome: finished" in last and last.endswith("(exit status 0)")
+    assert stats["outcome/exit_status"] == 0
     [items_file] = (out / "items").glob("spacewar-*.jsonl")
     urls = {json.loads(line)["url"] for line in items_file.read_text("utf-8").splitlines() if line.strip()}
     assert urls == {item["url"] for item in replica.expected_items()}
