@@ -47,7 +47,7 @@ bench-smoke: $(VENV)/.installed-test
 
 ## Merge the JSONL of all runs in output/items into output/dataset (JSONL + Parquet + manifest)
 dataset: $(VENV)/.installed-test
-	$(BIN)/python -m crawler.dataset build output/dataset output/items $(ARGS)
+	$(BIN)/python -m crawler.offline.dataset build output/dataset output/items $(ARGS)
 
 clean:
 	rm -rf build *.egg-info .pytest_cache demo-output

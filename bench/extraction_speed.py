@@ -1,4 +1,4 @@
-"""Extraction speed and quality: ours (crawler.extraction.extract + crawler.cleaning.clean) against
+"""Extraction speed and quality: ours (crawler.extract.regions.extract + crawler.extract.cleaning.clean) against
 trafilatura, readability-lxml and jusText on the same article pages.
 
 Pages: the site samples (tests/fixtures/samples/article-*.html), the hand-made fixture pages
@@ -20,7 +20,6 @@ import json
 import ssl
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import REPO, machine_info, median
@@ -39,10 +38,9 @@ class Page:
 
 # --- the extractors: html, url -> main text -------------------------------------------------
 def ours(html: str, url: str) -> str:
-    from crawler.cleaning import clean
-    from crawler.extraction import extract
+    from crawler.extract.extractor import article_from_page
 
-    return clean(extract(html, url), url)["body"] or ""
+    return article_from_page(html, url).body or ""
 
 
 def trafilatura_text(html: str, url: str) -> str:

@@ -8,7 +8,7 @@ from the same project settings, so the difference in pages/s is the cost of arch
 
 It requests every link it finds, as a stock Scrapy spider does, and leaves duplicates to
 Scrapy's duplicate filter; the archival spider skips links it requested before
-(crawler.urls.RequestedLinks). `-s PLAIN_SKIP_REQUESTED_LINKS=True` makes this spider skip them
+(crawler.site.urls.RequestedLinks). `-s PLAIN_SKIP_REQUESTED_LINKS=True` makes this spider skip them
 too, for the like-for-like comparison (the cost of archiving alone).
 
     python -m scrapy runspider bench/plain_spider.py -s HOST_MAP='{...}' ...
@@ -20,9 +20,9 @@ import scrapy
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
-from crawler.profiles import PROFILES
-from crawler.urls import FEED, RequestedLinks, canonicalize, page_kind, site_links
-from spiders.network import FEED_LINKS, PAGE_LINKS
+from crawler.site.profiles import PROFILES
+from crawler.site.urls import FEED, RequestedLinks, canonicalize, page_kind, site_links
+from crawler.site.links import FEED_LINKS, PAGE_LINKS
 
 
 class PlainSpider(scrapy.Spider):
@@ -42,7 +42,7 @@ class PlainSpider(scrapy.Spider):
     async def start(self):
         self.compiled = self.profile.compiled()
         # PLAIN_SKIP_REQUESTED_LINKS: skip the links already requested, as the archival spider does
-        # (crawler.urls.RequestedLinks), to compare like with like; off, a stock Scrapy spider
+        # (crawler.site.urls.RequestedLinks), to compare like with like; off, a stock Scrapy spider
         self.requested = RequestedLinks() if self.settings.getbool("PLAIN_SKIP_REQUESTED_LINKS") else None
         yield scrapy.Request(self.profile.home_url)
         yield scrapy.Request(self.profile.feed_url)

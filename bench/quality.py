@@ -79,13 +79,9 @@ def fixture_pages(*, articles_only: bool = True) -> list[FixturePage]:
 
 
 def ours(html: str, url: str) -> dict:
-    from crawler.cleaning import clean
-    from crawler.extraction import extract
+    from crawler.extract.extractor import article_from_page
 
-    raw = extract(html, url)
-    item = clean(raw, url)
-    item["extraction"] = raw["extraction"]
-    return item
+    return article_from_page(html, url).fields()
 
 
 def _median_ms(fn, html: str, url: str, repeats: int) -> float:

@@ -1,4 +1,4 @@
-"""WARC writing speed: MB/s of crawler.warcfiles.WarcFileWriter against plain gzip writing of the same bytes.
+"""WARC writing speed: MB/s of crawler.warc.files.WarcFileWriter against plain gzip writing of the same bytes.
 
 N realistic response records (the sample pages as HTTP/1.1 responses, gzip-encoded bodies as
 the crawl receives them, every record distinct) are written three ways, alternating, same
@@ -23,7 +23,9 @@ import zlib
 from pathlib import Path
 
 from bench import REPO, machine_info, median, spread
-from crawler.warcfiles import WarcFileWriter, new_record_id, serialize_record, sha1_digest, warc_date
+from crawler.warc.digests import sha1_digest
+from crawler.warc.files import WarcFileWriter, serialize_record
+from crawler.warc.records import new_record_id, warc_date
 
 SAMPLES = REPO / "tests" / "fixtures" / "samples"
 LEVEL = 6  # WarcFileWriter's default compress_level
@@ -51,7 +53,7 @@ def realistic_records(n: int, *, content_coding: str = "gzip") -> list[tuple[lis
 
 
 def write_ours(records, directory: Path) -> float:
-    writer = WarcFileWriter(directory, "bench", host="bench", compress_level=LEVEL)
+    writer = WarcFileWriter(directory, "bench", max_size=1_000_000_000, host="bench", compress_level=LEVEL)
     t0 = time.perf_counter()
     for headers, block in records:
         writer.write_record(headers, block)

@@ -2,7 +2,7 @@
 
 import scrapy
 
-#: Fields exported to JSON Lines, in this order (see README "Item fields").
+#: Fields exported to JSON Lines, in this order (see README, "Items").
 EXPORT_FIELDS = (
     "url",
     "title",
@@ -20,7 +20,7 @@ EXPORT_FIELDS = (
 )
 
 #: Fields that only travel between spider and pipelines; the export stage drops them.
-INTERNAL_FIELDS = ("html", "raw", "status")
+INTERNAL_FIELDS = ("html", "status")
 
 
 def exported_value(name: str, value):
@@ -31,7 +31,7 @@ def exported_value(name: str, value):
 
 
 class ArticleItem(scrapy.Item):
-    # --- contract fields (DEVELOPERS.md) ---
+    # --- contract fields (README, "Items") ---
     url = scrapy.Field()  # canonical: https, www host, no query, no fragment
     title = scrapy.Field()
     published = scrapy.Field()  # ISO 8601 date from the dateline
@@ -42,11 +42,10 @@ class ArticleItem(scrapy.Item):
     images = scrapy.Field()  # list of {"url", "caption"}
     rights = scrapy.Field()  # the wire agency's copyright notice, or None
     extraction = scrapy.Field()  # "site-rules" or "fallback"
-    warc = scrapy.Field()  # {"filename", "record_id", "offset"} of the response record
+    warc = scrapy.Field()  # the response record: a PendingRecord, then {"filename", "record_id", "offset"}
     # --- extras ---
     site = scrapy.Field()  # site profile name, e.g. "spacewar"
-    fetched_at = scrapy.Field()  # ISO 8601 UTC time the response was archived
+    fetched_at = scrapy.Field()  # ISO 8601 UTC time of the capture (the response record's WARC-Date)
     # --- internal ---
-    html = scrapy.Field()  # decoded page HTML (dropped by the export stage)
-    raw = scrapy.Field()  # extraction output before cleaning (dropped by the export stage)
+    html = scrapy.Field()  # decoded page HTML (the extraction stage takes it out)
     status = scrapy.Field()  # HTTP status of the archived response

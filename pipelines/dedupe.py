@@ -5,6 +5,8 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawler import keys
+
 
 class DedupePipeline:
     def __init__(self, stats=None):
@@ -19,7 +21,7 @@ class DedupePipeline:
         url = ItemAdapter(item)["url"]
         if url in self.seen:
             if self.stats:
-                self.stats.inc_value("articles/dropped/duplicate")
+                self.stats.inc_value(keys.STAT_DROPPED.format(reason="duplicate"))
             raise DropItem(f"duplicate: {url} already exported in this crawl")
         self.seen.add(url)
         return item

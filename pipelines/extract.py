@@ -1,21 +1,20 @@
-"""Extraction stage: the page's HTML becomes the article's raw parts (crawler.extraction), or the item is dropped.
+"""Extraction stage: the page's HTML becomes the cleaned article (crawler/extract/), or the item is dropped.
 
-Counts "articles/extraction/site-rules" and "articles/extraction/fallback", drops non-articles
-with "articles/dropped/<reason>", and watches the share of fallbacks: more than
-FALLBACK_WARN_RATIO of the pages (once FALLBACK_WARN_MIN_PAGES were seen) is logged as a WARNING,
-once when it happens and again at close with the final share ("articles/extraction/fallback_ratio").
-A rising share means the site's layout changed and the site rules need updating.
+`article_from_page(html, url)` (crawler/extract/extractor.py) finds the article and cleans it in
+one step; its fields go into the item and the page HTML leaves it. Non-articles are dropped with
+"articles/dropped/<reason>". Counts "articles/extraction/site-rules" and "articles/extraction/fallback",
+and watches the share of fallbacks: more than FALLBACK_WARN_RATIO of the pages (once
+FALLBACK_WARN_MIN_PAGES were seen) is logged as a WARNING, once when it happens and again at close
+with the final share ("articles/extraction/fallback_ratio"). A rising share means the site's
+layout changed and the site rules need updating.
 
-With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one CPU) the page goes to a worker process
-(crawler/pageworkers.py), which extracts it and cleans the raw parts in one go; the cleaning
-stage then finds the cleaned fields ready in the raw parts. The counts, drops and warnings are
-the same either way; EXTRACT_WORKERS=0 extracts in the crawl process.
+Any other exception is a bug in the extraction: it is logged at ERROR with its traceback, counted
+("articles/errors/<exception>"), the item is dropped and the crawl goes on. It is never counted
+as "not an article".
 
-With the WARC writer process (WARC_WRITER_PROCESS, crawler/warcwriter.py) the item's `warc`
-field arrives as a PendingRecord: this stage waits until the response record is written and
-puts its pointer in place, so no later stage sees an item whose record is not on disk. An item
-whose record could not be written is dropped ("articles/dropped/warc_write_failed"; the disk
-guard stops the crawl and a rerun fetches the page again).
+With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one CPU) the page is
+extracted in a worker process (crawler/workers/extraction.py); the results, counts and drops are
+the same; EXTRACT_WORKERS=0 extracts in the crawl process.
 """
 
 from __future__ import annotations
@@ -26,10 +25,11 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.childproc import helper_setting
-from crawler.extraction import FALLBACK, SITE_RULES, NotAnArticle, extract
-from crawler.pageworkers import PageWorkers, default_processes
-from crawler.warcwriter import PendingRecord
+from crawler import keys
+from crawler.extract.article import FALLBACK, SITE_RULES, Article, NotAnArticle
+from crawler.extract.extractor import article_from_page
+from crawler.workers.extraction import PageWorkers, default_processes
+from crawler.workers.link import helper_setting
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ class ExtractPipeline:
         s = crawler.settings
         processes = helper_setting(s, "EXTRACT_WORKERS", s.getint, default_processes)
         workers = PageWorkers(processes, crawler.stats) if processes > 0 else None
-        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO", 0.2), s.getint("FALLBACK_WARN_MIN_PAGES", 5),
-                   workers)
+        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"), workers)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
@@ -75,57 +74,44 @@ class ExtractPipeline:
 
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
-        record = adapter.get("warc")
-        if self.workers is not None or (isinstance(record, PendingRecord) and not record.done()):
-            return self._process_async(item, adapter)
-        if isinstance(record, PendingRecord):
-            self._record_written(adapter, record)
-        url = adapter.get("url")
-        try:
-            raw = extract(adapter.get("html") or "", url)
-        except NotAnArticle as exc:
-            self._refuse(exc, url)
-        return self._accept(item, adapter, raw)
-
-    async def _process_async(self, item, adapter):
-        url = adapter.get("url")
-        record = adapter.get("warc")
-        if isinstance(record, PendingRecord):
+        html, url = adapter.get("html") or "", adapter.get("url")
+        if self.workers is None:
             try:
-                await record
-            except OSError:
-                pass  # raised again below, with the item's URL
-            self._record_written(adapter, record)
+                article = article_from_page(html, url)
+            except Exception as exc:  # NotAnArticle or a bug: _refuse says which
+                self._refuse(exc, url)
+            return self._accept(item, adapter, article)
+        return self._in_worker(item, adapter, html, url)
+
+    async def _in_worker(self, item, adapter, html: str, url: str):
         try:
-            if self.workers is not None:
-                raw = await self.workers.run(adapter.get("html") or "", url)
-            else:
-                raw = extract(adapter.get("html") or "", url)
-        except NotAnArticle as exc:
+            article = await self.workers.run(html, url)
+        except Exception as exc:  # NotAnArticle or a bug, as in-process
             self._refuse(exc, url)
-        return self._accept(item, adapter, raw)
+        return self._accept(item, adapter, article)
 
-    def _record_written(self, adapter, record: PendingRecord) -> None:
-        """Put the written record's pointer in the item, or drop the item."""
-        try:
-            adapter["warc"] = record.location().pointer()
-        except OSError as exc:
+    def _refuse(self, exc: Exception, url):
+        """Drop the item: counted as its NotAnArticle reason, or logged and counted as a bug."""
+        if isinstance(exc, NotAnArticle):
             if self.stats:
-                self.stats.inc_value("articles/dropped/warc_write_failed")
-            raise DropItem(f"its WARC record could not be written ({exc}): {adapter.get('url')}") from None
-
-    def _refuse(self, exc: NotAnArticle, url):
+                self.stats.inc_value(keys.STAT_DROPPED.format(reason=exc.reason))
+            raise DropItem(f"not an article ({exc.reason}): {url}") from None
+        name = type(exc).__name__
         if self.stats:
-            self.stats.inc_value(f"articles/dropped/{exc.reason}")
-        raise DropItem(f"not an article ({exc.reason}): {url}") from None
+            self.stats.inc_value(keys.STAT_EXTRACTION_ERRORS.format(exception=name))
+        logger.error("Extraction failed on %s with %s (a bug, not the page's fault): %s", url, name, exc,
+                     exc_info=exc)
+        raise DropItem(f"extraction error ({name}): {url}") from exc
 
-    def _accept(self, item, adapter, raw: dict):
+    def _accept(self, item, adapter, article: Article):
         url = adapter.get("url")
-        adapter["raw"] = raw
-        method = raw["extraction"]
+        for name, value in article.fields().items():
+            adapter[name] = value
+        adapter.pop("html", None)
+        method = article.extraction
         self.counts[method] += 1
         if self.stats:
-            self.stats.inc_value(f"articles/extraction/{method}")
+            self.stats.inc_value(keys.STAT_EXTRACTION.format(method=method))
         if not self.warned and self._too_many_fallbacks():
             self.warned = True
             logger.warning(
@@ -138,7 +124,7 @@ class ExtractPipeline:
         if not self.pages:
             return
         if self.stats:
-            self.stats.set_value("articles/extraction/fallback_ratio", round(self.fallback_ratio, 4))
+            self.stats.set_value(keys.STAT_FALLBACK_RATIO, round(self.fallback_ratio, 4))
         if self._too_many_fallbacks():
             logger.warning(
                 "Final share of fallback extractions: %d of %d article pages (%.0f%%, warning above %.0f%%)",

@@ -1,10 +1,10 @@
 """Incremental stage: export only articles that are new or changed since the runs recorded in STATE_PATH.
 
-An item whose content digest (crawler/state.py, CONTENT_FIELDS) equals the one last exported
+An item whose content digest (crawler/incremental/state.py, CONTENT_FIELDS) equals the one last exported
 for its URL is dropped as unchanged; otherwise it goes on, counted as new or changed. The
 state learns of an export only when the item has really been scraped (item_scraped), with
 the validators of the response it came from. Articles answered 304 to a conditional request
-never get here (crawler/revalidate.py counts them as unchanged). The crawl ends with a log
+never get here (crawler/incremental/revalidate.py counts them as unchanged). The crawl ends with a log
 line: "Incremental crawl: N new, N changed, N unchanged articles".
 """
 
@@ -14,10 +14,13 @@ import logging
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
-from crawler.revalidate import utc_now
-from crawler.state import crawl_state, item_digest
+from crawler import keys
+from crawler.components import addon_of
+from crawler.incremental.addon import Incremental
+from crawler.incremental.revalidate import utc_now
+from crawler.incremental.state import item_digest
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +43,7 @@ class IncrementalPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        state = crawl_state(crawler)
-        if state is None:
-            raise NotConfigured
-        o = cls(state, crawler.stats)
+        o = cls(addon_of(crawler, Incremental).state, crawler.stats)
         crawler.signals.connect(o.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(o.item_dropped, signal=signals.item_dropped)
         return o
@@ -63,7 +63,7 @@ class IncrementalPipeline:
 
     def process_item(self, item, spider=None):
         verdict, digest = self.classify(item)
-        self._inc(f"incremental/{verdict}")
+        self._inc(keys.STAT_INCREMENTAL.format(verdict=verdict))
         if verdict == "unchanged":
             raise UnchangedItem(f"unchanged since the last run: {ItemAdapter(item)['url']}")
         return item
@@ -81,12 +81,12 @@ class IncrementalPipeline:
 
     def close_spider(self, spider=None):
         get = (self.stats.get_value if self.stats else (lambda key, default=0: default))
-        counts = {k: get(f"incremental/{k}", 0) for k in ("new", "changed", "unchanged")}
+        counts = {k: get(keys.STAT_INCREMENTAL.format(verdict=k), 0) for k in ("new", "changed", "unchanged")}
         for k, v in counts.items():  # present in the stats even when zero
             if self.stats:
-                self.stats.set_value(f"incremental/{k}", v)
+                self.stats.set_value(keys.STAT_INCREMENTAL.format(verdict=k), v)
         logger.info("Incremental crawl: %(new)d new, %(changed)d changed, %(unchanged)d unchanged articles"
                     " (%(not_modified)d answered 304, %(skipped)d known ones not requested)",
-                    {**counts, "not_modified": get("incremental/not_modified", 0),
-                     "skipped": get("incremental/skipped_known", 0)})
+                    {**counts, "not_modified": get(keys.STAT_NOT_MODIFIED, 0),
+                     "skipped": get(keys.STAT_SKIPPED_KNOWN, 0)})
         self.state.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawler import keys
 from crawler.frontier.addon import frontier_key, redis_client
 
 
@@ -25,6 +26,6 @@ class SharedExportPipeline:
         url = ItemAdapter(item)["url"]
         if self.server.sadd(self.key, url) == 0:
             if self.stats:
-                self.stats.inc_value("articles/dropped/exported_by_another_worker")
+                self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_by_another_worker"))
             raise DropItem(f"exported by another worker: {url}")
         return item

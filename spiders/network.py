@@ -1,6 +1,6 @@
 """The generic Space Media Network spider: home page and feeds in, articles and listings routed.
 
-One class serves every site of the network; a site is a SiteProfile (crawler/profiles.py),
+One class serves every site of the network; a site is a SiteProfile (crawler/site/profiles.py),
 and spiders/sites.py makes one named spider per profile. The spider only discovers and
 routes: article pages become ArticleItems carrying the decoded page, and the item
 pipelines extract, clean, validate, de-duplicate and export them.
@@ -8,25 +8,17 @@ pipelines extract, clean, validate, de-duplicate and export them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
-from crawler import __version__
-from crawler.capturemeta import META_OUTLINKS
+from crawler import __version__, keys
 from crawler.items import ArticleItem
-from crawler.profiles import SiteProfile
-from crawler.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
-
-# Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
-PAGE_LINKS = "//a/@href | //link[@rel='alternate']/@href"
-FEED_LINKS = "//item/link/text() | //entry/link/@href | //item/guid[not(@isPermaLink='false')]/text()"
-
-# Markers of the network's article template (SITE.md, "Article page markers")
-ARTICLE_MARKERS = ("<!--body-2-incontainer.php-->", 'class="BHS"', "og:type\" content=\"article")
+from crawler.site.links import FEED_LINKS, PAGE_LINKS, looks_like_article
+from crawler.site.profiles import SiteProfile
+from crawler.site.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
 
 
 class NetworkSpider(scrapy.Spider):
@@ -46,24 +38,15 @@ class NetworkSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         if kwargs.get("from_warc"):
-            cls.rebuild_from_warc(crawler.settings, kwargs["from_warc"])
+            # `-a from_warc=PATH`: the FromWarc add-on answers every request from the archive
+            # (crawler/offline/replay.py), with the same callbacks and pipelines as a live crawl
+            crawler.settings.set("FROM_WARC", kwargs["from_warc"], priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        spider.follow_archives = s.getbool("FOLLOW_ARCHIVES", True)
+        spider.follow_archives = s.getbool("FOLLOW_ARCHIVES")
         spider.requested_links = RequestedLinks()
         spider.compiled = spider.profile.compiled()
         return spider
-
-    @staticmethod
-    def rebuild_from_warc(settings, path: str) -> None:
-        """`-a from_warc=PATH`: answer every request from the archive (crawler/warcreplay.py), write no
-        new WARC files, and run the same callbacks and pipelines as a live crawl."""
-        handler = "crawler.warcreplay.WarcReplayDownloadHandler"
-        settings.set("FROM_WARC", path, priority="spider")
-        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
-        settings.set("WARC_ENABLED", False, priority="spider")
-        settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-        settings.set("DOWNLOAD_DELAY", 0, priority="spider")
 
     @property
     def allowed_domains(self) -> list[str]:
@@ -77,17 +60,17 @@ class NetworkSpider(scrapy.Spider):
     def parse_page(self, response):
         """Route a fetched page: feed, article or listing."""
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("pages/skipped/not_text")
+            self.crawler.stats.inc_value(keys.STAT_PAGES_SKIPPED.format(reason="not_text"))
             return
         if "dataloss" in response.flags:
             # archived (with WARC-Truncated) but never turned into an item
-            self.crawler.stats.inc_value("pages/skipped/truncated")
+            self.crawler.stats.inc_value(keys.STAT_PAGES_SKIPPED.format(reason="truncated"))
             self.logger.warning("Truncated response, archived but not extracted: %s", response.url)
             return
         kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
         if kind == FEED or isinstance(response, XmlResponse):
             yield from self.parse_feed(response)
-        elif kind == ARTICLE or self.looks_like_article(response):
+        elif kind == ARTICLE or looks_like_article(response.text):
             yield from self.parse_article(response)
         else:
             yield from self.parse_listing(response)
@@ -98,9 +81,9 @@ class NetworkSpider(scrapy.Spider):
         @fixture samples/article-afp.html https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html
         @returns items 1 1
         @returns requests 3
-        @scrapes url html site status fetched_at
+        @scrapes url html site status
         """
-        self.crawler.stats.inc_value("pages/article")
+        self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="article"))
         yield self.article_item(response)
         yield from self.follow_links(response)
 
@@ -111,7 +94,7 @@ class NetworkSpider(scrapy.Spider):
         @returns items 0 0
         @returns requests 15
         """
-        self.crawler.stats.inc_value("pages/listing")
+        self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="listing"))
         yield from self.follow_links(response)
 
     def parse_feed(self, response):
@@ -121,16 +104,9 @@ class NetworkSpider(scrapy.Spider):
         @returns items 0 0
         @returns requests 15 15
         """
-        self.crawler.stats.inc_value("pages/feed")
+        self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="feed"))
         response.selector.remove_namespaces()
         yield from self.schedule(response, response.xpath(FEED_LINKS).getall())
-
-    @staticmethod
-    def looks_like_article(response) -> bool:
-        # the headline marker anywhere, or both the dateline class and og:type=article near the top
-        body_marker, *head_markers = ARTICLE_MARKERS
-        head = response.text[:20000]
-        return body_marker in response.text or all(marker in head for marker in head_markers)
 
     def article_item(self, response) -> ArticleItem:
         return ArticleItem(
@@ -138,8 +114,7 @@ class NetworkSpider(scrapy.Spider):
             html=response.text,
             status=response.status,
             site=self.profile.name,
-            warc=response.meta.get("warc_record"),
-            fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            warc=response.meta.get(keys.META_WARC_RECORD),  # pointer and fetch time: pipelines/archived.py
         )
 
     # --- discovery ---------------------------------------------------------------------
@@ -154,9 +129,9 @@ class NetworkSpider(scrapy.Spider):
         fingerprint, and on article pages most links are navigation and related headlines seen
         many times (stat links/requested_before). One first requested beyond DEPTH_LIMIT (dropped
         by the depth middleware) is requested again when found nearer. The page's capture metadata
-        record still lists every link (META_OUTLINKS, crawler/capturemeta.py)."""
+        record still lists every link (keys.META_OUTLINKS, crawler/capture/outlinks.py)."""
         depth = response.meta.get("depth", 0) + 1
-        listed = response.meta.setdefault(META_OUTLINKS, [])
+        listed = response.meta.setdefault(keys.META_OUTLINKS, [])
         first_time = self.requested_links.first_time
         again = 0
         for url in site_links(get_base_url(response), hrefs, self.compiled):
@@ -168,4 +143,4 @@ class NetworkSpider(scrapy.Spider):
                 continue
             yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already
         if again:
-            self.crawler.stats.inc_value("links/requested_before", again)
+            self.crawler.stats.inc_value(keys.STAT_LINKS_REQUESTED_BEFORE, again)

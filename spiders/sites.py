@@ -1,6 +1,6 @@
 """One spider per site profile (`scrapy crawl spacewar`, `scrapy crawl spacedaily`, ...): configuration, not copies."""
 
-from crawler.profiles import PROFILES
+from crawler.site.profiles import PROFILES
 from spiders.network import NetworkSpider
 
 for _profile in PROFILES.values():

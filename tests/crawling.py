@@ -69,3 +69,23 @@ def crawl(outdir: Path, host_map: dict, *, spider: str = "spacewar", settings: d
     if proc.returncode != 0:
         print(proc.stdout[-5000:], proc.stderr[-5000:], result.log[-5000:], sep="\n")
     return result
+
+
+def project_settings(**overrides) -> dict:
+    """The project's settings (crawler/settings.py) as a dict, with `overrides`."""
+    from crawler import settings as project
+
+    values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    values.update(overrides)
+    return values
+
+
+def project_crawler(spidercls=None, **overrides):
+    """A Crawler with the project's settings, add-ons and their defaults, plus `overrides`; not started.
+
+    WARC capture is off unless asked for (WARC_ENABLED=True): its start-up extension would lock and
+    recover the default WARC_DIR."""
+    from scrapy.utils.test import get_crawler
+
+    overrides.setdefault("WARC_ENABLED", False)
+    return get_crawler(spidercls, settings_dict=project_settings(**overrides))

@@ -1,4 +1,4 @@
-"""Test helpers for crawler.rawcapture: a scripted HTTP/1.1 server that logs its exact bytes, and a crawl runner.
+"""Test helpers for crawler.capture.handler: a scripted HTTP/1.1 server that logs its exact bytes, and a crawl runner.
 
 ScriptedServer answers on 127.0.0.1 with hand-written responses (odd header case and order,
 a "200 Fine" reason, chunked gzip, a redirect, a 404, responses cut short...) over
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 STOCK = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
-OURS = "crawler.rawcapture.RawCaptureDownloadHandler"
+OURS = "crawler.capture.handler.RawCaptureDownloadHandler"
 
 PAGE = (b"<!DOCTYPE html><html><head><title>Raw capture</title></head><body>"
         + b"".join(b"<p>Paragraph %d of a page about orbital debris and launch windows.</p>\n" % i
@@ -263,6 +263,7 @@ class RecordingMiddleware:
 def _crawl_settings(handler: str, extra: dict | None = None) -> dict:
     settings = {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "RAWCAPTURE_ENABLED": True,  # the WARC capture add-on's default; this crawl runs without add-ons
         "DOWNLOADER_MIDDLEWARES": {"tests.rawcapture_server.RecordingMiddleware": 950},
         "ROBOTSTXT_OBEY": False,
         "RETRY_ENABLED": False,

@@ -1,22 +1,29 @@
 """Cleaning: what a reader of the dataset sees — paragraphs without clutter, decoded text, images with
-captions kept apart, the copyright notice in its own field; and the cleaning pipeline stage."""
+captions kept apart, the copyright notice in its own field."""
 
 from __future__ import annotations
 
+import lxml.etree as etree
 import pytest
 
-from crawler.cleaning import clean
-from crawler.items import ArticleItem
-from pipelines.clean import CleanPipeline
+from crawler.extract.cleaning import clean
+from crawler.extract.page import fragment
 
 URL = "https://www.spacewar.com/reports/Test_story_999.html"
 
 
-def cleaned(body_html: str, **raw) -> dict:
-    base = {"title": "Test story", "dateline": "Paris (AFP) Jun 03, 2024", "body_html": body_html,
-            "rights_html": None, "og": {}, "extraction": "site-rules"}
+def parsed(html: str | None):
+    """An HTML fragment as the cleaning gets it from the extraction: a parsed, parentless fragment."""
+    if html is None:
+        return None
+    return fragment(etree.HTML(f"<div>{html}</div>").find("body/div"))
+
+
+def cleaned(body_html: str, rights_html: str | None = None, **raw) -> dict:
+    base = {"title": "Test story", "dateline": "Paris (AFP) Jun 03, 2024", "body": parsed(body_html),
+            "rights": parsed(rights_html), "og": {}, "extraction": "site-rules"}
     base.update(raw)
-    return clean(base, URL)
+    return clean(base, URL).fields()
 
 
 def paras(body_html: str) -> list[str]:
@@ -157,19 +164,6 @@ def test_fallback_metadata_fills_what_the_dateline_lacks():
     item = cleaned("<p>x", dateline="", extraction="fallback",
                    meta={"published": "2025-09-18", "author": "Staff Writers"})
     assert item["published"] == "2025-09-18" and item["author"] is None
-
-
-# --- the pipeline stage -------------------------------------------------------------------------------------
-def test_the_stage_sets_the_fields_and_the_method_and_drops_the_html_and_raw_parts():
-    raw = {"title": "Test story", "dateline": "Paris (AFP) Jun 03, 2024", "body_html": "<p>One.<p>Two.",
-           "rights_html": None, "og": {}, "extraction": "site-rules"}
-    item = ArticleItem(url=URL, html="<html>...</html>", raw=raw, site="spacewar")
-    out = CleanPipeline().process_item(item)
-    assert "html" not in out and "raw" not in out
-    assert out["body"] == "One.\n\nTwo." and out["extraction"] == "site-rules"
-    assert (out["title"], out["published"], out["location"], out["agency"]) == \
-        ("Test story", "2024-06-03", "Paris", "AFP")
-    assert out["site"] == "spacewar" and out["images"] == [] and out["rights"] is None
 
 
 def test_a_navigation_line_made_only_of_links_is_left_out():

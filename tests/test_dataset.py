@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dataset import build
+from crawler.offline.dataset import build
 from crawler.itemschema import SCHEMA_VERSION
 from tests.test_itemschema import article
 
@@ -195,7 +195,7 @@ def test_an_empty_input_directory_gives_an_empty_dataset(tmp_path):
 
 def test_command_line_build(runs, tmp_path):
     out = tmp_path / "dataset"
-    proc = subprocess.run([sys.executable, "-m", "crawler.dataset", "build", str(out), str(runs)],
+    proc = subprocess.run([sys.executable, "-m", "crawler.offline.dataset", "build", str(out), str(runs)],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "3 articles" in proc.stdout and "3 duplicates collapsed" in proc.stdout
@@ -203,7 +203,7 @@ def test_command_line_build(runs, tmp_path):
 
 
 def test_command_line_reports_a_missing_input(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "crawler.dataset", "build", str(tmp_path / "out"),
+    proc = subprocess.run([sys.executable, "-m", "crawler.offline.dataset", "build", str(tmp_path / "out"),
                            str(tmp_path / "nowhere")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr

@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from crawler.dataset import build
+from crawler.offline.dataset import build
 from tests.crawling import crawl
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.dateline import normalise_author, parse_dateline
+from crawler.extract.dateline import normalise_author, parse_dateline
 
 
 @pytest.mark.parametrize("text, published, author, location, agency", [
-    # the forms SITE.md lists
+    # the forms the network's pages use
     ("Washington, May 30 (AFP) May 30, 2024", "2024-05-30", None, "Washington", "AFP"),
     ("Paris (AFP) Jun 03, 2024", "2024-06-03", None, "Paris", "AFP"),
     ("by Staff Writers\nWashington DC (SPX) Jun 03, 2024", "2024-06-03", None, "Washington DC", "SPX"),

@@ -1,6 +1,6 @@
 """A payload archived by an earlier crawl in the same WARC_DIR is found again (revisits across crawls)."""
 
-from crawler.digestindex import ArchivedPayload, DigestIndex
+from crawler.warc.digests import ArchivedPayload, DigestIndex
 
 
 def test_digests_survive_a_new_crawl_and_nothing_is_created_until_used(tmp_path):

@@ -15,7 +15,7 @@ from crawler import settings as project_settings
 from crawler.frontier.addon import RedisFrontier, worker_feed_uri
 from crawler.frontier.idle import FrontierIdleClose
 from pipelines.sharedexport import SharedExportPipeline
-from crawler.state import open_state
+from crawler.incremental.state import open_state
 from spiders.sites import SpacewarSpider
 from tests.crawling import crawl
 from tests.redis_server import redis_server_or_skip

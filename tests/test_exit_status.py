@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
 import time
 
-import pytest
 
 from crawler.reporting import outcome
 from crawler.reporting.outcome import decide

@@ -4,7 +4,6 @@ the extraction pipeline stage drops non-articles and warns when too many pages n
 from __future__ import annotations
 
 import asyncio
-
 import logging
 import random
 from dataclasses import replace
@@ -12,12 +11,15 @@ from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-from crawler.cleaning import clean
-from crawler.extraction import RULES, NotAnArticle, extract
+from crawler.extract.article import NotAnArticle
+from crawler.extract.cleaning import clean
+from crawler.extract.page import inner_html, text_of
+from crawler.extract.regions import extract
+from crawler.extract.rules import RULES
 from crawler.items import ArticleItem
 from pipelines.extract import ExtractPipeline
+from tests.crawling import project_crawler
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AFP_URL = "https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html"
@@ -28,6 +30,11 @@ def page(name: str) -> str:
     return (FIXTURES / folder / name).read_bytes().decode("cp1252")
 
 
+def body_html(raw: dict) -> str:
+    """The body region the extraction found, as HTML."""
+    return inner_html(raw["body"])
+
+
 # --- site rules ------------------------------------------------------------------------------------
 def test_site_rules_find_headline_dateline_body_region_and_rights():
     raw = extract(page("article-afp.html"), AFP_URL)
@@ -36,8 +43,8 @@ def test_site_rules_find_headline_dateline_body_region_and_rights():
     assert raw["dateline"] == "by Laurent Thomet\nKyiv (AFP) Jan 26, 2023"
     assert raw["og"]["og:url"] == AFP_URL
     assert raw["og"]["og:image"] == "https://www.spxdaily.com/images-hg/generic-2-hg.jpg"
-    assert "Agence France-Presse" in raw["rights_html"]
-    body = raw["body_html"]
+    assert "Agence France-Presse" in text_of(raw["rights"])
+    body = body_html(raw)
     # the body region starts after the dateline and stops at <!--RELATED LINKS-->, clutter still inside
     assert body.lstrip().startswith("<p>") and "Lawmakers in Washington told reporters" in body
     assert "after months of negotiations with the manufacturer" in body
@@ -51,17 +58,17 @@ def test_without_the_related_links_comment_the_body_ends_at_the_related_links_he
     raw = extract(page("upi-no-related-comment.html"),
                   "https://www.spacewar.com/reports/Navy_orders_two_more_drone_tenders_999.html")
     assert raw["extraction"] == "site-rules"
-    assert "a spokeswoman said" in raw["body_html"]
-    assert "Navy news at SpaceWar.com" not in raw["body_html"]
-    assert "24/7 News Coverage" not in raw["body_html"]
+    assert "a spokeswoman said" in body_html(raw)
+    assert "Navy news at SpaceWar.com" not in body_html(raw)
+    assert "24/7 News Coverage" not in body_html(raw)
 
 
 def test_without_any_end_marker_the_body_ends_at_the_first_cross_network_block():
     html = page("article-afp.html").replace("<!--RELATED LINKS-->", "").replace("<b>Related Links</b>", "")
     raw = extract(html, AFP_URL)
-    assert "the treaty talks would resume after the summer recess" in raw["body_html"]
-    assert "Space News from SpaceDaily.com" not in raw["body_html"]
-    assert "Trump-Musk" not in raw["body_html"]
+    assert "the treaty talks would resume after the summer recess" in body_html(raw)
+    assert "Space News from SpaceDaily.com" not in body_html(raw)
+    assert "Trump-Musk" not in body_html(raw)
 
 
 def test_a_variant_template_is_configuration_not_code():
@@ -75,8 +82,8 @@ def test_a_variant_template_is_configuration_not_code():
     assert raw["extraction"] == "site-rules"
     item = clean(raw, AFP_URL, rules=rules)
     expected = extract(page("article-afp.html"), AFP_URL)
-    assert item["body"] == clean(expected, AFP_URL)["body"]
-    assert item["location"] == "Kyiv" and item["rights"].startswith("All rights reserved.")
+    assert item.body == clean(expected, AFP_URL).body
+    assert item.location == "Kyiv" and item.rights.startswith("All rights reserved.")
 
 
 # --- generic fallback ------------------------------------------------------------------------------
@@ -86,9 +93,9 @@ def test_a_redesigned_page_is_extracted_by_the_fallback_from_article_json_ld_and
     assert raw["extraction"] == "fallback"
     assert raw["title"] == "Germany orders long-range air defence system"
     assert raw["meta"] == {"published": "2025-09-18", "author": "Jens Halvorsen"}
-    assert "European Sky Shield Initiative" in raw["body_html"]
+    assert "European Sky Shield Initiative" in body_html(raw)
     for clutter in ("Share on X", "Poland buys more interceptors", "Privacy", "Missile Defense"):
-        assert clutter not in raw["body_html"], clutter
+        assert clutter not in body_html(raw), clutter
 
 
 def test_the_fallback_reads_the_date_from_time_when_there_is_no_json_ld():
@@ -99,7 +106,7 @@ def test_the_fallback_reads_the_date_from_time_when_there_is_no_json_ld():
     raw = extract(html, "https://www.spacewar.com/reports/Radar_story_999.html")
     assert raw["extraction"] == "fallback"
     assert raw["title"] == "Radar story" and raw["meta"]["published"] == "2024-02-05"
-    assert clean(raw, "https://www.spacewar.com/reports/Radar_story_999.html")["body"].count("\n\n") == 5
+    assert clean(raw, "https://www.spacewar.com/reports/Radar_story_999.html").body.count("\n\n") == 5
 
 
 # --- not articles ------------------------------------------------------------------------------------
@@ -161,7 +168,7 @@ def test_a_page_with_an_xml_declaration_is_read():
 # --- the pipeline stage ------------------------------------------------------------------------------
 def make_pipeline(**settings):
     settings.setdefault("EXTRACT_WORKERS", 0)  # in-process: process_item returns the item itself
-    crawler = get_crawler(settings_dict=settings)
+    crawler = project_crawler(**settings)
     crawler.stats.open_spider()
     return ExtractPipeline.from_crawler(crawler), crawler.stats
 
@@ -170,10 +177,12 @@ def item_of(name: str, url: str = AFP_URL) -> ArticleItem:
     return ArticleItem(url=url, html=page(name), site="spacewar", status=200)
 
 
-def test_the_stage_stores_the_raw_parts_and_counts_the_method():
+def test_the_stage_sets_the_article_fields_drops_the_html_and_counts_the_method():
     pipe, stats = make_pipeline()
     item = pipe.process_item(item_of("article-afp.html"))
-    assert item["raw"]["extraction"] == "site-rules" and item["raw"]["title"]
+    assert item["extraction"] == "site-rules" and item["title"] == "Tokyo reports cyber attack as tensions rise"
+    assert item["body"] and item["agency"] == "AFP" and item["site"] == "spacewar"
+    assert "html" not in item
     assert stats.get_value("articles/extraction/site-rules") == 1
     assert stats.get_value("articles/extraction/fallback") is None
 
@@ -192,8 +201,8 @@ def test_with_a_worker_the_stage_counts_and_drops_the_same_way():
             pipe.close_spider()
 
     item = asyncio.run(stage())
-    assert item["raw"]["extraction"] == "site-rules"
-    assert item["raw"]["fields"]["title"] == "Tokyo reports cyber attack as tensions rise"
+    assert item["extraction"] == "site-rules"
+    assert item["title"] == "Tokyo reports cyber attack as tensions rise"
     assert stats.get_value("articles/extraction/site-rules") == 1
     assert stats.get_value("articles/dropped/listing-page") == 1
     assert stats.get_value("extract/workers/pages") == 1
@@ -204,6 +213,46 @@ def test_the_stage_drops_a_listing_with_a_counted_reason():
     with pytest.raises(DropItem, match="listing-page"):
         pipe.process_item(item_of("section-Missile_Defense.html"))
     assert stats.get_value("articles/dropped/listing-page") == 1
+
+
+def test_a_bug_in_the_extraction_is_an_error_with_a_stat_not_a_non_article(caplog, monkeypatch):
+    import pipelines.extract as stage
+
+    def broken(html, url):
+        raise KeyError("a field the code forgot")
+
+    monkeypatch.setattr(stage, "article_from_page", broken)
+    pipe, stats = make_pipeline()
+    with caplog.at_level(logging.ERROR, logger="pipelines.extract"), pytest.raises(DropItem, match="extraction error"):
+        pipe.process_item(item_of("article-afp.html"))
+    assert stats.get_value("articles/errors/KeyError") == 1
+    assert not any(key.startswith("articles/dropped/") for key in stats.get_stats())
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and record.exc_info and "a bug" in record.getMessage()
+
+
+def test_a_bug_in_a_worker_comes_back_as_an_error_with_the_workers_traceback(monkeypatch):
+    import crawler.workers.extraction as workers
+
+    def broken(html, url):
+        raise KeyError("a field the code forgot")
+
+    class End:  # the worker's end of its link, with one page to do
+        def __init__(self):
+            self.inbox, self.sent = [(1, page("article-afp.html"), AFP_URL), None], []
+
+        def recv(self):
+            return self.inbox.pop(0)
+
+        def send(self, message):
+            self.sent.append(message)
+
+    monkeypatch.setattr(workers, "article_from_page", broken)
+    end = End()
+    workers.serve(end)
+    [(job, ok, error)] = end.sent
+    assert (job, ok) == (1, False) and isinstance(error, workers.WorkerError)
+    assert "KeyError: 'a field the code forgot'" in str(error) and "Traceback (most recent call last)" in str(error)
 
 
 def test_a_layout_change_is_warned_about_once_and_again_at_close_with_the_final_share(caplog):
@@ -244,7 +293,7 @@ def test_a_renamed_dateline_class_still_gives_date_place_and_source_through_the_
     variant = (page("article-afp.html").replace("<!--body-2-incontainer.php-->", "")
                .replace('class="BHS"', 'class="dateline-2026"'))
     raw = extract(variant, AFP_URL)
-    item = clean(raw, AFP_URL)
+    item = clean(raw, AFP_URL).fields()
     assert raw["extraction"] == "fallback"
     assert (item["published"], item["author"], item["location"], item["agency"]) == \
         ("2023-01-26", "Laurent Thomet", "Kyiv", "AFP")
@@ -261,7 +310,7 @@ def test_a_headline_in_the_dateline_span_and_the_dateline_below_are_still_read()
             "<p>First paragraph of the story.</p>\r\n<p>Second paragraph.</p>\r\n"
             '<a href="/">home</a> <a href="/reports/next_999.html">next</a>\r\n</body></html>')
     raw = extract(html, "https://www.spacewar.com/reports/Radar_story_999.html")
-    item = clean(raw, "https://www.spacewar.com/reports/Radar_story_999.html")
+    item = clean(raw, "https://www.spacewar.com/reports/Radar_story_999.html").fields()
     assert raw["extraction"] == "site-rules"
     assert (item["title"], item["published"], item["author"], item["location"], item["agency"]) == \
         ("Radar story", "2024-05-30", None, "Washington", "AFP")

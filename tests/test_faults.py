@@ -13,7 +13,6 @@ import gzip
 import importlib.util
 import json
 import os
-import signal
 import socket
 import ssl
 import struct

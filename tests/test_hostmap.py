@@ -2,7 +2,7 @@
 
 from twisted.internet.address import IPv4Address
 
-from crawler.hostmap import HostMapResolver, parse_host_map
+from crawler.network.hostmap import HostMapResolver, parse_host_map
 
 
 class Receiver:

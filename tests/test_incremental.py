@@ -10,15 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
-from crawler.revalidate import RevalidateMiddleware
-from crawler.state import SqliteState, item_digest
+from crawler.components import addon_of
+from crawler.incremental.addon import Incremental
+from crawler.incremental.revalidate import RevalidateMiddleware
+from crawler.incremental.state import SqliteState, item_digest
 from pipelines.incremental import IncrementalPipeline, UnchangedItem
 from spiders.sites import SpacewarSpider
-from tests.crawling import FAST, REPO
+from tests.crawling import FAST, REPO, project_crawler
 
 ARTICLE = "https://www.spacewar.com/reports/Navy_tests_new_interceptor_999.html"
 
@@ -128,11 +130,19 @@ def test_an_item_dropped_later_is_not_remembered_as_exported(state):
 
 
 def test_without_state_path_nothing_changes():
-    crawler = get_crawler(SpacewarSpider)
-    with pytest.raises(NotConfigured):
-        IncrementalPipeline.from_crawler(crawler)
-    with pytest.raises(NotConfigured):
-        RevalidateMiddleware.from_crawler(crawler)
+    crawler = project_crawler(SpacewarSpider)
+    assert addon_of(crawler, Incremental) is None
+    assert "pipelines.incremental.IncrementalPipeline" not in crawler.settings.getdict("ITEM_PIPELINES")
+    assert "crawler.incremental.revalidate.RevalidateMiddleware" not in crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+def test_with_state_path_both_incremental_components_are_in_the_chain_and_share_one_state(tmp_path):
+    crawler = project_crawler(SpacewarSpider, STATE_PATH=str(tmp_path / "state.sqlite"))
+    assert crawler.settings.getdict("ITEM_PIPELINES")["pipelines.incremental.IncrementalPipeline"] == 800
+    assert crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")["crawler.incremental.revalidate.RevalidateMiddleware"] == 580
+    pipeline, middleware = IncrementalPipeline.from_crawler(crawler), RevalidateMiddleware.from_crawler(crawler)
+    assert pipeline.state is middleware.state is addon_of(crawler, Incremental).state
+    pipeline.state.close()
 
 
 # --- two and three runs against the replica -------------------------------------------------------

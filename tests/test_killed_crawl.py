@@ -49,7 +49,8 @@ def count_lines(path: Path) -> int:
 
 def journal_pending(out: Path) -> dict[str, str]:
     """Requests the killed run's journal holds as accepted and not finished."""
-    from crawler.inflight import REQUESTS, SUBDIR, AppendJournal, pending_requests
+    from crawler.journal.appendlog import REQUESTS, SUBDIR, AppendJournal
+    from crawler.journal.scheduler import pending_requests
 
     return pending_requests(AppendJournal.read_lines(out / "job" / SUBDIR / REQUESTS))
 
@@ -143,7 +144,7 @@ def test_kill_with_a_request_in_flight_fetches_it_again(tmp_path):
 
 
 def writer_pid(parent: int) -> int:
-    """The WARC writer process (crawler/warcwriter.py) the crawl `parent` started."""
+    """The WARC writer process (crawler/workers/warcwriter.py) the crawl `parent` started."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -152,7 +153,7 @@ def writer_pid(parent: int) -> int:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat[1]) == parent and b"crawler.warcwriter" in cmdline:
+        if int(stat[1]) == parent and b"crawler.workers.warcwriter" in cmdline:
             return int(entry.name)
     raise AssertionError("the crawl has no WARC writer process")
 
@@ -240,7 +241,8 @@ def test_killed_replica_crawl_exports_every_expected_article_once(tmp_path, repl
 # --- the journals, unit by unit -------------------------------------------------------------------
 
 def test_pending_requests_count_retries_and_ignore_a_line_cut_short(tmp_path):
-    from crawler.inflight import AppendJournal, pending_requests
+    from crawler.journal.appendlog import AppendJournal
+    from crawler.journal.scheduler import pending_requests
 
     journal = AppendJournal(tmp_path / "requests.journal", fsync_interval=0)
     for line in ["+ aa A1", "+ bb B1", "+ aa A2",  # a retry of aa before its first attempt ended
@@ -254,7 +256,8 @@ def test_pending_requests_count_retries_and_ignore_a_line_cut_short(tmp_path):
 
 
 def test_exported_before_reads_the_journal_and_the_complete_lines_of_earlier_feeds(tmp_path):
-    from crawler.inflight import AppendJournal, exported_before
+    from crawler.journal.appendlog import AppendJournal
+    from crawler.journal.exported import exported_before
 
     feed = tmp_path / "run1.jsonl"
     feed.write_bytes(b'{"url": "https://www.spacewar.com/a.html"}\n{"url": "https://www.spacewar.com/b.html"}\n'

@@ -1,4 +1,4 @@
-"""Extraction in worker processes (crawler/pageworkers.py, EXTRACT_WORKERS): same items, nothing lost."""
+"""Extraction in worker processes (crawler/workers/extraction.py, EXTRACT_WORKERS): same items, nothing lost."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawler.extraction import NotAnArticle
-from crawler.pageworkers import PageWorkers, work
+from crawler.extract.article import NotAnArticle
+from crawler.extract.extractor import article_from_page as work
+from crawler.workers.extraction import PageWorkers
 from tests.crawling import REPO, crawl
 
 SAMPLES = REPO / "tests" / "fixtures" / "samples"
@@ -70,7 +71,7 @@ def test_not_an_article_keeps_its_reason_across_processes():
     assert (exc.reason, exc.detail) == ("listing-page", "a section page")
 
 
-def test_a_worker_returns_what_extraction_and_cleaning_give_in_process():
+def test_a_worker_returns_the_article_extraction_gives_in_process():
     crawler = get_crawler()
     crawler.stats.open_spider()
     workers = PageWorkers(1, crawler.stats)
@@ -83,7 +84,7 @@ def test_a_worker_returns_what_extraction_and_cleaning_give_in_process():
     pids, results = run_with(workers, both)
     assert pids and os.getpid() not in pids
     assert results == [work(html, url) for html, url in pages]
-    assert results[0]["fields"]["title"] == "Tokyo reports cyber attack as tensions rise"
+    assert results[0].title == "Tokyo reports cyber attack as tensions rise"
     assert crawler.stats.get_value("extract/workers/pages") == 2
     assert crawler.stats.get_value("extract/workers/inline") is None
 
@@ -101,7 +102,7 @@ def test_pages_larger_than_the_socket_buffer_go_through_whole():
 
     results = run_with(workers, both)
     assert results == [work(big, AFP_URL), work(html, AFP_URL)]
-    assert len(results[0]["fields"]["body"]) > 2_500_000
+    assert len(results[0].body) > 2_500_000
 
 
 def test_a_listing_comes_back_as_not_an_article_with_its_reason():
@@ -151,13 +152,13 @@ def test_ctrl_c_is_left_to_the_crawl():
         return pid, workers.pids, result
 
     pid, pids, result = run_with(workers, interrupt)
-    assert pids == [pid] and result["fields"]["title"]
+    assert pids == [pid] and result.title
 
 
 def test_workers_exit_when_the_crawl_process_is_killed(tmp_path):
     script = (
         "import asyncio, sys\n"
-        "from crawler.pageworkers import PageWorkers\n"
+        "from crawler.workers.extraction import PageWorkers\n"
         "async def main():\n"
         "    w = PageWorkers(2)\n"
         "    w.start()\n"
@@ -175,13 +176,13 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_its_workers(tmp_path)
     script = tmp_path / "my_crawl.py"
     script.write_text(
         "import asyncio\n"
-        "from crawler.pageworkers import PageWorkers\n"
+        "from crawler.workers.extraction import PageWorkers\n"
         "print('script body ran', flush=True)\n"
         "async def main():\n"
         "    w = PageWorkers(1)\n"
         "    w.start()\n"
         f"    raw = await w.run(open({str(SAMPLES / 'article-afp.html')!r}).read(), {AFP_URL!r})\n"
-        "    print(raw['fields']['title'], w.pids, flush=True)\n"
+        "    print(raw.title, w.pids, flush=True)\n"
         "    w.close()\n"
         "asyncio.run(main())\n")
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60,

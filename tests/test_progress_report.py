@@ -16,8 +16,9 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.progress import Counts, ProgressLog, progress_line
-from crawler.runreport import ArticleCounts, RunReport, RunSummary, render_html, render_markdown, section_of
+from crawler.reporting.counts import Counts
+from crawler.reporting.progress import ProgressLog, progress_line
+from crawler.reporting.runreport import ArticleCounts, RunReport, RunSummary, render_html, render_markdown, section_of
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -244,7 +245,7 @@ def tiny_crawl(tmp_path_factory):
     warc_dir = work / "out" / "warc"
     warc_dir.mkdir(parents=True)
     (warc_dir / "tiny-20260303100000000-00000-host.warc.gz").write_bytes(b"")  # as if a recorder wrote it
-    extensions = {"crawler.progress.ProgressLog": 500, "crawler.runreport.RunReport": 510}
+    extensions = {"crawler.reporting.progress.ProgressLog": 500, "crawler.reporting.runreport.RunReport": 510}
     settings = {"EXTENSIONS": json.dumps(extensions), "PROGRESS_INTERVAL": "0.25", "DOWNLOAD_DELAY": "0.2",
                 "CONCURRENT_REQUESTS": "1", "RANDOMIZE_DOWNLOAD_DELAY": "False", "WARC_DIR": str(warc_dir),
                 "LOG_FILE": str(work / "crawl.log"), "TELNETCONSOLE_ENABLED": "False"}

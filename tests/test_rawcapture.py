@@ -12,8 +12,14 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
-from crawler import rawcapture
-from crawler.rawcapture import RawCaptureDownloadHandler, RawExchange, build_exchange, dechunk, entity_body
+from crawler.capture import handler as rawcapture
+from crawler.capture.handler import RawCaptureDownloadHandler
+from crawler.warc.http import RawExchange, build_exchange, dechunk, entity_body
+
+
+def entity(exchange: RawExchange) -> bytes:
+    """The entity body of a captured exchange (the bytes its payload digest covers)."""
+    return entity_body(exchange.head, exchange.body)
 from tests.rawcapture_server import OURS, PAGE, STOCK, ScriptedServer, run_crawl
 
 
@@ -87,7 +93,7 @@ def test_chunked_gzip_keeps_its_framing_and_entity_body_gunzips_to_the_page(craw
     assert raw.chunked
     assert b";note=first\r\n" in raw.response_bytes[raw.header_length:]  # framing as on the wire
     assert raw.response_bytes.endswith(b"\r\n0\r\n\r\n")
-    assert gzip.decompress(entity_body(raw)) == PAGE
+    assert gzip.decompress(entity(raw)) == PAGE
     # the spider still gets the page decoded by Scrapy's compression middleware
     assert _spider(crawls["ours"], "/gzip-chunked")["body"] == PAGE
 
@@ -118,7 +124,7 @@ def test_bytes_past_the_end_of_a_response_are_not_part_of_it(crawls):
     sent = _served(crawls, "/trailing").sent
     assert sent.endswith(b"helloEXTRA")
     assert raw.response_bytes == sent[:-len(b"EXTRA")]
-    assert entity_body(raw) == b"hello"
+    assert entity(raw) == b"hello"
 
 
 def test_a_response_cut_short_is_kept_and_marked_disconnect(crawls):
@@ -133,7 +139,7 @@ def test_a_body_ended_by_closing_the_connection_is_complete(crawls):
     seen = _downloaded(crawls["ours"], "/close")
     assert "partial" in seen["flags"]
     assert seen["raw"].truncated is None
-    assert entity_body(seen["raw"]) == PAGE
+    assert entity(seen["raw"]) == PAGE
 
 
 def test_a_timeout_mid_body_leaves_the_partial_exchange_for_process_exception(crawls):
@@ -151,7 +157,7 @@ def test_the_size_limit_leaves_the_partial_chunked_exchange_marked_length(crawls
     sent = _served(crawls, "/big").sent
     assert len(sent) >= len(raw.response_bytes) > 10000  # what arrived before the cancel
     assert sent.startswith(raw.response_bytes)
-    body = entity_body(raw)  # de-chunks what arrived, the cut chunk included
+    body = entity(raw)  # de-chunks what arrived, the cut chunk included
     assert len(body) > 10000 and body == b"x" * len(body)
 
 
@@ -185,7 +191,7 @@ def test_https_exchanges_are_captured_as_the_plain_http_inside_tls():
             raw = _downloaded(result, exchange.path)["raw"]
             assert (raw.request_bytes, raw.response_bytes) == (exchange.received, exchange.sent)
         assert len(server.log) == 4 and len({e.conn for e in server.log}) == 1
-    assert gzip.decompress(entity_body(_downloaded(result, "/gzip-chunked")["raw"])) == PAGE
+    assert gzip.decompress(entity(_downloaded(result, "/gzip-chunked")["raw"])) == PAGE
 
 
 # --- upgrade guard ------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def test_this_scrapy_is_supported_and_every_private_piece_is_there():
 
 def test_another_scrapy_version_refuses_to_start_and_names_the_switch(monkeypatch):
     monkeypatch.setattr(scrapy, "__version__", "2.20.0")
-    crawler = SimpleNamespace(settings=Settings({"TWISTED_REACTOR_ENABLED": True}), stats=None)
+    crawler = SimpleNamespace(settings=Settings({"TWISTED_REACTOR_ENABLED": True, "RAWCAPTURE_ENABLED": True}), stats=None)
     with pytest.raises(NotConfigured, match="RAWCAPTURE_ENABLED=False"):
         RawCaptureDownloadHandler(crawler)
     assert "2.20.0" in rawcapture.unsupported_reason()
@@ -221,12 +227,12 @@ HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 def test_entity_body_removes_chunked_framing_even_from_truncated_captures(body, expected):
     exchange = build_exchange(b"GET / HTTP/1.1\r\n\r\n", HEAD + body)
     assert exchange.chunked and exchange.header_length == len(HEAD)
-    assert entity_body(exchange) == expected == dechunk(body)
+    assert entity(exchange) == expected == dechunk(body)
 
 
 def test_entity_body_of_a_length_delimited_response_is_the_body_as_sent():
     exchange = build_exchange(b"", b"HTTP/1.0 200 OK\nContent-Encoding: gzip\nContent-Length: 3\n\nabc")
-    assert (exchange.http_version, exchange.chunked, entity_body(exchange)) == ("HTTP/1.0", False, b"abc")
+    assert (exchange.http_version, exchange.chunked, entity(exchange)) == ("HTTP/1.0", False, b"abc")
 
 
 def test_transfer_encoding_chunked_is_recognised_as_the_last_coding_only():
@@ -240,10 +246,10 @@ def test_interim_responses_are_kept_apart_from_the_final_response():
     assert exchange.interim_bytes == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert exchange.response_bytes.startswith(b"HTTP/1.1 200 Fine\r\n")
     assert exchange.interim_bytes + exchange.response_bytes == received
-    assert entity_body(exchange) == b"ok"
+    assert entity(exchange) == b"ok"
 
 
 def test_headers_cut_short_have_no_body():
     exchange = build_exchange(b"", b"HTTP/1.1 200 OK\r\nContent-Ty")
     assert exchange.header_length == len(exchange.response_bytes)
-    assert entity_body(exchange) == b""
+    assert entity(exchange) == b""

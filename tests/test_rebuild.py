@@ -16,8 +16,12 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.warcfiles import WarcFileWriter, new_record_id, sha1_digest, warc_date
-from crawler.warcreplay import WarcArchive, WarcReplayDownloadHandler
+from crawler.warc.digests import sha1_digest
+from crawler.warc.files import WarcFileWriter
+from crawler.warc.records import new_record_id, warc_date
+from crawler.offline.replay import WarcReplayDownloadHandler
+from tests.crawling import project_crawler
+from crawler.warc.archive import WarcArchive
 
 SITE = "https://www.spacewar.com"
 IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -34,7 +38,7 @@ class Archive:
 
     def __init__(self, directory):
         self.directory = directory
-        self.writer = WarcFileWriter(directory, "spacewar", host="test")
+        self.writer = WarcFileWriter(directory, "spacewar", host="test", max_size=1_000_000_000)
         self.ids = {}
 
     def exchange(self, url, head: bytes, block_body: bytes, *, revisit_of=None, digest_of=b"",
@@ -94,7 +98,7 @@ def archive(tmp_path):
 
 
 def replay(archive_or_path, url, use_cdxj=True, **meta):
-    crawler = get_crawler(settings_dict={"FROM_WARC": str(archive_or_path), "FROM_WARC_USE_CDXJ": use_cdxj})
+    crawler = project_crawler(FROM_WARC=str(archive_or_path), FROM_WARC_USE_CDXJ=use_cdxj)
     handler = WarcReplayDownloadHandler.from_crawler(crawler)
     request = scrapy.Request(url, meta=meta)
     response = asyncio.run(handler.download_request(request))
@@ -111,14 +115,14 @@ def test_archived_page_is_answered_as_received_content_coded_without_chunking(ar
     assert response.headers.getlist("Set-Cookie") == [b"a=1", b"b=2"]
     assert str(response.ip_address) == "127.0.0.1"
     assert isinstance(response, scrapy.http.HtmlResponse)
-    assert request.meta["warc_record"] == archive.ids[SITE + "/reports/Page_999.html"]
+    assert request.meta["warc_record"].pointer() == archive.ids[SITE + "/reports/Page_999.html"]
 
 
 def test_revisit_is_answered_with_the_original_payload_and_points_at_the_revisit(archive):
     response, request, _ = replay(archive.directory, SITE + "/reports/Same_page_999.html")
     assert response.status == 200
     assert gzip.decompress(response.body) == PAGE
-    assert request.meta["warc_record"] == archive.ids[SITE + "/reports/Same_page_999.html"]
+    assert request.meta["warc_record"].pointer() == archive.ids[SITE + "/reports/Same_page_999.html"]
 
 
 def test_archived_redirect_is_replayed_for_the_redirect_middleware(archive):
@@ -148,7 +152,7 @@ def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
 
 @pytest.mark.parametrize("use_cdxj", [True, False])
 def test_cdxj_index_and_file_scan_answer_alike(archive, use_cdxj):
-    from crawler.warcfiles import write_cdxj
+    from crawler.warc.cdxj import write_cdxj
 
     (warc,) = archive.directory.glob("*.warc.gz")
     if use_cdxj:
@@ -157,7 +161,7 @@ def test_cdxj_index_and_file_scan_answer_alike(archive, use_cdxj):
         for url in (SITE + "/reports/Page_999.html", SITE + "/reports/Same_page_999.html"):
             response, request, _ = replay(path, url, use_cdxj=use_cdxj)
             assert gzip.decompress(response.body) == PAGE  # never the item record under the same URL
-            assert request.meta["warc_record"] == archive.ids[url]
+            assert request.meta["warc_record"].pointer() == archive.ids[url]
 
 
 def test_stale_cdxj_is_ignored(archive):

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.recovery import WarcDirLock, recover_directory, recover_file
-from crawler.warcfiles import WarcFileWriter, new_record_id, warc_date
+from crawler.warc.recovery import WarcDirLock, recover_directory, recover_file
+from crawler.warc.files import WarcFileWriter
+from crawler.warc.records import new_record_id, warc_date
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ def record_ids(path: Path) -> list[str]:
 def write_open_file(directory: Path, n: int = 5) -> tuple[Path, list[int]]:
     """A WARC file still being written (.open) with a warcinfo and n resource records;
     returns its path and the end offset of each record."""
-    writer = WarcFileWriter(directory, "t", host="h")
+    writer = WarcFileWriter(directory, "t", host="h", max_size=1_000_000_000)
     ends = []
     for i in range(n):
         body = (f"record {i} " * (200 + 50 * i)).encode() + os.urandom(300)
@@ -120,7 +121,7 @@ def test_recover_directory_recovers_every_open_file_and_leaves_closed_ones(tmp_p
     p1, e1 = write_open_file(tmp_path, n=2)
     with open(p1, "r+b") as fh:
         fh.truncate(e1[-1] - 7)
-    closed = WarcFileWriter(tmp_path, "closed", host="h")
+    closed = WarcFileWriter(tmp_path, "closed", host="h", max_size=1_000_000_000)
     closed.write_record([("WARC-Type", "resource"), ("WARC-Record-ID", new_record_id()),
                          ("WARC-Date", warc_date())], b"x")
     closed.close()
@@ -138,7 +139,8 @@ def test_a_process_killed_while_writing_leaves_a_recoverable_file(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(REPO)!r})
-        from crawler.warcfiles import WarcFileWriter, new_record_id, warc_date
+        from crawler.warc.files import WarcFileWriter
+        from crawler.warc.records import new_record_id, warc_date
         w = WarcFileWriter({str(tmp_path)!r}, "killed", host="h", max_size=10**12)
         body = os.urandom(400_000)
         print("ready", flush=True)
@@ -167,7 +169,7 @@ def test_the_directory_lock_is_exclusive_and_dies_with_its_process(tmp_path):
     first.release()
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time; sys.path.insert(0, {str(REPO)!r})
-        from crawler.recovery import WarcDirLock
+        from crawler.warc.recovery import WarcDirLock
         assert WarcDirLock({str(tmp_path)!r}).acquire(); print("locked", flush=True); time.sleep(60)
     """)], stdout=subprocess.PIPE)
     assert holder.stdout.readline().strip() == b"locked"

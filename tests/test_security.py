@@ -15,7 +15,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawler.safety import PrivateAddressMiddleware, address_problem
+from crawler.network.addresses import PrivateAddressMiddleware, address_problem
 from tests.test_faults import FaultSite, read_items, run_crawl, start_crawl, warcio_check
 
 

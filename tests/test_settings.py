@@ -7,7 +7,7 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 import scrapy.downloadermiddlewares.cookies as scrapy_cookies
-from crawler.cookies import OfflineCookiesMiddleware
+from crawler.network.cookies import OfflineCookiesMiddleware
 from spiders.sites import SpacewarSpider
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from crawler.profiles import PROFILES
-from crawler.urls import ARTICLE, FEED, LISTING, SKIP, article_url, canonicalize, is_on_site, page_kind
+from crawler.site.profiles import PROFILES
+from crawler.site.urls import ARTICLE, FEED, LISTING, SKIP, article_url, canonicalize, is_on_site, page_kind
 
 SW = PROFILES["spacewar"]
 CANON = "https://www.spacewar.com/reports/Pentagon_warns_of_drone_swarms_999.html"
@@ -74,7 +74,7 @@ def test_sister_sites_are_profiles_of_one_spider_class():
 
 
 def test_site_links_keeps_each_on_site_page_once_in_page_order():
-    from crawler.urls import site_links
+    from crawler.site.urls import site_links
 
     hrefs = ["/reports/A_999.html?utm_source=x", "#top", "mailto:x@example.org", "javascript:void(0)",
              "http://spacewar.com/reports/A_999.html", "https://www.spacedaily.com/reports/B_999.html",

@@ -21,7 +21,7 @@ import pytest
 from w3lib.encoding import html_to_unicode
 from warcio.timeutils import iso_date_to_timestamp
 
-from crawler.wacz import capture_time
+from crawler.offline.wacz import capture_time
 from tests.crawling import crawl
 
 # pywb 2.8.0 in this virtualenv needs one shim: it pins fakeredis<1.0, which imports

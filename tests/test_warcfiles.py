@@ -7,7 +7,8 @@ import sys
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warcfiles import WarcFileWriter, new_record_id, warc_date
+from crawler.warc.files import WarcFileWriter
+from crawler.warc.records import new_record_id, warc_date
 
 NAME = re.compile(r"^test-\d{17}-\d{5}-[A-Za-z0-9._-]+\.warc\.gz$")
 
@@ -26,7 +27,7 @@ def warcio_check(paths):
 
 
 def test_files_are_open_while_written_then_renamed_and_pass_warcio_check(tmp_path):
-    w = WarcFileWriter(tmp_path, "test", warcinfo={"software": "t"})
+    w = WarcFileWriter(tmp_path, "test", warcinfo={"software": "t"}, max_size=1_000_000_000)
     loc = _resource(w, 1)
     assert [p.name.endswith(".warc.gz.open") for p in tmp_path.iterdir()] == [True]
     assert NAME.match(loc.filename)
@@ -54,7 +55,7 @@ def test_rollover_at_max_size_each_file_opening_with_warcinfo(tmp_path):
 
 
 def test_location_points_at_the_record(tmp_path):
-    w = WarcFileWriter(tmp_path, "test")
+    w = WarcFileWriter(tmp_path, "test", max_size=1_000_000_000)
     locs = [_resource(w, n) for n in range(3)]
     w.close()
     for loc in locs:
@@ -65,7 +66,7 @@ def test_location_points_at_the_record(tmp_path):
 
 
 def test_prefix_and_host_cannot_escape_the_directory(tmp_path):
-    w = WarcFileWriter(tmp_path / "warc", "../../etc/passwd", host="evil/../../host")
+    w = WarcFileWriter(tmp_path / "warc", "../../etc/passwd", host="evil/../../host", max_size=1_000_000_000)
     loc = _resource(w, 1)
     w.close()
     assert "/" not in loc.filename and not loc.filename.startswith(".")
@@ -74,10 +75,10 @@ def test_prefix_and_host_cannot_escape_the_directory(tmp_path):
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path):
-    first = WarcFileWriter(tmp_path, "test", host="h")
+    first = WarcFileWriter(tmp_path, "test", host="h", max_size=1_000_000_000)
     a = _resource(first, 1)
     first.close()
-    second = WarcFileWriter(tmp_path, "test", host="h")
+    second = WarcFileWriter(tmp_path, "test", host="h", max_size=1_000_000_000)
     b = _resource(second, 2)
     second.close()
     assert a.filename != b.filename
@@ -88,7 +89,7 @@ def test_small_records_compress_to_the_same_bytes_as_with_the_full_window():
     import random
     import zlib
 
-    from crawler.warcfiles import gzip_member
+    from crawler.warc.files import gzip_member
 
     rng = random.Random(6)
     words = [b"spacewar", b"satellite", b"<p>", b"</p>", b"missile", b"\r\n", b"Content-Length: 42"]

@@ -1,4 +1,4 @@
-"""WARC records written by the writer process (crawler/warcwriter.py): same archive, nothing lost, nothing twice."""
+"""WARC records written by the writer process (crawler/workers/warcwriter.py): same archive, nothing lost, nothing twice."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import time
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warcfiles import OPEN_SUFFIX, RecordLocation, new_record_id, warc_date
-from crawler.warcwriter import PendingRecord, WarcWriterProcess
+from crawler.warc.files import OPEN_SUFFIX
+from crawler.warc.location import PendingRecord, RecordLocation
+from crawler.warc.records import new_record_id, warc_date
+from crawler.workers.warcwriter import WarcWriterProcess
 from tests.crawling import crawl
 from tests.test_pageworkers import alive, survivors_of_a_killed_parent
 from tests.test_warcfiles import warcio_check
@@ -78,11 +80,16 @@ def test_records_written_by_the_process_are_where_their_locations_say(tmp_path):
     assert not alive(pid)
 
 
+def writer_is_inline(record) -> bool:
+    """A record written in this process: done at once, with no future of the writer process."""
+    return record.future is None
+
+
 def test_records_held_by_a_killed_writer_are_written_once_and_the_crawl_goes_on_in_process(tmp_path):
     blocks = [os.urandom(30_000) for _ in range(200)]
 
     async def main():
-        writer = WarcWriterProcess(tmp_path, "test")
+        writer = WarcWriterProcess(tmp_path, "test", max_size=1_000_000_000)
         first = writer.write_record(headers(0), b"first")
         await first  # the child is up
         pending = [writer.write_record(headers(n), block) for n, block in enumerate(blocks, 1)]
@@ -95,7 +102,7 @@ def test_records_held_by_a_killed_writer_are_written_once_and_the_crawl_goes_on_
 
     first, pending, locations, after = run_in_loop(main)
     on_disk = records_on_disk(tmp_path)  # asserts no record id twice
-    assert isinstance(after, RecordLocation)
+    assert after.done() and writer_is_inline(after)
     for p, loc, block in zip([first, *pending], [first.location(), *locations], [b"first", *blocks]):
         assert on_disk[p.record_id][:2] == (loc.filename, loc.offset)
         assert on_disk[p.record_id][2] == block
@@ -110,7 +117,7 @@ def test_a_failed_write_fails_that_record_and_all_after_it_and_leaves_the_file_o
     errors = []
 
     async def main():
-        writer = WarcWriterProcess(tmp_path, "test", compress_level=0)
+        writer = WarcWriterProcess(tmp_path, "test", compress_level=0, max_size=1_000_000_000)
         writer.on_error = errors.append
         soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
         old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -128,8 +135,10 @@ def test_a_failed_write_fails_that_record_and_all_after_it_and_leaves_the_file_o
                 outcomes.append(await p)
             except OSError as exc:
                 outcomes.append(exc)
+        refused = writer.write_record(headers(9), b"refused")  # nothing is taken after a failure
+        assert refused.done()
         with pytest.raises(OSError):
-            writer.write_record(headers(9), b"refused")  # nothing is taken after a failure
+            refused.location()
         path = writer.current_path
         writer.close()
         return kept, outcomes, path
@@ -142,7 +151,7 @@ def test_a_failed_write_fails_that_record_and_all_after_it_and_leaves_the_file_o
     assert len(errors) == 1 and errors[0].errno == errno.EFBIG
     # the file stays .open, for the next run's recovery to keep the complete records
     assert path.exists() and path.name.endswith(OPEN_SUFFIX)
-    from crawler.recovery import recover_file
+    from crawler.warc.recovery import recover_file
 
     result = recover_file(path, index=False)
     assert result.records == 4  # warcinfo, "kept" and the two that fitted
@@ -184,12 +193,12 @@ def test_a_crawl_with_the_writer_process_archives_what_one_without_does(replica,
 def test_the_writer_exits_and_keeps_the_warc_dir_locked_until_then_when_the_crawl_is_killed(tmp_path):
     script = (
         "import asyncio, os, sys\n"
-        "from crawler.recovery import WarcDirLock\n"
-        "from crawler.warcfiles import new_record_id, warc_date\n"
-        "from crawler.warcwriter import WarcWriterProcess\n"
+        "from crawler.warc.recovery import WarcDirLock\n"
+        "from crawler.warc.records import new_record_id, warc_date\n"
+        "from crawler.workers.warcwriter import WarcWriterProcess\n"
         "async def main():\n"
         f"    lock = WarcDirLock({str(tmp_path)!r}); assert lock.acquire()\n"
-        f"    w = WarcWriterProcess({str(tmp_path)!r}, 'test', lock_fd=lock.fileno())\n"
+        f"    w = WarcWriterProcess({str(tmp_path)!r}, 'test', lock_fd=lock.fileno(), max_size=1_000_000_000)\n"
         "    h = [('WARC-Type', 'resource'), ('WARC-Record-ID', new_record_id()), ('WARC-Date', warc_date())]\n"
         "    await w.write_record(h, b'x' * 1000)\n"
         "    print(w.child.pid, flush=True)\n"
@@ -199,7 +208,7 @@ def test_the_writer_exits_and_keeps_the_warc_dir_locked_until_then_when_the_craw
     pids, alive_after = survivors_of_a_killed_parent(script)
     assert len(pids) == 1 and not alive_after, "the writer outlived the crawl process"
     # what it had written stays .open for the next run's recovery, and the lock is free again
-    from crawler.recovery import WarcDirLock
+    from crawler.warc.recovery import WarcDirLock
 
     assert len(list(tmp_path.glob("*.warc.gz" + OPEN_SUFFIX))) == 1
     lock = WarcDirLock(tmp_path)
@@ -208,12 +217,12 @@ def test_the_writer_exits_and_keeps_the_warc_dir_locked_until_then_when_the_craw
 
 
 def test_while_the_writer_lives_the_warc_dir_stays_locked(tmp_path):
-    from crawler.recovery import WarcDirLock
+    from crawler.warc.recovery import WarcDirLock
 
     async def main():
         lock = WarcDirLock(tmp_path)
         assert lock.acquire()
-        writer = WarcWriterProcess(tmp_path, "test", lock_fd=lock.fileno())
+        writer = WarcWriterProcess(tmp_path, "test", lock_fd=lock.fileno(), max_size=1_000_000_000)
         await writer.write_record(headers(0), b"x")
         # the crawl process lets go of its descriptor (as when it dies); the child still holds the lock
         os.close(lock.fileno())
@@ -230,16 +239,18 @@ def test_while_the_writer_lives_the_warc_dir_stays_locked(tmp_path):
 
 
 def test_without_an_event_loop_records_are_written_in_process(tmp_path):
-    writer = WarcWriterProcess(tmp_path, "test")
-    location = writer.write_record(headers(0), b"sync")
+    writer = WarcWriterProcess(tmp_path, "test", max_size=1_000_000_000)
+    record = writer.write_record(headers(0), b"sync")
     writer.close()
-    assert isinstance(location, RecordLocation) and writer.child is None
+    assert record.done() and writer.child is None
+    location = record.location()
+    assert isinstance(location, RecordLocation)
     assert records_on_disk(tmp_path)[location.record_id][2] == b"sync"
 
 
 def test_a_stalled_writer_holds_the_crawl_back_instead_of_filling_its_memory(tmp_path):
     async def main():
-        writer = WarcWriterProcess(tmp_path, "test", compress_level=0)
+        writer = WarcWriterProcess(tmp_path, "test", compress_level=0, max_size=1_000_000_000)
         writer.max_unwritten = 200_000
         await writer.write_record(headers(0), b"up")
         os.kill(writer.child.pid, signal.SIGSTOP)
@@ -272,7 +283,7 @@ def test_a_retried_request_carrying_a_pending_record_still_pickles(tmp_path):
     import scrapy
 
     async def main():
-        writer = WarcWriterProcess(tmp_path, "test")
+        writer = WarcWriterProcess(tmp_path, "test", max_size=1_000_000_000)
         pending = writer.write_record(headers(0), b"x")
         request = scrapy.Request("https://www.spacewar.com/", meta={"warc_record": pending})
         before = pickle.loads(pickle.dumps(request.meta))
@@ -283,21 +294,25 @@ def test_a_retried_request_carrying_a_pending_record_still_pickles(tmp_path):
 
     before, after, location = run_in_loop(main)
     assert before["warc_record"] is None
-    assert after["warc_record"] == location.pointer()
+    assert after["warc_record"].pointer() == location.pointer()
 
 
-def test_without_the_extraction_stage_the_export_stage_waits_for_the_record(tmp_path):
-    from pipelines.export import ExportPipeline
+def test_the_archived_stage_waits_for_the_record_then_gives_the_item_its_pointer_and_time(tmp_path):
+    from pipelines.archived import ArchivedPipeline
 
     async def main():
-        writer = WarcWriterProcess(tmp_path, "test")
-        pending = writer.write_record(headers(0), b"page")
+        writer = WarcWriterProcess(tmp_path, "test", max_size=1_000_000_000)
+        date = warc_date()
+        pending = writer.write_record([("WARC-Type", "resource"), ("WARC-Record-ID", new_record_id()),
+                                       ("WARC-Date", date)], b"page")
         item = {"url": "https://www.spacewar.com/reports/X_999.html", "html": "<p>x</p>", "warc": pending}
-        result = ExportPipeline().process_item(item)
-        exported = await result
+        result = ArchivedPipeline().process_item(item)
+        assert not pending.done()  # it waits: nothing goes on before the record is on disk
+        placed = await result
         location = pending.location()
         writer.close()
-        return exported, location
+        return placed, location, date
 
-    exported, location = run_in_loop(main)
-    assert exported["warc"] == location.pointer() and "html" not in exported
+    placed, location, date = run_in_loop(main)
+    assert placed["warc"] == location.pointer()
+    assert placed["fetched_at"] == date[:19] + "Z"

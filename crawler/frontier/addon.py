@@ -6,7 +6,7 @@ worker once the shared queue stayed empty (crawler/frontier/idle.py) and lets ex
 export each article (pipelines/sharedexport.py).
 
 Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers". The incremental state
-(STATE_PATH=redis, crawler/state.py) is under "<spider>:state" and outlives crawls.
+(STATE_PATH=redis, crawler/incremental/state.py) is under "<spider>:state" and outlives crawls.
 """
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ import socket
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.components import register
+from crawler.components import defaults, register
 from crawler.config import require
+
+DEFAULTS = {
+    #: A worker stops once the shared request queue has stayed empty this many seconds.
+    "FRONTIER_IDLE_TIMEOUT": 30,
+    #: Keep the shared queue, seen-set and exported-set when the last worker leaves (to resume).
+    "FRONTIER_KEEP": False,
+}
 
 
 def default_worker_id() -> str:
@@ -64,6 +71,7 @@ class RedisFrontier:
         def put(name, value):  # over the project's defaults, never over -s or a spider's own
             settings.set(name, value, priority=max(settings.getpriority(name) or 0, 15))
 
+        defaults(settings, DEFAULTS)
         worker = settings.get("WORKER_ID") or default_worker_id()
         put("WORKER_ID", worker)
         put("SCHEDULER", "crawler.frontier.scheduler.RedisScheduler")

@@ -8,6 +8,8 @@ import time
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
+from crawler import keys
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,7 +27,7 @@ class FrontierIdleClose:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        o = cls(None, s.getfloat("FRONTIER_IDLE_TIMEOUT", 30), crawler.stats)
+        o = cls(None, s.getfloat("FRONTIER_IDLE_TIMEOUT"), crawler.stats)
         o.crawler = crawler
         crawler.signals.connect(o.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(o.busy, signal=signals.request_scheduled)
@@ -49,6 +51,6 @@ class FrontierIdleClose:
             self.empty_since = now
         if now - self.empty_since < self.timeout:
             if self.stats:
-                self.stats.inc_value("frontier/idle_checks")
+                self.stats.inc_value(keys.STAT_FRONTIER.format(event="idle_checks"))
             raise DontCloseSpider
         logger.info("Shared frontier empty for %.0f s: this worker stops", now - self.empty_since)

@@ -17,7 +17,8 @@ import logging
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from crawler.frontier.addon import default_worker_id, frontier_key, redis_client
+from crawler import keys
+from crawler.frontier.addon import frontier_key, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class RedisScheduler(Scheduler):
             keep=s.getbool("FRONTIER_KEEP"),
             workers_key=frontier_key(s, name, "workers"),
             exported_key=frontier_key(s, name, "exported"),
-            worker=s.get("WORKER_ID") or default_worker_id(),
+            worker=s.get("WORKER_ID"),  # set by the add-on
             queue_key=s.get("SCHEDULER_QUEUE_KEY"),
             dupefilter_key=s.get("SCHEDULER_DUPEFILTER_KEY"),
             dupefilter_cls=s.get("DUPEFILTER_CLASS"),
@@ -89,15 +90,15 @@ class RedisScheduler(Scheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             if self.stats:
-                self.stats.inc_value("frontier/filtered_duplicate")
+                self.stats.inc_value(keys.STAT_FRONTIER.format(event="filtered_duplicate"))
             return False
         if self.stats:
-            self.stats.inc_value("frontier/enqueued")
+            self.stats.inc_value(keys.STAT_FRONTIER.format(event="enqueued"))
         self.queue.push(request)
         return True
 
     def next_request(self):
         request = self.queue.pop(0)
         if request is not None and self.stats:
-            self.stats.inc_value("frontier/dequeued")
+            self.stats.inc_value(keys.STAT_FRONTIER.format(event="dequeued"))
         return request

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from scrapy import signals
 
+from crawler import keys
+
 logger = logging.getLogger(__name__)
 
 OK = 0
@@ -54,11 +56,11 @@ def _prefixed(stats: dict, prefix: str) -> dict:
 
 def _why_nothing(stats: dict) -> str:
     """Why a crawl archived no page, from its stats, most specific cause first."""
-    unreachable = _prefixed(stats, "download/unreachable/")
+    unreachable = _prefixed(stats, keys.prefix(keys.STAT_UNREACHABLE))
     if unreachable:
         hosts = "; ".join(f"{host}: {reason}" for host, reason in sorted(unreachable.items()))
         return f"the site could not be reached ({hosts}); check the network and DNS, or run `make demo`"
-    refused = _prefixed(stats, "safety/refused/")
+    refused = _prefixed(stats, keys.prefix(keys.STAT_REFUSED))
     if refused:
         kinds = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(refused.items()))
         return (f"the start pages were refused by the address policy ({kinds}); see HOST_MAP and "
@@ -79,11 +81,11 @@ def _why_nothing(stats: dict) -> str:
 def decide(stats: dict, reason: str | None) -> Outcome:
     """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly)."""
     reason = reason or stats.get("finish_reason") or "finished"
-    pages = int(stats.get("warc/pages_archived") or 0) or int(stats.get("warcreplay/pages") or 0)
+    pages = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0) or int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
     items = int(stats.get("item_scraped_count") or 0)
     done = f"{pages} pages archived, {items} articles exported"
-    if stats.get("warc/write_failed") or reason == "warc_write_failed":
-        return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get('warc/write_failed')}); "
+    if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
+        return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")
     if reason in SIGNALS:
         return Outcome(STOPPED_EARLY, f"stopped early by a signal (Ctrl-C or SIGTERM); rerun with the same "
@@ -116,5 +118,5 @@ class CrawlOutcome:
 
     def engine_stopped(self):
         self.outcome = decide(self.stats.get_stats(), self.reason)
-        self.stats.set_value("outcome/exit_status", self.outcome.status)
-        self.stats.set_value("outcome/summary", self.outcome.summary)
+        self.stats.set_value(keys.STAT_EXIT_STATUS, self.outcome.status)
+        self.stats.set_value(keys.STAT_OUTCOME, self.outcome.summary)

@@ -1,0 +1,44 @@
+"""Extension that stops the crawl cleanly when a WARC write fails: nothing is exported that is not archived.
+
+The WARC writer refuses a record that would leave less than WARC_MIN_FREE_BYTES free in
+WARC_DIR, and fails on a full disk or a vanished directory (crawler/warc/files.py, in the crawl
+process and in the writer process alike); the recorder then sends warc_write_failed
+(crawler/capture/signals.py). This extension answers it: one ERROR line that says what to do, and
+the spider closed with the finish reason "warc_write_failed" (exit status 74,
+crawler/reporting/outcome.py). The file being written stays `.open` without the failed record;
+items whose record was not written are dropped (pipelines/archived.py); the crash-safety journal
+stops marking requests finished, so a rerun with the same JOBDIR and WARC_DIR recovers the file
+and fetches again everything that may not be on disk.
+
+An unwritable WARC_DIR at start-up is refused by the WARC writer itself (PermissionError).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler.capture.signals import warc_write_failed
+
+logger = logging.getLogger(__name__)
+
+
+class WarcDiskGuard:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        o = cls(crawler)
+        crawler.signals.connect(o.write_failed, signal=warc_write_failed)
+        return o
+
+    def write_failed(self, exc: OSError, path=None):
+        logger.error("WARC write failed in %s (%s): stopping the crawl. Free space (or fix the directory) "
+                     "and rerun with the same JOBDIR and WARC_DIR: %s is recovered and the requests in "
+                     "flight are fetched again.", self.crawler.settings.get("WARC_DIR"), exc,
+                     path or "the current file")
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="warc_write_failed"))

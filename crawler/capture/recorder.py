@@ -1,0 +1,296 @@
+"""Downloader middleware that writes every HTTP exchange to WARC: a request and a response record each.
+
+It sits closest to the network (DOWNLOADER_MIDDLEWARES 950), so it sees each exchange as
+the download handler produced it: before retries, redirects and decompression; 3xx, 4xx
+and 5xx included; body still content-coded. When the download handler captured the exact
+bytes (crawler/capture/handler.py puts a RawExchange in request.meta["raw_exchange"]) those
+bytes are stored; otherwise the HTTP messages are rebuilt from Scrapy's objects and the records
+say so (X-Capture-Method: reconstructed, crawler/capture/reconstruct.py). Responses served from
+Scrapy's HTTP cache or from an archive being replayed are not archived again.
+
+A payload already archived (the same digest, in this crawl or an earlier one writing to the same
+WARC_DIR: crawler/warc/digests.py) is stored as an identical-payload-digest revisit; a 304 to a
+conditional request as a server-not-modified revisit. The record headers are spelled by
+crawler/warc/records.py and written by the WARC writer (crawler/workers/warcwriter.py: in a
+process of its own, or in this one). The response record goes to request.meta["warc_record"]
+as a PendingRecord for the item's `warc` field.
+
+Each parsed page also gets a capture metadata record (its outlinks, written once the spider has
+found them: crawler/capture/outlinks.py), and each exported item a JSON record referring to its
+response. A failed write (the writer's free-space guard, or the disk) sends the
+warc_write_failed signal once (crawler/capture/signals.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.http.request import NO_CALLBACK
+
+from crawler import keys
+from crawler.capture.reconstruct import reconstruct_request, reconstruct_response
+from crawler.capture.signals import warc_write_failed
+from crawler.capture.warcinfo import warcinfo_fields
+from crawler.warc import records
+from crawler.warc.cdxj import write_cdxj
+from crawler.warc.digests import ArchivedPayload, DigestIndex, sha1_digest
+from crawler.warc.http import entity_body
+from crawler.warc.location import PendingRecord
+from crawler.workers.link import helper_setting
+from crawler.workers.warcwriter import WarcWriterProcess, default_enabled
+
+logger = logging.getLogger(__name__)
+
+
+class WarcRecorderMiddleware:
+    """Archive each exchange the downloader makes; see the module docstring."""
+
+    def __init__(self, writer: WarcWriterProcess, stats=None, digests: DigestIndex | None = None,
+                 metadata: bool = True, signals_=None):
+        self.writer = writer
+        self.stats = stats
+        # payload digests already archived (None: never write revisits)
+        self.digests = digests
+        # metadata record per capture and a JSON record per exported item
+        self.metadata = metadata
+        self.signals = signals_
+        self.failed: OSError | None = None
+        self._closing = False
+        self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
+        # payloads handed to the writer process and not yet written: digest -> original
+        self._unwritten: dict[str, ArchivedPayload] = {}
+        writer.on_close = self._file_closed
+        writer.on_error = self._write_failed
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        from crawler.capture.recovery import WarcRecovery
+
+        recovery = crawler.get_extension(WarcRecovery)  # its WARC_DIR lock is held by the writer process too
+        writer = WarcWriterProcess(
+            s.get("WARC_DIR"), s.get("WARC_PREFIX") or crawler.spidercls.name,
+            max_size=s.getint("WARC_MAX_SIZE"), compress_level=s.getint("WARC_COMPRESS_LEVEL"),
+            min_free_bytes=s.getint("WARC_MIN_FREE_BYTES"), warcinfo=warcinfo_fields(crawler),
+            use_process=helper_setting(s, "WARC_WRITER_PROCESS", s.getbool, default_enabled),
+            lock_fd=recovery.lock.fileno() if recovery is not None else None, stats=crawler.stats)
+        digests = None
+        if s.getbool("WARC_REVISITS"):
+            digests = DigestIndex(s.get("WARC_DIGEST_INDEX") or writer.directory / "digest-index.sqlite")
+        o = cls(writer, crawler.stats, digests, s.getbool("WARC_METADATA"), crawler.signals)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(o.engine_stopped, signal=signals.engine_stopped)
+        if o.metadata:
+            crawler.signals.connect(o.item_scraped, signal=signals.item_scraped)
+        return o
+
+    # --- files and failures -----------------------------------------------------------------
+    def _file_closed(self, path: Path, indexed: bool = False) -> None:
+        if self.stats:
+            self.stats.inc_value(keys.STAT_FILES_CLOSED)
+            files = self.stats.get_value(keys.STAT_FILES) or []
+            self.stats.set_value(keys.STAT_FILES, files + [path.name])
+        if indexed:
+            return  # the WARC writer process indexed it
+        if self._closing:
+            write_cdxj(path)
+        else:
+            # a roll-over mid-crawl: index the closed file beside the crawl, not in the reactor
+            thread = threading.Thread(target=write_cdxj, args=(path,), name=f"cdxj-{path.name}")
+            thread.start()
+            self._indexers.append(thread)
+
+    def _write_failed(self, exc: OSError) -> None:
+        """The writer could not write a record (called once): say so to whoever must react."""
+        self.failed = exc
+        path = self.writer.current_path
+        if self.stats:
+            self.stats.set_value(keys.STAT_WRITE_FAILED, str(exc))
+            self.stats.set_value(keys.STAT_WRITE_FAILED_FILE, str(path) if path else None)
+        if self.signals is not None:
+            self.signals.send_catch_log(signal=warc_write_failed, exc=exc, path=path)
+
+    def spider_closed(self, spider, reason):
+        self.close()
+
+    def engine_stopped(self):
+        self.close()
+
+    def close(self):
+        self._closing = True
+        self.writer.close()
+        for thread in self._indexers:  # every .cdxj is complete when the crawl ends
+            thread.join()
+        self._indexers.clear()
+        if self.digests is not None:
+            self.digests.close()
+
+    def barrier(self):
+        """A future resolved once every record handed to the writer so far is written, or None
+        when they all are (the crash-safety journal waits for it)."""
+        return self.writer.barrier()
+
+    def drain(self) -> None:
+        """Wait until every record handed to the writer so far is written."""
+        self.writer.drain()
+
+    # --- items ------------------------------------------------------------------------------
+    def item_scraped(self, item, response=None, spider=None):
+        """Archive the exported item as JSON, pointing at the response it came from."""
+        data = dict(item)
+        pointer = data.get("warc") or {}
+        if not pointer.get("record_id"):
+            return  # not made from an archived response: nothing to refer to
+        headers, block = records.item_record(data, pointer["record_id"])
+        written = self.writer.write_record(headers, block)
+        if written.done() and self._error_of(written) is not None:
+            logger.error("Could not archive the item record of %s: %s", data.get("url"), self._error_of(written))
+            self._inc(keys.STAT_ITEM_RECORD_FAILED)
+            return
+        self._inc(keys.STAT_RECORDS.format(kind="item"))
+
+    @staticmethod
+    def _error_of(record: PendingRecord):
+        try:
+            record.location()
+        except BaseException as exc:  # noqa: BLE001 - what the write raised
+            return exc
+        return None
+
+    # --- downloader middleware -----------------------------------------------------
+    def process_request(self, request, spider=None):
+        request.meta.setdefault(keys.META_FETCH_STARTED, time.time())
+        return None
+
+    def process_response(self, request, response, spider=None):
+        raw = request.meta.pop(keys.META_RAW_EXCHANGE, None)
+        started = request.meta.pop(keys.META_FETCH_STARTED, None)
+        if not request.url.startswith(("http://", "https://")):
+            return response  # file:, data: (fixtures, contracts): not an HTTP exchange
+        if "cached" in response.flags or "from_warc" in response.flags:
+            self._inc(keys.STAT_SKIPPED_CACHED)
+            return response
+        when = datetime.fromtimestamp(started or time.time(), timezone.utc)
+        record = self.record_exchange(request, response, raw, when)
+        request.meta[keys.META_WARC_RECORD] = record
+        parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
+        if parsed_by_spider and response.status < 400:
+            self._inc(keys.STAT_PAGES_ARCHIVED)  # what the exit status counts (crawler/reporting/outcome.py)
+        if self.metadata:
+            redirects = len(request.meta.get("redirect_urls", []))
+            capture = {
+                "record_id": record.record_id,
+                "uri": request.url,
+                "hop_path": request.meta.get(keys.META_HOP_PATH, "") + "R" * redirects,
+                "via": request.headers.get("Referer", b"").decode("latin-1"),
+                "fetch_duration": round(time.time() - started, 6) if started else None,
+                "status": response.status,
+            }
+            # 2xx responses of spider requests all reach the spider (decoded only later, so no
+            # test on the response class here); others never do: their record is written now
+            if parsed_by_spider and 200 <= response.status < 300:
+                request.meta[keys.META_CAPTURE] = capture  # written once the spider found its outlinks
+            else:
+                location_header = response.headers.get("Location")
+                outlinks = [response.urljoin(location_header.decode("latin-1"))] if location_header else []
+                self.write_capture_metadata(capture, outlinks)
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        raw = request.meta.pop(keys.META_RAW_EXCHANGE, None)
+        started = request.meta.pop(keys.META_FETCH_STARTED, None)
+        self._inc(keys.STAT_EXCHANGE_FAILED.format(exception=type(exception).__name__))
+        if raw is not None and raw.response_bytes:
+            when = datetime.fromtimestamp(started or time.time(), timezone.utc)
+            self.record_exchange(request, None, raw, when)
+        return None
+
+    # --- records -------------------------------------------------------------------
+    def record_exchange(self, request, response, raw, when: datetime) -> PendingRecord:
+        """Write the request record and the response (or revisit) record of one exchange;
+        return the response/revisit record."""
+        date = records.warc_date(when)
+        uri = request.url
+        request_id, response_id = records.new_record_id(), records.new_record_id()
+        ip = getattr(response, "ip_address", None) if response is not None else None
+        truncated = None
+        if raw is not None:
+            method = "raw"
+            request_block = raw.request_bytes
+            head = raw.head
+            response_block = raw.response_bytes
+            payload = entity_body(head, raw.body)
+            truncated = raw.truncated
+        else:
+            method = "reconstructed"
+            request_block = reconstruct_request(request)
+            head, payload = reconstruct_response(response)
+            response_block = head + payload
+        self._inc(keys.STAT_CAPTURE_METHOD.format(method=method))
+        if truncated is None and response is not None and "dataloss" in response.flags:
+            truncated = "disconnect"
+        status = response.status if response is not None else None
+        digest = sha1_digest(payload)
+
+        record_type, revisit = "response", []
+        if status == 304 and (b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers):
+            record_type, revisit = "revisit", records.not_modified(uri)
+            self._inc(keys.STAT_REVISITS.format(profile="server-not-modified"))
+        elif self.digests is not None and status == 200 and payload and not truncated:
+            original = self._unwritten.get(digest) or self.digests.get(digest)
+            if original is not None:
+                record_type = "revisit"
+                response_block = head  # HTTP headers only; the payload is in the original record
+                revisit = records.identical_payload(original.record_id, original.uri, original.date)
+                self._inc(keys.STAT_REVISITS.format(profile="identical-payload-digest"))
+        chunked = record_type == "response" and raw is not None and raw.chunked
+        if chunked:
+            self._inc(keys.STAT_CHUNKED_DIGEST)
+        req_headers, resp_headers = records.exchange_headers(
+            request_id=request_id, response_id=response_id, date=date, uri=uri,
+            ip=str(ip) if ip is not None else None, record_type=record_type, digest=digest,
+            digest_in_extension=chunked, revisit=revisit, truncated=truncated, method=method)
+        if truncated:
+            self._inc(keys.STAT_TRUNCATED)
+        self.writer.write_record(req_headers, request_block)
+        record = self.writer.write_record(resp_headers, response_block)
+        if record_type == "response" and self.digests is not None and status == 200 and payload and not truncated:
+            self._index_when_written(ArchivedPayload(digest, uri, date, response_id, "", -1), record)
+        self._inc(keys.STAT_RECORDS.format(kind="request"))
+        self._inc(keys.STAT_RECORDS.format(kind=record_type))
+        self._inc(keys.STAT_BYTES_ARCHIVED, len(request_block) + len(response_block))
+        return record
+
+    def _index_when_written(self, payload: ArchivedPayload, record: PendingRecord) -> None:
+        """Put a payload in the digest index once its record is on disk (later ones revisit it)."""
+        if record.done():
+            self._indexed(payload, record)
+            return
+        self._unwritten[payload.digest] = payload
+        record.future.add_done_callback(lambda _future: self._indexed(payload, record))
+
+    def _indexed(self, payload: ArchivedPayload, record: PendingRecord) -> None:
+        self._unwritten.pop(payload.digest, None)
+        if self.digests is None or self._error_of(record) is not None:
+            return
+        location = record.location()
+        self.digests.add(ArchivedPayload(payload.digest, payload.uri, payload.date, payload.record_id,
+                                         location.filename, location.offset))
+
+    def write_capture_metadata(self, capture: dict, outlinks: list[str]) -> None:
+        """One metadata record per capture (WARC-Concurrent-To its response)."""
+        headers, block = records.capture_metadata(
+            response_id=capture["record_id"], uri=capture["uri"], hop_path=capture.get("hop_path") or "",
+            via=capture.get("via") or "", fetch_seconds=capture.get("fetch_duration"),
+            status=capture.get("status"), outlinks=outlinks)
+        self.writer.write_record(headers, block)
+        self._inc(keys.STAT_RECORDS.format(kind="metadata"))
+
+    def _inc(self, key, count=1):
+        if self.stats:
+            self.stats.inc_value(key, count)

@@ -1,0 +1,318 @@
+"""Where the article is on a page: its headline, dateline, body region and rights notice (site rules, else a generic fallback).
+
+`extract(html, url)` finds the headline, the dateline, the body region (clutter still inside, as a
+parsed fragment), the rights notice and the page's og:/JSON-LD metadata. Pages in the network's table template are read
+with the site rules (`SiteRules`: markers, selectors, clutter class names and texts, all data, so a
+sister site or a template variant is configuration). Pages without those markers (a redesign:
+HTML5 <article>/<main>, JSON-LD NewsArticle, <time datetime>, og: tags) go to a generic extraction
+(trafilatura for the main text) and are marked "fallback". Anything that is not an article raises
+`NotAnArticle(reason)`.
+
+crawler/extract/cleaning.py turns the raw parts into the Article (crawler/extract/extractor.py
+joins the two).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable
+
+import lxml.etree as etree
+
+from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle
+from crawler.extract.dateline import iso_date, normalise_author
+from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, text_of
+from crawler.extract.rules import RULES, SiteRules
+
+logger = logging.getLogger(__name__)
+
+# --- site rules ------------------------------------------------------------------------------------
+def _find_comment(root, texts: Iterable[str]):
+    wanted = tuple(t.strip().lower() for t in texts)
+    for node in root.iter(etree.Comment):
+        if (node.text or "").strip().lower() in wanted:
+            return node
+    return None
+
+
+def _ancestor(el, tag: str):
+    for anc in el.iterancestors():
+        if anc.tag == tag:
+            return anc
+    return None
+
+
+def _is_listing(root, rules: SiteRules) -> bool:
+    """Several headline/dateline spans of listing blocks: a section, archive or home page."""
+    listed = 0
+    for span in root.iter("span"):
+        if classes(span) & set(rules.listing_classes):
+            listed += 1
+            if listed >= 4:
+                return True
+    return False
+
+
+def _prune_before(start, cell) -> None:
+    """Remove everything in `cell` that comes before `start` in document order, and `start` (not its tail)."""
+    node = start
+    while node is not cell and node is not None:
+        parent = node.getparent()
+        if parent is None:
+            break
+        for sib in list(node.itersiblings(preceding=True)):
+            parent.remove(sib)
+        parent.text = None
+        node = parent
+    parent = start.getparent()
+    tail = start.tail
+    idx = parent.index(start)
+    parent.remove(start)
+    if tail:
+        if idx == 0:
+            parent.text = (parent.text or "") + tail
+        else:
+            prev = parent[idx - 1]
+            prev.tail = (prev.tail or "") + tail
+
+
+def _prune_after(end, cell) -> None:
+    """Remove `end` and everything in `cell` that comes after it in document order."""
+    node = end
+    while node is not cell and node is not None:
+        parent = node.getparent()
+        if parent is None:
+            break
+        for sib in list(node.itersiblings()):
+            parent.remove(sib)
+        node = parent
+    end.tail = None
+    end.getparent().remove(end)
+
+
+def _body_end(cell, dateline, rules: SiteRules):
+    """The node the body ends at: the RELATED LINKS comment, else the first "Related Links" heading,
+    cross-network block or rights notice after the dateline; None: the end of the content cell."""
+    started = False
+    block_titles = {t.lower() for t in rules.network_block_titles}
+    end_comments = {t.strip().lower() for t in rules.end_comments}
+    end_texts = {t.lower() for t in rules.end_texts}
+    for el in cell.iter():
+        if el is dateline:
+            started = True
+            continue
+        if not started:
+            continue
+        if el.tag is etree.Comment:
+            if (el.text or "").strip().lower() in end_comments:
+                return el
+            continue
+        if not isinstance(el.tag, str):
+            continue
+        cls = classes(el)
+        if rules.rights_class in cls:
+            return el
+        if el.tag in rules.end_text_tags or rules.block_title_class in cls:
+            text = text_of(el).lower()
+            if text in block_titles or text in end_texts:
+                return el
+    return None
+
+
+def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
+    """Raw parts by the site rules, or None when the page lacks the template's markers."""
+    marker = _find_comment(root, (rules.start_comment,))
+    headline = None
+    if marker is not None:
+        for el in marker.itersiblings():
+            if el.tag == rules.headline_tag:
+                headline = el
+                break
+            found = el.find(f".//{rules.headline_tag}") if isinstance(el.tag, str) else None
+            if found is not None:
+                headline = found
+                break
+    dateline = None
+    for span in root.iter("span"):
+        if rules.dateline_class in classes(span):
+            dateline = span
+            break
+    if dateline is None or (marker is None and headline is None):
+        return None
+    if headline is None:
+        headline = next(iter(root.iter(rules.headline_tag)), None)
+    cell = _ancestor(dateline, "td")
+    if cell is None:
+        cell = root.find("body") if root.find("body") is not None else root
+    rights = None
+    for el in cell.iter("span"):
+        if rules.rights_class in classes(el):
+            rights = el
+            break
+    title = text_of(headline) if headline is not None else ""
+    dateline_text = text_of(dateline, br="\n")
+    end = _body_end(cell, dateline, rules)
+    if end is not None:
+        _prune_after(end, cell)
+    _prune_before(dateline, cell)
+    if not iso_date(dateline_text):
+        # the dateline element holds no date (a variant that puts the headline there): take the first
+        # dateline-shaped text at the top of the body instead, and the element's text as the headline
+        found = _find_dateline(cell, limit=8)
+        if found is not None:
+            title = title or " ".join(dateline_text.split())
+            dateline_text = text_of(found, br="\n")
+            drop_tree(found)
+    if not _has_story_text(cell, rules):
+        raise NotAnArticle("no-body")
+    return {"title": title, "dateline": dateline_text, "body": fragment(cell), "rights": rights,
+            "extraction": SITE_RULES}
+
+
+def _has_story_text(el, rules: SiteRules) -> bool:
+    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...)."""
+    clutter_tags, clutter_classes = set(rules.clutter_tags), set(rules.clutter_classes)
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str) or node.tag in clutter_tags or classes(node) & clutter_classes:
+            if node is not el and (node.tail or "").strip():
+                return True
+            continue
+        if (node.text or "").strip() or (node is not el and (node.tail or "").strip()):
+            return True
+        stack.extend(node)
+    return False
+
+
+# --- generic fallback --------------------------------------------------------------------------------
+def _ld_author(ld: dict | None) -> str | None:
+    if not ld:
+        return None
+    authors = ld.get("author")
+    authors = authors if isinstance(authors, list) else [authors]
+    names = []
+    for a in authors:
+        name = a.get("name") if isinstance(a, dict) else a
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    return normalise_author(" and ".join(names)) if names else None
+
+
+def _fallback(root, html: str, og: dict, rules: SiteRules) -> dict:
+    ld = json_ld_article(root)
+    article = next(iter(root.iter("article")), None)
+    main = next(iter(root.iter("main")), None)
+    og_type = og.get("og:type", "").lower()
+    looks_like_article = bool(ld or article is not None or og_type == "article" or og.get("article:published_time"))
+    if not looks_like_article and (og_type == "website" or _is_listing(root, rules)):
+        raise NotAnArticle("listing-page")
+    scope = article if article is not None else main if main is not None else root
+    h1 = next(iter(scope.iter("h1")), None)
+    if h1 is None:
+        h1 = next(iter(root.iter("h1")), None)
+    title = text_of(h1) if h1 is not None else ""
+    title = title or (ld or {}).get("headline") or og.get("og:title") or og.get("html:title") or ""
+    if not isinstance(title, str) or not title.strip():
+        raise NotAnArticle("no-headline")
+    time_el = next(iter(scope.iter("time")), None)
+    published = None
+    for candidate in ((ld or {}).get("datePublished"), og.get("article:published_time"),
+                      time_el.get("datetime") if time_el is not None else None,
+                      text_of(time_el) if time_el is not None else None, og.get("date"), og.get("pubdate")):
+        if isinstance(candidate, str) and candidate.strip():
+            published = iso_date(candidate.strip()[:10]) or iso_date(candidate)
+            if published:
+                break
+    author = _ld_author(ld) or normalise_author(og.get("author") or og.get("article:author"))
+    if author is None:
+        for el in scope.iter():
+            if isinstance(el.tag, str) and classes(el) & {"author", "byline-name"}:
+                author = normalise_author(text_of(el))
+                break
+    body = _main_text(html, rules)
+    if body is None:
+        raise NotAnArticle("no-body")
+    found = _find_dateline(scope if scope is not root else root.find("body") if root.find("body") is not None else root)
+    dateline = text_of(found, br="\n") if found is not None else ""
+    return {"title": " ".join(title.split()), "dateline": dateline, "body": body, "rights": None,
+            "extraction": FALLBACK, "meta": {"published": published, "author": author}}
+
+
+_DATELINE_TAGS = frozenset(("span", "div", "p", "td", "font", "b", "i", "em", "strong", "small", "header"))
+_DATELINE_SHAPE = re.compile(r"\([^()]{1,40}\)\s*\S+\s+\d{1,2},?\s+\d{4}")
+
+
+def _find_dateline(scope, limit: int = 0):
+    """The first element whose text is a short dateline ("Place (SRC) Mon dd, yyyy", perhaps after a byline
+    line), for pages whose dateline is not where the site rules expect it; None when there is none.
+    With `limit`, only that many text-bearing elements are looked at (the top of a body)."""
+    seen = 0
+    for el in scope.iter(*_DATELINE_TAGS):
+        text = text_of(el, br="\n")
+        if not text:
+            continue
+        if len(text) <= 160 and _DATELINE_SHAPE.search(text) and iso_date(text):
+            return el
+        seen += 1
+        if limit and seen >= limit:
+            break
+    return None
+
+
+def _main_text(html: str, rules: SiteRules):
+    """The main text of a page as a fragment of paragraphs (trafilatura), headline removed; None when none."""
+    try:
+        import trafilatura
+
+        result = trafilatura.extract(html, output_format="html", include_comments=False, include_tables=False,
+                                     include_images=False, include_links=False, deduplicate=False)
+    except Exception as exc:  # noqa: BLE001 - the generic extractor giving up on a strange page: no body
+        logger.warning("The generic extractor failed on a page (%s: %s): no body", type(exc).__name__, exc)
+        return None
+    if not result or not result.strip():
+        return None
+    frag = etree.HTML(result)
+    body = frag.find("body") if frag is not None else None
+    if body is None:
+        return None
+    for h in list(body.iter("h1")):
+        drop_tree(h)
+    # the template's end markers still hold: the story stops before "Related Links" or a network block
+    ends = tuple(t.lower() for t in rules.end_texts + rules.network_block_titles)
+    for child in list(body):
+        if text_of(child).lower().startswith(ends):
+            for later in list(child.itersiblings()):
+                body.remove(later)
+            body.remove(child)
+            break
+    if not text_of(body):
+        return None
+    return fragment(body)
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+def extract(html: str, url: str, rules: SiteRules = RULES) -> dict:
+    """The raw parts of the article on a page:
+
+    {"title", "dateline" (text, <br> as newline), "body" (the body region, clutter inside, a parsed
+    fragment), "rights" (the notice's element, or None), "og" (meta properties), "extraction"
+    ("site-rules" | "fallback"), "meta" (fallback only: published/author read from JSON-LD, <time>,
+    article: tags)}.
+
+    Raises NotAnArticle(reason) for a listing, an empty or binary page, a page without headline or body.
+    """
+    root = parse(html)
+    og = metadata(root)
+    raw = _site_rules(root, og, rules)
+    if raw is None:
+        if _is_listing(root, rules):
+            raise NotAnArticle("listing-page")
+        raw = _fallback(root, html, og, rules)
+    if not raw["title"]:
+        raw["title"] = og.get("og:title") or og.get("html:title") or ""
+    if not raw["title"]:
+        raise NotAnArticle("no-headline")
+    raw["og"] = og
+    return raw

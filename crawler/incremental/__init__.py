@@ -1,0 +1,1 @@
+"""Incremental state (STATE_PATH): what earlier runs fetched and exported, conditional requests, unchanged articles dropped."""

@@ -1,0 +1,185 @@
+"""Incremental crawl state: what earlier runs fetched and exported, per canonical URL (SQLite or Redis).
+
+One row per URL: when it was last fetched, its HTTP status and payload digest, and, for an
+article that was exported, the digest of the exported item together with the ETag and
+Last-Modified of the response that item came from (the validators a conditional request
+may send next time). Fetch facts and export facts are written separately, so validators
+are only ever those of an article that really reached the dataset: a page fetched but never
+exported (dropped, or the crawl killed first) is never revalidated into "unchanged".
+
+`STATE_PATH` picks the store: a file path is a SQLite database for one crawl process at a
+time; `redis://...` (or just `redis`, meaning REDIS_URL) keeps the same rows in one Redis
+hash so that the workers of a distributed crawl share them. Writes to SQLite are committed
+in batches and on close: a killed crawl may forget its newest rows, which costs a
+re-export next time, never a lost article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from crawler.config import require
+
+logger = logging.getLogger(__name__)
+
+#: Item fields whose change makes an article "changed" (not warc, fetched_at or extraction).
+CONTENT_FIELDS = ("title", "published", "author", "location", "agency", "body", "images", "rights")
+
+
+@dataclass
+class PageState:
+    url: str
+    fetched_at: str | None = None  # ISO 8601 UTC of the last fetch (200 or 304)
+    status: int | None = None
+    payload_digest: str | None = None  # sha1 of the decoded body of the last 200
+    etag: str | None = None  # validators of the response the exported item came from
+    last_modified: str | None = None
+    item_digest: str | None = None  # digest of the exported item's content fields
+    exported_at: str | None = None
+
+    @property
+    def exported(self) -> bool:
+        return self.item_digest is not None
+
+
+def item_digest(item) -> str:
+    """sha1 (hex) of an item's content fields; the same article text gives the same digest."""
+    content = {name: item.get(name) for name in CONTENT_FIELDS}
+    data = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(data.encode("utf-8")).hexdigest()
+
+
+def payload_digest(body: bytes) -> str:
+    return "sha1:" + hashlib.sha1(body).hexdigest()
+
+
+def is_redis_spec(spec: str) -> bool:
+    return spec == "redis" or spec.startswith(("redis://", "rediss://", "unix://"))
+
+
+class SqliteState:
+    """State rows in a SQLite file."""
+
+    COLUMNS = [f.name for f in fields(PageState)]
+
+    def __init__(self, path: Path | str, batch: int = 100):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at TEXT, status INTEGER,"
+            " payload_digest TEXT, etag TEXT, last_modified TEXT, item_digest TEXT, exported_at TEXT)"
+        )
+        self.db.commit()
+        self.batch = batch
+        self.pending = 0
+
+    def get(self, url: str) -> PageState | None:
+        row = self.db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM pages WHERE url = ?", (url,)).fetchone()
+        return PageState(*row) if row else None
+
+    def _upsert(self, url: str, values: dict) -> None:
+        names = list(values)
+        self.db.execute(
+            f"INSERT INTO pages (url, {', '.join(names)}) VALUES (?{', ?' * len(names)})"
+            f" ON CONFLICT(url) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)}",
+            (url, *values.values()),
+        )
+        self.pending += 1
+        if self.pending >= self.batch:
+            self.commit()
+
+    def record_fetch(self, url: str, fetched_at: str, status: int, digest: str | None = None) -> None:
+        values = {"fetched_at": fetched_at, "status": status}
+        if digest is not None:
+            values["payload_digest"] = digest
+        self._upsert(url, values)
+
+    def record_export(self, url: str, digest: str, exported_at: str,
+                      etag: str | None, last_modified: str | None) -> None:
+        self._upsert(url, {"item_digest": digest, "exported_at": exported_at,
+                           "etag": etag, "last_modified": last_modified})
+
+    def refresh_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """The exported content is unchanged but the server's validators moved on."""
+        self._upsert(url, {"etag": etag, "last_modified": last_modified})
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+
+    def exported_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM pages WHERE item_digest IS NOT NULL").fetchone()[0]
+
+    def commit(self) -> None:
+        self.db.commit()
+        self.pending = 0
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.commit()
+            self.db.close()
+            self.db = None
+
+
+class RedisState:
+    """The same rows as JSON values in one Redis hash (field: URL), shared by all workers.
+
+    Each URL is handled by one worker at a time (the shared dupefilter sees to that), so the
+    read-modify-write of a row needs no lock.
+    """
+
+    def __init__(self, server, key: str):
+        self.server = server
+        self.key = key
+
+    def get(self, url: str) -> PageState | None:
+        raw = self.server.hget(self.key, url)
+        return PageState(**json.loads(raw)) if raw else None
+
+    def _update(self, url: str, values: dict) -> None:
+        state = self.get(url) or PageState(url)
+        data = {**asdict(state), **values}
+        self.server.hset(self.key, url, json.dumps(data, separators=(",", ":")))
+
+    def record_fetch(self, url, fetched_at, status, digest=None):
+        values = {"fetched_at": fetched_at, "status": status}
+        if digest is not None:
+            values["payload_digest"] = digest
+        self._update(url, values)
+
+    def record_export(self, url, digest, exported_at, etag, last_modified):
+        self._update(url, {"item_digest": digest, "exported_at": exported_at,
+                           "etag": etag, "last_modified": last_modified})
+
+    def refresh_validators(self, url, etag, last_modified):
+        self._update(url, {"etag": etag, "last_modified": last_modified})
+
+    def __len__(self) -> int:
+        return self.server.hlen(self.key)
+
+    def exported_count(self) -> int:
+        return sum(1 for raw in self.server.hvals(self.key) if json.loads(raw).get("item_digest"))
+
+    def commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_state(spec: str, *, spider: str, redis_url: str | None = None, redis_key: str = "%(spider)s:state"):
+    """The state store named by a STATE_PATH value (see the module docstring)."""
+    if is_redis_spec(spec):
+        redis = require("redis", why=f"STATE_PATH={spec} is set", package="redis", extra="distributed")
+
+        url = redis_url if spec == "redis" else spec
+        if not url:
+            raise ValueError("STATE_PATH=redis needs REDIS_URL")
+        return RedisState(redis.Redis.from_url(url), redis_key % {"spider": spider})
+    return SqliteState(spec)

@@ -1,0 +1,1 @@
+"""The crash-safety journal (JOBDIR): every accepted request and exported article journaled, so kill -9 loses nothing."""

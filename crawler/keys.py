@@ -1,0 +1,142 @@
+"""Every request.meta key and every stats key the project defines, each once, with what it means.
+
+Components pass values to each other through request.meta, and report what they did through the
+crawl stats; both kinds of key are named here and nowhere else, so a key can be found, renamed
+and documented in one place. docs/reference.md lists them all (a test checks that the list, the
+registry below and the code agree).
+
+A key with a variable part is a pattern: `STAT_DROPPED.format(reason="listing-page")` gives
+"articles/dropped/listing-page". Scrapy's own keys (meta "depth", "redirect_urls", "retry_times";
+stats "downloader/...", "item_scraped_count", ...) are Scrapy's, documented by Scrapy.
+"""
+
+from __future__ import annotations
+
+#: key -> what it holds, for docs/reference.md
+META: dict[str, str] = {}
+#: key or pattern -> what it counts, for docs/reference.md
+STATS: dict[str, str] = {}
+
+
+def _meta(key: str, doc: str) -> str:
+    META[key] = doc
+    return key
+
+
+def _stat(key: str, doc: str) -> str:
+    STATS[key] = doc
+    return key
+
+
+def prefix(pattern: str) -> str:
+    """The fixed start of a key pattern: prefix(STAT_DROPPED) == "articles/dropped/"."""
+    return pattern.split("{", 1)[0]
+
+
+# --- request.meta / response.meta ----------------------------------------------------------------
+META_RAW_EXCHANGE = _meta("raw_exchange", "the exact bytes of the exchange (RawExchange), from the capture "
+                                          "download handler to the WARC recorder")
+META_FETCH_STARTED = _meta("_warc_started", "time.time() when the request entered the WARC recorder "
+                                            "(the WARC-Date of its records)")
+META_WARC_RECORD = _meta("warc_record", "the response record of the page (PendingRecord), from the recorder "
+                                        "or the from_warc replay to the spider and the item's `warc` field")
+META_CAPTURE = _meta("_warc_capture", "capture facts of a parsed page waiting for its outlinks, from the "
+                                      "recorder to the outlinks middleware")
+META_OUTLINKS = _meta("_outlinks", "every on-site link the spider found on the page, requested or not, "
+                                   "for the capture metadata record")
+META_HOP_PATH = _meta("hop_path", "the hops from the start pages (L: link, R: redirect), Heritrix-style")
+META_JOURNAL_FP = _meta("inflight_fp", "the fingerprint under which the crash-safety journal recorded the request")
+META_STATE_KNOWN = _meta("state_known", "the incremental state's row that made the request conditional")
+META_DONT_REVALIDATE = _meta("dont_revalidate", "set by a spider: never turn this request into a conditional one")
+
+# --- pages and links (spiders/network.py) ---------------------------------------------------------
+STAT_PAGES = _stat("pages/{kind}", "pages routed by the spider: article, listing or feed")
+STAT_PAGES_SKIPPED = _stat("pages/skipped/{reason}", "pages archived but not parsed: not_text, truncated")
+STAT_LINKS_REQUESTED_BEFORE = _stat("links/requested_before", "links not requested again: the spider "
+                                                              "requested them before at the same or a smaller depth")
+
+# --- network policy (crawler/network/) ------------------------------------------------------------
+STAT_REFUSED = _stat("safety/refused/{reason}", "requests refused by the address policy: private_address, "
+                                                "private_peer, offsite_redirect")
+STAT_GAVE_UP = _stat("download/gave_up/{exception}", "requests given up after a download failure, by exception")
+STAT_UNREACHABLE = _stat("download/unreachable/{host}", "the first network failure of a host, in words "
+                                                        "(the exit status quotes it when nothing was archived)")
+STAT_RETRY_AFTER_HONOURED = _stat("retry/retry_after_honoured", "retries that waited as a Retry-After asked")
+STAT_RETRY_AFTER_TOO_LONG = _stat("retry/retry_after_too_long", "requests given up: Retry-After above RETRY_AFTER_MAX")
+STAT_BACKOFF_SECONDS = _stat("retry/backoff_seconds", "seconds waited before retries, in all")
+
+# --- capture (crawler/capture/) -------------------------------------------------------------------
+STAT_RAWCAPTURE_EXCHANGES = _stat("rawcapture/exchanges", "exchanges whose exact bytes were captured")
+STAT_RAWCAPTURE_FALLBACK = _stat("rawcapture/fallback", "exchanges without captured bytes (records rebuilt)")
+STAT_RAWCAPTURE_FALLBACK_WHY = _stat("rawcapture/fallback/{reason}", "why: proxy, unbound")
+STAT_RAWCAPTURE_TRUNCATED = _stat("rawcapture/truncated/{reason}", "captures cut short: length, time, "
+                                                                   "disconnect, unspecified")
+STAT_CAPTURE_METHOD = _stat("warc/capture/{method}", "exchanges archived from their raw bytes, or reconstructed")
+STAT_RECORDS = _stat("warc/records/{kind}", "WARC records written: request, response, revisit, metadata, item")
+STAT_ITEM_RECORD_FAILED = _stat("warc/records/item_failed", "item records that could not be written")
+STAT_REVISITS = _stat("warc/revisits/{profile}", "revisit records: identical-payload-digest, server-not-modified")
+STAT_CHUNKED_DIGEST = _stat("warc/chunked_payload_digest", "responses stored with their chunked framing, "
+                                                            "their WARC 1.1 digest in X-Entity-Payload-Digest")
+STAT_TRUNCATED = _stat("warc/truncated", "response records marked WARC-Truncated")
+STAT_BYTES_ARCHIVED = _stat("warc/bytes_archived", "bytes of request and response blocks archived")
+STAT_PAGES_ARCHIVED = _stat("warc/pages_archived", "pages archived: response or revisit records of spider "
+                                                   "requests with a status below 400 (the exit status counts them)")
+STAT_SKIPPED_CACHED = _stat("warc/skipped/cached", "responses from Scrapy's HTTP cache or the archive, not archived again")
+STAT_EXCHANGE_FAILED = _stat("warc/exchange_failed/{exception}", "downloads that failed, by exception "
+                                                                 "(what arrived is archived, marked truncated)")
+STAT_FILES = _stat("warc/files", "names of the WARC files this crawl closed, in order")
+STAT_FILES_CLOSED = _stat("warc/files_closed", "WARC files closed")
+STAT_WRITE_FAILED = _stat("warc/write_failed", "why the WARC write failed (the crawl stopped)")
+STAT_WRITE_FAILED_FILE = _stat("warc/write_failed_file", "the file left .open by the failed write")
+STAT_WRITER_DIED = _stat("warc/writer/died", "WARC writer processes that died (their records written in-process)")
+STAT_WRITER_WAITED = _stat("warc/writer/waited", "times the crawl waited for a slow WARC writer process")
+STAT_WRITER_CPU = _stat("warc/writer/cpu_seconds", "CPU seconds of the WARC writer process")
+STAT_RECOVERY_FILES = _stat("warc/recovery/files", ".open files recovered at start-up")
+STAT_RECOVERY_RECORDS = _stat("warc/recovery/records", "complete records kept by the recovery")
+STAT_RECOVERY_CUT = _stat("warc/recovery/cut_bytes", "bytes of partial records set aside in .partial sidecars")
+STAT_RECOVERY_LOCKED = _stat("warc/recovery/skipped_locked", "1 when another crawl held WARC_DIR's lock")
+
+# --- extraction (pipelines/extract.py, crawler/workers/extraction.py) -----------------------------
+STAT_EXTRACTION = _stat("articles/extraction/{method}", "article pages extracted by site-rules or fallback")
+STAT_FALLBACK_RATIO = _stat("articles/extraction/fallback_ratio", "share of article pages that needed the fallback")
+STAT_EXTRACTION_ERRORS = _stat("articles/errors/{exception}", "article pages lost to a bug in extraction "
+                                                              "(logged at ERROR with the traceback)")
+STAT_WORKER_PAGES = _stat("extract/workers/pages", "pages extracted in a worker process")
+STAT_WORKER_INLINE = _stat("extract/workers/inline", "pages extracted in the crawl process instead")
+STAT_WORKER_DIED = _stat("extract/workers/died", "extraction workers that died")
+STAT_WORKER_CPU = _stat("extract/workers/cpu_seconds", "CPU seconds of the extraction workers")
+
+# --- items (pipelines/) ---------------------------------------------------------------------------
+STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a NotAnArticle reason, "
+                                                  "missing_<field>, invalid, duplicate, exported_before, "
+                                                  "exported_by_another_worker, warc_write_failed")
+STAT_EXPORTED = _stat("articles/exported", "articles exported")
+STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
+
+# --- crash-safety journal (crawler/journal/) ------------------------------------------------------
+STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")
+STAT_JOURNAL_FINISHED = _stat("inflight/finished", "requests marked finished in the journal")
+STAT_RESCHEDULED = _stat("inflight/rescheduled", "pending requests of an earlier run scheduled again")
+STAT_UNSERIALIZABLE = _stat("inflight/unserializable", "requests the journal could not store (kept in memory only)")
+
+# --- incremental state (crawler/incremental/) -----------------------------------------------------
+STAT_INCREMENTAL = _stat("incremental/{verdict}", "articles new, changed or unchanged since the last run")
+STAT_CONDITIONAL = _stat("incremental/conditional_requests", "known articles requested with validators")
+STAT_NOT_MODIFIED = _stat("incremental/not_modified", "conditional requests answered 304")
+STAT_SKIPPED_KNOWN = _stat("incremental/skipped_known", "known articles not requested (STATE_REVALIDATE off)")
+
+# --- distributed frontier (crawler/frontier/) -----------------------------------------------------
+STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks")
+
+# --- offline: replay from WARC files, WACZ (crawler/offline/) -------------------------------------
+STAT_REPLAY_FILES = _stat("warcreplay/files", "WARC files indexed for the replay")
+STAT_REPLAY_CAPTURES = _stat("warcreplay/captures", "captures in the replay index")
+STAT_REPLAY_RESPONSES = _stat("warcreplay/responses", "requests answered from the archive")
+STAT_REPLAY_PAGES = _stat("warcreplay/pages", "pages replayed (spider requests, status below 400)")
+STAT_REPLAY_STATUS = _stat("warcreplay/status/{status}", "replayed responses by HTTP status")
+STAT_REPLAY_MISSING = _stat("warcreplay/missing", "requests for URLs the archive does not hold (answered 404)")
+STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files, pages, valid, failed")
+
+# --- the outcome (crawler/reporting/outcome.py) ---------------------------------------------------
+STAT_EXIT_STATUS = _stat("outcome/exit_status", "the crawl's exit status")
+STAT_OUTCOME = _stat("outcome/summary", "the crawl's outcome in words (the last log line)")

@@ -1,0 +1,41 @@
+"""Add-on for the crawl's network policy: which addresses may be fetched, how failures are retried, cookies offline.
+
+It puts in the downloader chain, with their order:
+- the address policy, after Scrapy's offsite check (50) and before robots.txt (100): no request to
+  loopback, private or reserved addresses unless HOST_MAP names the host (60,
+  crawler/network/addresses.py);
+- retries that wait: Retry-After on 429/503, else exponential backoff, and download failures
+  given up as one log line (550, in place of Scrapy's RetryMiddleware, crawler/network/backoff.py);
+- cookies with the public-suffix list bundled with tldextract, never downloaded (700, in place
+  of Scrapy's CookiesMiddleware, crawler/network/cookies.py);
+
+and sets its defaults below at add-on priority. Where hosts live (HOST_MAP, read by the name
+resolver crawler/network/hostmap.py) is a process-wide setting, so it stays in crawler/settings.py.
+"""
+
+from __future__ import annotations
+
+from crawler.components import defaults, register
+
+DEFAULTS = {
+    #: Crawl hosts that are or resolve to loopback/private/link-local/reserved addresses (hosts
+    #: named in HOST_MAP are always allowed). See docs/crash-safety.md, "Address policy".
+    "ALLOW_PRIVATE_ADDRESSES": False,
+    #: Seconds before the first retry, doubled at each further one, at most RETRY_BACKOFF_MAX.
+    "RETRY_BACKOFF_BASE": 1.0,
+    "RETRY_BACKOFF_MAX": 60.0,
+    #: Longest Retry-After honoured; a server asking for more gets the request given up.
+    "RETRY_AFTER_MAX": 120.0,
+}
+
+
+class NetworkPolicy:
+    """Add-on: see the module docstring."""
+
+    def update_settings(self, settings):
+        defaults(settings, DEFAULTS)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.addresses.PrivateAddressMiddleware", 60)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.retry.RetryMiddleware", None)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.backoff.BackoffRetryMiddleware", 550)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", None)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.cookies.OfflineCookiesMiddleware", 700)

@@ -1,0 +1,151 @@
+"""`-a from_warc=PATH`: the crawl answered from WARC files instead of the network, through the same callbacks and pipelines.
+
+The FromWarc add-on is switched on by FROM_WARC (the spider sets it from `-a from_warc=PATH`:
+a WARC file or a directory of them). It installs WarcReplayDownloadHandler for http and https,
+writes no WARC files (WARC_ENABLED off), and turns the politeness delays off: nothing goes to the
+network and no name is looked up.
+
+The handler answers each request with the archive's best capture of its URL (crawler/warc/archive.py),
+rebuilt as the live HTTP/1.1 handler would have built the Response: status, headers in their
+archived order (connection headers such as Transfer-Encoding and Content-Length dropped, as
+Twisted does), body with the transfer-codings removed but still content-coded, so
+HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows archived 3xx records.
+A record marked WARC-Truncated comes back flagged "dataloss", as the live crawl saw it. Every
+response is flagged "from_warc" (the WARC recorder would not archive it again), and
+request.meta["warc_record"] holds the archived record, so items keep the `warc` pointer and the
+fetch time of the original capture. A URL that is not archived gets a 404 flagged "from_warc" and
+"not_archived".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.responsetypes import responsetypes
+
+from crawler import keys
+from crawler.components import addon_of, defaults, register
+from crawler.config import ConfigError
+from crawler.warc.archive import ArchivedResponse, WarcArchive
+from crawler.warc.location import PendingRecord
+
+logger = logging.getLogger(__name__)
+
+FLAG = "from_warc"
+FLAG_MISSING = "not_archived"
+HANDLER = "crawler.offline.replay.WarcReplayDownloadHandler"
+
+DEFAULTS = {
+    #: Use the .cdxj index beside each WARC file when it is up to date (else the file is scanned).
+    "FROM_WARC_USE_CDXJ": True,
+}
+
+# Hop-by-hop and framing headers: Twisted keeps these out of a live Response's headers.
+CONNECTION_HEADERS = frozenset({
+    b"connection", b"content-length", b"keep-alive", b"proxy-connection",
+    b"te", b"trailer", b"trailers", b"transfer-encoding", b"upgrade",
+})
+
+
+class FromWarc:
+    """Add-on: answer the crawl from the WARC files at FROM_WARC; owns their index (`archive`)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self._archive: WarcArchive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("FROM_WARC"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def update_settings(self, settings):
+        defaults(settings, DEFAULTS)
+        register(settings, "DOWNLOAD_HANDLERS", "http", HANDLER)
+        register(settings, "DOWNLOAD_HANDLERS", "https", HANDLER)
+        # a rebuild writes no archive and waits for no server (above the project's settings)
+        for name, value in (("WARC_ENABLED", False), ("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0)):
+            settings.set(name, value, priority="spider")
+
+    @property
+    def archive(self) -> WarcArchive:
+        """The index of the captures, built once for the http and the https handler."""
+        if self._archive is None:
+            s, stats = self.crawler.settings, self.crawler.stats
+            path = str(s.get("FROM_WARC"))
+            try:
+                self._archive = WarcArchive.open(path, s.getbool("FROM_WARC_USE_CDXJ"))
+            except FileNotFoundError as exc:
+                raise ConfigError(str(exc)) from None
+            logger.info("Replaying from %s: %d captures in %d WARC files", path, self._archive.size,
+                        len(self._archive.files))
+            stats.set_value(keys.STAT_REPLAY_FILES, len(self._archive.files))
+            stats.set_value(keys.STAT_REPLAY_CAPTURES, self._archive.size)
+        return self._archive
+
+
+def build_response(request, archived: ArchivedResponse | None) -> Response:
+    """The Scrapy Response for a request, as the live HTTP/1.1 handler would have built it."""
+    if archived is None:
+        return Response(request.url, status=404, flags=[FLAG, FLAG_MISSING], request=request)
+    grouped: dict[str, list[str]] = {}
+    for name, value in archived.headers:
+        if name.lower().encode("latin-1") in CONNECTION_HEADERS:
+            continue
+        grouped.setdefault(name, []).append(value)
+    headers = Headers({name: [v.encode("latin-1", "replace") for v in values]
+                       for name, values in grouped.items()})
+    flags = [FLAG] + (["dataloss"] if archived.truncated else [])
+    ip = None
+    if archived.ip_address:
+        try:
+            ip = ipaddress.ip_address(archived.ip_address)
+        except ValueError:
+            ip = None
+    respcls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
+    return respcls(url=request.url, status=archived.status, headers=headers, body=archived.body,
+                   flags=flags, request=request, ip_address=ip, protocol=archived.protocol)
+
+
+class WarcReplayDownloadHandler:
+    """Download handler for http and https that reads the archive at FROM_WARC (see the module docstring)."""
+
+    lazy = False  # index the archive when the crawl starts, not on the first request
+
+    def __init__(self, archive: WarcArchive, stats=None):
+        self.archive = archive
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        replay = addon_of(crawler, FromWarc)
+        if replay is None:
+            raise NotConfigured("FROM_WARC is not set")
+        return cls(replay.archive, crawler.stats)
+
+    async def download_request(self, request) -> Response:
+        archived = self.archive.response_for(request.url)
+        response = build_response(request, archived)
+        if archived is None:
+            self._inc(keys.STAT_REPLAY_MISSING)
+            logger.debug("Not in the archive: %s", request.url)
+            request.meta.pop(keys.META_WARC_RECORD, None)  # no record left over from a redirect hop
+        else:
+            request.meta[keys.META_WARC_RECORD] = PendingRecord.written(archived.location, archived.date)
+            self._inc(keys.STAT_REPLAY_RESPONSES)
+            if request.callback is not NO_CALLBACK and archived.status < 400:
+                self._inc(keys.STAT_REPLAY_PAGES)  # what the exit status counts (crawler/reporting/outcome.py)
+            self._inc(keys.STAT_REPLAY_STATUS.format(status=archived.status))
+        return response
+
+    async def close(self) -> None:
+        pass
+
+    def _inc(self, key: str) -> None:
+        if self.stats:
+            self.stats.inc_value(key)

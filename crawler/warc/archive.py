@@ -1,0 +1,247 @@
+"""The archive as a lookup: which captures a set of WARC files holds, and what each answered.
+
+An index maps each archived URL to its captures, from the `.cdxj` file beside a WARC file when it
+is up to date (a line it cannot read costs that line only), else by scanning the file with warcio.
+`response_for(url)` gives the best capture of a URL (the latest that is not a 5xx, else the
+latest) as an ArchivedResponse: status, headers in their archived order, and the entity body
+(transfer-codings removed with crawler/warc/http.py, the same code the capture digested with,
+content-coding kept). A revisit is answered with its own HTTP headers and the payload of the
+record it refers to (WARC-Refers-To, else the same payload digest, else, for a
+server-not-modified revisit, the latest full capture of the URL). Pure: the from_warc replay
+(crawler/offline/replay.py) turns the answers into Scrapy responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from w3lib.url import canonicalize_url
+from warcio.archiveiterator import ArchiveIterator
+from warcio.timeutils import iso_date_to_timestamp
+
+from crawler.warc.cdxj import BadLines, cdxj_path, read_cdxj
+from crawler.warc.http import remove_transfer_codings, transfer_codings
+from crawler.warc.location import RecordLocation
+
+logger = logging.getLogger(__name__)
+
+WARC_SUFFIXES = (".warc.gz", ".warc")
+
+@dataclass(frozen=True)
+class Capture:
+    """One archived response or revisit record of a URL."""
+
+    url: str
+    timestamp: str  # 14 digits (or more), comparable as text
+    status: int
+    revisit: bool
+    path: Path  # the WARC file
+    offset: int  # of the record's gzip member
+    digest: str | None = None  # WARC-Payload-Digest, "sha1:..." (None: unknown)
+    record_id: str | None = None  # known when the file was scanned, else read on demand
+
+    def rank(self) -> tuple:
+        """Sort key of the best capture: not a server error, then latest, then last written."""
+        return (self.status < 500, self.timestamp, self.path.name, self.offset)
+
+
+def warc_files(path) -> list[Path]:
+    """The WARC files at PATH: the file itself, or the WARC files directly inside a directory."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
+    if path.is_file():
+        return [path]
+    raise FileNotFoundError(f"from_warc: no WARC file or directory at {path}")
+
+
+def _digest(value: str | None) -> str | None:
+    """Payload digest in one spelling ("sha1:BASE32"): CDXJ lines drop the "sha1:" prefix."""
+    if not value:
+        return None
+    return value if ":" in value else f"sha1:{value}"
+
+
+def url_key(url: str) -> str:
+    """Secondary lookup key that tolerates query order and percent-encoding differences."""
+    return canonicalize_url(url, keep_fragments=False)
+
+
+def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadLines | None = None) -> list[Capture]:
+    """Response and revisit captures listed in a CDXJ index of one WARC file. Lines without a
+    status are metadata or resource records, which replay must not answer with; a line that
+    cannot be read (bad JSON, a status that is not a number) is skipped and counted in `bad`."""
+    out = []
+    for _key, timestamp, fields in read_cdxj(cdxj, bad):
+        if not fields.get("status") or "url" not in fields:
+            continue
+        try:
+            status, offset = int(fields["status"]), int(fields["offset"])
+        except (KeyError, TypeError, ValueError):
+            if bad is not None:
+                bad.add(cdxj.name, f"unreadable status or offset in {fields.get('url')}")
+            continue
+        out.append(Capture(
+            url=fields["url"], timestamp=timestamp, status=status,
+            revisit=fields.get("mime") == "warc/revisit", path=warc,
+            offset=offset, digest=_digest(fields.get("digest")),
+        ))
+    return out
+
+
+def captures_from_scan(warc: Path) -> list[Capture]:
+    """Response and revisit captures of one WARC file, read record by record."""
+    out = []
+    with open(warc, "rb") as fh:
+        records = ArchiveIterator(fh)
+        for record in records:
+            if record.rec_type not in ("response", "revisit") or not record.http_headers:
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            if not url.startswith(("http:", "https:")):
+                continue
+            try:
+                status = int(record.http_headers.get_statuscode())
+            except (TypeError, ValueError):
+                continue
+            out.append(Capture(
+                url=url,
+                timestamp=iso_date_to_timestamp(record.rec_headers.get_header("WARC-Date")),
+                status=status, revisit=record.rec_type == "revisit", path=warc,
+                offset=records.get_record_offset(),
+                digest=_digest(record.rec_headers.get_header("WARC-Payload-Digest")),
+                record_id=record.rec_headers.get_header("WARC-Record-ID"),
+            ))
+    return out
+
+
+def captures_of(warc: Path, use_cdxj: bool = True, bad: BadLines | None = None) -> list[Capture]:
+    """Captures of one WARC file: from its .cdxj when that is at least as new, else by scan."""
+    cdxj = cdxj_path(warc)
+    if use_cdxj and cdxj.is_file() and cdxj.stat().st_mtime >= warc.stat().st_mtime:
+        return captures_from_cdxj(cdxj, warc, bad)
+    return captures_from_scan(warc)
+
+
+@dataclass
+class ArchivedResponse:
+    """What an archived exchange says, ready to become a Scrapy Response."""
+
+    status: int
+    protocol: str
+    headers: list[tuple[str, str]]  # archived order, connection headers included
+    body: bytes  # chunked framing removed, content-coding kept
+    truncated: bool
+    ip_address: str | None
+    location: RecordLocation  # of the record that answered (the item's `warc` pointer)
+    date: str  # its WARC-Date: when the page was fetched
+
+
+class WarcArchive:
+    """Index of the captures in a set of WARC files, and the reader of their records."""
+
+    def __init__(self, captures: list[Capture], source: str = ""):
+        self.source = source
+        self.files = sorted({c.path for c in captures})
+        self._by_url: dict[str, list[Capture]] = defaultdict(list)
+        self._by_key: dict[str, list[Capture]] = defaultdict(list)
+        self._by_id: dict[str, Capture] = {}
+        self._by_digest: dict[str, Capture] = {}
+        for capture in captures:
+            self._by_url[capture.url].append(capture)
+            self._by_key[url_key(capture.url)].append(capture)
+            if capture.record_id:
+                self._by_id[capture.record_id] = capture
+            if not capture.revisit and capture.digest and capture.status == 200:
+                self._by_digest.setdefault(capture.digest, capture)
+        self.size = len(captures)
+        self.bad_index_lines = BadLines()
+
+    @classmethod
+    def open(cls, path, use_cdxj: bool = True) -> "WarcArchive":
+        """Index every WARC file at PATH (a file or a directory); `bad_index_lines` says what was skipped."""
+        files = warc_files(path)
+        if not files:
+            raise FileNotFoundError(f"from_warc: no WARC files (*.warc.gz, *.warc) in {path}")
+        captures, bad = [], BadLines()
+        for warc in files:
+            captures.extend(captures_of(warc, use_cdxj, bad))
+        archive = cls(captures, str(path))
+        archive.bad_index_lines = bad
+        if bad.count:
+            logger.warning("CDXJ index lines skipped: %d (first: %s)", bad.count, bad.first)
+        return archive
+
+    # --- lookup --------------------------------------------------------------------
+    def lookup(self, url: str) -> Capture | None:
+        """The best capture of URL (exact URL first, then its canonical form), or None."""
+        candidates = self._by_url.get(url) or self._by_key.get(url_key(url))
+        return max(candidates, key=Capture.rank) if candidates else None
+
+    def original_of(self, revisit: Capture, refers_to: str | None) -> Capture | None:
+        """The full response holding the payload of an identical-payload-digest revisit:
+        the record it names (WARC-Refers-To), else any full response with the same digest
+        (same digest, same content-coded bytes)."""
+        found = self._by_id.get(refers_to) if refers_to else None
+        if found is not None and not found.revisit:
+            return found
+        return self._by_digest.get(revisit.digest) if revisit.digest else None
+
+    def latest_full(self, url: str) -> Capture | None:
+        """The latest full 200 response of URL (what a server-not-modified revisit confirms)."""
+        full = [c for c in self._by_url.get(url, ()) if not c.revisit and c.status == 200]
+        return max(full, key=Capture.rank) if full else None
+
+    # --- reading ---------------------------------------------------------------------
+    def response_for(self, url: str) -> ArchivedResponse | None:
+        """The archived answer to a request for URL, or None when the URL is not archived."""
+        capture = self.lookup(url)
+        if capture is None:
+            return None
+        rec, http, body, truncated = read_capture(capture)
+        if capture.revisit:
+            if "server-not-modified" in (rec.get_header("WARC-Profile") or ""):
+                # the 304 confirmed an earlier capture: answer with that capture
+                original = self.latest_full(rec.get_header("WARC-Refers-To-Target-URI") or capture.url)
+                if original is not None:
+                    _, http, body, truncated = read_capture(original)
+            else:
+                original = self.original_of(capture, rec.get_header("WARC-Refers-To"))
+                if original is not None:
+                    _, _, body, truncated = read_capture(original)
+            if original is None:
+                logger.warning("Revisit record %s of %s: the original capture is not in the archive",
+                               rec.get_header("WARC-Record-ID"), url)
+        return ArchivedResponse(
+            status=int(http.get_statuscode()),
+            protocol=http.protocol or "HTTP/1.1",
+            headers=list(http.headers),
+            body=body,
+            truncated=truncated,
+            ip_address=rec.get_header("WARC-IP-Address"),
+            location=RecordLocation(capture.path.name, rec.get_header("WARC-Record-ID"), capture.offset, 0),
+            date=rec.get_header("WARC-Date"),
+        )
+
+
+def read_capture(capture: Capture):
+    """(WARC headers, HTTP headers, entity body, truncated) of the record at a capture's offset.
+    The body has any chunked transfer-coding removed and keeps its content-coding; a revisit
+    record's body is empty (its block holds HTTP headers only)."""
+    with open(capture.path, "rb") as fh:
+        fh.seek(capture.offset)
+        record = next(iter(ArchiveIterator(fh)))
+        body = b"" if capture.revisit else _entity_body(record)
+        truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
+        return record.rec_headers, record.http_headers, body, truncated
+
+
+def _entity_body(record) -> bytes:
+    """A response record's payload with its transfer-codings removed, content-coding kept."""
+    body = record.raw_stream.read()
+    headers = record.http_headers.headers if record.http_headers else []
+    codings = transfer_codings(value for name, value in headers if name.lower() == "transfer-encoding")
+    return remove_transfer_codings(body, codings) if codings else body

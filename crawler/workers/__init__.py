@@ -1,0 +1,1 @@
+"""Helper processes beside the reactor: the socket-pair link, the extraction workers and the WARC writer process."""
