@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from html import escape
 
+from tests.replica.clutter import SITE_LINK_PREFIXES
 from tests.replica.content import (
     BASE_URL, DISALLOWED, SECTIONS, STATIC_PAGES, Article, RawPage, ReplicaSite, Section, slug,
 )
@@ -387,7 +388,7 @@ def render_cluttered_article(site: ReplicaSite, a: Article) -> bytes:
     lines += [p.html for p in plan.at("after_blocks")]
     t = tail()
     start = t.index("<!--FOOTER-->")
-    lines += t[: start + 1] + [plan.footer_html, "</body>", "</html>", ""]
+    lines += t[: start + 1] + [p.html for p in plan.at("tail")] + ["</body>", "</html>", ""]
     return encode(CRLF.join(lines), a.charset)
 
 
@@ -593,6 +594,9 @@ class Renderer:
             return Page(200, "text/css", b".NAV{font-weight:bold}\n.BDC{font-size:small}\n", "asset")
         if path.startswith(("/images/", "/images-lg/", "/sponsors/")):
             return Page(200, "image/jpeg" if path.endswith(".jpg") else "image/gif", TINY_GIF, "asset")
+        if site.clutter is not None and (path.startswith(SITE_LINK_PREFIXES) or path == "/news/"):
+            return Page(200, html, render_static("Reader services", path, "Reader services of SpaceWar.com."),
+                        "static")
         return None
 
 

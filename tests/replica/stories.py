@@ -6,7 +6,7 @@ Two things live here, both part of what a correct crawl must export (they change
   standard closing or background sentence, a company's "about us" paragraph at the end of its
   press releases, a programme's standard description, a short stock sentence ("No casualties were
   reported."). Each seed picks a handful from REPEAT_POOL, each with its own share of articles
-  (5-40%) and its place (last paragraph, second to last, in the middle). They are story text:
+  (12-40%) and its place (last paragraph, second to last, in the middle). They are story text:
   a cleaner that learns boilerplate from recurrence must keep them. `ReplicaSite.repeat_texts`
   names them so the evaluation reports their recall on its own.
 
@@ -89,9 +89,9 @@ REPEAT_POOL: tuple[StoryRepeat, ...] = (
 
 def choose_repeats(rng: random.Random) -> list[tuple[StoryRepeat, float]]:
     """A site's repeating story paragraphs: 5 to 8 of the pool, each with the share of the matching articles
-    that carry it (0.05-0.40)."""
+    that carry it (0.12-0.40)."""
     picked = rng.sample(REPEAT_POOL, rng.randint(5, 8))
-    return [(r, round(rng.uniform(0.05, 0.40), 3)) for r in picked]
+    return [(r, round(rng.uniform(0.12, 0.40), 3)) for r in picked]
 
 
 def place_repeats(rng: random.Random, repeats, agency: str, n_base: int) -> tuple[tuple[int, str], ...]:
