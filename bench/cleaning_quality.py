@@ -8,7 +8,8 @@ test. The default cleaner is the project's: `crawler.pageworkers.work(html, url)
 
 Per seed it reports:
 
-* body F1 (bench.quality.token_f1) against the expected body, mean and min over the pages;
+* body F1 (bench.quality.token_f1) against the expected body, mean and min over the pages, and the
+  mean over the pages with one story only (clutter alone, without the further stories' text);
 * story recall: the share of the expected body's word tokens found in the body (all pages pooled),
   and the share of the **repeated story paragraphs** (stories.py: text that recurs across the site's
   articles and must be kept) found whole in the body;
@@ -271,6 +272,8 @@ def summarise(seed, scores: list[PageScore], *, warmup: int = 0) -> dict:
         "multi_story_pages": len(related),
         "f1_mean": statistics.fmean(s.f1 for s in scores) if scores else float("nan"),
         "f1_min": min((s.f1 for s in scores), default=float("nan")),
+        "f1_single_story": (statistics.fmean(s.f1 for s in scores if not s.related_expected)
+                            if any(not s.related_expected for s in scores) else float("nan")),
         "story_recall": sum(s.kept for s in scores) / max(1, sum(s.gold for s in scores)),
         "repeat_recall": (sum(s.repeats_kept for s in scores) / sum(s.repeats for s in scores)
                           if any(s.repeats for s in scores) else float("nan")),
@@ -313,7 +316,8 @@ def _f(x, digits=4) -> str:
 
 def table(rows: list[dict], *, compare: bool = True) -> str:
     has_related_field = any(r["related_found"] for r in rows)
-    head = ["split", "seed", "pages", "body F1 mean", "F1 min", "story recall", "repeated-paragraph recall",
+    head = ["split", "seed", "pages", "body F1 mean", "F1 min", "F1 one-story pages", "story recall",
+            "repeated-paragraph recall",
             "leaked strings", "pages with a leak",
             "further stories found / expected" if has_related_field else "further-story paragraphs in body",
             "rights exact", "captions exact", "ms/page"]
@@ -325,7 +329,8 @@ def table(rows: list[dict], *, compare: bool = True) -> str:
         seed = f"**all {r['seed']}**" if bold else str(r["seed"])
         related = (f"{r['related_found']}/{r['related_expected']} (F1 {_f(r['related_f1'], 3)})"
                    if has_related_field else f"{_f(r['related_in_body'], 3)} of {r['related_expected']} stories")
-        cells = [r["split"], seed, str(r["pages"]), _f(r["f1_mean"]), _f(r["f1_min"]), _f(r["story_recall"]),
+        cells = [r["split"], seed, str(r["pages"]), _f(r["f1_mean"]), _f(r["f1_min"]), _f(r["f1_single_story"]),
+                 _f(r["story_recall"]),
                  f"{_f(r['repeat_recall'], 3)} ({r['repeats']})", str(r["leaks"]),
                  f"{r['pages_with_leak']}/{r['pages']}", related, _f(r["rights_ok"], 3), _f(r["images_ok"], 3),
                  _f(r["ms"], 2)]
