@@ -304,3 +304,24 @@ def test_a_cluttered_multi_story_replica_serves_every_expected_article_and_no_mi
         expected = srv.expected_items()
         assert found == {i["url"] for i in expected}
         assert any(i["related_stories"] for i in expected)
+
+
+def test_the_cli_serves_the_cluttered_multi_story_replica():
+    import http.client
+    import ssl
+
+    from bench import ReplicaProcess
+
+    site = ReplicaSite(20, faults=False, clutter_seed=2, multi_story=True)
+    art = next(a for a in site.articles if a.related)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with ReplicaProcess(20, clutter_seed=2, multi_story=True) as replica:
+        port = int(replica.host_map["www.spacewar.com:443"].rsplit(":", 1)[1])
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+        conn.request("GET", art.path, headers={"Host": "www.spacewar.com"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+    assert resp.status == 200
+    assert body == Renderer(site).render(art.path).body
