@@ -51,7 +51,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bench.quality import decode_like_scrapy, token_f1, tokens
 

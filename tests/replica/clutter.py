@@ -39,14 +39,13 @@ from __future__ import annotations
 import random
 import re
 import string
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from html import escape
 from typing import Callable
 
 import lxml.etree as etree
 
-from tests.replica.content import AFP_NOTICE, SECTIONS, slug, upi_notice
+from tests.replica.content import AFP_NOTICE, slug, upi_notice
 
 #: Development seeds: look at these while tuning the cleaning.
 DEV_SEEDS = (1, 2, 3, 4, 5, 6)
@@ -313,10 +312,6 @@ SPECIALS = ("ul", "br-list", "table-list", "div-items", "img-bar", "cells", "but
 
 # --- wordings ------------------------------------------------------------------------------------
 W = Callable[[PageCtx], Parts]
-
-
-def _u(ctx: PageCtx, path: str) -> str:
-    return f"https://{ctx.host}{path}"
 
 
 SHARE_SETS = (
@@ -693,11 +688,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("page_meta", len(DATES), ("plain", "small", "font", "span", "i", "span-style"),
          ("p", "div", "p-closed", "brbr"), ("top", "end", "after_story"), (0.15, 0.7),
          note="posted/updated times, reading time, filed-under and tag lines"),
-    Kind("network_block", sum(len(titles) for _, titles, _ in NETWORK), ("",), ("span-br", "b-br", "font-br", "ul", "table", "div"),
+    Kind("network_block", sum(len(titles) for _, titles, _ in NETWORK), ("",),
+         ("span-br", "b-br", "font-br", "ul", "table", "div"),
          ("after_related", "after_related", "after_related", "end"), (1.0, 1.0),
          note="cross-network headline blocks (title per sister site: 2-4 wordings each); 'end': the first "
               "block sits before the marker"),
-    Kind("rights", sum(len(v) for v in RIGHTS.values()), ("plain", "span", "font", "small", "i"), ("p", "div", "p-closed", "table", "center"),
+    Kind("rights", sum(len(v) for v in RIGHTS.values()), ("plain", "span", "font", "small", "i"),
+         ("p", "div", "p-closed", "table", "center"),
          ("after_blocks", "end", "after_related"), (1.0, 1.0),
          note="the wire agency's notice: its text is the item's rights, not body"),
     Kind("related_links", 3, ("",), ("b-br", "strong-br", "font-br", "span-br", "h3-ul"), ("after_marker",),
@@ -711,8 +708,7 @@ BY_NAME = {k.name: k for k in KINDS}
 #: the story images' markup
 IMAGE_MARKUPS = ("span-cls", "span-BDC", "font", "i", "small", "tr", "above", "div", "figure")
 #: further stories' headline markup x separation
-RELATED_TITLES = ("b", "plain", "font-b", "span", "strong", "h3", "b-br")
-RELATED_MARKUPS = RELATED_TITLES
+RELATED_MARKUPS = ("b", "plain", "font-b", "span", "strong", "h3", "b-br")
 
 
 def _class_name(rng: random.Random) -> str:
@@ -1102,7 +1098,7 @@ def _plan(tpl: ClutterTemplate, site, a) -> PagePlan:
                 after = 1
             add(name, html, s, after)
     # every page: rights notice, related links, network blocks, footer
-    custom, notice = a.custom_rights, a.rights
+    notice = a.rights
     if notice:
         c = tpl.choices["rights"]
         inner = INLINES[c.inline](esc(notice), c.cls)

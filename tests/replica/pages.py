@@ -279,7 +279,7 @@ def cluttered_image(img, markup: str, cls: str, *, wide: bool = False) -> str:
     w, h = (600, 400) if wide else (400, 267)
     pic = f'<img src="{attr(img.src)}" width="{w}" height="{h}" border="0">'
     cap = esc(img.caption)
-    table = (f'<table width="100%" border="0" cellpadding="4"><tr><td align="center">' if wide else
+    table = ('<table width="100%" border="0" cellpadding="4"><tr><td align="center">' if wide else
              '<table width="400" align="right" border="0" cellpadding="4"><tr><td>')
     if markup == "span-cls":
         return f'{table}{pic}<br><span class="{cls}">{cap}</span></td></tr></table>'
