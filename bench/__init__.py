@@ -76,9 +76,12 @@ class ReplicaProcess:
             replica.host_map    # HOST_MAP value for the crawl
     """
 
-    def __init__(self, articles: int, *, faults: bool = False, startup_timeout: float = 60.0):
+    def __init__(self, articles: int, *, faults: bool = False, startup_timeout: float = 60.0,
+                 clutter_seed: int | None = None, multi_story: bool = False):
         self.articles = articles
         self.faults = faults
+        self.clutter_seed = clutter_seed  # the cluttered replica (docs/clutter-replica.md)
+        self.multi_story = multi_story
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -96,6 +99,10 @@ class ReplicaProcess:
                "--info-file", str(info_file)]
         if not self.faults:
             cmd.append("--no-faults")
+        if self.clutter_seed is not None:
+            cmd += ["--clutter-seed", str(self.clutter_seed)]
+        if self.multi_story:
+            cmd.append("--multi-story")
         # a file, not a pipe: a chatty server must never block on a full pipe
         self._log = open(Path(self._tmp.name) / "replica.log", "w+b")
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=self._log)

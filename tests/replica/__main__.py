@@ -23,6 +23,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-faults", action="store_true", help="a clean site: no 301/404/503/slow/truncated faults")
     ap.add_argument("--slow-seconds", type=float, default=1.5, help="delay of the slow article (default 1.5)")
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--clutter-seed", type=int, default=None,
+                    help="articles carry the seeded clutter of tests/replica/clutter.py (one site template per seed)")
+    ap.add_argument("--multi-story", action="store_true",
+                    help="a share of the articles carry further stories below the main one (related_stories)")
     ap.add_argument("--info-file", help="also write the JSON info here (written whole, atomically)")
     ap.add_argument("--log", action="store_true", help="keep the exchange log in memory (off: long runs)")
     args = ap.parse_args(argv)
@@ -31,7 +35,8 @@ def main(argv=None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     server = ReplicaServer(n_articles=args.articles, faults=not args.no_faults, slow_seconds=args.slow_seconds,
-                           seed=args.seed, record=args.log)
+                           seed=args.seed, record=args.log, clutter_seed=args.clutter_seed,
+                           multi_story=args.multi_story)
     with server:
         info = {"host_map": server.host_map(), "http_port": server.http_port, "https_port": server.https_port,
                 "articles": args.articles, "expected_items": len(server.expected_items()) if args.articles <= 5000

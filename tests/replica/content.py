@@ -211,6 +211,14 @@ class Article:
     fault: str | None = None  # None, "flaky", "slow", "truncated", "redirected"
     edits: list[str] = field(default_factory=list)  # paragraphs appended by edit_article()
     modified: datetime | None = None
+    #: with a clutter seed (clutter.py, stories.py): story paragraphs that repeat across the site's articles,
+    #: as (index, text) insertions into the generated paragraphs, applied in order
+    inserts: tuple[tuple[int, str], ...] = ()
+    #: with multi_story: the further stories printed below this one (stories.RelatedStory); None: option off
+    related: list | None = None
+    #: with a clutter seed: the site's own wording of the agency's notice (custom_rights True)
+    custom_rights: bool = False
+    rights_text: str | None = None
 
     @property
     def url(self) -> str:
@@ -226,6 +234,8 @@ class Article:
 
     @property
     def rights(self) -> str | None:
+        if self.custom_rights:
+            return self.rights_text
         if self.agency == "AFP":
             return AFP_NOTICE
         if self.agency == "UPI":
@@ -237,7 +247,10 @@ class Article:
         return self.modified or self.when + timedelta(minutes=7)
 
     def paragraphs(self) -> list[str]:
-        return list(_paragraphs(self.seed, self.charset != "ascii")) + self.edits
+        paras = list(_paragraphs(self.seed, self.charset != "ascii"))
+        for index, text in self.inserts:
+            paras.insert(index, text)
+        return paras + self.edits
 
     def images(self) -> list[Image]:
         return list(_images(self.seed, self.n_images, self.title, self.when.year))
@@ -253,6 +266,8 @@ class Article:
             "images": [{"url": i.url, "caption": i.caption} for i in self.images()],
             "rights": self.rights, "extraction": "site-rules",
         }
+        if self.related is not None:
+            item["related_stories"] = [r.expected() for r in self.related]
         if self.layout == "html5":
             # no dateline on the page: where and from which agency is not stated, so not asserted
             del item["location"], item["agency"]
@@ -320,15 +335,30 @@ class ReplicaSite:
     """The site's content: articles newest first, sections and their archive pages, faults, raw pages."""
 
     def __init__(self, n_articles: int = 40, *, faults: bool = True, seed: int = 2024,
-                 fixtures_dir: Path | None = FIXTURES):
+                 fixtures_dir: Path | None = FIXTURES, clutter_seed: int | None = None,
+                 multi_story: bool = False):
+        """`clutter_seed`: render the articles with the seeded clutter of tests/replica/clutter.py (one
+        site template per seed) and with story paragraphs that repeat across articles (stories.py).
+        `multi_story`: a share of the articles carry further stories below the main one, and every
+        expected article item gets `related_stories` (needs the clutter renderer: without a
+        clutter_seed, `seed` is used as one). Neither set: the replica is exactly as it always was."""
         if n_articles < 12:
             raise ValueError("the replica needs at least 12 articles (faults and kinds are spread over them)")
         self.n_articles = n_articles
         self.faults = faults
         self.seed = seed
+        if multi_story and clutter_seed is None:
+            clutter_seed = seed
+        self.clutter_seed = clutter_seed
+        self.multi_story = multi_story
+        self.clutter = None  # clutter.ClutterTemplate when clutter_seed is set
+        #: story paragraphs that repeat across this site's articles (clutter_seed only): a cleaner must keep them
+        self.repeat_texts: set[str] = set()
         self.articles: list[Article] = []
         self.by_path: dict[str, Article] = {}
         self._generate()
+        if clutter_seed is not None:
+            self._decorate()
         self.sections = {s.page: [a for a in self.articles if a.section == s] for s in SECTIONS}
         per_section = max(len(v) for v in self.sections.values())
         #: articles per listing page (section pages and their archive pages)
@@ -391,6 +421,30 @@ class ReplicaSite:
                 art.byline = rng.choice(AUTHORS)
             self.articles.append(art)
             self.by_path[path] = art
+
+    def _decorate(self) -> None:
+        """The clutter seed's site template, the repeating story paragraphs, the agency notices in the
+        site's wording and (multi_story) the further stories; from rngs of their own, so the articles'
+        metadata are the same as without clutter."""
+        from tests.replica.clutter import ClutterTemplate
+        from tests.replica.stories import choose_repeats, place_repeats, related_stories
+
+        cs = self.clutter_seed
+        self.clutter = ClutterTemplate(cs, self.n_articles)
+        repeats = choose_repeats(random.Random(f"repeats:{cs}"))
+        titles = {a.title for a in self.articles}
+        for art in self.articles:
+            if art.layout != "legacy":
+                art.related = [] if self.multi_story else None
+                continue
+            n_base = len(_paragraphs(art.seed, art.charset != "ascii"))
+            art.inserts = place_repeats(random.Random(f"repeats:{cs}:{art.seed}"), repeats, art.agency, n_base)
+            self.repeat_texts.update(text for _, text in art.inserts)
+            art.custom_rights, art.rights_text = self.clutter.rights_for(art.agency, art.when.year)
+            if self.multi_story:
+                rng = random.Random(f"related:{cs}:{art.seed}")
+                art.related = related_stories(rng, art.when, titles) if rng.random() < self.clutter.related_share \
+                    else []
 
     def _assign_faults(self) -> None:
         self.redirects: dict[str, str] = {}  # old path -> new path (301)

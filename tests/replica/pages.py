@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from html import escape
 
+from tests.replica.clutter import SITE_LINK_PREFIXES
 from tests.replica.content import (
     BASE_URL, DISALLOWED, SECTIONS, STATIC_PAGES, Article, RawPage, ReplicaSite, Section, slug,
 )
@@ -255,6 +256,8 @@ def after_body(site: ReplicaSite, a: Article) -> list[str]:
 
 
 def render_legacy_article(site: ReplicaSite, a: Article) -> bytes:
+    if site.clutter is not None:
+        return render_cluttered_article(site, a)
     images = a.images()
     extra = (f'<meta property="og:image" content="{images[0].url.replace("-lg.jpg", "-hg.jpg")}" />',) if images else ()
     lines = head(a.title, og_type="article", og_url=a.url, charset=declared(a.charset),
@@ -267,6 +270,125 @@ def render_legacy_article(site: ReplicaSite, a: Article) -> bytes:
     lines += article_body(a)
     lines += after_body(site, a)
     lines += tail()
+    return encode(CRLF.join(lines), a.charset)
+
+
+# --- the cluttered replica (ReplicaSite(clutter_seed=N)): clutter.py plans, this renders -------------
+def cluttered_image(img, markup: str, cls: str, *, wide: bool = False) -> str:
+    """A story image with its caption, in one of the site's image markups (clutter.IMAGE_MARKUPS)."""
+    w, h = (600, 400) if wide else (400, 267)
+    pic = f'<img src="{attr(img.src)}" width="{w}" height="{h}" border="0">'
+    cap = esc(img.caption)
+    table = ('<table width="100%" border="0" cellpadding="4"><tr><td align="center">' if wide else
+             '<table width="400" align="right" border="0" cellpadding="4"><tr><td>')
+    if markup == "span-cls":
+        return f'{table}{pic}<br><span class="{cls}">{cap}</span></td></tr></table>'
+    if markup == "span-BDC":
+        return f'{table}{pic}<br><span class="BDC">{cap}</span></td></tr></table>'
+    if markup == "font":
+        return f'{table}{pic}<br><font size="1" face="Arial">{cap}</font></td></tr></table>'
+    if markup == "i":
+        return f"{table}{pic}<br><i>{cap}</i></td></tr></table>"
+    if markup == "small":
+        return f"{table}{pic}<br><small>{cap}</small></td></tr></table>"
+    if markup == "tr":
+        return f'{table}{pic}</td></tr><tr><td bgcolor="#EEEEEE"><font size="1">{cap}</font></td></tr></table>'
+    if markup == "above":
+        return f'{table}<font size="1"><b>{cap}</b></font><br>{pic}</td></tr></table>'
+    if markup == "div":
+        return (f'<div style="float:right;width:{w}px;margin:0 0 8px 8px">{pic}<div class="{cls}">{cap}</div>'
+                "</div>")
+    if markup == "figure":
+        return f"<figure>{pic}<figcaption>{cap}</figcaption></figure>"
+    raise ValueError(markup)
+
+
+def _para_lines(text_html: str, style: str) -> list[str]:
+    if style == "open":
+        return ["<p>", text_html]
+    if style == "closed":
+        return ["<p>", text_html + "</p>"]
+    lines = wrap(text_html)
+    lines[-1] += "<br><br>"
+    return lines
+
+
+def _para_with_inside(text: str, inside: list[str], style: str) -> list[str]:
+    """A story paragraph with markup that shows no text inside it (an ad, a script), at a sentence boundary."""
+    cut = text.find(". ", len(text) // 3)
+    first, rest = (text[: cut + 1], text[cut + 2:]) if cut > 0 else (text, "")
+    middle = " ".join(inside)
+    if style == "br":
+        lines = wrap(esc(first))
+        lines[-1] += " " + middle
+        if rest:
+            lines += wrap(esc(rest))
+        lines[-1] += "<br><br>"
+        return lines
+    html = f"{esc(first)} {middle} {esc(rest)}" if rest else f"{esc(first)} {middle}"
+    return ["<p>", html + ("</p>" if style == "closed" else "")]
+
+
+def related_story_lines(story, markup: str, cls: str, style: str) -> list[str]:
+    """A further story below the main one: its headline on a line of its own, then "<dateline> - <first
+    paragraph>", then its other paragraphs (SITE.md "Pages with more than one story")."""
+    title = esc(story.title)
+    first = f"{esc(story.dateline())} - {esc(story.paragraphs[0])}"
+    head = {"b": f"<b>{title}</b>", "plain": title, "font-b": f'<font size="3"><b>{title}</b></font>',
+            "span": f'<span class="{cls}"><b>{title}</b></span>', "strong": f"<strong>{title}</strong>",
+            "b-br": f"<b>{title}</b>"}.get(markup)
+    out: list[str] = []
+    if markup == "h3":
+        out.append(f"<h3>{title}</h3>")
+        out += _para_lines(first, style)
+    elif markup == "b-br":  # headline, one <br>, then the dateline paragraph in the same block
+        if style == "br":
+            out += [head + "<br>", first + "<br><br>"]
+        else:
+            out += ["<p>" + head + "<br>", first + ("</p>" if style == "closed" else "")]
+    else:
+        out += _para_lines(head, style)
+        out += _para_lines(first, style)
+    for text in story.paragraphs[1:]:
+        out += _para_lines(esc(text), style)
+    return out
+
+
+def render_cluttered_article(site: ReplicaSite, a: Article) -> bytes:
+    plan = site.clutter.plan(site, a)
+    images = a.images()
+    paras = a.paragraphs()
+    style = a.paragraph_style
+    extra = (f'<meta property="og:image" content="{images[0].url.replace("-lg.jpg", "-hg.jpg")}" />',) if images else ()
+    lines = head(a.title, og_type="article", og_url=a.url, charset=declared(a.charset),
+                 description=paras[0][:240], extra=extra)
+    lines += [p.html for p in plan.at("before_headline")]
+    lines += ["<!--body-2-incontainer.php-->", f"<h1>{esc(a.title)}<br></h1>"]
+    lines.append(f'<span class="BHS">{dateline(a)}</span>' + ("<br><br>" if style == "br" else ""))
+    lines += [p.html for p in plan.at("top")]
+    if images:
+        lines.append(cluttered_image(images[0], plan.image_markup, plan.image_class))
+        lines += [p.html for p in plan.at("after_image")]
+    for k, text in enumerate(paras, start=1):
+        inside = [p.html for p in plan.at("inside", k)]
+        lines += _para_with_inside(text, inside, style) if inside else _para_lines(esc(text), style)
+        if k == 2 and len(images) > 1:
+            lines.append(cluttered_image(images[1], plan.image_markup, plan.image_class, wide=True))
+        if k < len(paras):
+            lines += [p.html for p in plan.at("between", k)]
+    lines += [p.html for p in plan.at("after_story")]
+    for story in a.related or ():
+        lines += related_story_lines(story, plan.related_markup, plan.related_class, style)
+    lines += [p.html for p in plan.at("end")]
+    if plan.marker:
+        lines.append("<!--RELATED LINKS-->")
+    lines += [p.html for p in plan.at("after_marker")]
+    lines.append("<hr>")
+    lines += [p.html for p in plan.at("after_related")]
+    lines += [p.html for p in plan.at("after_blocks")]
+    t = tail()
+    start = t.index("<!--FOOTER-->")
+    lines += t[: start + 1] + [p.html for p in plan.at("tail")] + ["</body>", "</html>", ""]
     return encode(CRLF.join(lines), a.charset)
 
 
@@ -472,6 +594,9 @@ class Renderer:
             return Page(200, "text/css", b".NAV{font-weight:bold}\n.BDC{font-size:small}\n", "asset")
         if path.startswith(("/images/", "/images-lg/", "/sponsors/")):
             return Page(200, "image/jpeg" if path.endswith(".jpg") else "image/gif", TINY_GIF, "asset")
+        if site.clutter is not None and (path.startswith(SITE_LINK_PREFIXES) or path == "/news/"):
+            return Page(200, html, render_static("Reader services", path, "Reader services of SpaceWar.com."),
+                        "static")
         return None
 
 

@@ -12,6 +12,9 @@ every third listing page are sent chunked, the rest with Content-Length; connect
 kept alive. Faults (faults=True): a 301 from an old article URL, 404s, an article answering
 503 to every other request (so each crawl sees a 503, then a 200 on retry), a slow article
 and a truncated one (Content-Length larger than what is sent, then the connection closes).
+With `clutter_seed=N` the articles carry the seeded clutter of tests/replica/clutter.py, and with
+`multi_story=True` some carry further stories (`related_stories` in the expected items); the
+reader-service pages that clutter links to answer with a small page.
 """
 
 from __future__ import annotations
@@ -194,8 +197,12 @@ class ReplicaServer:
 
     def __init__(self, n_articles: int = 40, faults: bool = True, slow_seconds: float = 1.5, *,
                  seed: int = 2024, record: bool = True, fixtures_dir: Path | None = FIXTURES,
-                 bind: str = "127.0.0.1", idle_timeout: float = 30.0):
-        self.site = ReplicaSite(n_articles, faults=faults, seed=seed, fixtures_dir=fixtures_dir)
+                 bind: str = "127.0.0.1", idle_timeout: float = 30.0, clutter_seed: int | None = None,
+                 multi_story: bool = False):
+        """`clutter_seed` and `multi_story`: see ReplicaSite (seeded clutter in the articles, pages with
+        further stories and `related_stories` in the expected items); off, the site is as it always was."""
+        self.site = ReplicaSite(n_articles, faults=faults, seed=seed, fixtures_dir=fixtures_dir,
+                                clutter_seed=clutter_seed, multi_story=multi_story)
         self.renderer = Renderer(self.site)
         self.faults = faults
         self.slow_seconds = slow_seconds

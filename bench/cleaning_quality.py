@@ -1,0 +1,406 @@
+"""Cleaning quality on the cluttered replica: seeded sites whose clutter we did not write the rules for.
+
+For every seed, a replica site with that clutter seed (tests/replica/clutter.py: one site template per
+seed, its own wordings, markup and places for 27 clutter kinds, story paragraphs that legitimately
+repeat across articles, and pages that carry further stories) is generated; its article pages are
+rendered, decoded as Scrapy decodes them and fed, in crawl order (newest first), to the cleaner under
+test. The default cleaner is the project's: `crawler.pageworkers.work(html, url)["fields"]`.
+
+Per seed it reports:
+
+* body F1 (bench.quality.token_f1) against the expected body, mean and min over the pages, and the
+  mean over the pages with one story only (clutter alone, without the further stories' text);
+* story recall: the share of the expected body's word tokens found in the body (all pages pooled),
+  and the share of the **repeated story paragraphs** (stories.py: text that recurs across the site's
+  articles and must be kept) found whole in the body;
+* leaks: clutter strings that reached a body. The generator knows every visible string it put on a
+  page (PagePlan.needles); a string counts as leaked when it occurs in the body more often than in
+  the expected body (word-bounded, whitespace-normalised). Also the number of pages with a leak;
+* further stories: when the cleaner's fields carry `related_stories`, how many were found and their
+  body F1; in any case, the share of the further stories' paragraphs that leaked into `body`;
+* rights and image captions exact (share of pages);
+* ms per page (median over the pages, one timed call each), and trafilatura's F1 and ms on the same
+  pages in the same run (`bench.extraction_speed.trafilatura_text`).
+
+Seeds: tests/replica/clutter.py defines DEV_SEEDS and HELDOUT_SEEDS. Tune the cleaning against the
+development seeds only; held-out seeds are for the report (bench/RESULTS.md) and are never looked at
+page by page while tuning. `--seeds dev`, `--seeds heldout`, `--seeds all` or a list (`1,2,3`).
+
+A cleaner that learns from the site (issue 14) is measured the same way: `--cleaner module:factory`
+names a callable that returns one object per seed, kept across that seed's pages:
+
+    obj(html, url) -> fields            # called for every page, in crawl order
+    obj.learn(html, url)                # optional: used for the warm-up pages instead of obj(...)
+    obj.finish() -> {url: fields}       # optional: revised fields at the end of the crawl (a second look)
+
+`--warmup N` feeds the first N pages (`all`: every page) to the object before the measured pass, which
+then covers every page; `--warmup 0` (the default) measures each page when it arrives.
+
+    python -m bench.cleaning_quality --seeds 1,2,3
+    python -m bench.cleaning_quality --seeds all --pages 120          # the table in bench/RESULTS.md
+    python -m bench.cleaning_quality --seeds dev --cleaner mymod:make --warmup 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from bench.quality import decode_like_scrapy, token_f1, tokens
+
+#: site seed of the replica for a clutter seed (the stories differ from seed to seed too)
+SITE_SEED_BASE = 7000
+
+
+def _split_seeds():
+    from tests.replica.clutter import DEV_SEEDS, HELDOUT_SEEDS
+
+    return DEV_SEEDS, HELDOUT_SEEDS
+
+
+def split_of(seed: int) -> str:
+    dev, held = _split_seeds()
+    return "dev" if seed in dev else "held-out" if seed in held else "other"
+
+
+def parse_seeds(text: str) -> list[int]:
+    dev, held = _split_seeds()
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        if part == "dev":
+            out += dev
+        elif part in ("heldout", "held-out"):
+            out += held
+        elif part == "all":
+            out += dev + held
+        else:
+            out.append(int(part))
+    return list(dict.fromkeys(out))
+
+
+# --- the pages ---------------------------------------------------------------------------------------
+@dataclass
+class GenPage:
+    url: str
+    html: str
+    expected: dict
+    needles: list[tuple[str, str]]  # (kind, visible string)
+    repeats: list[str]  # repeated story paragraphs on this page
+    related: list[dict]  # expected further stories
+
+
+def site_for(seed: int, n_articles: int):
+    from tests.replica.content import ReplicaSite
+
+    return ReplicaSite(max(12, n_articles + 1), faults=False, seed=SITE_SEED_BASE + seed, clutter_seed=seed,
+                       multi_story=True, fixtures_dir=None)
+
+
+def pages_for(seed: int, n_pages: int) -> list[GenPage]:
+    """The first `n_pages` article pages in the site's template of the seed's site, newest first."""
+    from tests.replica.pages import Renderer
+
+    site = site_for(seed, n_pages)
+    renderer = Renderer(site, cache_size=4)
+    out = []
+    for art in site.articles:
+        if art.layout != "legacy":
+            continue  # the one modern-layout page: the generic fallback, not the template's cleaning
+        page = renderer.render(art.path)
+        exp = art.expected()
+        plan = site.clutter.plan(site, art)
+        paras = set(exp["body"].split("\n\n"))
+        out.append(GenPage(art.url, decode_like_scrapy(art.url, page.body, page.content_type), exp, plan.needles(),
+                           [t for _, t in art.inserts if t in paras], exp.get("related_stories", [])))
+        if len(out) >= n_pages:
+            break
+    return out
+
+
+# --- the cleaners --------------------------------------------------------------------------------------
+class CurrentCleaning:
+    """The project's extraction and cleaning as the crawl runs them (crawler.pageworkers.work)."""
+
+    def __init__(self):
+        from crawler.pageworkers import work
+
+        self._work = work
+
+    def __call__(self, html: str, url: str) -> dict:
+        return self._work(html, url)["fields"]
+
+
+def load_factory(spec: str | None):
+    if not spec or spec == "current":
+        return CurrentCleaning
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr or "make")
+
+
+# --- scoring -------------------------------------------------------------------------------------------
+def norm(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def occurrences(needle: str, text: str) -> int:
+    pat = _PATTERNS.get(needle)
+    if pat is None:
+        pat = _PATTERNS[needle] = re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
+    return len(pat.findall(text))
+
+
+def leaked(body: str, gold: str, needles: list[tuple[str, str]]) -> Counter:
+    """kind -> number of clutter strings found in `body` more often than in the expected body."""
+    b, g = norm(body), norm(gold)
+    out: Counter = Counter()
+    seen = set()
+    for kind, needle in needles:
+        if needle in seen:
+            continue
+        seen.add(needle)
+        extra = occurrences(needle, b) - occurrences(needle, g)
+        if extra > 0:
+            out[kind] += extra
+    return out
+
+
+def recall_tokens(pred: str, gold: str) -> tuple[int, int]:
+    p, g = Counter(tokens(pred)), Counter(tokens(gold))
+    return sum((p & g).values()), sum(g.values())
+
+
+@dataclass
+class PageScore:
+    f1: float
+    kept: int
+    gold: int
+    repeats_kept: int
+    repeats: int
+    leaks: Counter
+    related_expected: int
+    related_found: int
+    related_f1: float | None
+    related_paras_in_body: int
+    related_paras: int
+    rights_ok: bool
+    images_ok: bool
+    ms: float
+    error: str | None = None
+    traf_f1: float | None = None
+    traf_ms: float | None = None
+
+
+def score(page: GenPage, fields: dict | None, ms: float, error: str | None = None) -> PageScore:
+    exp = page.expected
+    gold = exp["body"]
+    body = (fields or {}).get("body") or ""
+    nb = norm(body)
+    kept, total = recall_tokens(body, gold)
+    rel_paras = [q for r in page.related for q in r["body"].split("\n\n")]
+    got_related = (fields or {}).get("related_stories")
+    related_f1 = None
+    if got_related is not None and (page.related or got_related):
+        related_f1 = token_f1(" ".join(r.get("body") or "" for r in got_related),
+                              " ".join(r["body"] for r in page.related))
+    images = [(i.get("url"), i.get("caption")) for i in (fields or {}).get("images") or []]
+    return PageScore(
+        f1=token_f1(body, gold) if fields is not None else 0.0, kept=kept, gold=total,
+        repeats_kept=sum(1 for t in page.repeats if norm(t) in nb), repeats=len(page.repeats),
+        leaks=leaked(body, gold, page.needles) if fields is not None else Counter(),
+        related_expected=len(page.related), related_found=len(got_related or ()), related_f1=related_f1,
+        related_paras_in_body=sum(1 for q in rel_paras if norm(q) in nb), related_paras=len(rel_paras),
+        rights_ok=fields is not None and norm(fields.get("rights")) == norm(exp["rights"]),
+        images_ok=fields is not None and images == [(i["url"], i["caption"]) for i in exp["images"]],
+        ms=ms, error=error,
+    )
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    try:
+        return fn(*args), 1000 * (time.perf_counter() - t0), None
+    except Exception as exc:  # NotAnArticle, or a bug of the cleaner under test: the page scores 0
+        return None, 1000 * (time.perf_counter() - t0), f"{type(exc).__name__}: {exc}"[:200]
+
+
+def evaluate_seed(seed: int, n_pages: int = 120, *, factory=CurrentCleaning, warmup: int | str = 0,
+                  compare: bool = True) -> dict:
+    pages = pages_for(seed, n_pages)
+    cleaner = factory()
+    n_warm = len(pages) if warmup == "all" else min(int(warmup), len(pages))
+    for page in pages[:n_warm]:
+        (getattr(cleaner, "learn", None) or cleaner)(page.html, page.url)
+    results = []
+    for page in pages:
+        fields, ms, err = _timed(cleaner, page.html, page.url)
+        results.append((page, fields, ms, err))
+    revised = cleaner.finish() if hasattr(cleaner, "finish") else {}
+    scores = []
+    for page, fields, ms, err in results:
+        s = score(page, revised.get(page.url, fields) if revised else fields, ms, err)
+        if compare:
+            from bench.extraction_speed import trafilatura_text
+
+            text, tms, _ = _timed(trafilatura_text, page.html, page.url)
+            s.traf_f1, s.traf_ms = token_f1(text or "", page.expected["body"]), tms
+        scores.append(s)
+    return summarise(seed, scores, warmup=n_warm)
+
+
+def summarise(seed, scores: list[PageScore], *, warmup: int = 0) -> dict:
+    leaks: Counter = Counter()
+    for s in scores:
+        leaks.update(s.leaks)
+    related = [s for s in scores if s.related_expected]
+    rel_f1 = [s.related_f1 for s in scores if s.related_f1 is not None]
+    row = {
+        "seed": seed, "split": split_of(seed) if isinstance(seed, int) else seed, "pages": len(scores),
+        "warmup": warmup,
+        "multi_story_pages": len(related),
+        "f1_mean": statistics.fmean(s.f1 for s in scores) if scores else float("nan"),
+        "f1_min": min((s.f1 for s in scores), default=float("nan")),
+        "f1_single_story": (statistics.fmean(s.f1 for s in scores if not s.related_expected)
+                            if any(not s.related_expected for s in scores) else float("nan")),
+        "story_recall": sum(s.kept for s in scores) / max(1, sum(s.gold for s in scores)),
+        "repeat_recall": (sum(s.repeats_kept for s in scores) / sum(s.repeats for s in scores)
+                          if any(s.repeats for s in scores) else float("nan")),
+        "repeats": sum(s.repeats for s in scores),
+        "leaks": sum(leaks.values()),
+        "pages_with_leak": sum(1 for s in scores if s.leaks),
+        "leaks_by_kind": dict(leaks.most_common()),
+        "related_expected": sum(s.related_expected for s in scores),
+        "related_found": sum(s.related_found for s in scores),
+        "related_f1": statistics.fmean(rel_f1) if rel_f1 else None,
+        "related_in_body": (sum(s.related_paras_in_body for s in scores) / sum(s.related_paras for s in scores)
+                            if any(s.related_paras for s in scores) else float("nan")),
+        "rights_ok": sum(s.rights_ok for s in scores) / max(1, len(scores)),
+        "images_ok": sum(s.images_ok for s in scores) / max(1, len(scores)),
+        "errors": sum(1 for s in scores if s.error),
+        "ms": statistics.median(s.ms for s in scores) if scores else float("nan"),
+    }
+    traf = [s for s in scores if s.traf_ms is not None]
+    if traf:
+        row["traf_f1_mean"] = statistics.fmean(s.traf_f1 for s in traf)
+        row["traf_ms"] = statistics.median(s.traf_ms for s in traf)
+    row["_scores"] = scores
+    return row
+
+
+def pooled(name: str, rows: list[dict]) -> dict:
+    """One row over several seeds' pages (means and medians over all their pages, counts summed)."""
+    scores = [s for r in rows for s in r["_scores"]]
+    out = summarise(name, scores, warmup=rows[0]["warmup"] if rows else 0)
+    out["split"] = name
+    return out
+
+
+# --- the table -------------------------------------------------------------------------------------------
+def _f(x, digits=4) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def table(rows: list[dict], *, compare: bool = True) -> str:
+    has_related_field = any(r["related_found"] for r in rows)
+    head = ["split", "seed", "pages", "body F1 mean", "F1 min", "F1 one-story pages", "story recall",
+            "repeated-paragraph recall",
+            "leaked strings", "pages with a leak",
+            "further stories found / expected" if has_related_field else "further-story paragraphs in body",
+            "rights exact", "captions exact", "ms/page"]
+    if compare:
+        head += ["trafilatura F1", "trafilatura ms/page"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        bold = r["seed"] in ("dev", "held-out", "all") or not isinstance(r["seed"], int)
+        seed = f"**all {r['seed']}**" if bold else str(r["seed"])
+        related = (f"{r['related_found']}/{r['related_expected']} (F1 {_f(r['related_f1'], 3)})"
+                   if has_related_field else f"{_f(r['related_in_body'], 3)} of {r['related_expected']} stories")
+        cells = [r["split"], seed, str(r["pages"]), _f(r["f1_mean"]), _f(r["f1_min"]), _f(r["f1_single_story"]),
+                 _f(r["story_recall"]),
+                 f"{_f(r['repeat_recall'], 3)} ({r['repeats']})", str(r["leaks"]),
+                 f"{r['pages_with_leak']}/{r['pages']}", related, _f(r["rights_ok"], 3), _f(r["images_ok"], 3),
+                 _f(r["ms"], 2)]
+        if compare:
+            cells += [_f(r.get("traf_f1_mean")), _f(r.get("traf_ms"), 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def kinds_table(rows: list[dict]) -> str:
+    groups = [r for r in rows if not isinstance(r["seed"], int)] or rows
+    kinds = Counter()
+    for r in groups:
+        kinds.update(r["leaks_by_kind"])
+    if not kinds:
+        return "No clutter string reached a body."
+    head = ["clutter kind"] + [f"{r['split']} leaks" for r in groups]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for kind, _ in kinds.most_common():
+        lines.append("| " + " | ".join([kind] + [str(r["leaks_by_kind"].get(kind, 0)) for r in groups]) + " |")
+    return "\n".join(lines)
+
+
+def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, warmup: int | str = 0,
+        compare: bool = True) -> list[dict]:
+    """Rows per seed, then one pooled row per split present (dev, held-out, other)."""
+    factory = load_factory(cleaner)
+    # warm-up of imports and compiled rules, outside the timings
+    warm = pages_for(seeds[0], 1)[0] if seeds else None
+    if warm is not None:
+        CurrentCleaning()(warm.html, warm.url)
+        if compare:
+            from bench.extraction_speed import trafilatura_text
+
+            trafilatura_text(warm.html, warm.url)
+    rows = [evaluate_seed(s, n_pages, factory=factory, warmup=warmup, compare=compare) for s in seeds]
+    out = list(rows)
+    for split in ("dev", "held-out", "other"):
+        group = [r for r in rows if r["split"] == split]
+        if len(group) > 1:
+            out.append(pooled(split, group))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", default="all", help="dev, heldout, all, or a list such as 1,2,3 (default all)")
+    ap.add_argument("--pages", type=int, default=120, help="article pages per seed (default 120)")
+    ap.add_argument("--cleaner", default=None, help="module:factory of the cleaner under test (default: the "
+                                                     "project's, crawler.pageworkers.work)")
+    ap.add_argument("--warmup", default="0", help="pages fed to the cleaner before the measured pass, or 'all'")
+    ap.add_argument("--no-compare", action="store_true", help="do not run trafilatura")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = ap.parse_args(argv)
+    seeds = parse_seeds(args.seeds)
+    warmup = args.warmup if args.warmup == "all" else int(args.warmup)
+    t0 = time.perf_counter()
+    rows = run(seeds, args.pages, cleaner=args.cleaner, warmup=warmup, compare=not args.no_compare)
+    if args.json:
+        print(json.dumps([{k: v for k, v in r.items() if k != "_scores"} for r in rows], indent=1))
+        return 0
+    cmd = "python -m bench.cleaning_quality " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"Command: `{cmd.strip()}` ({len(seeds)} seeds, {args.pages} pages each, "
+          f"cleaner {args.cleaner or 'current (crawler.pageworkers.work)'}, warm-up {warmup}; "
+          f"{time.perf_counter() - t0:.0f} s)\n")
+    print(table(rows, compare=not args.no_compare))
+    print("\nLeaked clutter strings by kind:\n")
+    print(kinds_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
