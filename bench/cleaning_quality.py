@@ -4,7 +4,7 @@ For every seed, a replica site with that clutter seed (tests/replica/clutter.py:
 seed, its own wordings, markup and places for 27 clutter kinds, story paragraphs that legitimately
 repeat across articles, and pages that carry further stories) is generated; its article pages are
 rendered, decoded as Scrapy decodes them and fed, in crawl order (newest first), to the cleaner under
-test. The default cleaner is the project's: `crawler.pageworkers.work(html, url)["fields"]`.
+test. The default cleaner is the project's: `crawler.extract.extractor.article_from_page(html, url)`.
 
 Per seed it reports:
 
@@ -129,15 +129,15 @@ def pages_for(seed: int, n_pages: int) -> list[GenPage]:
 
 # --- the cleaners --------------------------------------------------------------------------------------
 class CurrentCleaning:
-    """The project's extraction and cleaning as the crawl runs them (crawler.pageworkers.work)."""
+    """The project's extraction and cleaning as the crawl runs them (article_from_page)."""
 
     def __init__(self):
-        from crawler.pageworkers import work
+        from crawler.extract.extractor import article_from_page
 
-        self._work = work
+        self._extract = article_from_page
 
     def __call__(self, html: str, url: str) -> dict:
-        return self._work(html, url)["fields"]
+        return self._extract(html, url).fields()
 
 
 def load_factory(spec: str | None):
@@ -380,7 +380,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="all", help="dev, heldout, all, or a list such as 1,2,3 (default all)")
     ap.add_argument("--pages", type=int, default=120, help="article pages per seed (default 120)")
     ap.add_argument("--cleaner", default=None, help="module:factory of the cleaner under test (default: the "
-                                                     "project's, crawler.pageworkers.work)")
+                                                     "project's, article_from_page)")
     ap.add_argument("--warmup", default="0", help="pages fed to the cleaner before the measured pass, or 'all'")
     ap.add_argument("--no-compare", action="store_true", help="do not run trafilatura")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -394,7 +394,7 @@ def main(argv=None) -> int:
         return 0
     cmd = "python -m bench.cleaning_quality " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"Command: `{cmd.strip()}` ({len(seeds)} seeds, {args.pages} pages each, "
-          f"cleaner {args.cleaner or 'current (crawler.pageworkers.work)'}, warm-up {warmup}; "
+          f"cleaner {args.cleaner or 'current (article_from_page)'}, warm-up {warmup}; "
           f"{time.perf_counter() - t0:.0f} s)\n")
     print(table(rows, compare=not args.no_compare))
     print("\nLeaked clutter strings by kind:\n")
