@@ -70,7 +70,7 @@ def spread(values) -> str:
 
 
 class ReplicaProcess:
-    """The replica server (tests/replica) in its own process, so it does not share the crawl's GIL.
+    """The replica server (tests/sites/replica) in its own process, so it does not share the crawl's GIL.
 
         with ReplicaProcess(articles=1500) as replica:
             replica.host_map    # HOST_MAP value for the crawl
@@ -95,7 +95,7 @@ class ReplicaProcess:
     def __enter__(self) -> "ReplicaProcess":
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-replica-")
         info_file = Path(self._tmp.name) / "info.json"
-        cmd = [sys.executable, "-m", "tests.replica", "--articles", str(self.articles),
+        cmd = [sys.executable, "-m", "tests.sites.replica", "--articles", str(self.articles),
                "--info-file", str(info_file)]
         if not self.faults:
             cmd.append("--no-faults")

@@ -1,6 +1,6 @@
 """Cleaning quality on the cluttered replica: seeded sites whose clutter we did not write the rules for.
 
-For every seed, a replica site with that clutter seed (tests/replica/clutter.py: one site template per
+For every seed, a replica site with that clutter seed (tests/sites/replica/clutter.py: one site template per
 seed, its own wordings, markup and places for 27 clutter kinds, story paragraphs that legitimately
 repeat across articles, and pages that carry further stories) is generated; its article pages are
 rendered, decoded as Scrapy decodes them and fed, in crawl order (newest first), to the cleaner under
@@ -22,7 +22,7 @@ Per seed it reports:
 * ms per page (median over the pages, one timed call each), and trafilatura's F1 and ms on the same
   pages in the same run (`bench.extraction_speed.trafilatura_text`).
 
-Seeds: tests/replica/clutter.py defines DEV_SEEDS and HELDOUT_SEEDS. Tune the cleaning against the
+Seeds: tests/sites/replica/clutter.py defines DEV_SEEDS and HELDOUT_SEEDS. Tune the cleaning against the
 development seeds only; held-out seeds are for the report (bench/RESULTS.md) and are never looked at
 page by page while tuning. `--seeds dev`, `--seeds heldout`, `--seeds all` or a list (`1,2,3`).
 
@@ -60,7 +60,7 @@ SITE_SEED_BASE = 7000
 
 
 def _split_seeds():
-    from tests.replica.clutter import DEV_SEEDS, HELDOUT_SEEDS
+    from tests.sites.replica.clutter import DEV_SEEDS, HELDOUT_SEEDS
 
     return DEV_SEEDS, HELDOUT_SEEDS
 
@@ -100,7 +100,7 @@ class GenPage:
 
 
 def site_for(seed: int, n_articles: int):
-    from tests.replica.content import ReplicaSite
+    from tests.sites.replica.content import ReplicaSite
 
     return ReplicaSite(max(12, n_articles + 1), faults=False, seed=SITE_SEED_BASE + seed, clutter_seed=seed,
                        multi_story=True, fixtures_dir=None)
@@ -108,7 +108,7 @@ def site_for(seed: int, n_articles: int):
 
 def pages_for(seed: int, n_pages: int) -> list[GenPage]:
     """The first `n_pages` article pages in the site's template of the seed's site, newest first."""
-    from tests.replica.pages import Renderer
+    from tests.sites.replica.pages import Renderer
 
     site = site_for(seed, n_pages)
     renderer = Renderer(site, cache_size=4)

@@ -187,10 +187,11 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
     )
 
 
-def alternate(variants: dict[str, tuple[str, dict]], articles: int, rounds: int, workdir: Path | None,
+def alternate(variants: dict[str, tuple], articles: int, rounds: int, workdir: Path | None,
               log=print) -> dict[str, list[CrawlRun]]:
-    """Crawl one replica `rounds` times with each variant ({label: (kind, settings)}), alternating,
-    the first of each round rotating so drift hits all alike; the runs of each variant."""
+    """Crawl one replica `rounds` times with each variant ({label: (kind, settings[, repo])}: a repo
+    is another checkout to run the crawl from), alternating, the first of each round rotating so
+    drift hits all alike; the runs of each variant."""
     own_tmp = None
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="bench-crawl-")
@@ -201,8 +202,9 @@ def alternate(variants: dict[str, tuple[str, dict]], articles: int, rounds: int,
         with ReplicaProcess(articles) as replica:
             for i in range(rounds):
                 for label in labels[i % len(labels):] + labels[:i % len(labels)]:
-                    kind, settings = variants[label]
-                    r = run_crawl(kind, Path(workdir) / f"{label}-{i}", replica.host_map, settings)
+                    kind, settings, *repo = variants[label]
+                    r = run_crawl(kind, Path(workdir) / f"{label}-{i}", replica.host_map, settings,
+                                  repo=repo[0] if repo else REPO)
                     runs[label].append(r)
                     log(f"  crawl round {i + 1}/{rounds} {label:5s}: {r.pages} pages, {r.items} items, "
                         f"{r.elapsed:.1f} s -> {r.pages_per_s:.1f} pages/s (wall {r.wall:.1f} s, "
@@ -300,16 +302,16 @@ def rawcapture_cost(articles: int = 1500, rounds: int = 3, workdir: Path | None 
 #: Where a profiled second goes, by the file its frame runs in (first match wins). pyinstrument
 #: charges C functions (zlib, sha1, lxml's parser) to the Python function that called them.
 COST_GROUPS = (
-    ("extraction + cleaning (crawler/extraction, cleaning, dateline; pipelines)",
-     ("crawler/extraction", "crawler/cleaning", "crawler/dateline", "pipelines/extract", "pipelines/clean")),
+    ("extraction + cleaning (crawler/extract/, pipelines/extract, the extraction workers)",
+     ("crawler/extract/", "pipelines/extract", "crawler/workers/extraction")),
     ("trafilatura fallback (trafilatura, htmldate, courlan, jusText)",
      ("trafilatura", "htmldate", "courlan", "justext")),
-    ("WARC records: recorder, writer, gzip, digests (crawler/warc*, capturemeta, diskguard, digestindex)",
-     ("crawler/warc", "crawler/digestindex", "crawler/rawcapture", "crawler/capturemeta", "crawler/diskguard")),
+    ("WARC records: capture, writer, gzip, digests (crawler/capture/, crawler/warc/, the writer process)",
+     ("crawler/capture/", "crawler/warc/", "crawler/workers/warcwriter", "pipelines/archived")),
     ("CDXJ index of each closed WARC file (cdxj-indexer, warcio)", ("cdxj_indexer", "warcio")),
     ("item JSON Schema validation (jsonschema)", ("jsonschema", "referencing", "rpds", "crawler/itemschema")),
-    ("spider routing and link discovery (spiders/, crawler/urls, bench/plain_spider)",
-     ("/spiders/", "crawler/urls", "crawler/profiles", "bench/plain_spider")),
+    ("spider routing and link discovery (spiders/, crawler/site/, bench/plain_spider)",
+     ("/spiders/", "crawler/site/", "bench/plain_spider")),
     ("other pipelines and extensions of ours", ("/pipelines/", "/crawler/")),
     ("lxml / parsel / w3lib (parsing, xpath, URLs)", ("lxml", "parsel", "cssselect", "w3lib")),
     ("JSON encoding, feed export", ("scrapy/exporters", "scrapy/extensions/feedexport", "/json/")),
@@ -439,6 +441,40 @@ def profile_pair(articles: int = 1500, workdir: Path | None = None, *, settings:
     return out
 
 
+def compare_revision(revision: str, articles: int, rounds: int, workdir: Path | None = None, log=print) -> dict:
+    """The full crawl of this checkout against the full crawl of git `revision` (a worktree made for
+    the run), alternating with the plain spider; each tree's ratio to the plain spider of its round,
+    and this tree's paired ratio to the revision's (the figure a refactoring must keep near 1)."""
+    with tempfile.TemporaryDirectory(prefix="bench-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(tree), revision], check=True)
+        try:
+            runs = alternate({"before": (FULL, {}, tree), "after": (FULL, {}), PLAIN: (PLAIN, {})},
+                             articles, rounds, workdir, log)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+
+    def rate(label):
+        return median(r.pages_per_s for r in runs[label])
+
+    pairs = [a.pages_per_s / b.pages_per_s for a, b in zip(runs["after"], runs["before"]) if b.pages_per_s]
+    return {
+        "revision": revision, "articles": articles, "rounds": rounds, "ok": all_ok(runs),
+        "before_pages_per_s": round(rate("before"), 1), "after_pages_per_s": round(rate("after"), 1),
+        "plain_pages_per_s": round(rate(PLAIN), 1),
+        "after_over_before": round(rate("after") / rate("before"), 3) if rate("before") else None,
+        "after_over_before_paired": [round(x, 3) for x in pairs],
+        "after_over_before_paired_median": round(median(pairs), 3) if pairs else None,
+        "before_over_plain_paired_median": round(median(b.pages_per_s / p.pages_per_s for b, p in
+                                                        zip(runs["before"], runs[PLAIN]) if p.pages_per_s), 3),
+        "after_over_plain_paired_median": round(median(a.pages_per_s / p.pages_per_s for a, p in
+                                                       zip(runs["after"], runs[PLAIN]) if p.pages_per_s), 3),
+        "before_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs["before"]), 2),
+        "after_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs["after"]), 2),
+        "items": {label: [r.items for r in runs[label]] for label in runs},
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=1500)
@@ -447,9 +483,15 @@ def main(argv=None) -> int:
     ap.add_argument("--rawcapture", action="store_true",
                     help="instead: the full crawl with and without byte-exact capture (RAWCAPTURE_ENABLED)")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the crawls' outputs here")
+    ap.add_argument("--against", metavar="REVISION",
+                    help="instead: this checkout's full crawl against git REVISION's, alternating (paired ratio)")
     args = ap.parse_args(argv)
     print(json.dumps(machine_info()))
     result = {"ok": True}
+    if args.against:
+        result = compare_revision(args.against, args.articles, args.rounds, args.workdir)
+        print(json.dumps(result, indent=1))
+        return 0 if result["ok"] else 1
     if args.rawcapture:
         result = rawcapture_cost(args.articles, args.rounds, args.workdir)
         print(json.dumps(result, indent=1))

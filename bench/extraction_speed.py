@@ -102,7 +102,7 @@ def replica_pages(n: int) -> list[Page]:
     """Up to n generated articles of the replica, with its expected items (samples/fixtures excluded)."""
     if n <= 0:
         return []
-    from tests.replica.server import ReplicaServer
+    from tests.sites.replica.server import ReplicaServer
 
     ctx = ssl.create_default_context()
     ctx.check_hostname = False

@@ -3,7 +3,7 @@ found / expected, and time per page (ours and trafilatura, median over repeats).
 
 Pages: tests/fixtures/samples/article-*.html and tests/fixtures/pages/*.html that have an expected
 JSON with a body, decoded from their bytes the way Scrapy decodes them. `token_f1` is the score the
-other benchmarks and tests/test_quality.py use.
+other benchmarks and tests/unit/extract/test_quality.py use.
 
     python -m bench.quality [--repeats 20] [--json]
 """

@@ -113,7 +113,7 @@ def render(data: dict) -> str:
         parts += [
             "\n### 1. Crawl throughput: full archival crawl vs plain link-following spider\n",
             f"Command: `python -m bench.crawl_throughput --articles {p['articles']} --rounds {p['rounds']}` "
-            f"(replica `python -m tests.replica --no-faults --articles {p['articles']}` in its own process; "
+            f"(replica `python -m tests.sites.replica --no-faults --articles {p['articles']}` in its own process; "
             "CONCURRENT_REQUESTS 16, per domain 16, no AutoThrottle, DOWNLOAD_DELAY 0, ROBOTSTXT_OBEY, "
             "DEPTH_LIMIT 0; alternating plain/plain-skip/full, the first rotating each round). plain is a "
             "stock Scrapy spider: it requests every link it finds and leaves duplicates to Scrapy's filter; "

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.crawling import crawl
+from tests.redis_server import redis_server_or_skip
 
 
 @pytest.fixture(scope="session")
 def replica():
-    from tests.replica.server import ReplicaServer
+    from tests.sites.replica.server import ReplicaServer
 
     with ReplicaServer(n_articles=40, faults=True, slow_seconds=1.5) as server:
         yield server
@@ -38,3 +39,19 @@ def hf_offline(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return tmp_path / "hf-cache"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    with redis_server_or_skip() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis(redis_url):
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()

@@ -1,4 +1,9 @@
-"""Test helper: run `scrapy crawl` in a subprocess against the replica, the way users run it."""
+"""Test helpers: run `scrapy crawl` in a subprocess against a test site, the way users run it, and read what it left.
+
+`crawl()` runs one crawl to its end and returns a CrawlResult; `start_crawl()` / `run_crawl()`
+give the process and the paths of its files, for tests that stop, kill or rerun crawls.
+`project_crawler()` builds a Crawler with the project's settings for unit tests of one component.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 
 # Settings that make a replica crawl quick; politeness stays on by default for real crawls.
 FAST = {
@@ -32,9 +39,7 @@ class CrawlResult:
 
     @property
     def items(self) -> list[dict]:
-        if not self.items_path.exists():
-            return []
-        return [json.loads(line) for line in self.items_path.read_text("utf-8").splitlines() if line.strip()]
+        return read_items(self.items_path)
 
     @property
     def log(self) -> str:
@@ -44,23 +49,54 @@ class CrawlResult:
         return sorted(self.warc_dir.glob("*.warc.gz"))
 
 
+def _host_map(site) -> dict:
+    return site.host_map() if hasattr(site, "host_map") else dict(site)
+
+
+def crawl_command(outdir: Path, site, *, items: Path, settings: dict | None = None, warc_dir: Path | None = None,
+                  log: Path | None = None, stats: Path | None = None, spider: str = "spacewar",
+                  args: list[str] | None = None) -> list[str]:
+    """`python -m scrapy crawl SPIDER -O ITEMS -s ...` for a site (anything with host_map(), or a HOST_MAP
+    dict). A site may bring the settings its crawls run with (`crawl_settings`, e.g. short time-outs); else FAST."""
+    opts = dict(getattr(site, "crawl_settings", FAST))
+    opts.update({"WARC_DIR": str(warc_dir or outdir / "warc"), "HOST_MAP": json.dumps(_host_map(site)),
+                 "LOG_FILE": str(log or outdir / "crawl.log"), "STATS_FILE": str(stats or outdir / "stats.json"),
+                 "REPORT_DIR": str(outdir)})
+    opts.update(settings or {})
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", str(items)]
+    for key, value in opts.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd + (args or [])
+
+
+def start_crawl(outdir: Path, site, name: str = "run", **kw) -> tuple[subprocess.Popen, dict]:
+    """Start a crawl whose files are <outdir>/<name>.jsonl, .log, .stats.json; (the process, the paths)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = {"items": outdir / f"{name}.jsonl", "log": outdir / f"{name}.log", "stats": outdir / f"{name}.stats.json"}
+    cmd = crawl_command(outdir, site, items=paths["items"], log=paths["log"], stats=paths["stats"], **kw)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc, paths
+
+
+def run_crawl(outdir: Path, site, name: str = "run", timeout: float = 120, **kw) -> dict:
+    """A crawl run to its end: start_crawl()'s paths plus returncode, output, stats_data and log_text."""
+    proc, paths = start_crawl(outdir, site, name, **kw)
+    out, _ = proc.communicate(timeout=timeout)
+    paths["returncode"] = proc.returncode
+    paths["output"] = out.decode("utf-8", "replace")
+    paths["stats_data"] = json.loads(paths["stats"].read_text()) if paths["stats"].exists() else {}
+    paths["log_text"] = paths["log"].read_text("utf-8", "replace") if paths["log"].exists() else ""
+    return paths
+
+
 def crawl(outdir: Path, host_map: dict, *, spider: str = "spacewar", settings: dict | None = None,
           args: list[str] | None = None, timeout: float = 300, env: dict | None = None) -> CrawlResult:
     """Run `python -m scrapy crawl SPIDER -O items.jsonl -s WARC_DIR=...` from the repo root."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    items = outdir / "items.jsonl"
-    warc = outdir / "warc"
-    log = outdir / "crawl.log"
-    stats = outdir / "stats.json"
-    opts = dict(FAST)
-    opts.update({"WARC_DIR": str(warc), "HOST_MAP": json.dumps(host_map), "LOG_FILE": str(log),
-                 "STATS_FILE": str(stats), "REPORT_DIR": str(outdir)})
-    opts.update(settings or {})
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", str(items)]
-    for key, value in opts.items():
-        cmd += ["-s", f"{key}={value}"]
-    cmd += args or []
+    items, warc, log, stats = outdir / "items.jsonl", outdir / "warc", outdir / "crawl.log", outdir / "stats.json"
+    cmd = crawl_command(outdir, host_map, items=items, settings=settings, warc_dir=warc, log=log, stats=stats,
+                        spider=spider, args=args)
     proc = subprocess.run(cmd, cwd=REPO, timeout=timeout, capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
     result = CrawlResult(outdir, items, warc, log, proc.returncode)
@@ -71,6 +107,42 @@ def crawl(outdir: Path, host_map: dict, *, spider: str = "spacewar", settings: d
     return result
 
 
+# --- what a crawl left --------------------------------------------------------------------------
+def read_items(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+class Checked(subprocess.CompletedProcess):
+    """What `warcio check` said; true when it passed."""
+
+    def __bool__(self) -> bool:
+        return self.returncode == 0
+
+
+def warcio_check(*paths, verbose: bool = False) -> Checked:
+    """`warcio check` (-v: a line per record) over WARC files (paths, or lists of paths)."""
+    flat = [str(p) for item in paths for p in (item if isinstance(item, (list, tuple)) else [item])]
+    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *(["-v"] if verbose else []), *flat],
+                          capture_output=True, text=True)
+    return Checked(proc.args, proc.returncode, proc.stdout, proc.stderr)
+
+
+def warc_uris(warc_dir: Path) -> Counter:
+    """How many response and revisit records each target URI has in the WARC files of a directory."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    uris: Counter = Counter()
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type in ("response", "revisit"):
+                    uris[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    return uris
+
+
+# --- components in unit tests -------------------------------------------------------------------
 def project_settings(**overrides) -> dict:
     """The project's settings (crawler/settings.py) as a dict, with `overrides`."""
     from crawler import settings as project

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
             parser.error(f"-s needs NAME=VALUE, got {pair!r}")
         overrides[name] = value
 
-    from tests.replica.server import ReplicaServer
+    from tests.sites.replica.server import ReplicaServer
 
     out = Path(args.out).resolve()
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())

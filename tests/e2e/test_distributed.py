@@ -1,0 +1,69 @@
+"""Two workers on one Redis frontier against the replica: every URL fetched once, every article exported once."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+from tests.crawling import crawl
+
+# --- two workers against the replica ---------------------------------------------------------------
+def test_two_workers_fetch_every_url_once_and_export_every_article_once(replica, redis_url, redis, tmp_path):
+    start = len(replica.log)
+    results = {}
+
+    def worker(name):
+        results[name] = crawl(tmp_path / name, replica.host_map(), timeout=240, settings={
+            "REDIS_URL": redis_url, "WORKER_ID": name, "FRONTIER_IDLE_TIMEOUT": "3",
+            # slow enough that one worker cannot finish the replica before the other joins
+            "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.1",
+        })
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("w1", "w2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+
+    # both workers stopped by themselves, each with its own WARC files (a worker that never got
+    # a request, because the other emptied the queue first, has none)
+    for name, result in results.items():
+        assert result.returncode == 0
+        assert result.stats.get("finish_reason") == "finished"
+        assert all(p.name.startswith(f"spacewar-{name}-") for p in result.warc_files())
+    assert sum(len(r.warc_files()) for r in results.values()) >= 1
+
+    # every article exported exactly once across the workers
+    exported = [item["url"] for result in results.values() for item in result.items]
+    duplicates = [url for url, n in collections.Counter(exported).items() if n > 1]
+    assert duplicates == []
+    assert set(exported) == {item["url"] for item in replica.expected_items()}
+
+    # every URL fetched once: count final answers per URL; a 5xx that was retried and each
+    # worker's own robots.txt are not duplicates
+    exchanges = replica.log[start:]
+    answers = collections.Counter((e.scheme, e.host, e.path) for e in exchanges
+                                  if e.status < 500 and not e.path.startswith("/robots.txt"))
+    assert [key for key, n in answers.items() if n > 1] == []
+    robots = [e for e in exchanges if e.path.startswith("/robots.txt") and e.host == "www.spacewar.com"]
+    assert len(robots) <= 2
+
+    # the last worker out left nothing behind in Redis
+    assert redis.keys("spacewar:*") == []
+    print(f"two workers: {len(exchanges)} exchanges, {len(exported)} articles, {elapsed:.1f} s, "
+          f"pages per worker {[r.stats.get('downloader/response_count', 0) for r in results.values()]}")
+
+
+def test_incremental_state_in_redis_carries_over_to_the_next_distributed_run(replica, redis_url, redis, tmp_path):
+    settings = {"REDIS_URL": redis_url, "STATE_PATH": "redis", "FRONTIER_IDLE_TIMEOUT": "2"}
+    first = crawl(tmp_path / "run1", replica.host_map(), timeout=240, settings={**settings, "CRAWL_ID": "run1"})
+    second = crawl(tmp_path / "run2", replica.host_map(), timeout=240, settings={**settings, "CRAWL_ID": "run2"})
+    expected = len(replica.expected_items())
+    assert first.returncode == 0 and second.returncode == 0
+    assert len(first.items) == expected and first.stats["incremental/new"] == expected
+    assert second.items == [] and second.stats["incremental/unchanged"] == expected
+    assert redis.keys("spacewar:run*") == []  # the frontiers are gone, the state stays
+    assert redis.hlen("spacewar:state") >= expected

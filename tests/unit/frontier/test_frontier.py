@@ -1,0 +1,100 @@
+"""Distributed mode (REDIS_URL): the add-on switches the shared frontier on, workers stop when it stays empty, one worker exports each article."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from crawler.frontier.addon import RedisFrontier, worker_feed_uri
+from crawler.frontier.idle import FrontierIdleClose
+from crawler.incremental.state import open_state
+from pipelines.sharedexport import SharedExportPipeline
+from spiders.sites import SpacewarSpider
+
+
+def frontier_settings(**overrides) -> Settings:
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    s.set("FEEDS", {s["DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")  # as the spider does
+    for key, value in overrides.items():
+        s.set(key, value, priority="cmdline")
+    RedisFrontier("spacewar").update_settings(s)
+    return s
+
+
+# --- switching the mode on ---------------------------------------------------------------
+def test_without_redis_url_the_crawl_is_a_plain_one():
+    with pytest.raises(NotConfigured):
+        RedisFrontier.from_crawler(get_crawler(SpacewarSpider))
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    assert "crawler.frontier.idle.FrontierIdleClose" not in s.getdict("EXTENSIONS")
+    assert "pipelines.sharedexport.SharedExportPipeline" not in s.getdict("ITEM_PIPELINES")
+
+
+def test_the_shared_frontier_registers_its_idle_stop_and_its_export_stage():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="w1")
+    assert "crawler.frontier.idle.FrontierIdleClose" in s.getdict("EXTENSIONS")
+    assert s.getdict("ITEM_PIPELINES")["pipelines.sharedexport.SharedExportPipeline"] == 850
+
+
+def test_each_worker_gets_its_own_file_names_and_the_shared_scheduler():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="w1")
+    assert s["SCHEDULER"] == "crawler.frontier.scheduler.RedisScheduler"
+    assert s["DUPEFILTER_CLASS"] == "crawler.frontier.scheduler.RedisDupeFilter"
+    assert s["WARC_PREFIX"] == "spacewar-w1"
+    assert list(s.getdict("FEEDS")) == ["output/items/%(name)s-w1-%(time)s.jsonl"]
+    assert s["SCHEDULER_QUEUE_KEY"] == "%(spider)s:requests"
+
+
+def test_explicit_names_and_crawl_id_are_respected():
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WARC_PREFIX="mine", CRAWL_ID="2024-06-01")
+    assert s["WARC_PREFIX"] == "mine"
+    assert s["WORKER_ID"]  # hostname-pid by default
+    assert s["SCHEDULER_DUPEFILTER_KEY"] == "%(spider)s:2024-06-01:dupefilter"
+    assert worker_feed_uri("out/items.jsonl", "w2") == "out/items-w2.jsonl"
+
+
+# --- stopping -------------------------------------------------------------------------------
+def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
+    now = [0.0]
+    queued = [3]
+    ext = FrontierIdleClose(lambda: queued[0], timeout=10, clock=lambda: now[0])
+    with pytest.raises(DontCloseSpider):  # others' work is waiting
+        ext.spider_idle()
+    queued[0] = 0
+    with pytest.raises(DontCloseSpider):  # empty, but not for long enough
+        ext.spider_idle()
+    now[0] = 6
+    with pytest.raises(DontCloseSpider):
+        ext.spider_idle()
+    ext.busy()  # got work meanwhile: the clock starts again
+    now[0] = 12
+    with pytest.raises(DontCloseSpider):
+        ext.spider_idle()
+    now[0] = 22
+    ext.spider_idle()  # empty for 10 s: may close
+
+
+# --- exported once, state shared -------------------------------------------------------------------
+def test_only_the_first_worker_exports_an_article(redis):
+    a = SharedExportPipeline(redis, "spacewar:exported")
+    b = SharedExportPipeline(redis, "spacewar:exported")
+    item = {"url": "https://www.spacewar.com/reports/X_999.html"}
+    assert a.process_item(dict(item))
+    with pytest.raises(DropItem):
+        b.process_item(dict(item))
+
+
+def test_incremental_state_in_redis_is_seen_by_every_worker(redis_url, redis):
+    url = "https://www.spacewar.com/reports/X_999.html"
+    one = open_state("redis", spider="spacewar", redis_url=redis_url)
+    other = open_state(redis_url, spider="spacewar")
+    one.record_fetch(url, "t", 200, "sha1:abc")
+    one.record_export(url, "d1", "t", '"e1"', None)
+    row = other.get(url)
+    assert (row.item_digest, row.etag, row.payload_digest) == ("d1", '"e1"', "sha1:abc")
+    assert len(other) == 1 and other.exported_count() == 1

@@ -1,0 +1,139 @@
+"""Incremental state (STATE_PATH): item digests, conditional requests, new/changed/unchanged, the add-on's one shared state."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
+
+from crawler.components import addon_of
+from crawler.incremental.addon import Incremental
+from crawler.incremental.revalidate import RevalidateMiddleware
+from crawler.incremental.state import SqliteState, item_digest
+from pipelines.incremental import IncrementalPipeline, UnchangedItem
+from spiders.sites import SpacewarSpider
+from tests.crawling import project_crawler
+
+ARTICLE = "https://www.spacewar.com/reports/Navy_tests_new_interceptor_999.html"
+
+def article(**changes) -> dict:
+    item = {"url": ARTICLE, "title": "Navy tests new interceptor", "published": "2024-05-30",
+            "author": None, "location": "Washington", "agency": "AFP",
+            "body": "First paragraph.\n\nSecond paragraph.", "images": [], "rights": None,
+            "extraction": "site-rules", "warc": {"filename": "a.warc.gz", "record_id": "<urn:uuid:1>", "offset": 0},
+            "site": "spacewar", "fetched_at": "2024-05-30T10:00:00Z"}
+    item.update(changes)
+    return item
+
+
+@pytest.fixture
+def state(tmp_path):
+    s = SqliteState(tmp_path / "state.sqlite")
+    yield s
+    s.close()
+
+
+# --- the state and the item digest ------------------------------------------------------
+def test_item_digest_follows_the_text_not_the_capture():
+    assert item_digest(article()) == item_digest(article(warc={"filename": "b.warc.gz"}, fetched_at="2025-01-01T00:00:00Z"))
+    assert item_digest(article()) != item_digest(article(body="First paragraph.\n\nA corrected paragraph."))
+    assert item_digest(article()) != item_digest(article(title="Navy tests a new interceptor"))
+
+
+def test_state_survives_reopening_and_a_fetch_alone_is_not_an_export(tmp_path):
+    path = tmp_path / "state.sqlite"
+    s = SqliteState(path)
+    s.record_fetch(ARTICLE, "2024-05-30T10:00:00Z", 200, "sha1:abc")
+    assert not s.get(ARTICLE).exported
+    s.record_export(ARTICLE, "d1", "2024-05-30T10:00:01Z", '"etag-1"', "Thu, 30 May 2024 10:00:00 GMT")
+    s.close()
+    again = SqliteState(path)
+    row = again.get(ARTICLE)
+    assert (row.item_digest, row.etag, row.payload_digest, row.status) == ("d1", '"etag-1"', "sha1:abc", 200)
+    assert again.get("https://www.spacewar.com/") is None
+    again.close()
+
+
+# --- conditional requests ----------------------------------------------------------------
+def test_known_article_is_requested_conditionally_and_a_304_counts_as_unchanged(state):
+    state.record_export(ARTICLE, "d1", "t", '"etag-1"', "Thu, 30 May 2024 10:00:00 GMT")
+    crawler = get_crawler(SpacewarSpider)
+    mw = RevalidateMiddleware(state, crawler.stats)
+    request = Request(ARTICLE)
+    assert mw.process_request(request) is None
+    assert request.headers[b"If-None-Match"] == b'"etag-1"'
+    assert request.headers[b"If-Modified-Since"] == b"Thu, 30 May 2024 10:00:00 GMT"
+    with pytest.raises(IgnoreRequest):
+        mw.process_response(request, Response(ARTICLE, status=304, request=request))
+    assert crawler.stats.get_value("incremental/unchanged") == 1
+    assert state.get(ARTICLE).status == 304
+
+
+def test_pages_never_exported_are_fetched_in_full(state):
+    listing = "https://www.spacewar.com/Missile_Defense.html"
+    state.record_fetch(listing, "t", 200, "sha1:abc")  # a listing seen by the last run
+    mw = RevalidateMiddleware(state)
+    for url in (listing, "https://www.spacewar.com/reports/Never_seen_999.html"):
+        request = Request(url)
+        mw.process_request(request)
+        assert b"If-None-Match" not in request.headers and b"If-Modified-Since" not in request.headers
+
+
+def test_without_revalidation_known_articles_are_not_requested(state):
+    state.record_export(ARTICLE, "d1", "t", None, None)
+    with pytest.raises(IgnoreRequest):
+        RevalidateMiddleware(state, revalidate=False).process_request(Request(ARTICLE))
+
+
+def test_a_full_answer_records_the_fetch(state):
+    mw = RevalidateMiddleware(state)
+    request = Request(ARTICLE)
+    response = HtmlResponse(ARTICLE, body=b"<html>x</html>", request=request)
+    assert mw.process_response(request, response) is response
+    row = state.get(ARTICLE)
+    assert row.status == 200 and row.payload_digest == "sha1:" + hashlib.sha1(b"<html>x</html>").hexdigest()
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+def test_new_then_unchanged_then_changed(state):
+    crawler = get_crawler(SpacewarSpider)
+    pipe = IncrementalPipeline(state, crawler.stats)
+    response = HtmlResponse(ARTICLE, body=b"x", headers={"ETag": '"etag-1"'})
+
+    first = article()
+    assert pipe.process_item(first) is first
+    pipe.item_scraped(first, response)
+    assert state.get(ARTICLE).etag == '"etag-1"'
+
+    with pytest.raises(UnchangedItem):
+        pipe.process_item(article(fetched_at="2024-06-01T00:00:00Z"))
+
+    changed = article(body="First paragraph.\n\nA corrected paragraph.")
+    assert pipe.process_item(changed) is changed
+    stats = crawler.stats.get_stats()
+    assert (stats["incremental/new"], stats["incremental/unchanged"], stats["incremental/changed"]) == (1, 1, 1)
+
+
+def test_an_item_dropped_later_is_not_remembered_as_exported(state):
+    pipe = IncrementalPipeline(state)
+    pipe.process_item(article())  # e.g. the export stage never saw it: no item_scraped
+    assert pipe.process_item(article()) is not None  # still new next time
+
+
+def test_without_state_path_nothing_changes():
+    crawler = project_crawler(SpacewarSpider)
+    assert addon_of(crawler, Incremental) is None
+    assert "pipelines.incremental.IncrementalPipeline" not in crawler.settings.getdict("ITEM_PIPELINES")
+    assert "crawler.incremental.revalidate.RevalidateMiddleware" not in crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+def test_with_state_path_both_incremental_components_are_in_the_chain_and_share_one_state(tmp_path):
+    crawler = project_crawler(SpacewarSpider, STATE_PATH=str(tmp_path / "state.sqlite"))
+    assert crawler.settings.getdict("ITEM_PIPELINES")["pipelines.incremental.IncrementalPipeline"] == 800
+    assert crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")["crawler.incremental.revalidate.RevalidateMiddleware"] == 580
+    pipeline, middleware = IncrementalPipeline.from_crawler(crawler), RevalidateMiddleware.from_crawler(crawler)
+    assert pipeline.state is middleware.state is addon_of(crawler, Incremental).state
+    pipeline.state.close()

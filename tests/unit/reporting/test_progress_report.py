@@ -1,0 +1,300 @@
+"""The operator's view: periodic progress lines in the log, and a run report (Markdown + HTML) at the end."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.reporting.counts import Counts
+from crawler.reporting.progress import ProgressLog, progress_line
+from crawler.reporting.runreport import ArticleCounts, RunReport, RunSummary, render_html, render_markdown, section_of
+
+
+
+# --- progress lines -------------------------------------------------------------------------
+class FakeStats:
+    def __init__(self, values=None):
+        self.values = dict(values or {})
+
+    def get_stats(self):
+        return self.values
+
+    def get_value(self, key, default=None):
+        return self.values.get(key, default)
+
+
+class FakeClock:
+    def __init__(self, now=1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_line_reads_the_crawl_stats():
+    stats = FakeStats({"response_received_count": 1234, "item_scraped_count": 789,
+                       "articles/extraction/fallback": 3, "item_dropped_count": 4,
+                       "downloader/exception_count": 1, "log_count/ERROR": 1})
+    clock = FakeClock()
+    progress = ProgressLog(stats, interval=60, clock=clock)
+    progress.started = clock.now - 694  # 0:11:34 ago
+    progress.last = Counts(pages=1234 - 56, articles=789 - 36)
+    progress.last_time = clock.now - 60 * 4
+    assert progress.log_progress() == (
+        "progress: pages=1234 (+56) articles=789 fallbacks=3 dropped=4 errors=2 "
+        "rate=14.0 pages/min, 9.0 articles/min, elapsed 0:11:34")
+
+
+def test_each_line_reports_the_change_since_the_previous_line():
+    stats = FakeStats({"response_received_count": 30, "item_scraped_count": 10})
+    clock = FakeClock()
+    progress = ProgressLog(stats, interval=30, clock=clock)
+    progress.started = progress.last_time = clock.now
+    clock.now += 30
+    first = progress.log_progress()
+    stats.values.update(response_received_count=45, item_scraped_count=25)
+    clock.now += 30
+    second = progress.log_progress()
+    assert "pages=30 (+30)" in first and "rate=60.0 pages/min, 20.0 articles/min" in first
+    assert "pages=45 (+15)" in second and "rate=30.0 pages/min, 30.0 articles/min, elapsed 0:01:00" in second
+
+
+def test_the_final_line_gives_whole_run_rates_and_the_reason(caplog):
+    caplog.set_level("INFO")
+    stats = FakeStats({"response_received_count": 600, "item_scraped_count": 300})
+    clock = FakeClock()
+    progress = ProgressLog(stats, interval=60, clock=clock)
+    progress.started = clock.now - 3600 * 2
+    line = progress.spider_closed(None, "closespider_pagecount")
+    assert line.startswith("progress (end, closespider_pagecount): pages=600 ")
+    assert "rate=5.0 pages/min, 2.5 articles/min, elapsed 2:00:00" in line
+    assert line in caplog.text
+
+
+def test_progress_lines_are_off_when_the_interval_is_zero():
+    with pytest.raises(NotConfigured):
+        ProgressLog.from_crawler(get_crawler(settings_dict={"PROGRESS_INTERVAL": 0}))
+    assert ProgressLog.from_crawler(get_crawler(settings_dict={"PROGRESS_INTERVAL": "2.5"})).interval == 2.5
+
+
+def test_progress_line_with_an_idle_interval():
+    line = progress_line(Counts(pages=5), Counts(pages=5), 60, 90061)
+    assert line.endswith("pages=5 (+0) articles=0 fallbacks=0 dropped=0 errors=0 rate=0.0 pages/min, "
+                         "0.0 articles/min, elapsed 25:01:01")
+
+
+# --- run report, without a crawl ---------------------------------------------------------------
+def items():
+    return [
+        {"url": "https://www.spacewar.com/reports/A_999.html", "site": "spacewar", "published": "2024-05-30",
+         "agency": "AFP"},
+        {"url": "https://www.spacewar.com/reports/B_999.html", "site": "spacewar", "published": "2024-05-02",
+         "agency": "SPX"},
+        {"url": "https://www.spacewar.com/afp/260303115101.76yp06cs.html", "site": "spacewar",
+         "published": "2026-03-03", "agency": "AFP"},
+        {"url": "https://www.spacedaily.com/news/X.html", "site": "spacedaily", "published": "2026-03-01",
+         "agency": None, "section": "Launch Pad"},
+    ]
+
+
+def test_sections_come_from_the_item_or_the_url():
+    assert [section_of(i) for i in items()] == ["reports", "reports", "afp", "Launch Pad"]
+    assert section_of({"url": "https://www.spacewar.com/index.html"}) == "(root)"
+
+
+def summary() -> RunSummary:
+    counts = ArticleCounts()
+    for item in items():
+        counts.add(item)
+    stats = {
+        "start_time": datetime(2026, 3, 3, 10, 0, 0, tzinfo=timezone.utc),
+        "finish_time": datetime(2026, 3, 3, 11, 2, 3, tzinfo=timezone.utc),
+        "response_received_count": 57, "item_scraped_count": 4, "articles/extraction/fallback": 1,
+        "item_dropped_count": 3, "articles/dropped/invalid": 1, "articles/dropped/duplicate": 2,
+        "downloader/response_status_count/200": 50, "downloader/response_status_count/404": 7,
+    }
+    return RunSummary.from_stats("spacewar", "finished", stats, ["spacewar-20260303100000000-00000-h.warc.gz"],
+                                 ["items.jsonl"], counts)
+
+
+def test_markdown_report_has_the_run_facts_and_tables():
+    md = render_markdown(summary())
+    for expected in ("| Finish reason | finished |", "| Pages | 57 |", "| Articles | 4 |",
+                     "| Fallback extractions | 1 (25% of articles) |", "| Elapsed | 1:02:03 |",
+                     "| duplicate | 2 |", "| invalid | 1 |", "| 404 | 7 |", "| 2024-05 | 2 |", "| 2026-03 | 2 |",
+                     "| reports | 2 |", "| afp | 1 |", "| Launch Pad | 1 |", "| AFP | 2 |", "| (none) | 1 |",
+                     "| spacedaily | 1 |", "`spacewar-20260303100000000-00000-h.warc.gz`", "`items.jsonl`"):
+        assert expected in md, expected
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = Counter()
+        self.text = []
+        self.attrs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] += 1
+        self.attrs.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html_text: str) -> Page:
+    page = Page()
+    page.feed(html_text)
+    page.close()
+    return page
+
+
+def test_html_report_has_svg_bar_charts_and_no_scripts_or_remote_resources():
+    page = parse(render_html(summary()))
+    assert page.tags["svg"] == 3
+    assert page.tags["script"] == 0 and page.tags["img"] == 0 and page.tags["link"] == 0
+    bars = [a for tag, a in page.attrs if tag == "rect"]
+    assert len(bars) == 2 + 3 + 3  # months, sections, agencies
+    # the longest bar is the biggest count of its chart
+    widths = [int(a["width"]) for a in bars]
+    assert widths[:2] == [widths[0]] * 2  # 2024-05 and 2026-03 both have 2
+    text = " ".join(page.text)
+    assert "Articles by month" in text and "Launch Pad" in text and "finished" in text
+
+
+def test_html_escapes_what_it_shows():
+    s = summary()
+    s.counts.add({"url": "https://www.spacewar.com/x/y.html", "agency": "<script>alert(1)</script>",
+                  "published": "2026-03-04"})
+    page = parse(render_html(s))
+    assert page.tags["script"] == 0
+    assert "<script>alert(1)</script>" in "".join(page.text)
+
+
+def test_report_goes_next_to_the_warc_directory_unless_report_dir_is_set(tmp_path):
+    crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path / "out" / "warc")})
+    assert RunReport.from_crawler(crawler).report_dir == tmp_path / "out"
+    crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path / "warc"), "REPORT_DIR": str(tmp_path / "rep")})
+    assert RunReport.from_crawler(crawler).report_dir == tmp_path / "rep"
+
+
+# --- a tiny real crawl ------------------------------------------------------------------------
+SPIDER = '''
+import base64
+import scrapy
+from scrapy.exceptions import DropItem
+
+ITEMS = {items}
+
+
+def data_url(text):
+    return "data:text/html;base64," + base64.b64encode(text.encode()).decode()
+
+
+class DropBadPipeline:
+    """Stands in for the project's pipelines: counts fallbacks, drops one item with a reason."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        if item.get("extraction") == "fallback":
+            self.stats.inc_value("articles/extraction/fallback")
+        if item.get("bad"):
+            self.stats.inc_value("articles/dropped/invalid")
+            raise DropItem("invalid")
+        return item
+
+
+class TinySpider(scrapy.Spider):
+    name = "tiny"
+    custom_settings = {{"ITEM_PIPELINES": {{DropBadPipeline: 300}}}}
+
+    async def start(self):
+        for i in range(len(ITEMS)):
+            yield scrapy.Request(data_url(f"<html><body>page {{i}}</body></html>"), cb_kwargs={{"i": i}})
+
+    def parse(self, response, i):
+        yield dict(ITEMS[i])
+'''
+
+
+@pytest.fixture(scope="module")
+def tiny_crawl(tmp_path_factory):
+    work = tmp_path_factory.mktemp("tiny")
+    crawl_items = [dict(i, extraction="site-rules") for i in items()]
+    crawl_items[2]["extraction"] = "fallback"
+    crawl_items.append(dict(items()[0], url="https://www.spacewar.com/reports/Bad_999.html", bad=True))
+    (work / "tiny_spider.py").write_text(textwrap.dedent(SPIDER).format(items=repr(crawl_items)))
+    warc_dir = work / "out" / "warc"
+    warc_dir.mkdir(parents=True)
+    (warc_dir / "tiny-20260303100000000-00000-host.warc.gz").write_bytes(b"")  # as if a recorder wrote it
+    extensions = {"crawler.reporting.progress.ProgressLog": 500, "crawler.reporting.runreport.RunReport": 510}
+    settings = {"EXTENSIONS": json.dumps(extensions), "PROGRESS_INTERVAL": "0.25", "DOWNLOAD_DELAY": "0.2",
+                "CONCURRENT_REQUESTS": "1", "RANDOMIZE_DOWNLOAD_DELAY": "False", "WARC_DIR": str(warc_dir),
+                "LOG_FILE": str(work / "crawl.log"), "TELNETCONSOLE_ENABLED": "False"}
+    cmd = [sys.executable, "-m", "scrapy", "runspider", "tiny_spider.py", "-O", str(work / "items.jsonl")]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    # run outside the project directory: only this spider's settings apply
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=120)
+    log = (work / "crawl.log").read_text("utf-8") if (work / "crawl.log").exists() else ""
+    assert proc.returncode == 0, proc.stderr[-3000:] + log[-3000:]
+    return work, log
+
+
+def test_a_crawl_logs_progress_lines_and_a_final_one(tiny_crawl):
+    _, log = tiny_crawl
+    lines = re.findall(r"progress: pages=\d+ .*", log)
+    assert lines, log[-2000:]
+    assert all(re.fullmatch(r"progress: pages=\d+ \(\+\d+\) articles=\d+ fallbacks=\d+ dropped=\d+ errors=\d+ "
+                            r"rate=\d+\.\d pages/min, \d+\.\d articles/min, elapsed \d+:\d\d:\d\d", line)
+               for line in lines), lines
+    final = re.search(r"progress \(end, finished\): (.*)", log)
+    assert final and "pages=5 (+5) articles=4 fallbacks=1 dropped=1 errors=0" in final.group(1)
+
+
+def test_a_crawl_writes_markdown_and_html_reports_next_to_the_outputs(tiny_crawl):
+    work, log = tiny_crawl
+    md_files = list((work / "out").glob("tiny-*-report.md"))
+    html_files = list((work / "out").glob("tiny-*-report.html"))
+    assert len(md_files) == 1 and len(html_files) == 1, list((work / "out").iterdir())
+    assert re.fullmatch(r"tiny-\d{8}T\d{6}Z-report\.md", md_files[0].name)
+    assert md_files[0].name[:-3] == html_files[0].name[:-5]
+    md = md_files[0].read_text("utf-8")
+    for expected in ("| Finish reason | finished |", "| Pages | 5 |", "| Articles | 4 |", "| Dropped items | 1 |",
+                     "| Fallback extractions | 1 (25% of articles) |", "| invalid | 1 |", "| 200 | 5 |",
+                     "| reports | 2 |", "| afp | 1 |", "| 2024-05 | 2 |", "| AFP | 2 |",
+                     "`tiny-20260303100000000-00000-host.warc.gz`", str(work / "items.jsonl")):
+        assert expected in md, (expected, md)
+    page = parse(html_files[0].read_text("utf-8"))
+    assert page.tags["svg"] == 3 and page.tags["rect"] == 2 + 3 + 3
+    assert "run report:" in log
+
+
+def test_years_of_archives_are_charted_by_year():
+    s = summary()
+    for year in range(2000, 2004):
+        for month in range(1, 13):
+            s.counts.add({"url": "https://www.spacewar.com/reports/x.html", "published": f"{year}-{month:02d}-15"})
+    s.counts.add({"url": "https://www.spacewar.com/reports/y.html"})
+    page = parse(render_html(s))
+    text = " ".join(page.text)
+    assert "Articles by year (published)" in text and "Articles by month" not in text
+    months_chart = render_html(s).split("<svg")[1]
+    assert months_chart.count("<rect") == 4 + 2 + 1  # 2000..2003, 2024, 2026, (no date)
+    assert "| 2001-07 | 1 |" in render_markdown(s)  # the Markdown table keeps the months

@@ -1,0 +1,109 @@
+"""An archival job opens no port, asks only for replayable codings, and never fetches the suffix list."""
+
+import socket
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+
+import scrapy.downloadermiddlewares.cookies as scrapy_cookies
+from crawler.network.cookies import OfflineCookiesMiddleware
+from spiders.sites import SpacewarSpider
+
+
+def test_no_listener_and_only_gzip_deflate():
+    s = get_project_settings()
+    assert not s.getbool("TELNETCONSOLE_ENABLED")
+    assert not s.getbool("REMOTE_CONTROL_ENABLED")
+    assert s.getdict("DEFAULT_REQUEST_HEADERS")["Accept-Encoding"] == "gzip, deflate"
+    assert s.getbool("ROBOTSTXT_OBEY")
+    assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4
+    assert s.getbool("AUTOTHROTTLE_ENABLED")
+
+
+def test_user_agent_names_the_project_and_the_contact_url():
+    s = get_project_settings()
+    s.set("CONTACT_URL", "https://archive.example.org/crawler", priority="cmdline")
+    SpacewarSpider.update_settings(s)
+    assert s["USER_AGENT"].startswith("spacewar-archiver/")
+    assert "https://archive.example.org/crawler" in s["USER_AGENT"]
+
+
+def test_cookies_work_without_touching_the_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    crawler = get_crawler(SpacewarSpider, settings_dict={"COOKIES_ENABLED": True})
+    mw = OfflineCookiesMiddleware.from_crawler(crawler)
+    # the stock middleware still reads the module-level extractor we replace (guard for upgrades)
+    assert scrapy_cookies._split_domain is not None
+    req = Request("https://www.spacewar.com/")
+    resp = HtmlResponse(req.url, request=req, headers={"Set-Cookie": "sid=1; Domain=spacewar.com; Path=/"})
+    mw.process_response(req, resp)
+    nxt = Request("https://www.spacewar.com/reports/x_999.html")
+    mw.process_request(nxt)
+    assert nxt.headers.get("Cookie") == b"sid=1"
+    # a cookie set for a public suffix is refused, using the bundled list
+    bad = HtmlResponse(req.url, request=req, headers={"Set-Cookie": "evil=1; Domain=com; Path=/"})
+    mw.process_response(req, bad)
+    other = Request("https://www.spacedaily.com/")
+    mw.process_request(other)
+    assert b"evil" not in (other.headers.get("Cookie") or b"")
+
+
+# --- one place for each default --------------------------------------------------------------------
+def _add_on_defaults() -> dict[str, dict]:
+    import importlib
+
+    from crawler import settings as project
+
+    found = {}
+    for path in project.ADDONS:
+        module = importlib.import_module(path.rsplit(".", 1)[0])
+        found[path] = getattr(module, "DEFAULTS", {})
+    return found
+
+
+def test_each_default_is_defined_once_and_no_component_repeats_one():
+    import ast
+
+    from crawler import settings as project
+    from tests.crawling import REPO
+
+    names = [name for defaults in _add_on_defaults().values() for name in defaults]
+    assert len(names) == len(set(names))  # no two add-ons default the same setting
+    assert not set(names) & {n for n in dir(project) if n.isupper()}  # settings.py would override them
+    repeated = []
+    for path in [p for d in ("crawler", "spiders", "pipelines") for p in (REPO / d).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("get", "getint", "getbool",
+                                                                                 "getfloat", "getlist", "getdict") \
+                    and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) \
+                    and str(node.args[0].value).isupper():
+                repeated.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.args[0].value}")
+    assert repeated == []
+
+
+def test_the_settings_module_lists_the_chain_in_flow_order():
+    from crawler import settings as project
+
+    assert list(project.ADDONS) == sorted(project.ADDONS, key=project.ADDONS.get)
+    assert list(project.ITEM_PIPELINES) == sorted(project.ITEM_PIPELINES, key=project.ITEM_PIPELINES.get)
+    assert list(project.EXTENSIONS) == sorted(project.EXTENSIONS, key=project.EXTENSIONS.get)
+
+
+def test_a_plain_crawl_puts_every_feature_of_the_default_path_in_the_chain(tmp_path):
+    from tests.crawling import project_crawler
+
+    s = project_crawler(SpacewarSpider, WARC_ENABLED=True, WARC_DIR=str(tmp_path)).settings
+    assert s.getdict("DOWNLOADER_MIDDLEWARES")["crawler.capture.recorder.WarcRecorderMiddleware"] == 950
+    assert s.getdict("DOWNLOADER_MIDDLEWARES")["crawler.network.backoff.BackoffRetryMiddleware"] == 550
+    assert s.getdict("DOWNLOADER_MIDDLEWARES")["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert s.getdict("SPIDER_MIDDLEWARES")["crawler.capture.outlinks.CaptureMetadataMiddleware"] == 950
+    assert s.getdict("DOWNLOAD_HANDLERS")["https"] == "crawler.capture.handler.RawCaptureDownloadHandler"
+    assert s.getint("WARC_MIN_FREE_BYTES") == 64 * 1024 * 1024  # the capture add-on's default
+    for feature in ("RevalidateMiddleware", "FrontierIdleClose", "WaczPackager", "ExportedBeforePipeline"):
+        assert not any(feature in path for chain in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES")
+                       for path in s.getdict(chain)), feature
