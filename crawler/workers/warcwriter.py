@@ -331,7 +331,7 @@ class WarcWriterProcess:
         self._unacked.clear()
         self._unacked_bytes = 0
         found = self._recover_current()
-        rewritten = 0
+        rewritten = failed = 0
         for headers, block, pending in unacked:
             location = found.get(pending.record_id)
             if location is None:
@@ -340,13 +340,14 @@ class WarcWriterProcess:
                 except OSError as exc:
                     pending.future.set_exception(exc)
                     pending.future.exception()
+                    failed += 1
                     continue
                 rewritten += 1
             pending.future.set_result(location)
-        logger.warning("The WARC writer process %s exited (code %s): %d records it had not confirmed "
-                       "were found in its file, %d written again; writing WARC records in the crawl "
-                       "process from now on", child.pid, child.process.returncode,
-                       len(unacked) - rewritten, rewritten)
+        logger.warning("The WARC writer process %s exited (code %s): of the %d records it had not confirmed, "
+                       "%d were found in its file, %d written again, %d could not be written; writing WARC "
+                       "records in the crawl process from now on", child.pid, child.process.returncode,
+                       len(unacked), len(unacked) - rewritten - failed, rewritten, failed)
 
     def _recover_current(self) -> dict[str, RecordLocation]:
         """Recover the dead child's current file; the locations of the records in it, by id."""
