@@ -54,6 +54,8 @@ STAT_PAGES = _stat("pages/{kind}", "pages routed by the spider: article, listing
 STAT_PAGES_SKIPPED = _stat("pages/skipped/{reason}", "pages archived but not parsed: not_text, truncated")
 STAT_LINKS_REQUESTED_BEFORE = _stat("links/requested_before", "links not requested again: the spider "
                                                               "requested them before at the same or a smaller depth")
+STAT_LINKS_BOUNDED = _stat("links/bounded", "pages with more than LINKS_PER_PAGE_MAX links (the rest not followed)")
+STAT_LINKS_LEFT = _stat("links/left_at_bound", "hrefs not looked at on those pages")
 
 # --- network policy (crawler/network/) ------------------------------------------------------------
 STAT_REFUSED = _stat("safety/refused/{reason}", "requests refused by the address policy: private_address, "
@@ -64,6 +66,11 @@ STAT_UNREACHABLE = _stat("download/unreachable/{host}", "the first network failu
 STAT_RETRY_AFTER_HONOURED = _stat("retry/retry_after_honoured", "retries that waited as a Retry-After asked")
 STAT_RETRY_AFTER_TOO_LONG = _stat("retry/retry_after_too_long", "requests given up: Retry-After above RETRY_AFTER_MAX")
 STAT_BACKOFF_SECONDS = _stat("retry/backoff_seconds", "seconds waited before retries, in all")
+STAT_COOKIES_REFUSED = _stat("cookies/refused/{reason}", "cookies not kept, as a browser would not: too_large, "
+                                                         "too_many (for their domain)")
+STAT_COOKIES_TRIMMED = _stat("cookies/header_trimmed", "requests whose Cookie header was cut to COOKIES_MAX_HEADER")
+STAT_ROBOTS_DISALLOW_ALL = _stat("robotstxt/disallow_all/{why}", "hosts treated as disallowed: their robots.txt "
+                                                                 "answered 5xx, or could not be fetched (RFC 9309)")
 
 # --- capture (crawler/capture/) -------------------------------------------------------------------
 STAT_RAWCAPTURE_EXCHANGES = _stat("rawcapture/exchanges", "exchanges whose exact bytes were captured")
@@ -72,12 +79,14 @@ STAT_RAWCAPTURE_FALLBACK_WHY = _stat("rawcapture/fallback/{reason}", "why: proxy
 STAT_RAWCAPTURE_TRUNCATED = _stat("rawcapture/truncated/{reason}", "captures cut short: length, time, "
                                                                    "disconnect, unspecified")
 STAT_CAPTURE_METHOD = _stat("warc/capture/{method}", "exchanges archived from their raw bytes, or reconstructed")
-STAT_RECORDS = _stat("warc/records/{kind}", "WARC records written: request, response, revisit, metadata, item")
+STAT_RECORDS = _stat("warc/records/{kind}", "WARC records written: request, response, revisit, metadata, "
+                                            "item, resource (bytes that are not an HTTP response)")
 STAT_ITEM_RECORD_FAILED = _stat("warc/records/item_failed", "item records that could not be written")
 STAT_REVISITS = _stat("warc/revisits/{profile}", "revisit records: identical-payload-digest, server-not-modified")
 STAT_CHUNKED_DIGEST = _stat("warc/chunked_payload_digest", "responses stored with their chunked framing, "
                                                             "their WARC 1.1 digest in X-Entity-Payload-Digest")
 STAT_TRUNCATED = _stat("warc/truncated", "response records marked WARC-Truncated")
+STAT_UNPARSEABLE = _stat("warc/unparseable", "responses the HTTP parser rejected, archived as resource records")
 STAT_BYTES_ARCHIVED = _stat("warc/bytes_archived", "bytes of request and response blocks archived")
 STAT_PAGES_ARCHIVED = _stat("warc/pages_archived", "pages archived: response or revisit records of spider "
                                                    "requests with a status below 400 (the exit status counts them)")
@@ -140,3 +149,24 @@ STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files, pages, val
 # --- the outcome (crawler/reporting/outcome.py) ---------------------------------------------------
 STAT_EXIT_STATUS = _stat("outcome/exit_status", "the crawl's exit status")
 STAT_OUTCOME = _stat("outcome/summary", "the crawl's outcome in words (the last log line)")
+
+
+def reference() -> str:
+    """docs/reference.md: every key above with what it means (`python -m crawler.keys > docs/reference.md`)."""
+    out = ["# Reference: request.meta keys and stats keys", "",
+           "Every key the project defines is named once, in `crawler/keys.py`; this page lists them all",
+           "(`tests/unit/test_keys.py` checks that it does, and that no module spells a key of its own;",
+           "regenerate it with `python -m crawler.keys > docs/reference.md`).",
+           "A `{part}` is the variable part of a key: `articles/dropped/{reason}` is counted as",
+           "`articles/dropped/listing-page`, `articles/dropped/duplicate`, and so on.", "",
+           "Scrapy's own keys (meta `depth`, `redirect_urls`, `retry_times`, `give_up_log_level`; stats",
+           "`downloader/...`, `item_scraped_count`, `retry/count`, ...) are documented by Scrapy.", "",
+           "## request.meta", "", "| key | what it holds |", "| --- | --- |"]
+    out += [f"| `{key}` | {doc} |" for key, doc in META.items()]
+    out += ["", "## Stats", "", "| key | what it counts |", "| --- | --- |"]
+    out += [f"| `{key}` | {doc} |" for key, doc in STATS.items()]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference(), end="")

@@ -1,9 +1,12 @@
 """Add-on for the crawl's network policy: which addresses may be fetched, how failures are retried, cookies offline.
 
 It puts in the downloader chain, with their order:
-- the address policy, after Scrapy's offsite check (50) and before robots.txt (100): no request to
-  loopback, private or reserved addresses unless HOST_MAP names the host (60,
-  crawler/network/addresses.py);
+- the offsite check, with host names read the way URLs mean them (a default port, a trailing
+  dot), in place of Scrapy's (50, crawler/network/offsite.py);
+- the address policy, before robots.txt: no request to loopback, private or reserved addresses
+  unless HOST_MAP names the host and port (60, crawler/network/addresses.py);
+- robots.txt, with RFC 9309's complete disallow when robots.txt answers 5xx or cannot be fetched
+  (100, in place of Scrapy's, crawler/network/robots.py);
 - retries that wait: Retry-After on 429/503, else exponential backoff, and download failures
   given up as one log line (550, in place of Scrapy's RetryMiddleware, crawler/network/backoff.py);
 - cookies with the public-suffix list bundled with tldextract, never downloaded (700, in place
@@ -26,6 +29,11 @@ DEFAULTS = {
     "RETRY_BACKOFF_MAX": 60.0,
     #: Longest Retry-After honoured; a server asking for more gets the request given up.
     "RETRY_AFTER_MAX": 120.0,
+    #: Cookies as browsers keep them (RFC 6265, 6.1): bytes of name and value at most, cookies per
+    #: domain at most, bytes of a request's Cookie header at most (whole cookies are left out).
+    "COOKIES_MAX_SIZE": 4096,
+    "COOKIES_MAX_PER_DOMAIN": 50,
+    "COOKIES_MAX_HEADER": 8192,
 }
 
 
@@ -34,7 +42,11 @@ class NetworkPolicy:
 
     def update_settings(self, settings):
         defaults(settings, DEFAULTS)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware", None)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.offsite.OnSiteMiddleware", 50)
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.addresses.PrivateAddressMiddleware", 60)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware", None)
+        register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.robots.Rfc9309RobotsTxtMiddleware", 100)
         register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.retry.RetryMiddleware", None)
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.backoff.BackoffRetryMiddleware", 550)
         register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", None)

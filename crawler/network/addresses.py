@@ -8,15 +8,16 @@ Policy (docs/crash-safety.md, "Address policy"):
   services live there — fe80::/10), carrier-grade NAT (100.64/10), unspecified, multicast
   or reserved. Initial requests, links and redirect targets are all checked, because each
   passes through the downloader middlewares.
-* Hosts named in HOST_MAP are exempt: HOST_MAP is the operator's own, explicit choice of
-  where a host lives (the test replica on 127.0.0.1).
+* Hosts named in HOST_MAP are exempt, on the ports HOST_MAP names them for: HOST_MAP is the
+  operator's own, explicit choice of where a host lives (the test replica on 127.0.0.1). A mapped
+  `host:443` does not exempt `http://host/` (port 80), which resolves through ordinary DNS.
 * ALLOW_PRIVATE_ADDRESSES = True turns the check off (a crawl of an intranet mirror); so does
   a rebuild from WARC files (-a from_warc=..., nothing goes to the network, no name is looked up).
 * A name that does not resolve is let through: the download fails the same way.
 * The check is repeated on the response's peer address (response.ip_address), so a name that
   resolved differently at connection time (DNS rebinding) yields no response to the spider.
 * Redirect targets (requests carrying redirect_urls) must stay inside the spider's
-  allowed_domains even when dont_filter is set (Scrapy's OffsiteMiddleware lets dont_filter
+  allowed_domains (host names compared without port and trailing dot) even when dont_filter is set (Scrapy's OffsiteMiddleware lets dont_filter
   requests through, and a redirect inherits dont_filter from its source). Robots rules apply
   to redirect targets through Scrapy's RobotsTxtMiddleware, which sees every request.
 """
@@ -28,7 +29,6 @@ import logging
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.url import url_is_from_any_domain
 
 from crawler import keys
 from crawler.network.hostmap import parse_host_map
@@ -52,6 +52,12 @@ def address_problem(address: str) -> str | None:
     return None
 
 
+def on_domains(host: str, domains) -> bool:
+    """A host name (lower case, no trailing dot) is one of `domains` or a subdomain of one. The port
+    is not part of the name: a redirect to https://www.spacewar.com:443/ stays on the site."""
+    return any(host == d or host.endswith("." + d) for d in (d.lower().rstrip(".") for d in domains))
+
+
 def is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -64,8 +70,9 @@ class PrivateAddressMiddleware:
     """See the module docstring. Constructor takes plain values; `resolve(host)` returns an
     awaitable of one address (the reactor's resolver in a crawl)."""
 
-    def __init__(self, mapped_hosts=(), stats=None, resolve=None):
-        self.mapped_hosts = {h.lower().rstrip(".") for h in mapped_hosts}
+    def __init__(self, mapped=(), stats=None, resolve=None):
+        # (host, port) pairs of HOST_MAP; a port of None maps every port of the host
+        self.mapped = {(h.lower().rstrip("."), port) for h, port in mapped}
         self.stats = stats
         self.resolve = resolve
 
@@ -74,7 +81,7 @@ class PrivateAddressMiddleware:
         s = crawler.settings
         if s.getbool("ALLOW_PRIVATE_ADDRESSES") or s.get("FROM_WARC"):
             raise NotConfigured  # off by choice, or rebuilding from WARC files (no network at all)
-        hosts = [host for host, _port in parse_host_map(s.get("HOST_MAP"))]
+        mapped = list(parse_host_map(s.get("HOST_MAP")))
 
         def resolve(host):
             from twisted.internet import reactor
@@ -83,7 +90,7 @@ class PrivateAddressMiddleware:
 
             return maybe_deferred_to_future(reactor.resolve(host))
 
-        o = cls(hosts, crawler.stats, resolve)
+        o = cls(mapped, crawler.stats, resolve)
         o.crawler = crawler
         return o
 
@@ -97,14 +104,21 @@ class PrivateAddressMiddleware:
         spider = getattr(getattr(self, "crawler", None), "spider", None)
         return getattr(spider, "allowed_domains", None) or []
 
+    def is_mapped(self, request) -> bool:
+        """HOST_MAP names this request's host on this request's port (or on every port)."""
+        parts = urlparse_cached(request)
+        host = (parts.hostname or "").lower().rstrip(".")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return (host, port) in self.mapped or (host, None) in self.mapped
+
     async def process_request(self, request, spider=None):
         host = (urlparse_cached(request).hostname or "").lower().rstrip(".")
         if request.meta.get("redirect_urls"):
             domains = self._allowed_domains()
-            if domains and not url_is_from_any_domain(request.url, domains):
+            if domains and not on_domains(host, domains):
                 self._refuse("offsite_redirect", request,
                              f"redirect from {request.meta['redirect_urls'][0]} leaves {domains}")
-        if not host or host in self.mapped_hosts:
+        if not host or self.is_mapped(request):
             return None
         if is_ip_literal(host):
             problem = address_problem(host)
@@ -125,7 +139,7 @@ class PrivateAddressMiddleware:
     def process_response(self, request, response, spider=None):
         host = (urlparse_cached(request).hostname or "").lower().rstrip(".")
         ip = getattr(response, "ip_address", None)
-        if ip is not None and host not in self.mapped_hosts and not is_ip_literal(host):
+        if ip is not None and not self.is_mapped(request) and not is_ip_literal(host):
             problem = address_problem(str(ip))
             if problem:
                 self._refuse("private_peer", request, f"{host} was served from {ip}, a {problem} address")

@@ -27,52 +27,13 @@ from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler import keys
+from crawler.network.failures import download_failure, network_failure
 
 logger = logging.getLogger(__name__)
-
-#: failures of the network itself (name, connection, time-out), with how a log line words them
-NETWORK_FAILURES = {
-    CannotResolveHostError: "the host name does not resolve",
-    DownloadConnectionRefusedError: "the connection was refused",
-    DownloadTimeoutError: "the download timed out",
-    DownloadFailedError: "the connection failed",
-}
-
-
-#: other ways a download fails that are the server's doing, not a bug: one line each, no traceback
-DOWNLOAD_FAILURES = {
-    DownloadCancelledError: "the download was stopped (larger than DOWNLOAD_MAXSIZE, or cancelled)",
-    ResponseDataLossError: "the response was cut short",
-}
-
-
-def network_failure(exception) -> str | None:
-    """How a log line words a network failure, or None when `exception` is not one."""
-    for kind, words in NETWORK_FAILURES.items():
-        if isinstance(exception, kind):
-            return words
-    return None
-
-
-def download_failure(exception) -> str | None:
-    """How a log line words any known download failure (network or server), or None (a bug, say)."""
-    for kind, words in DOWNLOAD_FAILURES.items():
-        if isinstance(exception, kind):
-            return words
-    return network_failure(exception)
-
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:
     """Seconds a Retry-After header value asks to wait, or None when it cannot be read."""

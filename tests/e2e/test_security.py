@@ -57,8 +57,17 @@ def test_requests_to_private_address_literals_are_refused(url):
 def test_a_name_resolving_to_a_private_address_is_refused_unless_host_map_names_it():
     with pytest.raises(IgnoreRequest, match="resolves to 10.0.0.5"):
         run(middleware("10.0.0.5").process_request(Request("https://www.spacewar.com/")))
-    assert run(middleware("127.0.0.1", mapped=["www.spacewar.com"]).process_request(
+    assert run(middleware("127.0.0.1", mapped=[("www.spacewar.com", 443)]).process_request(
         Request("https://www.spacewar.com/"))) is None
+    assert run(middleware("127.0.0.1", mapped=[("www.spacewar.com", None)]).process_request(
+        Request("http://www.spacewar.com/"))) is None  # a key without a port maps every port
+
+
+def test_a_host_mapped_on_one_port_is_not_exempt_on_another():
+    mapped = middleware("10.0.0.5", mapped=[("www.spacewar.com", 443)])
+    assert run(mapped.process_request(Request("https://www.spacewar.com/"))) is None
+    with pytest.raises(IgnoreRequest, match="resolves to 10.0.0.5"):  # port 80: ordinary DNS, checked
+        run(mapped.process_request(Request("http://www.spacewar.com/")))
 
 
 def test_public_and_unresolvable_names_pass():
@@ -93,6 +102,10 @@ def test_an_off_site_redirect_target_is_refused_even_with_dont_filter():
     on_site = Request("https://spacewar.com/b.html", dont_filter=True,
                       meta={"redirect_urls": ["https://www.spacewar.com/a.html"]})
     assert run(mw.process_request(on_site)) is None
+    for same_host in ("https://www.spacewar.com:443/b.html", "https://www.spacewar.com./b.html",
+                      "https://WWW.SpaceWar.com.:443/b.html"):
+        redirect = Request(same_host, dont_filter=True, meta={"redirect_urls": ["https://www.spacewar.com/a.html"]})
+        assert run(mw.process_request(redirect)) is None, same_host
 
 
 def test_the_setting_turns_the_policy_off():

@@ -35,7 +35,9 @@ def test_cookies_work_without_touching_the_network(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    crawler = get_crawler(SpacewarSpider, settings_dict={"COOKIES_ENABLED": True})
+    from tests.crawling import project_crawler
+
+    crawler = project_crawler(SpacewarSpider, COOKIES_ENABLED=True)
     mw = OfflineCookiesMiddleware.from_crawler(crawler)
     # the stock middleware still reads the module-level extractor we replace (guard for upgrades)
     assert scrapy_cookies._split_domain is not None
@@ -107,3 +109,21 @@ def test_a_plain_crawl_puts_every_feature_of_the_default_path_in_the_chain(tmp_p
     for feature in ("RevalidateMiddleware", "FrontierIdleClose", "WaczPackager", "ExportedBeforePipeline"):
         assert not any(feature in path for chain in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES")
                        for path in s.getdict(chain)), feature
+
+
+def test_cookies_past_the_browser_caps_are_not_kept_and_the_header_is_cut():
+    from tests.crawling import project_crawler
+
+    crawler = project_crawler(SpacewarSpider, COOKIES_ENABLED=True, COOKIES_MAX_PER_DOMAIN=5, COOKIES_MAX_HEADER=200)
+    crawler.stats.open_spider()
+    mw = OfflineCookiesMiddleware.from_crawler(crawler)
+    req = Request("https://www.spacewar.com/")
+    flood = [f"c{i}={'v' * 30}; Path=/" for i in range(12)] + [f"huge={'x' * 5000}; Path=/"]
+    mw.process_response(req, HtmlResponse(req.url, request=req, headers={"Set-Cookie": flood}))
+    nxt = Request("https://www.spacewar.com/reports/x_999.html")
+    mw.process_request(nxt)
+    header = nxt.headers.get("Cookie")
+    assert b"huge=" not in header and len(header) <= 200
+    assert header.count(b"=") <= 5
+    assert crawler.stats.get_value("cookies/refused/too_large") == 1
+    assert crawler.stats.get_value("cookies/refused/too_many") == 12 - 5
