@@ -22,7 +22,7 @@ from scrapy.utils.response import get_base_url  # honours <base href>, as respon
 
 from crawler.site.profiles import PROFILES
 from crawler.site.urls import FEED, RequestedLinks, canonicalize, page_kind, site_links
-from crawler.site.links import FEED_LINKS, PAGE_LINKS
+from crawler.site.links import FEED_LINKS, PAGE_LINKS, hrefs
 
 
 class PlainSpider(scrapy.Spider):
@@ -53,10 +53,11 @@ class PlainSpider(scrapy.Spider):
         if isinstance(response, XmlResponse) or page_kind(canonicalize(response.url, self.profile),
                                                           self.compiled) == FEED:
             response.selector.remove_namespaces()
-            hrefs = response.xpath(FEED_LINKS).getall()
+            found = hrefs(response.selector, FEED_LINKS)
         else:
-            hrefs = response.xpath(PAGE_LINKS).getall()
+            found = hrefs(response.selector, PAGE_LINKS)
         depth = response.meta.get("depth", 0) + 1
-        for url in site_links(get_base_url(response), hrefs, self.compiled):
+        links, _ = site_links(get_base_url(response), found, self.compiled)
+        for url in links:
             if self.requested is None or self.requested.first_time(url, depth):
                 yield scrapy.Request(url)

@@ -90,6 +90,9 @@ CLOSESPIDER_PAGECOUNT = 0
 #: Archive pages listed in section pages are followed; set False to crawl only the newest
 #: listings and feeds (a quick daily run).
 FOLLOW_ARCHIVES = True
+#: On-site links followed per page at most (a hostile or broken feed of 100,000 items would hold
+#: the reactor for seconds); past it the rest are left, with the stat links/bounded and a warning.
+LINKS_PER_PAGE_MAX = 5000
 
 # --- what an archival job does not need ---------------------------------------------------------
 TELNETCONSOLE_ENABLED = False  # opens a port

@@ -16,7 +16,7 @@ from scrapy.utils.response import get_base_url  # honours <base href>, as respon
 
 from crawler import __version__, keys
 from crawler.items import ArticleItem
-from crawler.site.links import FEED_LINKS, PAGE_LINKS, looks_like_article
+from crawler.site.links import FEED_LINKS, PAGE_LINKS, hrefs, looks_like_article
 from crawler.site.profiles import SiteProfile
 from crawler.site.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
 
@@ -44,6 +44,7 @@ class NetworkSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES")
+        spider.links_max = s.getint("LINKS_PER_PAGE_MAX")
         spider.requested_links = RequestedLinks()
         spider.compiled = spider.profile.compiled()
         return spider
@@ -106,7 +107,7 @@ class NetworkSpider(scrapy.Spider):
         """
         self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="feed"))
         response.selector.remove_namespaces()
-        yield from self.schedule(response, response.xpath(FEED_LINKS).getall())
+        yield from self.schedule(response, hrefs(response.selector, FEED_LINKS))
 
     def article_item(self, response) -> ArticleItem:
         return ArticleItem(
@@ -119,22 +120,33 @@ class NetworkSpider(scrapy.Spider):
 
     # --- discovery ---------------------------------------------------------------------
     def follow_links(self, response):
-        yield from self.schedule(response, response.xpath(PAGE_LINKS).getall())
+        yield from self.schedule(response, hrefs(response.selector, PAGE_LINKS))
 
-    def schedule(self, response, hrefs):
-        """Requests for the on-site links among `hrefs`.
+    def schedule(self, response, found):
+        """Requests for the on-site links among the hrefs `found`.
 
         A link this spider already requested at the same or a smaller depth is not requested again:
         the duplicate filter would drop it, after a Request object, the spider middlewares and a
         fingerprint, and on article pages most links are navigation and related headlines seen
         many times (stat links/requested_before). One first requested beyond DEPTH_LIMIT (dropped
         by the depth middleware) is requested again when found nearer. The page's capture metadata
-        record still lists every link (keys.META_OUTLINKS, crawler/capture/outlinks.py)."""
+        record still lists every link (keys.META_OUTLINKS, crawler/capture/outlinks.py).
+
+        A page with more than LINKS_PER_PAGE_MAX on-site links (a hostile or broken feed) gets the
+        first ones followed and the rest left, with a stat and a warning, so one page cannot
+        occupy the reactor for minutes."""
         depth = response.meta.get("depth", 0) + 1
         listed = response.meta.setdefault(keys.META_OUTLINKS, [])
         first_time = self.requested_links.first_time
         again = 0
-        for url in site_links(get_base_url(response), hrefs, self.compiled):
+        links, left = site_links(get_base_url(response), found, self.compiled, self.links_max)
+        if left:
+            self.crawler.stats.inc_value(keys.STAT_LINKS_BOUNDED)
+            self.crawler.stats.inc_value(keys.STAT_LINKS_LEFT, left)
+            self.logger.warning("%s has more than LINKS_PER_PAGE_MAX=%d links: the first %d are followed, %d "
+                                "hrefs are left (stat %s)", response.url, self.links_max, len(links), left,
+                                keys.STAT_LINKS_BOUNDED)
+        for url in links:
             if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
                 continue
             listed.append(url)

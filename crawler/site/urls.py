@@ -56,12 +56,15 @@ def article_url(url: str, profile: SiteProfile) -> str:
     return canonicalize(url, profile, keep_query=False)
 
 
-def site_links(base_url: str, hrefs, compiled: CompiledProfile) -> list[str]:
+def site_links(base_url: str, hrefs, compiled: CompiledProfile, limit: int = 0) -> tuple[list[str], int]:
     """The on-site links worth following among `hrefs` found on `base_url`: joined, canonical,
-    each once, in page order, without fragments-only, mailto:, javascript: and SKIP paths."""
+    each once, in page order, without fragments-only, mailto:, javascript: and SKIP paths; and how
+    many hrefs were not looked at because `limit` links (0: no limit) were found first."""
     profile = compiled.profile
     links, seen = [], set()
-    for href in hrefs:
+    for n, href in enumerate(hrefs):
+        if limit and len(links) >= limit:
+            return links, len(hrefs) - n
         href = href.strip()
         if not href or href.startswith(("#", "mailto:", "javascript:")):
             continue
@@ -73,7 +76,7 @@ def site_links(base_url: str, hrefs, compiled: CompiledProfile) -> list[str]:
             continue
         seen.add(url)
         links.append(url)
-    return links
+    return links, 0
 
 
 def page_kind(url: str, compiled: CompiledProfile) -> str:

@@ -79,8 +79,16 @@ def test_site_links_keeps_each_on_site_page_once_in_page_order():
     hrefs = ["/reports/A_999.html?utm_source=x", "#top", "mailto:x@example.org", "javascript:void(0)",
              "http://spacewar.com/reports/A_999.html", "https://www.spacedaily.com/reports/B_999.html",
              "/cgi-bin/search.cgi?q=", "../Missile_Defense.html#list", "  /spacewar.xml  "]
-    assert site_links("https://www.spacewar.com/news/x.html", hrefs, SW.compiled()) == [
+    assert site_links("https://www.spacewar.com/news/x.html", hrefs, SW.compiled()) == ([
         "https://www.spacewar.com/reports/A_999.html",
         "https://www.spacewar.com/Missile_Defense.html",
         "https://www.spacewar.com/spacewar.xml",
-    ]
+    ], 0)
+
+
+def test_site_links_stop_at_the_bound_and_say_how_many_hrefs_were_left():
+    from crawler.site.urls import site_links
+
+    hrefs = [f"/reports/Story_{i}_999.html" for i in range(100)]
+    links, left = site_links("https://www.spacewar.com/", hrefs, SW.compiled(), limit=10)
+    assert len(links) == 10 and left == 90
