@@ -21,7 +21,9 @@ Download failures that leave bytes behind (size limit, timeout, connection lost,
 loss) still get a RawExchange with `truncated` set ("length", "time", "disconnect";
 "unspecified" when a StopDownload handler cut it short): Scrapy returns a Response
 flagged "dataloss"/"download_stopped" or raises, and the recorder's process_exception
-finds the RawExchange in request.meta.
+finds the RawExchange in request.meta. Bytes the HTTP parser rejected (a bad status line, bad
+headers) are not a cut-short response: their RawExchange says `unparseable` (the parser's
+reason) and nothing is marked truncated.
 
 Settings: RAWCAPTURE_ENABLED (default True; False = plain Scrapy HTTP/1.1 handler).
 The subclass relies on private Scrapy/Twisted pieces: it supports SUPPORTED_SCRAPY only
@@ -46,6 +48,7 @@ from scrapy.exceptions import (
 from twisted.web import _newclient, client
 
 from crawler import keys
+from crawler.network.failures import unparseable_reason
 from crawler.warc.http import build_exchange
 
 logger = logging.getLogger(__name__)
@@ -252,13 +255,16 @@ class RawCaptureDownloadHandler(HTTP11DownloadHandler):
             response = await super().download_request(request)
         except Exception as exc:
             _PENDING.set(None)
-            self._attach(request, capture, _truncation_of_exception(exc), failed=True)
+            reason = unparseable_reason(exc)
+            self._attach(request, capture, None if reason else _truncation_of_exception(exc), failed=True,
+                         unparseable=reason)
             raise
         _PENDING.set(None)
         self._attach(request, capture, _truncation_of_flags(response.flags))
         return response
 
-    def _attach(self, request, capture: _Capture, truncated: str | None, failed: bool = False):
+    def _attach(self, request, capture: _Capture, truncated: str | None, failed: bool = False,
+                unparseable: str | None = None):
         attempt = capture.attempt
         if attempt is None:
             if not failed:
@@ -269,7 +275,7 @@ class RawCaptureDownloadHandler(HTTP11DownloadHandler):
                     logger.warning("No raw bytes captured for %s: the connection was not tagged "
                                    "(have Scrapy/Twisted internals changed?)", request)
             return
-        exchange = build_exchange(bytes(attempt.sent), bytes(attempt.received), truncated)
+        exchange = build_exchange(bytes(attempt.sent), bytes(attempt.received), truncated, unparseable)
         request.meta[keys.META_RAW_EXCHANGE] = exchange
         self._inc(keys.STAT_RAWCAPTURE_EXCHANGES)
         if truncated:

@@ -207,8 +207,29 @@ class WarcRecorderMiddleware:
         self._inc(keys.STAT_EXCHANGE_FAILED.format(exception=type(exception).__name__))
         if raw is not None and raw.response_bytes:
             when = datetime.fromtimestamp(started or time.time(), timezone.utc)
-            self.record_exchange(request, None, raw, when)
+            if raw.unparseable:
+                self.record_unparseable(request, raw, when)
+            else:
+                self.record_exchange(request, None, raw, when)
         return None
+
+    def record_unparseable(self, request, raw, when: datetime) -> None:
+        """The request record, and the bytes received as a `resource` record saying why they are not
+        an HTTP response (they are not a truncated one: the parser rejected them)."""
+        date = records.warc_date(when)
+        request_id, resource_id = records.new_record_id(), records.new_record_id()
+        request_headers, _ = records.exchange_headers(
+            request_id=request_id, response_id=resource_id, date=date, uri=request.url, ip=None,
+            record_type="resource", digest="", digest_in_extension=False, method="raw")
+        self.writer.write_record(request_headers, raw.request_bytes)
+        self.writer.write_record(records.unparseable_response(
+            record_id=resource_id, request_id=request_id, date=date, uri=request.url, ip=None,
+            reason=raw.unparseable), raw.interim_bytes + raw.response_bytes)
+        self._inc(keys.STAT_RECORDS.format(kind="request"))
+        self._inc(keys.STAT_RECORDS.format(kind="resource"))
+        self._inc(keys.STAT_UNPARSEABLE)
+        logger.warning("Unparseable response from %s (%s): its bytes are archived as a resource record",
+                       request.url, raw.unparseable)
 
     # --- records -------------------------------------------------------------------
     def record_exchange(self, request, response, raw, when: datetime) -> PendingRecord:

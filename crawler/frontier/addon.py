@@ -18,6 +18,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.components import defaults, register
 from crawler.config import require
+from crawler.warc.files import safe_name_part
 
 DEFAULTS = {
     #: A worker stops once the shared request queue has stayed empty this many seconds.
@@ -47,7 +48,10 @@ def redis_client(settings):
 
 
 def worker_feed_uri(default_feed: str, worker: str) -> str:
-    """DEFAULT_FEED with the worker id after the spider name: output/items/spacewar-<worker>-<time>.jsonl."""
+    """DEFAULT_FEED with the worker id after the spider name: output/items/spacewar-<worker>-<time>.jsonl.
+    The id goes in as a file-name fragment (no path separator, no leading dot), so the file stays
+    where DEFAULT_FEED says whatever WORKER_ID or the host name holds."""
+    worker = safe_name_part(worker, "worker")
     if "%(name)s" in default_feed:
         return default_feed.replace("%(name)s", f"%(name)s-{worker}", 1)
     stem, dot, ext = default_feed.rpartition(".")

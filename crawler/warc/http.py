@@ -27,6 +27,7 @@ class RawExchange:
     truncated: str | None = None  # None, "length", "time", "disconnect" or "unspecified"
     http_version: str = "HTTP/1.1"  # from the status line ("" if none arrived)
     interim_bytes: bytes = b""  # 1xx responses received before this one (Twisted skips them)
+    unparseable: str | None = None  # why the HTTP parser rejected the response, when it did
 
     @property
     def head(self) -> bytes:
@@ -167,7 +168,8 @@ def entity_body(head: bytes, body: bytes) -> bytes:
     return remove_transfer_codings(body, codings) if codings else body
 
 
-def build_exchange(sent: bytes, received: bytes, truncated: str | None = None) -> RawExchange:
+def build_exchange(sent: bytes, received: bytes, truncated: str | None = None,
+                   unparseable: str | None = None) -> RawExchange:
     """A RawExchange from the bytes written and the bytes read for one exchange."""
     interim, final, header_length, version = split_response(received)
     head = final[:header_length]
@@ -179,4 +181,5 @@ def build_exchange(sent: bytes, received: bytes, truncated: str | None = None) -
         truncated=truncated,
         http_version=version,
         interim_bytes=interim,
+        unparseable=unparseable,
     )

@@ -12,7 +12,7 @@ payload already archived, or of a 304 that confirmed one) and these functions sp
   framing the two can never agree, so there the WARC 1.1 digest goes into X-Entity-Payload-Digest
   and WARC-Payload-Digest is left out (the record stays byte-exact and valid);
 * a capture's `metadata` record (application/warc-fields: hop path, via, fetch time, status,
-  outlinks) is WARC-Concurrent-To its response;
+  outlinks, percent-encoded) is WARC-Concurrent-To its response;
 * an exported item is a JSON `metadata` record that WARC-Refers-To its response, under a URI of
   its own so that replay tools never serve it in place of the page.
 """
@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
+
+from w3lib.url import safe_url_string
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -64,6 +66,18 @@ def exchange_headers(*, request_id: str, response_id: str, date: str, uri: str, 
     return request, response
 
 
+def unparseable_response(*, record_id: str, request_id: str, date: str, uri: str, ip: str | None,
+                         reason: str) -> Headers:
+    """Headers of a `resource` record holding bytes received that are not a valid HTTP response (the
+    parser rejected them: nothing was cut short, so no WARC-Truncated). Concurrent to its request."""
+    headers = [("WARC-Type", "resource"), ("WARC-Record-ID", record_id), ("WARC-Date", date),
+               ("WARC-Target-URI", uri)]
+    if ip is not None:
+        headers.append(("WARC-IP-Address", ip))
+    return headers + [("WARC-Concurrent-To", request_id), ("Content-Type", "application/octet-stream"),
+                      ("X-Unparseable-Response", reason), ("X-Capture-Method", "raw")]
+
+
 def identical_payload(refers_to: str, target_uri: str, target_date: str) -> Headers:
     """Revisit headers: the payload is the one already archived in record `refers_to`."""
     return [("WARC-Profile", PROFILE_IDENTICAL), ("WARC-Refers-To", refers_to),
@@ -82,7 +96,8 @@ def capture_metadata(*, response_id: str, uri: str, hop_path: str, via: str, fet
               ("via", via or ""),
               ("fetchTimeMs", "" if fetch_seconds is None else str(int(fetch_seconds * 1000))),
               ("status", "" if status is None else str(status))]
-    fields += [("outlink", link) for link in outlinks]
+    # a link is written as a URL is sent: percent-encoded (a raw space or U+2028 would break the line)
+    fields += [("outlink", safe_url_string(link)) for link in outlinks]
     block = "".join(f"{k}: {v}\r\n" for k, v in fields).encode("utf-8")
     headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
                ("WARC-Target-URI", uri), ("WARC-Concurrent-To", response_id),

@@ -58,6 +58,14 @@ def test_explicit_names_and_crawl_id_are_respected():
     assert worker_feed_uri("out/items.jsonl", "w2") == "out/items-w2.jsonl"
 
 
+def test_a_hostile_worker_id_cannot_move_the_items_file_out_of_its_directory():
+    uri = worker_feed_uri("output/items/%(name)s-%(time)s.jsonl", "../../../etc/x y")
+    assert uri.startswith("output/items/%(name)s-") and "/" not in uri[len("output/items/"):]
+    s = frontier_settings(REDIS_URL="redis://127.0.0.1:1/0", WORKER_ID="evil/../../host")
+    [feed] = s.getdict("FEEDS")
+    assert feed.startswith("output/items/") and feed.count("/") == 2  # no separator from the id
+
+
 # --- stopping -------------------------------------------------------------------------------
 def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
     now = [0.0]

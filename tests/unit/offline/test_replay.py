@@ -173,6 +173,29 @@ def test_stale_cdxj_is_ignored(archive):
     assert response.status == 200
 
 
+def test_one_bad_cdxj_line_costs_that_line_and_the_rest_of_the_index_stays_in_use(archive, monkeypatch):
+    import crawler.warc.archive as archive_module
+    from crawler.warc.cdxj import write_cdxj
+
+    (warc,) = archive.directory.glob("*.warc.gz")
+    cdxj = write_cdxj(warc)
+    lines = cdxj.read_text("utf-8").splitlines()
+    page = next(i for i, line in enumerate(lines) if "Page_999" in line and '"status": "200"' in line)
+    lines[page] = lines[page].replace('"status": "200"', '"status": "2x0"')  # what an unparseable status gives
+    lines.insert(0, "not a cdxj line")
+    cdxj.write_text("\n".join(lines) + "\n", "utf-8")
+
+    def no_scan(path):
+        raise AssertionError("the whole index was thrown away for a file scan")
+
+    monkeypatch.setattr(archive_module, "captures_from_scan", no_scan)
+    index = WarcArchive.open(archive.directory)
+    assert index.bad_index_lines.count == 2
+    assert index.lookup(SITE + "/reports/Same_page_999.html") is not None  # the other lines answer
+    assert index.lookup(SITE + "/reports/Page_999.html") is None or \
+        index.lookup(SITE + "/reports/Page_999.html").status != 200  # only the bad line is lost
+
+
 def test_handler_is_off_without_from_warc():
     with pytest.raises(NotConfigured):
         WarcReplayDownloadHandler.from_crawler(get_crawler())
