@@ -24,7 +24,6 @@ from tests.sites.certificate import server_context
 SITE = "https://www.spacewar.com"
 
 
-
 def article_path(i: int) -> str:
     return f"/reports/Fault_site_story_number_{i}_999.html"
 
@@ -53,8 +52,10 @@ class FaultSite:
                       "WARC_MIN_FREE_BYTES": "0", "TELNETCONSOLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
 
     def __init__(self, n_articles: int = 20, faults=(), delay: float = 0.0, per_page: int = 10,
-                 robots: str = "User-agent: *\nDisallow: /private/\n"):
+                 robots: str = "User-agent: *\nDisallow: /private/\n", robots_status: int = 200):
         self.robots = robots.encode()
+        self.robots_status = robots_status
+        self.cookie_headers: list[int] = []  # the length of each request's Cookie header (0: none)
         self.n_articles = n_articles
         self.faults = list(faults)
         self.delay = delay
@@ -86,6 +87,7 @@ class FaultSite:
                 path = self.path.split("?", 1)[0]
                 with site.lock:
                     site.hits[path] += 1
+                    site.cookie_headers.append(len(self.headers.get("Cookie") or ""))
                     count = site.hits[path]
                 try:
                     site.route(self, path, count)
@@ -134,7 +136,7 @@ class FaultSite:
 
     def route(self, h, path, count):
         if path == "/robots.txt":
-            return self.send(h, body=self.robots, content_type="text/plain")
+            return self.send(h, self.robots_status, body=self.robots, content_type="text/plain")
         if path in ("/", "/index.html"):
             return self.send(h, body=self.home())
         if path == "/spacewar.xml":
@@ -240,6 +242,92 @@ def _slow(site, h, count):
     site.send(h, body=article_html(906).encode())
 
 
+# --- hostile input: pages no well-behaved server sends ---------------------------------------------
+
+HUGE_FEED_ITEMS = 100_000
+
+
+def huge_feed(items: int = HUGE_FEED_ITEMS) -> bytes:
+    """An RSS feed of `items` entries (about 17 MB for 100,000), each a distinct article link."""
+    entries = "".join(f"<item><title>Story {i}</title><link>{SITE}/reports/Feed_story_{i}_999.html?utm_source=rss"
+                      f"</link><guid>{SITE}/reports/Feed_story_{i}_999.html</guid><description>Story {i} of a feed "
+                      f"that never ends.</description></item>\n" for i in range(items))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Huge</title>{entries}'
+            "</channel></rss>").encode()
+
+
+def deep_article(i: int, wrapper: str, depth: int) -> str:
+    """An article whose story sits `depth` levels deep: unclosed <font> tags, or nested <div>s."""
+    html = article_html(i)
+    start, end = html.index("<p>"), html.index("<a href")
+    opening = f"<{wrapper}>" * depth
+    closing = "" if wrapper == "font" else f"</{wrapper}>" * depth  # old pages never closed their <font>s
+    return html[:start] + opening + html[start:end] + closing + html[end:]
+
+
+def _huge_feed(site, h, count):
+    if not hasattr(site, "_huge_feed"):
+        site._huge_feed = huge_feed()
+    site.send(h, body=site._huge_feed, content_type="application/rss+xml")
+
+
+def _deep_font(site, h, count):
+    site.send(h, body=deep_article(910, "font", 253).encode())
+
+
+def _deep_div(site, h, count):
+    site.send(h, body=deep_article(911, "div", 100_000).encode())
+
+
+def _cookie_flood(site, h, count):
+    cookies = [("Set-Cookie", f"flood{i}={'c' * 4000}; Path=/") for i in range(300)]
+    body = (f'<html><body><a href="{article_path(0)}">a</a> <a href="{article_path(1)}">b</a>'
+            '<a href="/reports/After_cookies_999.html">c</a></body></html>').encode()
+    site.send(h, body=body, headers=cookies)
+
+
+def _redirect_to(target: str):
+    def handler(site, h, count):
+        site.send(h, 301, b"", headers=[("Location", target)], content_type=None)
+    return handler
+
+
+def _target(i: int):
+    def handler(site, h, count):
+        site.send(h, body=article_html(i).encode())
+    return handler
+
+
+def _bad_status(site, h, count):
+    h.wfile.write(b"HTTP/1.1 2x0 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello")
+    h.wfile.flush()
+    h.close_connection = True
+
+
+ODD_LINKS = ("/reports/Odd link with spaces_999.html", "/reports/Odd\u2028line_999.html")
+
+
+def _odd_links(site, h, count):
+    links = "".join(f'<a href="{href}">odd</a> ' for href in ODD_LINKS)
+    site.send(h, body=f"<html><body>{links}</body></html>".encode())
+
+
+#: hostile pages, linked from the home page only when a test names them in `faults`
+HOSTILE = {
+    "/huge-feed.xml": _huge_feed,
+    "/reports/Deep_font_999.html": _deep_font,
+    "/reports/Deep_div_999.html": _deep_div,
+    "/cookies.html": _cookie_flood,
+    "/reports/After_cookies_999.html": _target(912),
+    "/redirect-port.html": _redirect_to(f"{SITE}:443/reports/Port_target_999.html"),
+    "/reports/Port_target_999.html": _target(913),
+    "/redirect-dot.html": _redirect_to("https://www.spacewar.com./reports/Dot_target_999.html"),
+    "/reports/Dot_target_999.html": _target(914),
+    "/reports/Bad_status_999.html": _bad_status,
+    "/odd-links.html": _odd_links,
+}
+
+
 ROUTES = {
     "/reports/Reset_999.html": _reset,
     "/reports/Timeout_999.html": _timeout,
@@ -258,3 +346,4 @@ ROUTES = {
     "/reports/No_body_999.html": _no_body,
     "/reports/Slow_999.html": _slow,
 }
+ROUTES.update(HOSTILE)
