@@ -228,6 +228,6 @@ class WarcFileWriter:
         if self.failed is not None:
             return
         self.failed = exc
-        self.abandon()
         if self.on_error:
-            self.on_error(exc)
+            self.on_error(exc)  # while current_path still names the file left .open
+        self.abandon()

@@ -34,7 +34,6 @@ downloads).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
@@ -43,7 +42,7 @@ import traceback
 from crawler import keys
 from crawler.extract.article import Article, NotAnArticle
 from crawler.extract.extractor import article_from_page
-from crawler.workers.link import ChildEnd, ChildProcess, spare_cpus, usable
+from crawler.workers.link import ChildEnd, ChildProcess, child_main, spare_cpus, usable
 
 logger = logging.getLogger(__name__)
 
@@ -212,14 +211,5 @@ class PageWorkers:
             self.stats.inc_value(key)
 
 
-def main(argv=None) -> int:
-    """`python -m crawler.workers.extraction --fd N`: serve the socket passed as file descriptor N."""
-    ap = argparse.ArgumentParser(description="An extraction worker (started by the crawl, not by hand).")
-    ap.add_argument("--fd", type=int, required=True)
-    args = ap.parse_args(argv)
-    serve(ChildEnd(args.fd))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(child_main(serve, "An extraction worker"))

@@ -15,6 +15,7 @@ callers fall back to doing the work in the crawl process elsewhere (`usable()`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import pickle
@@ -72,6 +73,15 @@ def frame(obj) -> bytes:
 
 
 # --- the child's side -----------------------------------------------------------------------------
+def child_main(serve, description: str, argv=None) -> int:
+    """The `python -m <module> --fd N` entry point of a helper process: serve the socket passed as fd N."""
+    ap = argparse.ArgumentParser(description=f"{description} (started by the crawl, not by hand).")
+    ap.add_argument("--fd", type=int, required=True)
+    args = ap.parse_args(argv)
+    serve(ChildEnd(args.fd))
+    return 0
+
+
 class ChildEnd:
     """The child's end of the link: blocking recv()/send() of whole messages."""
 

@@ -42,7 +42,6 @@ When things go wrong:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
@@ -56,7 +55,7 @@ from crawler.warc.cdxj import write_cdxj
 from crawler.warc.files import OPEN_SUFFIX, WarcFileWriter
 from crawler.warc.location import PendingRecord, RecordLocation
 from crawler.warc.recovery import recover_file
-from crawler.workers.link import ChildEnd, ChildProcess, spare_cpus, usable
+from crawler.workers.link import ChildEnd, ChildProcess, child_main, spare_cpus, usable
 
 logger = logging.getLogger(__name__)
 
@@ -375,14 +374,5 @@ class WarcWriterProcess:
         return locations
 
 
-def main(argv=None) -> int:
-    """`python -m crawler.workers.warcwriter --fd N`: serve the socket passed as file descriptor N."""
-    ap = argparse.ArgumentParser(description="The WARC writer process (started by the crawl, not by hand).")
-    ap.add_argument("--fd", type=int, required=True)
-    args = ap.parse_args(argv)
-    serve(ChildEnd(args.fd))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(child_main(serve, "The WARC writer process"))
