@@ -20,7 +20,10 @@ class WholeNetworkSpider(NetworkSpider):
     One frontier (the scheduler, or with REDIS_URL the shared one), politeness per host; each
     item's `site` is the profile of its URL. In one process the scheduler hands out the request
     of the host with the fewest requests in the downloader (Scrapy's DownloaderAwarePriorityQueue),
-    so a slow or blocked site cannot fill the downloader while the others wait."""
+    so a slow or blocked site cannot fill the downloader while the others wait; and the downloader
+    has room for two requests per site (a site at its polite rate keeps one waiting for its slot),
+    the per-host limits being what holds each host back."""
 
     name = "network"
-    custom_settings = {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue"}
+    custom_settings = {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+                       "CONCURRENT_REQUESTS": max(16, 2 * len(PROFILES))}

@@ -317,18 +317,18 @@ class HostPoliteness:
         s = crawler.settings
         if s.get("FROM_WARC"):  # answered from an archive: no host is asked anything
             raise NotConfigured
+        key = s.get("POLITE_KEY")
+        if key not in (None, "host", "ip"):
+            from crawler.config import ConfigError
+
+            raise ConfigError(f"POLITE_KEY must be 'host' or 'ip', not {key!r}")
         shared = bool(s.get("REDIS_URL")) and s.getbool("SHARED_POLITENESS")
-        if not shared and s.get("POLITE_KEY") != "ip":
+        if not shared and key != "ip":
             raise NotConfigured
         return cls(shared)
 
     def update_settings(self, settings):
         defaults(settings, DEFAULTS)
-        key = settings.get("POLITE_KEY")
-        if key not in ("host", "ip"):
-            from crawler.config import ConfigError
-
-            raise ConfigError(f"POLITE_KEY must be 'host' or 'ip', not {key!r}")
         if not self.shared:  # POLITE_KEY=ip in one process: Scrapy's own slot, keyed by address
             register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.politeness.AddressSlotMiddleware", 940)
             return
@@ -418,7 +418,7 @@ class _HostQueue:
         self.key = key
         self.waiting: deque = deque()  # Deferreds, first come first served
         self.pumping = False
-        self.nap = None  # (Deferred, delayed call) while the pump waits for a release
+        self.nap = None  # (Deferred, delayed call, wakeable by a release) while the pump sleeps
 
 
 class SharedSlotMiddleware:
@@ -474,8 +474,8 @@ class SharedSlotMiddleware:
         for lease, (key, _) in list(self.held.items()):  # give back what this worker still holds
             self._safe(self.slots.release, key, lease)
         self.held.clear()
-        for queue in self.queues.values():
-            self._wake(queue)
+        for queue in self.queues.values():  # the waiting requests are given up
+            self._wake(queue, closing=True)
 
     def renew(self):
         by_host: dict[str, list[str]] = {}
@@ -552,8 +552,7 @@ class SharedSlotMiddleware:
 
         d = Deferred()
         call = call_later(seconds, lambda: d.called or d.callback(None))
-        if wakeable:
-            queue.nap = (d, call)
+        queue.nap = (d, call, wakeable)
         try:
             await maybe_deferred_to_future(d)
         finally:
@@ -561,9 +560,10 @@ class SharedSlotMiddleware:
                 queue.nap = None
 
     @staticmethod
-    def _wake(queue: _HostQueue):
-        if queue.nap is not None:
-            d, call = queue.nap
+    def _wake(queue: _HostQueue, closing: bool = False):
+        """End the pump's nap if it waits for a release (or the crawl closes)."""
+        if queue.nap is not None and (queue.nap[2] or closing):
+            d, call, _ = queue.nap
             queue.nap = None
             call.cancel()
             if not d.called:
