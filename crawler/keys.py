@@ -48,10 +48,15 @@ META_HOP_PATH = _meta("hop_path", "the hops from the start pages (L: link, R: re
 META_JOURNAL_FP = _meta("inflight_fp", "the fingerprint under which the crash-safety journal recorded the request")
 META_STATE_KNOWN = _meta("state_known", "the incremental state's row that made the request conditional")
 META_DONT_REVALIDATE = _meta("dont_revalidate", "set by a spider: never turn this request into a conditional one")
+META_POLITE_LEASE = _meta("polite_lease", "(host key, lease id) of the host's shared politeness slot the request "
+                                          "holds while it is downloaded")
+META_SITE = _meta("site", "the site profile name of a request's URL (spiders/network.py), for the components "
+                          "that keep sites apart")
 
 # --- pages and links (spiders/network.py) ---------------------------------------------------------
 STAT_PAGES = _stat("pages/{kind}", "pages routed by the spider: article, listing or feed")
-STAT_PAGES_SKIPPED = _stat("pages/skipped/{reason}", "pages archived but not parsed: not_text, truncated")
+STAT_PAGES_SKIPPED = _stat("pages/skipped/{reason}", "pages archived but not parsed: not_text, truncated, "
+                                                     "off_site (on none of the crawl's sites)")
 STAT_LINKS_REQUESTED_BEFORE = _stat("links/requested_before", "links not requested again: the spider "
                                                               "requested them before at the same or a smaller depth")
 STAT_LINKS_BOUNDED = _stat("links/bounded", "pages with more than LINKS_PER_PAGE_MAX links (the rest not followed)")
@@ -69,6 +74,20 @@ STAT_BACKOFF_SECONDS = _stat("retry/backoff_seconds", "seconds waited before ret
 STAT_COOKIES_REFUSED = _stat("cookies/refused/{reason}", "cookies not kept, as a browser would not: too_large, "
                                                          "too_many (for their domain)")
 STAT_COOKIES_TRIMMED = _stat("cookies/header_trimmed", "requests whose Cookie header was cut to COOKIES_MAX_HEADER")
+STAT_POLITE_ACQUIRED = _stat("polite/acquired", "requests that took their host's shared politeness slot (REDIS_URL)")
+STAT_POLITE_WAIT = _stat("polite/wait_seconds", "seconds requests waited for their host's shared slot, in all")
+STAT_POLITE_REFUSED = _stat("polite/refused/{reason}", "asks for a host's shared slot refused: spacing (the "
+                                                       "delay since the last start), full (requests in flight), "
+                                                       "blocked (a 429/503)")
+STAT_POLITE_BLOCKED = _stat("polite/host_blocked", "429/503 answers that held the host off for every worker")
+STAT_POLITE_BLOCKED_SECONDS = _stat("polite/host_blocked_seconds", "seconds hosts were held off that way, in all")
+STAT_POLITE_DELAY = _stat("polite/delay/{host}", "the host's shared delay (s) after this worker's last answer from it")
+STAT_POLITE_LEASE_EXPIRED = _stat("polite/lease_expired", "leases that had expired when their request ended "
+                                                          "(Redis away or a stalled worker)")
+STAT_POLITE_ABANDONED = _stat("polite/lease_abandoned", "leases no longer renewed: their request held them past "
+                                                        "DOWNLOAD_TIMEOUT + POLITE_LEASE_TTL")
+STAT_POLITE_REDIS_ERRORS = _stat("polite/redis_errors", "Redis calls of the shared politeness that failed "
+                                                        "(requests wait meanwhile)")
 STAT_ROBOTS_DISALLOW_ALL = _stat("robotstxt/disallow_all/{why}", "hosts treated as disallowed: their robots.txt "
                                                                  "answered 5xx, or could not be fetched (RFC 9309)")
 
@@ -135,7 +154,8 @@ STAT_NOT_MODIFIED = _stat("incremental/not_modified", "conditional requests answ
 STAT_SKIPPED_KNOWN = _stat("incremental/skipped_known", "known articles not requested (STATE_REVALIDATE off)")
 
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
-STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks")
+STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "
+                                          "heartbeat_errors (worker heartbeats Redis did not take)")
 
 # --- offline: replay from WARC files, WACZ (crawler/offline/) -------------------------------------
 STAT_REPLAY_FILES = _stat("warcreplay/files", "WARC files indexed for the replay")

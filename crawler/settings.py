@@ -8,6 +8,7 @@ The chain in the order data flows (docs/architecture.md has the picture):
        -> default headers 400 (Accept-Encoding: gzip, deflate only) -> user agent 500
        -> retry with backoff 550 -> [revalidation 580: STATE_PATH] -> http compression 590
        -> redirect 600 -> offline cookies 700 -> stats 850 -> http cache 900
+       -> [the host's shared politeness slot 940: REDIS_URL; or the slot keyed by address: POLITE_KEY=ip]
        -> WARC recorder 950 (closest to the network: every exchange as sent and received,
           3xx/4xx/5xx included, body as received)
     -> download handler: byte-exact HTTP/1.1 capture (or, with -a from_warc, the archive)
@@ -39,6 +40,9 @@ COMMANDS_MODULE = "crawler.commands"
 ADDONS = {
     # where requests may go and how failures are retried (crawler/network/addon.py)
     "crawler.network.addon.NetworkPolicy": 100,
+    # REDIS_URL: per-host politeness shared by the workers; POLITE_KEY=ip: per server address
+    # (crawler/network/politeness.py)
+    "crawler.network.politeness.HostPoliteness": 150,
     # REDIS_URL: one frontier shared by N workers (crawler/frontier/addon.py)
     "crawler.frontier.addon.RedisFrontier": 200,
     # JOBDIR: every request and export journaled, kill -9 loses nothing (crawler/journal/addon.py)
@@ -67,6 +71,11 @@ STATE_PATH = None
 REDIS_URL = None
 #: Rebuild items from these WARC files instead of the network (`-a from_warc=PATH` sets it).
 FROM_WARC = None
+#: Distributed mode: the per-host politeness below (delay, AutoThrottle, requests in flight per
+#: host, 429/503 backoff) holds for all workers together, through one slot per host in Redis
+#: (crawler/network/politeness.py). False: each worker is polite on its own, and N workers put N
+#: times the load on a host.
+SHARED_POLITENESS = True
 
 # --- politeness ---------------------------------------------------------------------------------
 #: URL people can visit to learn about this crawler; goes into the User-Agent.

@@ -1,9 +1,13 @@
 """The generic Space Media Network spider: home page and feeds in, articles and listings routed.
 
-One class serves every site of the network; a site is a SiteProfile (crawler/site/profiles.py),
-and spiders/sites.py makes one named spider per profile. The spider only discovers and
-routes: article pages become ArticleItems carrying the decoded page, and the item
-pipelines extract, clean, validate, de-duplicate and export them.
+One class serves every site of the network; a site is a SiteProfile (crawler/site/profiles.py).
+spiders/sites.py makes one named spider per profile (`scrapy crawl spacedaily`) and the network
+job, `scrapy crawl network`, which crawls every profile (or those of `-a sites=spacewar,spacedaily`)
+in one job: one frontier, each page and link judged by the profile of its host, each item's
+`site` the profile of its URL, Scrapy's politeness per host (crawler/network/politeness.py shares
+it between workers). The spider only discovers and routes: article pages become ArticleItems
+carrying the decoded page, and the item pipelines extract, clean, validate, de-duplicate and
+export them.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ from scrapy.utils.response import get_base_url  # honours <base href>, as respon
 from crawler import __version__, keys
 from crawler.items import ArticleItem
 from crawler.site.links import FEED_LINKS, PAGE_LINKS, hrefs, looks_like_article
-from crawler.site.profiles import SiteProfile
+from crawler.config import ConfigError
+from crawler.site.profiles import CompiledProfile, SiteProfile, SiteSet, choose
 from crawler.site.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
 
 
 class NetworkSpider(scrapy.Spider):
-    """Crawl one site of the network; subclasses set `name` and `profile`."""
+    """Crawl sites of the network: a subclass sets `name` and either `profile` (one site) or none
+    (the network job: every profile, or those of `-a sites=`)."""
 
-    profile: SiteProfile
+    profile: SiteProfile | None = None
 
     @classmethod
     def update_settings(cls, settings):
@@ -46,16 +52,34 @@ class NetworkSpider(scrapy.Spider):
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES")
         spider.links_max = s.getint("LINKS_PER_PAGE_MAX")
         spider.requested_links = RequestedLinks()
-        spider.compiled = spider.profile.compiled()
+        spider.site_set = cls.sites_of(kwargs.get("sites"))
         return spider
+
+    @classmethod
+    def sites_of(cls, names: str | None) -> SiteSet:
+        """The sites this spider crawls: its profile, or the network job's choice (`-a sites=`)."""
+        if cls.profile is not None:
+            if names:
+                raise ConfigError(f"-a sites= is for `scrapy crawl network`; spider {cls.name} crawls "
+                                  f"{cls.profile.name} only")
+            return SiteSet([cls.profile])
+        try:
+            return SiteSet(choose(names))
+        except ValueError as e:
+            raise ConfigError(f"-a sites={names}: {e}") from None
 
     @property
     def allowed_domains(self) -> list[str]:
-        return [self.profile.domain]
+        return self.site_set.domains
 
     async def start(self):
-        yield scrapy.Request(self.profile.home_url, callback=self.parse_page)
-        yield scrapy.Request(self.profile.feed_url, callback=self.parse_page)
+        for profile in self.site_set.profiles:
+            yield scrapy.Request(profile.home_url, callback=self.parse_page, meta={keys.META_SITE: profile.name})
+            yield scrapy.Request(profile.feed_url, callback=self.parse_page, meta={keys.META_SITE: profile.name})
+
+    def site(self, url: str) -> CompiledProfile | None:
+        """The crawl's site whose host `url` is on (None: on none of them)."""
+        return self.site_set.site_of(url)
 
     # --- routing -------------------------------------------------------------------
     def parse_page(self, response):
@@ -68,7 +92,11 @@ class NetworkSpider(scrapy.Spider):
             self.crawler.stats.inc_value(keys.STAT_PAGES_SKIPPED.format(reason="truncated"))
             self.logger.warning("Truncated response, archived but not extracted: %s", response.url)
             return
-        kind = page_kind(canonicalize(response.url, self.profile), self.compiled)
+        site = self.site(response.url)
+        if site is None:  # a start page or redirect that left the crawl's sites
+            self.crawler.stats.inc_value(keys.STAT_PAGES_SKIPPED.format(reason="off_site"))
+            return
+        kind = page_kind(canonicalize(response.url, site.profile), site)
         if kind == FEED or isinstance(response, XmlResponse):
             yield from self.parse_feed(response)
         elif kind == ARTICLE or looks_like_article(response.text):
@@ -110,11 +138,12 @@ class NetworkSpider(scrapy.Spider):
         yield from self.schedule(response, hrefs(response.selector, FEED_LINKS))
 
     def article_item(self, response) -> ArticleItem:
+        profile = self.site(response.url).profile  # the site of the page's own URL, whoever linked it
         return ArticleItem(
-            url=article_url(response.url, self.profile),
+            url=article_url(response.url, profile),
             html=response.text,
             status=response.status,
-            site=self.profile.name,
+            site=profile.name,
             warc=response.meta.get(keys.META_WARC_RECORD),  # pointer and fetch time: pipelines/archived.py
         )
 
@@ -139,7 +168,7 @@ class NetworkSpider(scrapy.Spider):
         listed = response.meta.setdefault(keys.META_OUTLINKS, [])
         first_time = self.requested_links.first_time
         again = 0
-        links, left = site_links(get_base_url(response), found, self.compiled, self.links_max)
+        links, left = site_links(get_base_url(response), found, self.site_set, self.links_max)
         if left:
             self.crawler.stats.inc_value(keys.STAT_LINKS_BOUNDED)
             self.crawler.stats.inc_value(keys.STAT_LINKS_LEFT, left)
@@ -147,12 +176,14 @@ class NetworkSpider(scrapy.Spider):
                                 "hrefs are left (stat %s)", response.url, self.links_max, len(links), left,
                                 keys.STAT_LINKS_BOUNDED)
         for url in links:
-            if not self.follow_archives and self.compiled.archive_re.match(urlsplit(url).path):
+            site = self.site(url)
+            if not self.follow_archives and site.archive_re.match(urlsplit(url).path):
                 continue
             listed.append(url)
             if not first_time(url, depth):
                 again += 1
                 continue
-            yield scrapy.Request(url, callback=self.parse_page)  # url is absolute already
+            # url is absolute already
+            yield scrapy.Request(url, callback=self.parse_page, meta={keys.META_SITE: site.profile.name})
         if again:
             self.crawler.stats.inc_value(keys.STAT_LINKS_REQUESTED_BEFORE, again)

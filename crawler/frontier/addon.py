@@ -2,11 +2,14 @@
 
 It puts the shared scheduler and seen-set in place (crawler/frontier/scheduler.py), names the
 Redis keys, gives this worker its WORKER_ID and its own WARC and JSONL file names, stops an idle
-worker once the shared queue stayed empty (crawler/frontier/idle.py) and lets exactly one worker
-export each article (pipelines/sharedexport.py).
+worker once the shared queue stayed empty (crawler/frontier/idle.py), lets exactly one worker
+export each article (pipelines/sharedexport.py), and writes this worker's heartbeat for
+`scrapy frontier-status` (crawler/frontier/status.py), with METRICS_PORT also in the Prometheus
+text format (crawler/frontier/metrics.py, prometheus-client imported only then).
 
-Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers". The incremental state
+Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers|heartbeat". The incremental state
 (STATE_PATH=redis, crawler/incremental/state.py) is under "<spider>:state" and outlives crawls.
+Per-host politeness shared by the workers is crawler/network/politeness.py's ("polite:*").
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import socket
 
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.components import defaults, register
 from crawler.config import require
@@ -25,6 +29,12 @@ DEFAULTS = {
     "FRONTIER_IDLE_TIMEOUT": 30,
     #: Keep the shared queue, seen-set and exported-set when the last worker leaves (to resume).
     "FRONTIER_KEEP": False,
+    #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier-status`); 0: none.
+    "FRONTIER_HEARTBEAT_INTERVAL": 10.0,
+    #: Serve this worker's and the shared crawl's figures in the Prometheus text format on
+    #: http://127.0.0.1:METRICS_PORT/metrics (needs the "metrics" extra); 0: off. Give each worker
+    #: of one machine its own port.
+    "METRICS_PORT": 0,
 }
 
 
@@ -42,9 +52,10 @@ def frontier_key(settings, spider_name: str, name: str) -> str:
     return f"{key_prefix(settings, spider_name)}:{name}"
 
 
-def redis_client(settings):
+def redis_client(settings, **options):
+    """A client of REDIS_URL's server (`options`: redis-py's, e.g. socket_timeout)."""
     redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
-    return redis.Redis.from_url(settings.get("REDIS_URL"))
+    return redis.Redis.from_url(settings.get("REDIS_URL"), **options)
 
 
 def worker_feed_uri(default_feed: str, worker: str) -> str:
@@ -72,7 +83,9 @@ class RedisFrontier:
         return cls(crawler.spidercls.name)
 
     def update_settings(self, settings):
-        def put(name, value):  # over the project's defaults, never over -s or a spider's own
+        def put(name, value):  # over the project's values and the spider's, never over -s
+            if (settings.getpriority(name) or 0) >= SETTINGS_PRIORITIES["cmdline"]:
+                return  # (set() at the same priority replaces: -s SCHEDULER=... was overridden)
             settings.set(name, value, priority=max(settings.getpriority(name) or 0, 15))
 
         defaults(settings, DEFAULTS)
@@ -84,6 +97,10 @@ class RedisFrontier:
         put("SCHEDULER_DUPEFILTER_KEY", frontier_key(settings, "%(spider)s", "dupefilter"))
         put("SCHEDULER_IDLE_BEFORE_CLOSE", 0)  # never block the reactor
         register(settings, "EXTENSIONS", "crawler.frontier.idle.FrontierIdleClose", 700)
+        if settings.getfloat("FRONTIER_HEARTBEAT_INTERVAL") > 0:
+            register(settings, "EXTENSIONS", "crawler.frontier.status.WorkerHeartbeat", 710)
+        if settings.getint("METRICS_PORT"):
+            register(settings, "EXTENSIONS", "crawler.frontier.metrics.MetricsEndpoint", 720)
         # after de-duplication and the incremental stage, before export
         register(settings, "ITEM_PIPELINES", "pipelines.sharedexport.SharedExportPipeline", 850)
         if not settings.get("WARC_PREFIX"):

@@ -2,13 +2,24 @@
 
 A profile is data, not code. Every site of the network runs the same template, so the
 URL rules and the article markers are shared; a sister site is one more entry in
-PROFILES. Spiders are generated from this table (see spiders/network.py).
+PROFILES. Spiders are generated from this table (see spiders/network.py): one per site
+(`scrapy crawl spacedaily`), and `scrapy crawl network` for all of them, or for those named
+with `-a sites=spacewar,spacedaily` (a SiteSet: each URL judged by the profile of its host).
+
+The network has about 20 sites; the ones below are those the public references we have name
+(SITE.md, the cross-network blocks of the sample pages). Another is one line, e.g.
+
+    SiteProfile("gpsdaily", "gpsdaily.com", "/gpsdaily.xml", "GPSDaily.com"),
+
+(name, registered domain, site feed, title): the name becomes `scrapy crawl gpsdaily` and a
+valid `-a sites=` entry.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,50 @@ class CompiledProfile:
         self.feed_re = re.compile("|".join(p.feed_patterns))
         self.skip_re = re.compile("|".join(p.skip_patterns), re.I)
         self.archive_re = re.compile("|".join(p.archive_patterns))
+
+    def site_of(self, url: str) -> "CompiledProfile | None":
+        """This site when `url` is on its hosts (crawler/site/urls.py site_links asks it, or a SiteSet)."""
+        return self if _host(url) in self.profile.hosts else None
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+class SiteSet:
+    """The sites one crawl covers (compiled), each URL judged by the profile of its host."""
+
+    def __init__(self, profiles):
+        self.sites: dict[str, CompiledProfile] = {p.name: p.compiled() for p in profiles}
+        if not self.sites:
+            raise ValueError("a crawl needs at least one site")
+        self._by_host = {host: c for c in self.sites.values() for host in c.profile.hosts}
+
+    def site_of(self, url: str) -> CompiledProfile | None:
+        return self._by_host.get(_host(url))
+
+    @property
+    def profiles(self) -> list[SiteProfile]:
+        return [c.profile for c in self.sites.values()]
+
+    @property
+    def domains(self) -> list[str]:
+        return [p.domain for p in self.profiles]
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+
+def choose(names: str | None) -> list[SiteProfile]:
+    """The profiles of `-a sites=spacewar,spacedaily` (comma- or space-separated, in that order), or
+    every profile when None or empty; an unknown name is a ValueError naming the known ones."""
+    wanted = [n.strip().lower() for n in re.split(r"[,\s]+", names or "") if n.strip()]
+    if not wanted:
+        return list(PROFILES.values())
+    unknown = [n for n in wanted if n not in PROFILES]
+    if unknown:
+        raise ValueError(f"no site profile named {', '.join(unknown)}; the sites are: {', '.join(PROFILES)}")
+    return [PROFILES[n] for n in dict.fromkeys(wanted)]
 
 
 PROFILES: dict[str, SiteProfile] = {

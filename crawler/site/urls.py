@@ -59,8 +59,10 @@ def article_url(url: str, profile: SiteProfile) -> str:
 def site_links(base_url: str, hrefs, compiled: CompiledProfile, limit: int = 0) -> tuple[list[str], int]:
     """The on-site links worth following among `hrefs` found on `base_url`: joined, canonical,
     each once, in page order, without fragments-only, mailto:, javascript: and SKIP paths; and how
-    many hrefs were not looked at because `limit` links (0: no limit) were found first."""
-    profile = compiled.profile
+    many hrefs were not looked at because `limit` links (0: no limit) were found first.
+
+    `compiled` is the site's CompiledProfile, or a SiteSet (several sites in one crawl: a link is
+    on-site when it is on one of them, and judged by that site's rules)."""
     links, seen = [], set()
     for n, href in enumerate(hrefs):
         if limit and len(links) >= limit:
@@ -69,10 +71,11 @@ def site_links(base_url: str, hrefs, compiled: CompiledProfile, limit: int = 0) 
         if not href or href.startswith(("#", "mailto:", "javascript:")):
             continue
         url = urljoin(base_url, href)
-        if not is_on_site(url, profile):
+        site = compiled.site_of(url)
+        if site is None or not is_on_site(url, site.profile):
             continue
-        url = canonicalize(url, profile)
-        if url in seen or page_kind(url, compiled) == SKIP:
+        url = canonicalize(url, site.profile)
+        if url in seen or page_kind(url, site) == SKIP:
             continue
         seen.add(url)
         links.append(url)

@@ -14,19 +14,23 @@ kept alive. Faults (faults=True): a 301 from an old article URL, 404s, an articl
 and a truncated one (Content-Length larger than what is sent, then the connection closes).
 With `clutter_seed=N` the articles carry the seeded clutter of tests/sites/replica/clutter.py, and with
 `multi_story=True` some carry further stories (`related_stories` in the expected items); the
-reader-service pages that clutter links to answer with a small page.
+reader-service pages that clutter links to answer with a small page. With
+`sisters={"www.spacedaily.com": 12}` a sister host is served in full instead of its tiny page: a
+site of its own (another seed, no faults) in the network's one template (SisterSite), so one job
+can crawl two sites; `sister_expected_items(host)` is what a crawl of it must export.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import socket
 import socketserver
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +40,7 @@ from tests.sites.replica.content import FIXTURES, SISTER_HOSTS, SITE_HOSTS, WWW,
 from tests.sites.replica.pages import NOT_FOUND, Page, Renderer, sister_page
 
 REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
-           405: "Method Not Allowed", 503: "Service Unavailable"}
+           405: "Method Not Allowed", 429: "Too Many Requests", 503: "Service Unavailable"}
 COMPRESSIBLE = ("text/", "application/rss+xml", "application/xml")
 MAX_HEAD = 65536
 CHUNK = 2048
@@ -118,6 +122,29 @@ def small_html(title: str, text: str) -> bytes:
             f"<body>\r\n<h1>{title}</h1>\r\n<p>{text}</p>\r\n</body></html>\r\n").encode("ascii")
 
 
+# --- a sister site served in full ---------------------------------------------------------------------
+class SisterSite:
+    """A sister host served as a site of its own: a replica of another seed, rendered in the network's
+    template with the host and the site feed renamed (https://www.spacedaily.com/spacedaily.xml)."""
+
+    def __init__(self, www: str, n_articles: int, seed: int):
+        self.www = www
+        self.bare = www.removeprefix("www.")
+        self.site = ReplicaSite(n_articles, faults=False, seed=seed, fixtures_dir=None)
+        self.renderer = Renderer(self.site)
+        self.feed_path = "/" + self.bare.split(".")[0].replace("-", "") + ".xml"  # the profile's feed
+
+    def _translate(self, data: bytes) -> bytes:
+        return data.replace(b"spacewar.com", self.bare.encode()).replace(b"/spacewar.xml", self.feed_path.encode())
+
+    def render(self, path: str) -> Page | None:
+        page = self.renderer.render("/spacewar.xml" if path == self.feed_path else path)
+        return None if page is None else replace(page, body=self._translate(page.body))
+
+    def expected_items(self) -> list[dict]:
+        return [json.loads(self._translate(json.dumps(item).encode())) for item in self.site.expected_items()]
+
+
 # --- the server --------------------------------------------------------------------------------
 class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
@@ -166,9 +193,10 @@ class ReplicaServer:
     def __init__(self, n_articles: int = 40, faults: bool = True, slow_seconds: float = 1.5, *,
                  seed: int = 2024, record: bool = True, fixtures_dir: Path | None = FIXTURES,
                  bind: str = "127.0.0.1", idle_timeout: float = 30.0, clutter_seed: int | None = None,
-                 multi_story: bool = False):
+                 multi_story: bool = False, sisters: dict[str, int] | None = None):
         """`clutter_seed` and `multi_story`: see ReplicaSite (seeded clutter in the articles, pages with
-        further stories and `related_stories` in the expected items); off, the site is as it always was."""
+        further stories and `related_stories` in the expected items); off, the site is as it always was.
+        `sisters`: {www host of SISTER_HOSTS: articles} served in full (SisterSite)."""
         self.site = ReplicaSite(n_articles, faults=faults, seed=seed, fixtures_dir=fixtures_dir,
                                 clutter_seed=clutter_seed, multi_story=multi_story)
         self.renderer = Renderer(self.site)
@@ -177,6 +205,9 @@ class ReplicaServer:
         self.record = record
         self.bind = bind
         self.idle_timeout = idle_timeout
+        self.sisters = {www: SisterSite(www, n, seed + k + 1)
+                        for k, (www, n) in enumerate((sisters or {}).items())}
+        self._sister_of = {h: sister for sister in self.sisters.values() for h in (sister.www, sister.bare)}
         self.log: list[Exchange] = []
         self._log_lock = threading.Lock()
         self._hits: dict[str, int] = {}  # path -> requests so far (for the 503 fault)
@@ -233,6 +264,9 @@ class ReplicaServer:
 
     def expected_items(self) -> list[dict]:
         return self.site.expected_items()
+
+    def sister_expected_items(self, www: str) -> list[dict]:
+        return self.sisters[www].expected_items()
 
     def disallowed_paths(self) -> list[str]:
         return self.site.disallowed_paths()
@@ -325,6 +359,16 @@ class ReplicaServer:
             location = f"https://{WWW}{target.split('#')[0]}"
             return Reply(301, [("Location", location)], small_html("Moved Permanently", f"Moved to {location}"),
                          "text/html; charset=iso-8859-1", compressible=True)
+        sister = self._sister_of.get(hostname)
+        if sister is not None:
+            if scheme == "http" or hostname != sister.www:
+                location = f"https://{sister.www}{target.split('#')[0]}"
+                return Reply(301, [("Location", location)], small_html("Moved Permanently", f"Moved to {location}"),
+                             "text/html; charset=iso-8859-1", compressible=True)
+            page = sister.render(path)
+            if page is None:
+                return Reply(404, [], NOT_FOUND, "text/html; charset=iso-8859-1", compressible=True)
+            return self._page_reply(page, headers)
         if hostname in SISTER_HOSTS:
             return self._page_reply(sister_page(hostname, path), headers)
         if hostname != WWW:
