@@ -156,6 +156,8 @@ STAT_SKIPPED_KNOWN = _stat("incremental/skipped_known", "known articles not requ
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
 STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "
                                           "heartbeat_errors (worker heartbeats Redis did not take)")
+STAT_SHARED_PAGES_ARCHIVED = _stat("frontier/crawl_pages_archived", "pages archived by every worker of the "
+                                   "shared crawl that ran alongside this one, this one included (its exit status)")
 
 # --- offline: replay from WARC files, WACZ (crawler/offline/) -------------------------------------
 STAT_REPLAY_FILES = _stat("warcreplay/files", "WARC files indexed for the replay")

@@ -54,6 +54,7 @@ def worker_figures(crawler) -> dict:
         in_flight = sum(len(slot.transferring) for slot in downloader.slots.values()) if downloader else 0
     active = len(downloader.active) if downloader is not None else 0
     return {"pages": stats.get_value("downloader/response_count", 0),
+            "archived": stats.get_value(keys.STAT_PAGES_ARCHIVED, 0) or stats.get_value(keys.STAT_REPLAY_PAGES, 0),
             "items": stats.get_value("item_scraped_count", 0),
             "in_flight": in_flight, "waiting": max(0, active - in_flight)}
 
@@ -68,6 +69,7 @@ class WorkerHeartbeat:
         self.worker = worker
         self.interval = interval
         self.loop = None
+        self.started = time.time()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -96,6 +98,20 @@ class WorkerHeartbeat:
             if stats.get_value(keys.STAT_FRONTIER.format(event="heartbeat_errors")) == 1:
                 logger.warning("Heartbeat not written to Redis: %s", e)
 
+    def crawl_pages_archived(self) -> int | None:
+        """Pages archived by the workers whose last heartbeat came after this one started (this one
+        included): the shared crawl this worker was part of. None when Redis does not answer."""
+        try:
+            beats = self.server.hgetall(self.key)
+        except Exception:  # noqa: BLE001 - the exit status then counts this worker alone
+            return None
+        total = 0
+        for raw in beats.values():
+            beat = json.loads(raw)
+            if beat.get("t", 0) >= self.started:
+                total += int(beat.get("archived") or 0)
+        return total
+
     def opened(self, spider=None):
         from scrapy.utils.asyncio import create_looping_call
 
@@ -106,6 +122,10 @@ class WorkerHeartbeat:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.beat("stopped", reason)
+        # a worker whose share of the queue held only errors did not fail the crawl (crawler/reporting/outcome.py)
+        shared = self.crawl_pages_archived()
+        if shared is not None:
+            self.crawler.stats.set_value(keys.STAT_SHARED_PAGES_ARCHIVED, shared)
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ failures: a crawl they ended that archived a page exits 0.
 
 A page counts as archived when a response or revisit record of a spider request (not robots.txt)
 with a status below 400 was written (stat warc/pages_archived); a rebuild from WARC files
-(`-a from_warc`) counts the pages it replayed instead.
+(`-a from_warc`) counts the pages it replayed instead. A worker of a shared crawl (REDIS_URL) exits
+by the crawl it was part of: when its own share of the queue held only errors but the workers that
+ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), it exits 0
+and its last line says both.
 """
 
 from __future__ import annotations
@@ -93,6 +96,10 @@ def decide(stats: dict, reason: str | None) -> Outcome:
     if reason not in BOUNDS:
         return Outcome(STOPPED_EARLY, f"stopped early ({reason}) ({done})")
     if pages == 0:
+        shared = int(stats.get(keys.STAT_SHARED_PAGES_ARCHIVED) or 0)
+        if shared:
+            return Outcome(OK, f"finished: this worker archived no page itself ({_why_nothing(stats)}), "
+                               f"the shared crawl archived {shared} pages while it ran ({items} articles exported here)")
         return Outcome(NOTHING_ARCHIVED, f"nothing archived: {_why_nothing(stats)}")
     bound = "" if reason == "finished" else f" (stopped at the bound {reason})"
     return Outcome(OK, f"finished{bound}: {done}")

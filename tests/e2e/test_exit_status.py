@@ -53,6 +53,15 @@ def test_a_failed_warc_write_wins_over_everything_else():
     assert failed.status == outcome.WARC_WRITE_FAILED == 74 and "No space left" in failed.summary
 
 
+def test_a_worker_whose_share_held_only_errors_exits_by_the_shared_crawl():
+    alone = decide({"downloader/response_status_count/404": 3}, "finished")
+    assert alone.status == 69
+    shared = decide({"downloader/response_status_count/404": 3, "frontier/crawl_pages_archived": 40}, "finished")
+    assert shared.status == 0
+    assert "this worker archived no page itself" in shared.summary and "archived 40 pages" in shared.summary
+    assert decide({"frontier/crawl_pages_archived": 0}, "finished").status == 69
+
+
 def test_a_rebuild_from_warc_counts_the_pages_it_replayed():
     assert decide({"warcreplay/pages": 4}, "finished").status == 0
 

@@ -100,3 +100,19 @@ def test_without_metrics_port_or_redis_url_nothing_listens():
     for overrides in ({"REDIS_URL": "redis://127.0.0.1:1/0"}, {"METRICS_PORT": 9410}):
         crawler = project_crawler(SpacewarSpider, **overrides)
         assert not any("metrics" in path for path in crawler.settings.getdict("EXTENSIONS"))
+
+
+def test_a_worker_counts_the_pages_of_the_workers_that_ran_alongside_it(redis, redis_url):
+    """The heartbeats of workers alive during this worker's run count towards its exit status; a
+    heartbeat from before it started (an earlier crawl with the same prefix) does not."""
+    from crawler.frontier.status import WorkerHeartbeat
+
+    crawler = project_crawler(SpacewarSpider, REDIS_URL=redis_url, WORKER_ID="w-errors")
+    hb = WorkerHeartbeat.from_crawler(crawler)  # not started: its heartbeat has no downloader figures
+    redis.hset(hb.key, mapping={
+        "w-busy": json.dumps({"t": time.time() + 1, "state": "stopped", "archived": 40}),
+        "w-earlier": json.dumps({"t": hb.started - 600, "state": "stopped", "archived": 99})})
+    crawler.stats.set_value("downloader/response_status_count/404", 3)
+    hb.closed(reason="finished")
+    assert crawler.stats.get_value("frontier/crawl_pages_archived") == 40
+    assert json.loads(redis.hget(hb.key, "w-errors"))["state"] == "stopped"
