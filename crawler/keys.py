@@ -59,9 +59,10 @@ STAT_LINKS_REQUESTED_BEFORE = _stat("links/requested_before", "links not request
 STAT_LINKS_BOUNDED = _stat("links/bounded", "pages with more than LINKS_PER_PAGE_MAX links (the rest not followed)")
 STAT_LINKS_LEFT = _stat("links/left_at_bound", "hrefs not looked at on those pages")
 STAT_REQUISITES_REQUESTED = _stat("requisites/requested", "page requisites requested (images and stylesheets "
-                                                          "on REQUISITE_DOMAINS, each once per crawl)")
+                                                          "on the site's domain and REQUISITE_DOMAINS, each once "
+                                                          "per crawl)")
 STAT_REQUISITES_OFF_NETWORK = _stat("requisites/off_network", "page requisites not requested: on a host outside "
-                                                              "REQUISITE_DOMAINS")
+                                                              "the site's domain and REQUISITE_DOMAINS")
 STAT_REQUISITES_STATUS = _stat("requisites/status/{status}", "page requisite responses archived, by HTTP status")
 
 # --- network policy (crawler/network/) ------------------------------------------------------------

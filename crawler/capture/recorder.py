@@ -190,7 +190,8 @@ class WarcRecorderMiddleware:
         when = datetime.fromtimestamp(started or time.time(), timezone.utc)
         record = self.record_exchange(request, response, raw, when)
         request.meta[keys.META_WARC_RECORD] = record
-        parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
+        # robots.txt goes to its middleware, a page requisite is only archived
+        parsed_by_spider = request.callback is not NO_CALLBACK and not request.meta.get(keys.META_REQUISITE)
         if parsed_by_spider and response.status < 400:
             self._inc(keys.STAT_PAGES_ARCHIVED)  # what the exit status counts (crawler/reporting/outcome.py)
         if self.metadata:
