@@ -386,3 +386,23 @@ def test_chunked_articles_are_fetched_in_full_and_replay_at_their_latest_capture
                     and memento_ts(headers) == warc_ts(latest[url])):
                 wrong.append((url, status, memento_ts(headers), warc_ts(latest[url])))
     assert wrong == []
+
+
+# --- the run report -------------------------------------------------------------------------------
+def test_the_run_report_names_the_error_urls_truncations_retries_and_the_wacz(runs, replica2):
+    run = runs.runs[0]
+    [report] = run.result.outdir.glob("*-report.md")
+    text = report.read_text("utf-8")
+    not_found = sorted({h.get_header("WARC-Target-URI") for _, h, status in records(run.warc_files) if status == 404})
+    pages = [url for url in not_found if not url.endswith((".svg", ".jpg", ".gif", ".css"))]
+    assert pages and f"### HTTP 404 (page): {len(pages)}" in text
+    assert f"### HTTP 404 (requisite): {len(not_found) - len(pages)}" in text or len(not_found) == len(pages)
+    assert all(f"`{url}`" in text for url in not_found)
+    truncated = [a.url for a in replica2.site.articles if a.fault == "truncated"]
+    flaky = [a.url for a in replica2.site.articles if a.fault == "flaky"]
+    assert truncated and f"`{truncated[0]}` (HTTP 200" in text
+    assert flaky and f"`{flaky[0]}` (503 -> 200)" in text
+    assert "| Retries | 1 (503 Service Unavailable: 1) |" in text
+    assert f"| WACZ | {run.wacz}: valid (wacz validate)" in text
+    [second] = runs.runs[1].result.outdir.glob("*-report.md")
+    assert f"{len(runs.runs[0].warc_files)} of earlier runs, holding the originals of revisits" in second.read_text()
