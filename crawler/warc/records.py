@@ -16,7 +16,7 @@ payload already archived, or of a 304 that confirmed one) and these functions sp
 * a revisit names its original (WARC-Refers-To, -Target-URI, -Date) and carries the original's
   payload digest; a server-not-modified revisit has no block at all (Content-Length 0), so replay
   tools take the original's HTTP headers and payload instead of replaying the 304
-  (docs/replay.md, "Revisits");
+  (docs/replay.md, "Revisits that replay");
 * an exported item is a JSON `metadata` record that WARC-Refers-To its response, under a URN of
   its own (`urn:x-spacewar-item:<article URL>`): CDXJ indexers drop the scheme of any
   `scheme://host/path` URI, so `metadata://host/path` filed the item under the page's own key and
