@@ -27,7 +27,6 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections import defaultdict
 from pathlib import Path
 
 import lxml.html
@@ -41,6 +40,7 @@ from tests.crawling import REPO
 from tests.replay import tools
 from tests.replay.crawls import records, two_runs
 from tests.replay.pywb import fetch, memento_ts, pywb_server, warc_ts
+from tests.replay.rwp import search_words
 from tests.sites.replica.pages import JPEG_SIZE
 from tests.sites.replica.server import ReplicaServer
 
@@ -275,26 +275,6 @@ def test_pywb_replays_every_article_from_the_run_2_wacz_alone(runs, tmp_path):
 
 
 # --- ReplayWeb.page ---------------------------------------------------------------------------------
-WORD = re.compile(r"[A-Za-z]{7,}")
-
-
-def search_words(items: dict[str, dict]) -> dict[str, str]:
-    """url -> the rarest word of its body that is in no title and no URL: a search for it can only
-    find the article through its text."""
-    bodies = {url: {w.lower() for w in WORD.findall(item["body"])} for url, item in items.items()}
-    elsewhere = {w.lower() for url, item in items.items() for w in WORD.findall(item["title"] + " " + url)}
-    df = defaultdict(int)
-    for ws in bodies.values():
-        for w in ws:
-            df[w] += 1
-    out = {}
-    for url in sorted(items):
-        candidates = sorted((df[w], w) for w in bodies[url] if w not in elsewhere)
-        if candidates:
-            out[url] = candidates[0][1]
-    return out
-
-
 @pytest.fixture(scope="module")
 def rwp(runs):
     tools.need("rwp", "chromium", "playwright")

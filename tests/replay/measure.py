@@ -137,14 +137,8 @@ def pywb_figures(runs, sources, workdir: Path, rules: bool, links: bool = True) 
     return out
 
 
-def search_words(items: dict[str, dict]) -> dict[str, str]:
-    from tests.e2e.test_wacz_replay import search_words as pick
-
-    return pick(items)
-
-
 def rwp_figures(runs, run) -> dict:
-    from tests.replay.rwp import ReplayWebPage, shown
+    from tests.replay.rwp import ReplayWebPage, search_words, shown
 
     items = {url: runs.latest_item(url) for url in runs.expected if run.number == 2 or runs.items[url][0]}
     if run.number == 1:

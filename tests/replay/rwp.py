@@ -17,8 +17,10 @@ read through contentDocument (same origin).
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from tests.replay.rangeserver import RangeServer
@@ -177,3 +179,23 @@ def shown(images: list[dict], url: str) -> dict | None:
                 and image["width"] > 0:
             return image
     return None
+
+
+WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+def search_words(items: dict[str, dict]) -> dict[str, str]:
+    """url -> the rarest word of its body that is in no title and no URL: a search for it can only
+    find the article through its text."""
+    bodies = {url: {w.lower() for w in WORD.findall(item["body"])} for url, item in items.items()}
+    elsewhere = {w.lower() for url, item in items.items() for w in WORD.findall(item["title"] + " " + url)}
+    df = defaultdict(int)
+    for ws in bodies.values():
+        for w in ws:
+            df[w] += 1
+    out = {}
+    for url in sorted(items):
+        candidates = sorted((df[w], w) for w in bodies[url] if w not in elsewhere)
+        if candidates:
+            out[url] = candidates[0][1]
+    return out
