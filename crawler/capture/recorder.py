@@ -10,7 +10,13 @@ Scrapy's HTTP cache or from an archive being replayed are not archived again.
 
 A payload already archived (the same digest, in this crawl or an earlier one writing to the same
 WARC_DIR: crawler/warc/digests.py) is stored as an identical-payload-digest revisit; a 304 to a
-conditional request as a server-not-modified revisit. The record headers are spelled by
+conditional request as a server-not-modified revisit with no block, naming the response its
+validators came from (`original_for`, which the revalidation middleware asks first), so that
+replay tools show the page and not an empty 304 (docs/replay.md, "Revisits that replay"). A
+response stored with its chunked framing is never an original. The names of the earlier files
+those originals are in (`referenced_files`) and the URLs confirmed by a 304 (`revalidated`) are
+what the WACZ of the crawl needs (crawler/offline/wacz.py). Page requisites (request.meta
+"requisite") are archived like pages but never reach the spider as pages. The record headers are spelled by
 crawler/warc/records.py and written by the WARC writer (crawler/workers/warcwriter.py: in a
 process of its own, or in this one). The response record goes to request.meta["warc_record"]
 as a PendingRecord for the item's `warc` field.
