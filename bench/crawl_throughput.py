@@ -38,6 +38,9 @@ BENCH_SETTINGS = {
     "PROGRESS_INTERVAL": "0",
     "LOG_LEVEL": "INFO",
     "USER_AGENT": "spacewar-archiver-bench/1.0 (+https://example.invalid/spacewar-archiver)",
+    # the plain spider fetches no page requisites: both crawl the same pages (and the figures stay
+    # comparable with those recorded before requisites existed)
+    "REQUISITES": "False",
 }
 
 FULL = "full"

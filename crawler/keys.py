@@ -52,6 +52,8 @@ META_POLITE_LEASE = _meta("polite_lease", "(host key, lease id) of the host's sh
                                           "holds while it is downloaded")
 META_SITE = _meta("site", "the site profile name of a request's URL (spiders/network.py), for the components "
                           "that keep sites apart")
+META_REQUISITE = _meta("requisite", "set by the spider on a page requisite (an image or stylesheet of a page): "
+                                    "fetched and archived like a page, never parsed, never an item")
 
 # --- pages and links (spiders/network.py) ---------------------------------------------------------
 STAT_PAGES = _stat("pages/{kind}", "pages routed by the spider: article, listing or feed")
@@ -61,6 +63,12 @@ STAT_LINKS_REQUESTED_BEFORE = _stat("links/requested_before", "links not request
                                                               "requested them before at the same or a smaller depth")
 STAT_LINKS_BOUNDED = _stat("links/bounded", "pages with more than LINKS_PER_PAGE_MAX links (the rest not followed)")
 STAT_LINKS_LEFT = _stat("links/left_at_bound", "hrefs not looked at on those pages")
+STAT_REQUISITES_REQUESTED = _stat("requisites/requested", "page requisites requested (images and stylesheets "
+                                                          "on the site's domain and REQUISITE_DOMAINS, each once "
+                                                          "per crawl)")
+STAT_REQUISITES_OFF_NETWORK = _stat("requisites/off_network", "page requisites not requested: on a host outside "
+                                                              "the site's domain and REQUISITE_DOMAINS")
+STAT_REQUISITES_STATUS = _stat("requisites/status/{status}", "page requisite responses archived, by HTTP status")
 
 # --- network policy (crawler/network/) ------------------------------------------------------------
 STAT_REFUSED = _stat("safety/refused/{reason}", "requests refused by the address policy: private_address, "
@@ -102,6 +110,9 @@ STAT_RECORDS = _stat("warc/records/{kind}", "WARC records written: request, resp
                                             "item, resource (bytes that are not an HTTP response)")
 STAT_ITEM_RECORD_FAILED = _stat("warc/records/item_failed", "item records that could not be written")
 STAT_REVISITS = _stat("warc/revisits/{profile}", "revisit records: identical-payload-digest, server-not-modified")
+STAT_NOT_MODIFIED_UNRESOLVED = _stat("warc/not_modified_without_original", "304 revisits whose original is not "
+                                                                           "known (written without WARC-Refers-To; "
+                                                                           "they replay as a 304)")
 STAT_CHUNKED_DIGEST = _stat("warc/chunked_payload_digest", "responses stored with their chunked framing, "
                                                             "their WARC 1.1 digest in X-Entity-Payload-Digest")
 STAT_TRUNCATED = _stat("warc/truncated", "response records marked WARC-Truncated")
@@ -152,6 +163,11 @@ STAT_INCREMENTAL = _stat("incremental/{verdict}", "articles new, changed or unch
 STAT_CONDITIONAL = _stat("incremental/conditional_requests", "known articles requested with validators")
 STAT_NOT_MODIFIED = _stat("incremental/not_modified", "conditional requests answered 304")
 STAT_SKIPPED_KNOWN = _stat("incremental/skipped_known", "known articles not requested (STATE_REVALIDATE off)")
+STAT_UNCONDITIONAL = _stat("incremental/unconditional/{reason}", "known articles fetched in full, not revalidated, "
+                                                                 "because a 304 revisit could not refer to their "
+                                                                 "archived response: chunked (stored with its chunked "
+                                                                 "framing), not_archived (no response with those "
+                                                                 "validators in WARC_DIR)")
 
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
 STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "
@@ -166,7 +182,10 @@ STAT_REPLAY_RESPONSES = _stat("warcreplay/responses", "requests answered from th
 STAT_REPLAY_PAGES = _stat("warcreplay/pages", "pages replayed (spider requests, status below 400)")
 STAT_REPLAY_STATUS = _stat("warcreplay/status/{status}", "replayed responses by HTTP status")
 STAT_REPLAY_MISSING = _stat("warcreplay/missing", "requests for URLs the archive does not hold (answered 404)")
-STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files, pages, valid, failed")
+STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files (all it holds), earlier_warc_files (of "
+                                 "earlier runs, holding the originals of this run's revisits), pages, "
+                                 "revalidated_pages (articles answered 304, listed with their earlier item), "
+                                 "valid, failed")
 
 # --- the outcome (crawler/reporting/outcome.py) ---------------------------------------------------
 STAT_EXIT_STATUS = _stat("outcome/exit_status", "the crawl's exit status")

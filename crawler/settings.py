@@ -20,7 +20,8 @@ The chain in the order data flows (docs/architecture.md has the picture):
        -> de-duplicate 400 -> [exported before 450: JOBDIR] -> [incremental 800: STATE_PATH]
        -> [shared export 850: REDIS_URL] -> export 900 -> feed exporter (JSON Lines)
   end of the crawl
-    -> extensions: outcome 505 (exit status) -> report 510 -> [WACZ 515: WACZ] -> stats file 520
+    -> extensions: outcome 505 (exit status) -> [WACZ 508: WACZ] -> report 510 (shows the WACZ)
+       -> stats file 520
 
 Each feature is one add-on (ADDONS below), which puts its components into these chains with
 their order and sets its own defaults (at "addon" priority: everything here, a spider's settings
@@ -102,6 +103,14 @@ FOLLOW_ARCHIVES = True
 #: On-site links followed per page at most (a hostile or broken feed of 100,000 items would hold
 #: the reactor for seconds); past it the rest are left, with the stat links/bounded and a warning.
 LINKS_PER_PAGE_MAX = 5000
+#: Page requisites: fetch and archive the images and stylesheets of every article and listing page
+#: (as Heritrix, wget -p and browsertrix do), so that the archive replays pages whole and holds
+#: the images the items list. Only on the site's own domain and REQUISITE_DOMAINS, through the same
+#: robots.txt and politeness rules as pages; they never become items.
+REQUISITES = True
+#: Domains (and their subdomains) besides the site's own whose requisites are fetched: the Space
+#: Media Network's image host.
+REQUISITE_DOMAINS = ["spxdaily.com"]
 
 # --- what an archival job does not need ---------------------------------------------------------
 TELNETCONSOLE_ENABLED = False  # opens a port

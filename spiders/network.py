@@ -20,10 +20,12 @@ from scrapy.utils.response import get_base_url  # honours <base href>, as respon
 
 from crawler import __version__, keys
 from crawler.items import ArticleItem
-from crawler.site.links import FEED_LINKS, PAGE_LINKS, hrefs, looks_like_article
 from crawler.config import ConfigError
+from crawler.network.addresses import on_domains
+from crawler.site.links import FEED_LINKS, PAGE_LINKS, REQUISITE_LINKS, hrefs, looks_like_article
 from crawler.site.profiles import CompiledProfile, SiteProfile, SiteSet, choose
-from crawler.site.urls import ARTICLE, FEED, RequestedLinks, article_url, canonicalize, page_kind, site_links
+from crawler.site.urls import (ARTICLE, FEED, RequestedLinks, article_url, canonicalize, host_of, page_kind,
+                               site_links)
 
 
 class NetworkSpider(scrapy.Spider):
@@ -53,6 +55,11 @@ class NetworkSpider(scrapy.Spider):
         spider.links_max = s.getint("LINKS_PER_PAGE_MAX")
         spider.requested_links = RequestedLinks()
         spider.site_set = cls.sites_of(kwargs.get("sites"))
+        # page requisites (images, stylesheets) on the sites' domains and REQUISITE_DOMAINS; not when
+        # rebuilding from WARC files (nothing is fetched then)
+        spider.requisite_domains = ([*spider.site_set.domains, *s.getlist("REQUISITE_DOMAINS")]
+                                    if s.getbool("REQUISITES") and not s.get("FROM_WARC") else [])
+        spider.requisites_seen = set()  # each requisite requested once (most pages share the logo and CSS)
         return spider
 
     @classmethod
@@ -70,7 +77,8 @@ class NetworkSpider(scrapy.Spider):
 
     @property
     def allowed_domains(self) -> list[str]:
-        return self.site_set.domains
+        domains = self.site_set.domains
+        return [*domains, *(d for d in getattr(self, "requisite_domains", []) if d not in domains)]
 
     async def start(self):
         for profile in self.site_set.profiles:
@@ -114,6 +122,7 @@ class NetworkSpider(scrapy.Spider):
         """
         self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="article"))
         yield self.article_item(response)
+        yield from self.requisites(response)
         yield from self.follow_links(response)
 
     def parse_listing(self, response):
@@ -124,6 +133,7 @@ class NetworkSpider(scrapy.Spider):
         @returns requests 15
         """
         self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="listing"))
+        yield from self.requisites(response)
         yield from self.follow_links(response)
 
     def parse_feed(self, response):
@@ -146,6 +156,32 @@ class NetworkSpider(scrapy.Spider):
             site=profile.name,
             warc=response.meta.get(keys.META_WARC_RECORD),  # pointer and fetch time: pipelines/archived.py
         )
+
+    # --- page requisites -----------------------------------------------------------
+    def requisites(self, response):
+        """The page's images and stylesheets on the network's hosts, fetched and archived (never parsed)
+        so that the archived page replays whole. They go through the same downloader chain as pages
+        (robots.txt, politeness, retries, the duplicate filter: each once per crawl); they are an
+        embed hop ("E") of the page and not bound by DEPTH_LIMIT (they lead nowhere)."""
+        if not self.requisite_domains:
+            return
+        hop = response.meta.get(keys.META_HOP_PATH, "") + "E"
+        for src in hrefs(response.selector, REQUISITE_LINKS):
+            url = response.urljoin(src.strip()).split("#", 1)[0]
+            if not url.startswith(("http://", "https://")) or url in self.requisites_seen:
+                continue
+            self.requisites_seen.add(url)
+            if not on_domains(host_of(url), self.requisite_domains):
+                self.crawler.stats.inc_value(keys.STAT_REQUISITES_OFF_NETWORK)
+                continue
+            self.crawler.stats.inc_value(keys.STAT_REQUISITES_REQUESTED)
+            yield scrapy.Request(url, callback=self.requisite_archived, priority=1, meta={
+                keys.META_REQUISITE: True, keys.META_HOP_PATH: hop, keys.META_DONT_REVALIDATE: True,
+                keys.META_SITE: response.meta.get(keys.META_SITE), "depth_reset": True})
+
+    def requisite_archived(self, response):
+        """A page requisite was fetched (and archived by the recorder): nothing to parse."""
+        return ()
 
     # --- discovery ---------------------------------------------------------------------
     def follow_links(self, response):

@@ -10,7 +10,13 @@ Scrapy's HTTP cache or from an archive being replayed are not archived again.
 
 A payload already archived (the same digest, in this crawl or an earlier one writing to the same
 WARC_DIR: crawler/warc/digests.py) is stored as an identical-payload-digest revisit; a 304 to a
-conditional request as a server-not-modified revisit. The record headers are spelled by
+conditional request as a server-not-modified revisit with no block, naming the response its
+validators came from (`original_for`, which the revalidation middleware asks first), so that
+replay tools show the page and not an empty 304 (docs/replay.md, "Revisits that replay"). A
+response stored with its chunked framing is never an original. The names of the earlier files
+those originals are in (`referenced_files`) and the URLs confirmed by a 304 (`revalidated`) are
+what the WACZ of the crawl needs (crawler/offline/wacz.py). Page requisites (request.meta
+"requisite") are archived like pages but never reach the spider as pages. The record headers are spelled by
 crawler/warc/records.py and written by the WARC writer (crawler/workers/warcwriter.py: in a
 process of its own, or in this one). The response record goes to request.meta["warc_record"]
 as a PendingRecord for the item's `warc` field.
@@ -30,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http.request import NO_CALLBACK
 
 from crawler import keys
@@ -38,13 +45,18 @@ from crawler.capture.signals import warc_write_failed
 from crawler.capture.warcinfo import warcinfo_fields
 from crawler.warc import records
 from crawler.warc.cdxj import write_cdxj
-from crawler.warc.digests import ArchivedPayload, DigestIndex, sha1_digest
+from crawler.warc.digests import ArchivedPayload, DigestIndex, ValidatedCapture, sha1_digest
 from crawler.warc.http import entity_body
 from crawler.warc.location import PendingRecord
 from crawler.workers.link import helper_setting
 from crawler.workers.warcwriter import WarcWriterProcess, default_enabled
 
 logger = logging.getLogger(__name__)
+
+
+def _header(headers, name: str) -> str | None:
+    value = headers.get(name) if headers is not None else None
+    return value.decode("latin-1") if value else None
 
 
 class WarcRecorderMiddleware:
@@ -64,6 +76,12 @@ class WarcRecorderMiddleware:
         self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
         # payloads handed to the writer process and not yet written: digest -> original
         self._unwritten: dict[str, ArchivedPayload] = {}
+        # names of the WARC files (in WARC_DIR) of earlier crawls holding originals this crawl's
+        # revisits refer to: a WACZ of this crawl must carry them (crawler/offline/wacz.py)
+        self.referenced_files: set[str] = set()
+        # URLs answered 304 and archived as revisits of a known original: url -> (revisit WARC-Date,
+        # the original)
+        self.revalidated: dict[str, tuple[str, ArchivedPayload]] = {}
         writer.on_close = self._file_closed
         writer.on_error = self._write_failed
 
@@ -178,7 +196,8 @@ class WarcRecorderMiddleware:
         when = datetime.fromtimestamp(started or time.time(), timezone.utc)
         record = self.record_exchange(request, response, raw, when)
         request.meta[keys.META_WARC_RECORD] = record
-        parsed_by_spider = request.callback is not NO_CALLBACK  # robots.txt goes to its middleware
+        # robots.txt goes to its middleware, a page requisite is only archived
+        parsed_by_spider = request.callback is not NO_CALLBACK and not request.meta.get(keys.META_REQUISITE)
         if parsed_by_spider and response.status < 400:
             self._inc(keys.STAT_PAGES_ARCHIVED)  # what the exit status counts (crawler/reporting/outcome.py)
         if self.metadata:
@@ -191,6 +210,8 @@ class WarcRecorderMiddleware:
                 "fetch_duration": round(time.time() - started, 6) if started else None,
                 "status": response.status,
             }
+            if response.status == 304:  # its block is left empty: the 304's head is kept here
+                capture["response_head"] = raw.head if raw is not None else reconstruct_response(response)[0]
             # 2xx responses of spider requests all reach the spider (decoded only later, so no
             # test on the response class here); others never do: their record is written now
             if parsed_by_spider and 200 <= response.status < 300:
@@ -204,6 +225,8 @@ class WarcRecorderMiddleware:
     def process_exception(self, request, exception, spider=None):
         raw = request.meta.pop(keys.META_RAW_EXCHANGE, None)
         started = request.meta.pop(keys.META_FETCH_STARTED, None)
+        if isinstance(exception, IgnoreRequest) and raw is None:
+            return None  # refused before any exchange (robots.txt, the address policy): nothing to archive
         self._inc(keys.STAT_EXCHANGE_FAILED.format(exception=type(exception).__name__))
         if raw is not None and raw.response_bytes:
             when = datetime.fromtimestamp(started or time.time(), timezone.utc)
@@ -258,9 +281,24 @@ class WarcRecorderMiddleware:
         status = response.status if response is not None else None
         digest = sha1_digest(payload)
 
+        chunked_framing = raw is not None and raw.chunked
         record_type, revisit = "response", []
         if status == 304 and (b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers):
-            record_type, revisit = "revisit", records.not_modified(uri)
+            record_type = "revisit"
+            original, _why = self.original_for(uri, _header(request.headers, "If-None-Match"),
+                                               _header(request.headers, "If-Modified-Since"))
+            if original is not None:
+                # WARC 1.1 6.7.3: no block (Content-Length 0), the original named, its payload digest:
+                # replay takes the original's HTTP headers and payload instead of an empty 304 (the
+                # 304's own head goes into the capture metadata record)
+                revisit = records.not_modified(original.record_id, original.uri, original.date)
+                digest = original.digest
+                response_block = b""
+                self._refer(original)
+                self.revalidated[uri] = (date, original)
+            else:
+                revisit, digest = records.not_modified(), None  # the 304 as received, nothing to refer to
+                self._inc(keys.STAT_NOT_MODIFIED_UNRESOLVED)
             self._inc(keys.STAT_REVISITS.format(profile="server-not-modified"))
         elif self.digests is not None and status == 200 and payload and not truncated:
             original = self._unwritten.get(digest) or self.digests.get(digest)
@@ -268,8 +306,9 @@ class WarcRecorderMiddleware:
                 record_type = "revisit"
                 response_block = head  # HTTP headers only; the payload is in the original record
                 revisit = records.identical_payload(original.record_id, original.uri, original.date)
+                self._refer(original)
                 self._inc(keys.STAT_REVISITS.format(profile="identical-payload-digest"))
-        chunked = record_type == "response" and raw is not None and raw.chunked
+        chunked = record_type == "response" and chunked_framing
         if chunked:
             self._inc(keys.STAT_CHUNKED_DIGEST)
         req_headers, resp_headers = records.exchange_headers(
@@ -280,12 +319,55 @@ class WarcRecorderMiddleware:
             self._inc(keys.STAT_TRUNCATED)
         self.writer.write_record(req_headers, request_block)
         record = self.writer.write_record(resp_headers, response_block)
-        if record_type == "response" and self.digests is not None and status == 200 and payload and not truncated:
-            self._index_when_written(ArchivedPayload(digest, uri, date, response_id, "", -1), record)
+        if self.digests is not None and status == 200 and payload and not truncated:
+            if record_type == "response" and not chunked:
+                # an original for later revisits; never one stored chunked (no WARC-Payload-Digest a
+                # replay tool can match: crawler/warc/digests.py)
+                self._index_when_written(ArchivedPayload(digest, uri, date, response_id, "", -1), record)
+            etag, last_modified = _header(response.headers, "ETag"), _header(response.headers, "Last-Modified")
+            if etag or last_modified:
+                self._when_written(record, lambda: self.digests.add_validated(ValidatedCapture(
+                    uri, etag or "", last_modified or "", digest, date, chunked)))
+        if request.meta.get(keys.META_REQUISITE) and status is not None:
+            self._inc(keys.STAT_REQUISITES_STATUS.format(status=status))
         self._inc(keys.STAT_RECORDS.format(kind="request"))
         self._inc(keys.STAT_RECORDS.format(kind=record_type))
         self._inc(keys.STAT_BYTES_ARCHIVED, len(request_block) + len(response_block))
         return record
+
+    # --- revisit originals ----------------------------------------------------------
+    def original_for(self, uri: str, etag: str | None, last_modified: str | None):
+        """(the record a 304 to a request for `uri` sending these validators would refer to, or None;
+        why not: "not_archived" or "chunked").
+
+        The original is the record holding the payload of the URL's newest capture that carried those
+        validators (crawler/warc/digests.py): that capture itself, or the first record of its payload.
+        A capture stored chunked has no payload digest replay tools can match, so unless the same
+        payload is held whole elsewhere a revisit could not be resolved: "chunked"."""
+        if self.digests is None:
+            return None, "not_archived"
+        capture = self.digests.validated(uri, etag, last_modified)
+        if capture is None:
+            return None, "not_archived"
+        original = self._unwritten.get(capture.digest) or self.digests.get(capture.digest)
+        if original is None:
+            return None, "chunked" if capture.chunked else "not_archived"
+        return original, None
+
+    def _refer(self, original: ArchivedPayload) -> None:
+        """A revisit of this crawl refers to `original`: remember its file (the WACZ carries it)."""
+        if original.filename:
+            self.referenced_files.add(original.filename)
+
+    def _when_written(self, record: PendingRecord, action) -> None:
+        """Run `action()` once `record` is on disk (never when its write failed)."""
+        def run(_future=None):
+            if self._error_of(record) is None:
+                action()
+        if record.done():
+            run()
+        else:
+            record.future.add_done_callback(run)
 
     def _index_when_written(self, payload: ArchivedPayload, record: PendingRecord) -> None:
         """Put a payload in the digest index once its record is on disk (later ones revisit it)."""
@@ -308,7 +390,7 @@ class WarcRecorderMiddleware:
         headers, block = records.capture_metadata(
             response_id=capture["record_id"], uri=capture["uri"], hop_path=capture.get("hop_path") or "",
             via=capture.get("via") or "", fetch_seconds=capture.get("fetch_duration"),
-            status=capture.get("status"), outlinks=outlinks)
+            status=capture.get("status"), outlinks=outlinks, response_head=capture.get("response_head"))
         self.writer.write_record(headers, block)
         self._inc(keys.STAT_RECORDS.format(kind="metadata"))
 

@@ -8,6 +8,12 @@ request, and nothing is extracted or exported. Listing pages and feeds never bec
 conditional: they are fetched in full every run, so new links are found. With
 STATE_REVALIDATE = False known articles are not requested at all.
 
+A 304 must replay as the page it confirms, so the recorder archives it as a revisit naming the
+archived response those validators came from (crawler/capture/recorder.py `original_for`). When
+the WARC files hold no such response a revisit could refer to (the response was stored with its
+chunked framing, or it is not in this WARC_DIR), the article is fetched in full instead, without
+validators (stat incremental/unconditional/<reason>); an unchanged one is still not exported again.
+
 It also records every page fetch (time, status, payload digest) in the state. It sits
 below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC recorder
 (950) so the recorder archives the conditional headers as sent.
@@ -48,14 +54,34 @@ def conditional_headers(known) -> dict[str, str]:
 
 
 class RevalidateMiddleware:
-    def __init__(self, state, stats=None, revalidate: bool = True):
+    def __init__(self, state, stats=None, revalidate: bool = True, crawler=None):
         self.state = state
         self.stats = stats
         self.revalidate = revalidate
+        self.crawler = crawler
+        self._recorder = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(addon_of(crawler, Incremental).state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"))
+        return cls(addon_of(crawler, Incremental).state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"),
+                   crawler)
+
+    @property
+    def recorder(self):
+        """The crawl's WARC recorder (None when WARC capture is off: then every 304 is just "unchanged")."""
+        if self._recorder is None and self.crawler is not None and self.crawler.settings.getbool("WARC_ENABLED"):
+            from crawler.capture.recorder import WarcRecorderMiddleware
+
+            self._recorder = self.crawler.get_downloader_middleware(WarcRecorderMiddleware)
+        return self._recorder
+
+    def revisit_impossible(self, request, known) -> str | None:
+        """Why a 304 for this request could not be archived as a revisit of its response (or None)."""
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        original, why = recorder.original_for(request.url, known.etag, known.last_modified)
+        return why if original is None else None
 
     def _inc(self, key: str) -> None:
         if self.stats:
@@ -72,6 +98,10 @@ class RevalidateMiddleware:
             raise IgnoreRequest(f"already archived (STATE_REVALIDATE off): {request.url}")
         headers = conditional_headers(known)
         if headers and not any(name in request.headers for name in headers):
+            why = self.revisit_impossible(request, known)
+            if why is not None:
+                self._inc(keys.STAT_UNCONDITIONAL.format(reason=why))
+                return None
             for name, value in headers.items():
                 request.headers[name] = value
             request.meta[keys.META_STATE_KNOWN] = known

@@ -15,6 +15,10 @@ from __future__ import annotations
 # Where links are: in pages, and in RSS/Atom feeds (namespaces removed)
 PAGE_LINKS = ("//a/@href", "//link[@rel='alternate']/@href")
 FEED_LINKS = ("//item/link/text()", "//entry/link/@href", "//item/guid[not(@isPermaLink='false')]/text()")
+# A page's requisites, what a browser loads to show it: images and stylesheets
+REQUISITE_LINKS = ("//img/@src", "//input[@type='image']/@src",
+                   "//link[contains(concat(' ', normalize-space(translate(@rel, 'STYLEH', 'styleh')), ' '),"
+                   " ' stylesheet ')]/@href")
 
 
 def hrefs(selector, queries) -> list[str]:

@@ -13,8 +13,15 @@ payload already archived, or of a 304 that confirmed one) and these functions sp
   and WARC-Payload-Digest is left out (the record stays byte-exact and valid);
 * a capture's `metadata` record (application/warc-fields: hop path, via, fetch time, status,
   outlinks, percent-encoded) is WARC-Concurrent-To its response;
-* an exported item is a JSON `metadata` record that WARC-Refers-To its response, under a URI of
-  its own so that replay tools never serve it in place of the page.
+* a revisit names its original (WARC-Refers-To, -Target-URI, -Date) and carries the original's
+  payload digest; a server-not-modified revisit has no block at all (Content-Length 0), so replay
+  tools take the original's HTTP headers and payload instead of replaying the 304
+  (docs/replay.md, "Revisits that replay");
+* an exported item is a JSON `metadata` record that WARC-Refers-To its response, under a URN of
+  its own (`urn:x-spacewar-item:<article URL>`): CDXJ indexers drop the scheme of any
+  `scheme://host/path` URI, so `metadata://host/path` filed the item under the page's own key and
+  replay tools served the JSON in place of the page; a URN has no authority and keeps a key of its
+  own.
 """
 
 from __future__ import annotations
@@ -42,20 +49,22 @@ def new_record_id() -> str:
 
 
 def exchange_headers(*, request_id: str, response_id: str, date: str, uri: str, ip: str | None,
-                     record_type: str, digest: str, digest_in_extension: bool, revisit: Headers = (),
+                     record_type: str, digest: str | None, digest_in_extension: bool, revisit: Headers = (),
                      truncated: str | None = None, method: str) -> tuple[Headers, Headers]:
     """(request record headers, response or revisit record headers) of one exchange.
 
     `revisit` holds WARC-Profile and the WARC-Refers-To* headers of a revisit; `method` is "raw"
-    (the exact bytes) or "reconstructed" (rebuilt from parsed messages), said in X-Capture-Method."""
+    (the exact bytes) or "reconstructed" (rebuilt from parsed messages), said in X-Capture-Method.
+    `digest` None: no payload digest is known (a 304 whose original is not known)."""
     common = [("WARC-Date", date), ("WARC-Target-URI", uri)]
     if ip is not None:
         common.append(("WARC-IP-Address", ip))
-    digest_header = ("X-Entity-Payload-Digest" if digest_in_extension else "WARC-Payload-Digest", digest)
+    digest_headers = [] if digest is None else [
+        ("X-Entity-Payload-Digest" if digest_in_extension else "WARC-Payload-Digest", digest)]
     response = [("WARC-Type", record_type), ("WARC-Record-ID", response_id), *common,
                 ("WARC-Concurrent-To", request_id),
                 ("Content-Type", "application/http;msgtype=response"),
-                digest_header, *revisit,
+                *digest_headers, *revisit,
                 ("X-Capture-Method", method)]
     if truncated:
         response.append(("WARC-Truncated", truncated))
@@ -78,24 +87,57 @@ def unparseable_response(*, record_id: str, request_id: str, date: str, uri: str
                       ("X-Unparseable-Response", reason), ("X-Capture-Method", "raw")]
 
 
+def refers_to_date(original_date: str) -> str:
+    """WARC-Refers-To-Date of a revisit: the original's WARC-Date at whole seconds
+    (2026-11-25T02:00:00.123456Z -> 2026-11-25T02:00:00Z), the basic W3C-ISO8601 form.
+
+    The same instant as the original's WARC-Date, at the precision the indexes keep: CDXJ and WACZ
+    indexes hold 14-digit timestamps, and ReplayWeb.page (wabac.js) looks the original up from this
+    value in such an index, so a fraction of a second made it skip the original itself and take the
+    URL's next capture (a later 503, say). pywb reads it to 14 digits too; WARC-Refers-To still names
+    the exact record."""
+    if "." in original_date and original_date.endswith("Z"):
+        return original_date.split(".", 1)[0] + "Z"
+    return original_date
+
+
+def _refers_to(refers_to: str, target_uri: str, target_date: str) -> Headers:
+    return [("WARC-Refers-To", refers_to), ("WARC-Refers-To-Target-URI", target_uri),
+            ("WARC-Refers-To-Date", refers_to_date(target_date))]
+
+
 def identical_payload(refers_to: str, target_uri: str, target_date: str) -> Headers:
     """Revisit headers: the payload is the one already archived in record `refers_to`."""
-    return [("WARC-Profile", PROFILE_IDENTICAL), ("WARC-Refers-To", refers_to),
-            ("WARC-Refers-To-Target-URI", target_uri), ("WARC-Refers-To-Date", target_date)]
+    return [("WARC-Profile", PROFILE_IDENTICAL), *_refers_to(refers_to, target_uri, target_date)]
 
 
-def not_modified(uri: str) -> Headers:
-    """Revisit headers: the server answered 304 to a conditional request for `uri`."""
-    return [("WARC-Profile", PROFILE_NOT_MODIFIED), ("WARC-Refers-To-Target-URI", uri)]
+def not_modified(refers_to: str | None = None, target_uri: str | None = None,
+                 target_date: str | None = None) -> Headers:
+    """Revisit headers: the server answered 304 to a conditional request.
+
+    WARC 1.1 (6.7.3) defines this revisit's payload as "the original payload content from which a
+    'Last-Modified' and/or 'ETag' value was taken" and recommends WARC-Refers-To: with the original
+    (`refers_to`, its target URI and WARC-Date) known, the record names it; without, only the profile."""
+    if refers_to is None:
+        return [("WARC-Profile", PROFILE_NOT_MODIFIED)]
+    return [("WARC-Profile", PROFILE_NOT_MODIFIED), *_refers_to(refers_to, target_uri, target_date)]
 
 
 def capture_metadata(*, response_id: str, uri: str, hop_path: str, via: str, fetch_seconds: float | None,
-                     status, outlinks: list[str]) -> tuple[Headers, bytes]:
-    """The metadata record of one capture: hop path, via, fetch time and outlinks (warc-fields)."""
+                     status, outlinks: list[str], response_head: bytes | None = None) -> tuple[Headers, bytes]:
+    """The metadata record of one capture: hop path, via, fetch time and outlinks (warc-fields).
+
+    `response_head`: the HTTP head of a response whose own record keeps no block (a 304 archived as a
+    server-not-modified revisit), one field per line as received: `notModifiedStatus` and a
+    `notModifiedHeader` per header line. Replay tools do not index this record (warc-fields)."""
     fields = [("hopsFromSeed", hop_path or ""),
               ("via", via or ""),
               ("fetchTimeMs", "" if fetch_seconds is None else str(int(fetch_seconds * 1000))),
               ("status", "" if status is None else str(status))]
+    if response_head:
+        lines = [line for line in response_head.decode("latin-1").split("\r\n") if line.strip()]
+        fields += [("notModifiedStatus", lines[0])] if lines else []
+        fields += [("notModifiedHeader", line) for line in lines[1:]]
     # a link is written as a URL is sent: percent-encoded (a raw space or U+2028 would break the line)
     fields += [("outlink", safe_url_string(link)) for link in outlinks]
     block = "".join(f"{k}: {v}\r\n" for k, v in fields).encode("utf-8")
@@ -105,9 +147,12 @@ def capture_metadata(*, response_id: str, uri: str, hop_path: str, via: str, fet
     return headers, block
 
 
+ITEM_URN = "urn:x-spacewar-item:"
+
+
 def item_record_uri(url: str) -> str:
-    """The item record's own URI (metadata://host/path, as Heritrix names its metadata)."""
-    return "metadata://" + url.split("://", 1)[-1] if url else "metadata://item"
+    """The item record's own URI: `urn:x-spacewar-item:<article URL>` (see the module docstring)."""
+    return ITEM_URN + (url or "item")
 
 
 def item_record(item: dict, refers_to: str) -> tuple[Headers, bytes]:

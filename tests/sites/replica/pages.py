@@ -8,6 +8,7 @@ or None for an unknown path; it caches a few hundred recent pages and nothing el
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 from dataclasses import dataclass
@@ -23,6 +24,49 @@ from tests.sites.replica.content import (
 CRLF = "\r\n"
 TINY_GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
             b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+#: Size of the replica's JPEG images (tiny_jpeg): a replayed image that decodes to this size is the one archived.
+JPEG_SIZE = (6, 4)
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+
+
+def _segment(marker: int, data: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(data) + 2).to_bytes(2, "big") + data
+
+
+@lru_cache(maxsize=512)
+def tiny_jpeg(path: str) -> bytes:
+    """A real baseline JPEG of JPEG_SIZE pixels, one grey level chosen by `path`, which it also names in a
+    comment, so that every image URL has a payload of its own (as on the real site).
+
+    One 8x8 block of one grey level v: its only non-zero DCT coefficient is DC = 8 * (v - 128); with
+    v in 192..255 that value always needs 10 bits, so each Huffman table has a single one-bit code
+    (DC: size category 10, AC: end of block)."""
+    level = 192 + hashlib.sha1(path.encode()).digest()[0] % 64
+    dc = 8 * (level - 128)  # 512..1016
+    bits = "0" + format(dc, "010b") + "0"  # DC code, its 10 bits, the AC code for end-of-block
+    bits += "1" * (-len(bits) % 8)  # pad with 1s to a byte
+    scan = int(bits, 2).to_bytes(len(bits) // 8, "big")  # no 0xFF byte: no stuffing needed
+    width, height = JPEG_SIZE
+    return b"".join([
+        b"\xff\xd8",
+        _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        _segment(0xFE, f"replica image {path}".encode("ascii", "replace")),
+        _segment(0xDB, b"\x00" + b"\x01" * 64),  # quantisation table 0: all ones
+        _segment(0xC0, b"\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x01\x01\x11\x00"),
+        _segment(0xC4, b"\x00" + b"\x01" + b"\x00" * 15 + b"\x0a"),  # DC table 0: one code, category 10
+        _segment(0xC4, b"\x10" + b"\x01" + b"\x00" * 15 + b"\x00"),  # AC table 0: one code, end of block
+        _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"),
+        scan,
+        b"\xff\xd9",
+    ])
+
+
+def image_page(path: str) -> Page:
+    """An image of the site or of the network's image host: a JPEG for .jpg, else the 1-pixel GIF."""
+    ext = posixpath.splitext(path)[1].lower()
+    if ext in (".jpg", ".jpeg"):
+        return Page(200, "image/jpeg", tiny_jpeg(path), "asset")
+    return Page(200, IMAGE_TYPES.get(ext, "image/gif"), TINY_GIF, "asset")
 
 
 @dataclass(frozen=True)
@@ -593,7 +637,7 @@ class Renderer:
         if path == "/css/spacewar.css":
             return Page(200, "text/css", b".NAV{font-weight:bold}\n.BDC{font-size:small}\n", "asset")
         if path.startswith(("/images/", "/images-lg/", "/sponsors/")):
-            return Page(200, "image/jpeg" if path.endswith(".jpg") else "image/gif", TINY_GIF, "asset")
+            return image_page(path)
         if site.clutter is not None and (path.startswith(SITE_LINK_PREFIXES) or path == "/news/"):
             return Page(200, html, render_static("Reader services", path, "Reader services of SpaceWar.com."),
                         "static")
@@ -603,6 +647,8 @@ class Renderer:
 def sister_page(host: str, path: str) -> Page:
     if path == "/robots.txt":
         return Page(200, "text/plain", b"User-agent: *\nDisallow:\n", "robots")
+    if posixpath.splitext(path)[1].lower() in IMAGE_TYPES:  # the network's image host (spxdaily.com/images-hg/)
+        return image_page(path)
     body = (f"<!DOCTYPE html>\r\n<html><head><title>{host}</title></head><body>\r\n"
             f"<p>{host}{esc(path)}: a sister site of SpaceWar.com. The replica serves nothing else here.</p>\r\n"
             "</body></html>\r\n").encode("ascii", "xmlcharrefreplace")

@@ -7,7 +7,8 @@
 Two listeners on ephemeral ports: plain HTTP and HTTPS (a self-signed certificate for all the
 hosts, made at start-up with `cryptography`). www.spacewar.com over https is the site;
 http:// and the bare host spacewar.com answer 301 to https://www.spacewar.com/...; sister
-hosts get a tiny page. Text responses are gzipped when the client accepts gzip; feeds and
+hosts get a tiny page, or an image for an image path (www.spxdaily.com/images-hg/..., the network's
+image host: a real JPEG of a few pixels, one per URL, as for the site's own /images-lg/). Text responses are gzipped when the client accepts gzip; feeds and
 every third listing page are sent chunked, the rest with Content-Length; connections are
 kept alive. Faults (faults=True): a 301 from an old article URL, 404s, an article answering
 503 to every other request (so each crawl sees a 503, then a 200 on retry), a slow article

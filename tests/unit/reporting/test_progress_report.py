@@ -298,3 +298,40 @@ def test_years_of_archives_are_charted_by_year():
     months_chart = render_html(s).split("<svg")[1]
     assert months_chart.count("<rect") == 4 + 2 + 1  # 2000..2003, 2024, 2026, (no date)
     assert "| 2001-07 | 1 |" in render_markdown(s)  # the Markdown table keeps the months
+
+
+def test_the_report_names_problem_urls_by_kind_and_the_wacz_with_its_validation():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.reporting.runreport import ProblemLog
+
+    log = ProblemLog()
+
+    def answer(url, status, retry=0, flags=None):
+        request = Request(url, meta={"retry_times": retry} if retry else {})
+        response = HtmlResponse(url, status=status, request=request, body=b"<html>", flags=flags or [])
+        log.response_downloaded(response, request)
+        log.request_left_downloader(request)
+        return request, response
+
+    answer("https://www.spacewar.com/reports/a_999.html", 503)
+    log.response_received(*reversed(answer("https://www.spacewar.com/reports/a_999.html", 200, retry=1)))
+    log.response_received(*reversed(answer("https://www.spacewar.com/reports/gone_999.html", 404)))
+    answer("https://www.spacewar.com/reports/cut_999.html", 200, flags=["dataloss"])
+    dead = Request("https://www.spacewar.com/reports/dead_999.html")
+    log.request_left_downloader(dead)  # left the downloader with no answer
+    stats = {"retry/count": 1, "retry/reason_count/503 Service Unavailable": 1, "warc/truncated": 1,
+             "wacz/path": "/out/spacewar.wacz", "wacz/valid": False, "wacz/pages": 3, "wacz/warc_files": 2,
+             "wacz/earlier_warc_files": 1}
+    s = RunSummary.from_stats("spacewar", "finished", stats, [], [], ArticleCounts(), log)
+    md = render_markdown(s)
+    for expected in ("### HTTP 404 (page): 1", "- `https://www.spacewar.com/reports/gone_999.html`",
+                     "- `https://www.spacewar.com/reports/cut_999.html` (HTTP 200, 6 bytes arrived)",
+                     "- `https://www.spacewar.com/reports/a_999.html` (503 -> 200)",
+                     "- `https://www.spacewar.com/reports/dead_999.html` (no answer)",
+                     "| Retries | 1 (503 Service Unavailable: 1) |", "| Truncated responses | 1 |",
+                     "| WACZ | /out/spacewar.wacz: NOT VALID (wacz validate); 3 pages, 2 WARC files (1 of earlier runs"):
+        assert expected in md, expected
+    page = render_html(s)
+    assert "gone_999.html" in page and "NOT VALID" in page
