@@ -166,6 +166,8 @@ class NetworkSpider(scrapy.Spider):
         if not self.requisite_domains:
             return
         hop = response.meta.get(keys.META_HOP_PATH, "") + "E"
+        site = self.site(response.url)  # the page's: its requisites are archived with it
+        site_name = site.profile.name if site is not None else response.meta.get(keys.META_SITE)
         for src in hrefs(response.selector, REQUISITE_LINKS):
             url = response.urljoin(src.strip()).split("#", 1)[0]
             if not url.startswith(("http://", "https://")) or url in self.requisites_seen:
@@ -177,7 +179,7 @@ class NetworkSpider(scrapy.Spider):
             self.crawler.stats.inc_value(keys.STAT_REQUISITES_REQUESTED)
             yield scrapy.Request(url, callback=self.requisite_archived, priority=1, meta={
                 keys.META_REQUISITE: True, keys.META_HOP_PATH: hop, keys.META_DONT_REVALIDATE: True,
-                keys.META_SITE: response.meta.get(keys.META_SITE), "depth_reset": True})
+                keys.META_SITE: site_name, "depth_reset": True})
 
     def requisite_archived(self, response):
         """A page requisite was fetched (and archived by the recorder): nothing to parse."""

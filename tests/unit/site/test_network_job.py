@@ -28,12 +28,13 @@ def start_urls(sp) -> list[str]:
 
 def test_the_network_job_starts_every_site_or_those_named():
     everything = spider()
-    assert everything.allowed_domains == [p.domain for p in PROFILES.values()]
+    # the sites' domains, and the image host of their pages (REQUISITE_DOMAINS)
+    assert everything.allowed_domains == [p.domain for p in PROFILES.values()] + ["spxdaily.com"]
     assert len(start_urls(everything)) == 2 * len(PROFILES)
     two = spider(sites="spacewar, SpaceDaily")
     assert start_urls(two) == ["https://www.spacewar.com/", "https://www.spacewar.com/spacewar.xml",
                                "https://www.spacedaily.com/", "https://www.spacedaily.com/spacedaily.xml"]
-    assert two.allowed_domains == ["spacewar.com", "spacedaily.com"]
+    assert two.allowed_domains == ["spacewar.com", "spacedaily.com", "spxdaily.com"]
 
 
 def test_an_unknown_site_stops_the_job_with_one_line_naming_the_sites():
@@ -56,14 +57,17 @@ def test_each_page_and_link_is_judged_by_its_own_sites_rules_and_items_carry_the
     out = list(sp.parse_page(page("https://spacedaily.com/reports/Tokyo_999.html?utm_source=x", body)))
     (item,) = [o for o in out if not isinstance(o, Request)]
     assert (item["site"], item["url"]) == ("spacedaily", "https://www.spacedaily.com/reports/Tokyo_999.html")
-    requests = [o for o in out if isinstance(o, Request)]
+    requests = [o for o in out if isinstance(o, Request) and not o.meta.get(keys.META_REQUISITE)]
     hosts = {r.url.split("/")[2] for r in requests}
     assert hosts == {"www.spacewar.com", "www.spacedaily.com"}  # the page links to both, both are crawled
     assert all(r.meta[keys.META_SITE] == ("spacewar" if "spacewar" in r.url else "spacedaily") for r in requests)
+    # its images are the page's: archived with the page's site, wherever they are
+    requisites = [o for o in out if isinstance(o, Request) and o.meta.get(keys.META_REQUISITE)]
+    assert requisites and all(r.meta[keys.META_SITE] == "spacedaily" for r in requisites)
     # a one-site crawl follows only its own site's links, as before
     alone = spider(SpacewarSpider)
     hosts = {r.url.split("/")[2] for r in alone.parse_page(page("https://www.spacewar.com/reports/Tokyo_999.html", body))
-             if isinstance(r, Request)}
+             if isinstance(r, Request) and not r.meta.get(keys.META_REQUISITE)}
     assert hosts == {"www.spacewar.com"}
 
 
