@@ -22,8 +22,10 @@ class WholeNetworkSpider(NetworkSpider):
     of the host with the fewest requests in the downloader (Scrapy's DownloaderAwarePriorityQueue),
     so a slow or blocked site cannot fill the downloader while the others wait; and the downloader
     has room for two requests per site (a site at its polite rate keeps one waiting for its slot),
-    the per-host limits being what holds each host back."""
+    the per-host limits being what holds each host back. Each site's records go to WARC files
+    named for the site (WARC_PREFIX_BY_SITE, crawler/capture/recorder.py)."""
 
     name = "network"
     custom_settings = {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-                       "CONCURRENT_REQUESTS": max(16, 2 * len(PROFILES))}
+                       "CONCURRENT_REQUESTS": max(16, 2 * len(PROFILES)),
+                       "WARC_PREFIX_BY_SITE": True}

@@ -26,6 +26,8 @@ DEFAULTS = {
     "WARC_DIR": "output/warc",
     #: File name prefix; None = spider name. Files: <prefix>-<UTC ts>-<serial>-<host>.warc.gz
     "WARC_PREFIX": None,
+    #: One series of files per site, named for it (the network job sets it: spiders/sites.py)
+    "WARC_PREFIX_BY_SITE": False,
     #: Roll over to a new file past this many bytes.
     "WARC_MAX_SIZE": 1_000_000_000,
     #: gzip level of each record (1 = about twice as fast, files about a fifth larger).

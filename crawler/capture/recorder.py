@@ -25,6 +25,13 @@ Each parsed page also gets a capture metadata record (its outlinks, written once
 found them: crawler/capture/outlinks.py), and each exported item a JSON record referring to its
 response. A failed write (the writer's free-space guard, or the disk) sends the
 warc_write_failed signal once (crawler/capture/signals.py).
+
+With WARC_PREFIX_BY_SITE (the network job, spiders/sites.py) each site's records go to files of
+their own, named for the site (`spacedaily-...warc.gz`, `spacedaily-w1-...` for worker w1; with
+an operator's WARC_PREFIX, `<prefix>-spacedaily-...`), each opening with a warcinfo record that
+describes that site; records of no site of the crawl (another host's robots.txt or images) stay
+in the crawl's own series. A record's site is its request's (request.meta["site"]) or that of
+its URL's host.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from crawler.warc.cdxj import write_cdxj
 from crawler.warc.digests import ArchivedPayload, DigestIndex, ValidatedCapture, sha1_digest
 from crawler.warc.http import entity_body
 from crawler.warc.location import PendingRecord
+from crawler.warc.files import safe_name_part
 from crawler.workers.link import helper_setting
 from crawler.workers.warcwriter import WarcWriterProcess, default_enabled
 
@@ -84,6 +92,32 @@ class WarcRecorderMiddleware:
         self.revalidated: dict[str, tuple[str, ArchivedPayload]] = {}
         writer.on_close = self._file_closed
         writer.on_error = self._write_failed
+        self.site_prefixes: dict[str, str] = {}  # site name -> its file prefix (WARC_PREFIX_BY_SITE)
+        self._site_of_url = None  # url -> site name, or None
+
+    def series_of(self, url: str, site: str | None = None) -> str | None:
+        """The file prefix of a record about `url` (of `site` when known); None: the crawl's own."""
+        if not self.site_prefixes:
+            return None
+        if site is None and self._site_of_url is not None:
+            site = self._site_of_url(url)
+        return self.site_prefixes.get(site) if site else None
+
+    @staticmethod
+    def site_series(crawler, base: str) -> dict:
+        """Site name -> (file prefix, SiteProfile) for the sites the spider crawls."""
+        sites = getattr(crawler.spider, "site_set", None)
+        if sites is None:
+            return {}
+        spider = crawler.spidercls.name
+        series = {}
+        for profile in sites.profiles:
+            if base == spider or base.startswith(spider + "-"):  # the spider's own name (and worker)
+                prefix = profile.name + base[len(spider):]
+            else:  # the operator's WARC_PREFIX
+                prefix = f"{base}-{profile.name}"
+            series[profile.name] = (safe_name_part(prefix, profile.name), profile)
+        return series
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -91,16 +125,23 @@ class WarcRecorderMiddleware:
         from crawler.capture.recovery import WarcRecovery
 
         recovery = crawler.get_extension(WarcRecovery)  # its WARC_DIR lock is held by the writer process too
+        base = s.get("WARC_PREFIX") or crawler.spidercls.name
+        series = cls.site_series(crawler, base) if s.getbool("WARC_PREFIX_BY_SITE") else {}
         writer = WarcWriterProcess(
-            s.get("WARC_DIR"), s.get("WARC_PREFIX") or crawler.spidercls.name,
+            s.get("WARC_DIR"), base,
             max_size=s.getint("WARC_MAX_SIZE"), compress_level=s.getint("WARC_COMPRESS_LEVEL"),
             min_free_bytes=s.getint("WARC_MIN_FREE_BYTES"), warcinfo=warcinfo_fields(crawler),
+            warcinfos={prefix: warcinfo_fields(crawler, profile) for prefix, profile in series.values()},
             use_process=helper_setting(s, "WARC_WRITER_PROCESS", s.getbool, default_enabled),
             lock_fd=recovery.lock.fileno() if recovery is not None else None, stats=crawler.stats)
         digests = None
         if s.getbool("WARC_REVISITS"):
             digests = DigestIndex(s.get("WARC_DIGEST_INDEX") or writer.directory / "digest-index.sqlite")
         o = cls(writer, crawler.stats, digests, s.getbool("WARC_METADATA"), crawler.signals)
+        if series:
+            o.site_prefixes = {name: prefix for name, (prefix, _) in series.items()}
+            site_set = crawler.spider.site_set
+            o._site_of_url = lambda url: (site.profile.name if (site := site_set.site_of(url)) else None)
         crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(o.engine_stopped, signal=signals.engine_stopped)
         if o.metadata:
@@ -165,7 +206,7 @@ class WarcRecorderMiddleware:
         if not pointer.get("record_id"):
             return  # not made from an archived response: nothing to refer to
         headers, block = records.item_record(data, pointer["record_id"])
-        written = self.writer.write_record(headers, block)
+        written = self.writer.write_record(headers, block, self.series_of(data.get("url") or "", data.get("site")))
         if written.done() and self._error_of(written) is not None:
             logger.error("Could not archive the item record of %s: %s", data.get("url"), self._error_of(written))
             self._inc(keys.STAT_ITEM_RECORD_FAILED)
@@ -209,6 +250,7 @@ class WarcRecorderMiddleware:
                 "via": request.headers.get("Referer", b"").decode("latin-1"),
                 "fetch_duration": round(time.time() - started, 6) if started else None,
                 "status": response.status,
+                "series": self.series_of(request.url, request.meta.get(keys.META_SITE)),
             }
             if response.status == 304:  # its block is left empty: the 304's head is kept here
                 capture["response_head"] = raw.head if raw is not None else reconstruct_response(response)[0]
@@ -244,10 +286,11 @@ class WarcRecorderMiddleware:
         request_headers, _ = records.exchange_headers(
             request_id=request_id, response_id=resource_id, date=date, uri=request.url, ip=None,
             record_type="resource", digest="", digest_in_extension=False, method="raw")
-        self.writer.write_record(request_headers, raw.request_bytes)
+        series = self.series_of(request.url, request.meta.get(keys.META_SITE))
+        self.writer.write_record(request_headers, raw.request_bytes, series)
         self.writer.write_record(records.unparseable_response(
             record_id=resource_id, request_id=request_id, date=date, uri=request.url, ip=None,
-            reason=raw.unparseable), raw.interim_bytes + raw.response_bytes)
+            reason=raw.unparseable), raw.interim_bytes + raw.response_bytes, series)
         self._inc(keys.STAT_RECORDS.format(kind="request"))
         self._inc(keys.STAT_RECORDS.format(kind="resource"))
         self._inc(keys.STAT_UNPARSEABLE)
@@ -317,8 +360,9 @@ class WarcRecorderMiddleware:
             digest_in_extension=chunked, revisit=revisit, truncated=truncated, method=method)
         if truncated:
             self._inc(keys.STAT_TRUNCATED)
-        self.writer.write_record(req_headers, request_block)
-        record = self.writer.write_record(resp_headers, response_block)
+        series = self.series_of(request.url, request.meta.get(keys.META_SITE))
+        self.writer.write_record(req_headers, request_block, series)
+        record = self.writer.write_record(resp_headers, response_block, series)
         if self.digests is not None and status == 200 and payload and not truncated:
             if record_type == "response" and not chunked:
                 # an original for later revisits; never one stored chunked (no WARC-Payload-Digest a
@@ -391,7 +435,7 @@ class WarcRecorderMiddleware:
             response_id=capture["record_id"], uri=capture["uri"], hop_path=capture.get("hop_path") or "",
             via=capture.get("via") or "", fetch_seconds=capture.get("fetch_duration"),
             status=capture.get("status"), outlinks=outlinks, response_head=capture.get("response_head"))
-        self.writer.write_record(headers, block)
+        self.writer.write_record(headers, block, capture.get("series"))
         self._inc(keys.STAT_RECORDS.format(kind="metadata"))
 
     def _inc(self, key, count=1):

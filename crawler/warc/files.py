@@ -231,3 +231,83 @@ class WarcFileWriter:
         if self.on_error:
             self.on_error(exc)  # while current_path still names the file left .open
         self.abandon()
+
+
+
+class WarcFileSet:
+    """Rolling WARC files under several prefixes in one directory: a WarcFileWriter per prefix,
+    opened at its first record (the network job writes one series of files per site).
+
+    `prefix` is the series of records written without one; `warcinfos` maps a prefix to the
+    warcinfo fields of its files (others get `warcinfo`). A failed write in any series calls
+    `on_error(exc)` once and stops every series: the failed file stays `.open` for the next run's
+    recovery, the others are closed whole by close()."""
+
+    def __init__(self, directory, prefix: str, *, max_size: int, warcinfo: dict | None = None,
+                 warcinfos: dict[str, dict] | None = None, host: str | None = None, compress_level: int = 6,
+                 min_free_bytes: int = 0, on_close=None, on_error=None):
+        self.prefix = prefix
+        self.warcinfo = dict(warcinfo or {})
+        self.warcinfos = {name: dict(fields) for name, fields in (warcinfos or {}).items()}
+        self.options = dict(max_size=max_size, host=host, compress_level=compress_level,
+                            min_free_bytes=min_free_bytes)
+        self.on_close = on_close
+        self.on_error = on_error
+        self.failed: OSError | None = None
+        self.writers: dict[str, WarcFileWriter] = {}
+        self.directory = Path(directory)
+        default = self.writer(prefix)  # checks the directory now
+        self.host = default.host
+        self._last = default  # the series written last: a failure's file
+
+    def writer(self, prefix: str | None = None) -> WarcFileWriter:
+        """The series of `prefix` (the default one for None), created at first use."""
+        prefix = prefix or self.prefix
+        writer = self.writers.get(prefix)
+        if writer is None:
+            writer = self.writers[prefix] = WarcFileWriter(
+                self.directory, prefix, warcinfo=self.warcinfos.get(prefix, self.warcinfo),
+                on_close=self._closed, on_error=self._failed, **self.options)
+        return writer
+
+    def _closed(self, path: Path) -> None:
+        if self.on_close:
+            self.on_close(path)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.failed is not None:
+            return
+        self.failed = exc
+        if self.on_error:
+            self.on_error(exc)  # while current_path still names the file left .open
+
+    @property
+    def current_path(self) -> Path | None:
+        """The `.open` file of the series written last (the one a failed write leaves)."""
+        return self._last.current_path
+
+    @property
+    def current_names(self) -> dict[str, str]:
+        """prefix -> the final name of each series' open file."""
+        return {prefix: w._name for prefix, w in self.writers.items() if w._name}
+
+    @property
+    def closed_files(self) -> list[str]:
+        return [name for w in self.writers.values() for name in w.closed_files]
+
+    def ensure_open(self, prefix: str | None = None) -> str:
+        return self.writer(prefix).ensure_open()
+
+    def write_record(self, headers: list[tuple[str, str]], block: bytes, prefix: str | None = None) -> RecordLocation:
+        """Write one record into the series of `prefix` (WarcFileWriter.write_record)."""
+        if self.failed is not None:
+            raise OSError(errno.EIO, f"WARC writing stopped after an earlier failure ({self.failed})")
+        self._last = self.writer(prefix)
+        return self._last.write_record(headers, block)
+
+    def abandon(self) -> None:
+        self._last.abandon()
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()

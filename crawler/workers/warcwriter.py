@@ -2,9 +2,10 @@
 
 Compressing, digesting and writing the four records of an article page is the largest piece of
 the crawl process's own per-page work after link discovery. `WarcWriterProcess` has the
-`write_record(headers, block)` of crawler.warc.files.WarcFileWriter, but hands the record to a
-child process (`python -m crawler.workers.warcwriter --fd N`, linked as crawler/workers/link.py describes)
-that adds the block digest, compresses and writes it with a WarcFileWriter of its own, and
+`write_record(headers, block, prefix)` of crawler.warc.files.WarcFileSet (one series of files per
+prefix: the network job's sites), but hands the record to a child process (`python -m
+crawler.workers.warcwriter --fd N`, linked as crawler/workers/link.py describes) that adds the
+block digest, compresses and writes it with a WarcFileSet of its own, and
 returns a `PendingRecord` whose future resolves to the RecordLocation once the record is
 written and flushed to the operating system. Records are batched per turn of the event loop
 and written in the order they were handed over; acknowledgements come back in that order. The
@@ -52,7 +53,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler import keys
 from crawler.warc.cdxj import write_cdxj
-from crawler.warc.files import OPEN_SUFFIX, WarcFileWriter
+from crawler.warc.files import OPEN_SUFFIX, WarcFileSet
 from crawler.warc.location import PendingRecord, RecordLocation
 from crawler.warc.recovery import recover_file
 from crawler.workers.link import ChildEnd, ChildProcess, child_main, spare_cpus, usable
@@ -74,10 +75,10 @@ def default_enabled() -> bool:
 
 # --- the writer process ---------------------------------------------------------------------------
 def serve(end: ChildEnd) -> None:
-    """The child's life: ("open", config), then ("records", first, [(headers, block)...]) answered
-    with ("written", first, [location...]) or ("failed", first, errno, message), and ("close",)
-    answered with ("done",). Files opened and closed are announced as
-    ("opened", name) and ("closed", name)."""
+    """The child's life: ("open", config), then ("records", first, [(headers, block, prefix)...])
+    answered with ("written", first, [location...]) or ("failed", first, errno, message), and
+    ("close",) answered with ("done",). Files opened and closed are announced as
+    ("opened", name, prefix) and ("closed", name)."""
     message = end.recv()
     if message is None:
         return
@@ -91,9 +92,9 @@ def serve(end: ChildEnd) -> None:
         indexers.append(thread)
         end.send(("closed", path.name))
 
-    writer = WarcFileWriter(**config, on_close=closed)
+    writer = WarcFileSet(**config, on_close=closed)
     failed = None
-    name = None  # the file announced last
+    names: dict[str, str] = {}  # prefix -> the file announced last
     while True:
         message = end.recv()
         if message is None:
@@ -106,13 +107,13 @@ def serve(end: ChildEnd) -> None:
             locations = []
             if failed is None:
                 try:
-                    for headers, block in records:
-                        current = writer.ensure_open()
-                        if current != name:
+                    for headers, block, prefix in records:
+                        current = writer.ensure_open(prefix)
+                        if names.get(prefix) != current:
                             # a new file: say so before anything is written in it after its warcinfo
-                            name = current
-                            end.send(("opened", name))
-                        locations.append(writer.write_record(headers, block))
+                            names[prefix] = current
+                            end.send(("opened", current, prefix))
+                        locations.append(writer.write_record(headers, block, prefix))
                 except OSError as exc:
                     writer.abandon()
                     failed = exc
@@ -134,24 +135,25 @@ class WarcWriterProcess:
     """Writes WARC records through a child process (`use_process`, WARC_WRITER_PROCESS) or in this
     process; see the module docstring. `write_record` returns a PendingRecord either way.
 
+    `warcinfos` maps a prefix to its files' warcinfo fields (WarcFileSet).
     `on_close(path)` is called with the final path of each file closed, as by WarcFileWriter, and
     with `indexed=True` for the files the child closed and indexed (CDXJ) itself; `on_error(exc)`
     once when a write fails, wherever it failed. `min_free_bytes` guards every write, in the child
     and in this process alike (crawler/warc/files.py)."""
 
     def __init__(self, directory, prefix: str, *, max_size: int, warcinfo: dict | None = None,
-                 host: str | None = None, compress_level: int = 6, min_free_bytes: int = 0,
-                 use_process: bool = True, on_close=None, on_error=None, lock_fd: int | None = None,
-                 stats=None):
+                 warcinfos: dict[str, dict] | None = None, host: str | None = None, compress_level: int = 6,
+                 min_free_bytes: int = 0, use_process: bool = True, on_close=None, on_error=None,
+                 lock_fd: int | None = None, stats=None):
         # the in-process writer: checks the directory now, names files, and takes over if need be
-        self.local = WarcFileWriter(directory, prefix, max_size=max_size, warcinfo=warcinfo, host=host,
-                                    compress_level=compress_level, min_free_bytes=min_free_bytes,
-                                    on_close=lambda path: self.on_close and self.on_close(path),
-                                    on_error=self._failed)
+        self.local = WarcFileSet(directory, prefix, max_size=max_size, warcinfo=warcinfo, warcinfos=warcinfos,
+                                 host=host, compress_level=compress_level, min_free_bytes=min_free_bytes,
+                                 on_close=lambda path: self.on_close and self.on_close(path),
+                                 on_error=self._failed)
         self.directory = self.local.directory
         self.config = dict(directory=str(directory), prefix=prefix, max_size=max_size,
-                           warcinfo=dict(warcinfo or {}), host=self.local.host, compress_level=compress_level,
-                           min_free_bytes=min_free_bytes)
+                           warcinfo=dict(warcinfo or {}), warcinfos=dict(warcinfos or {}), host=self.local.host,
+                           compress_level=compress_level, min_free_bytes=min_free_bytes)
         self.on_close = on_close
         self.on_error = on_error
         self.lock_fd = lock_fd
@@ -161,12 +163,13 @@ class WarcWriterProcess:
         self.inline = not use_process
         self.failed: OSError | None = None
         self._child_closed: list[str] = []
-        self._name: str | None = None  # the child's current file
+        self._names: dict[str, str] = {}  # prefix -> the child's current file of that series
+        self._last_prefix: str | None = None  # the series handed a record last
         self._seq = 0  # sequence number of the next record handed over
-        self._unacked: dict[int, tuple[list, bytes, PendingRecord]] = {}
+        self._unacked: dict[int, tuple[list, bytes, PendingRecord, str | None]] = {}
         self._unacked_bytes = 0
         self.max_unwritten = MAX_UNWRITTEN_BYTES
-        self._batch: list[tuple[list, bytes]] = []
+        self._batch: list[tuple[list, bytes, str | None]] = []
         self._batch_first = 0
         self._loop = None
         self._done = False
@@ -181,13 +184,16 @@ class WarcWriterProcess:
 
     @property
     def current_path(self) -> Path | None:
+        """The `.open` file of the series written last (the one a failed write leaves)."""
         if self.inline:
             return self.local.current_path
-        return self.directory / (self._name + OPEN_SUFFIX) if self._name else None
+        name = self._names.get(self._last_prefix or self.local.prefix)
+        return self.directory / (name + OPEN_SUFFIX) if name else None
 
-    def write_record(self, headers: list[tuple[str, str]], block: bytes) -> PendingRecord:
-        """Hand one record over (or write it, in this process); its PendingRecord. A record that
-        cannot be written comes back failed (with the OSError), never raises."""
+    def write_record(self, headers: list[tuple[str, str]], block: bytes, prefix: str | None = None) -> PendingRecord:
+        """Hand one record over (or write it, in this process) for the series of `prefix` (None:
+        the default one); its PendingRecord. A record that cannot be written comes back failed
+        (with the OSError), never raises."""
         fields = dict(headers)
         record_id, date = fields.get("WARC-Record-ID"), fields.get("WARC-Date")
         if self.failed is not None:
@@ -197,18 +203,19 @@ class WarcWriterProcess:
             self._start()
         if self.inline:
             try:
-                return PendingRecord.written(self.local.write_record(headers, block), date)
+                return PendingRecord.written(self.local.write_record(headers, block, prefix), date)
             except OSError as exc:  # reported through on_error by the local writer
                 return PendingRecord.failed(record_id, date, exc)
         pending = PendingRecord(record_id, date, self._loop.create_future())
         seq = self._seq
         self._seq += 1
-        self._unacked[seq] = (headers, block, pending)
+        self._unacked[seq] = (headers, block, pending, prefix)
+        self._last_prefix = prefix
         self._unacked_bytes += len(block)
         if not self._batch:
             self._batch_first = seq
             self._loop.call_soon(self._send_batch)
-        self._batch.append((headers, block))
+        self._batch.append((headers, block, prefix))
         if self._unacked_bytes > self.max_unwritten:
             self._catch_up()
         return pending
@@ -308,11 +315,11 @@ class WarcWriterProcess:
                     entry[2].future.exception()  # retrieved: nobody may be waiting for this one
             self._failed(exc)
         elif kind == "opened":
-            self._name = message[1]
+            _, name, prefix = message
+            self._names[prefix or self.local.prefix] = name
         elif kind == "closed":  # closed by the child, which indexes it too
             name = message[1]
-            if self._name == name:
-                self._name = None
+            self._names = {prefix: n for prefix, n in self._names.items() if n != name}
             self._child_closed.append(name)
             if self.on_close:
                 self.on_close(self.directory / name, indexed=True)
@@ -331,11 +338,11 @@ class WarcWriterProcess:
         self._unacked_bytes = 0
         found = self._recover_current()
         rewritten = failed = 0
-        for headers, block, pending in unacked:
+        for headers, block, pending, prefix in unacked:
             location = found.get(pending.record_id)
             if location is None:
                 try:  # the local writer's guard and on_error, as for any write in this process
-                    location = self.local.write_record(headers, block)
+                    location = self.local.write_record(headers, block, prefix)
                 except OSError as exc:
                     pending.future.set_exception(exc)
                     pending.future.exception()
@@ -349,12 +356,17 @@ class WarcWriterProcess:
                        len(unacked), len(unacked) - rewritten - failed, rewritten, failed)
 
     def _recover_current(self) -> dict[str, RecordLocation]:
-        """Recover the dead child's current file; the locations of the records in it, by id."""
-        if self._name is None:
-            return {}
-        open_path = self.directory / (self._name + OPEN_SUFFIX)
-        final = self.directory / self._name
-        self._name = None
+        """Recover the dead child's current files (one per series); the locations of the records
+        in them, by id."""
+        names, self._names = list(self._names.values()), {}
+        found: dict[str, RecordLocation] = {}
+        for name in names:
+            found.update(self._recover_file(name))
+        return found
+
+    def _recover_file(self, name: str) -> dict[str, RecordLocation]:
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        final = self.directory / name
         if open_path.exists():
             result = recover_file(open_path, index=False)
             final = result.final_path

@@ -5,6 +5,9 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
 
 from tests.crawling import crawl
 from tests.sites.replica.load import host_load, worker_of
@@ -42,9 +45,25 @@ def test_the_network_job_crawls_two_sites_each_politely_and_keeps_their_items_ap
     for item in items:
         by_site[item["site"]].append(item["url"])
     assert {site: sorted(urls) for site, urls in by_site.items()} == {s: sorted(u) for s, u in expected.items()}
-    # each worker wrote its own WARC files of the job
+    # each worker wrote WARC files of its own per site: each site's exchanges in files named for it,
+    # opening with a warcinfo record naming the site and the politeness the workers shared; the
+    # job's own files hold only what is of neither site (the image host's robots.txt)
+    hosts = {"spacewar": "www.spacewar.com", "spacedaily": SISTER}
     for name, r in results.items():
-        assert r.warc_files() and all(p.name.startswith(f"network-{name}-") for p in r.warc_files())
+        series = collections.defaultdict(set)
+        for path in r.warc_files():
+            site = path.name.split("-", 1)[0]
+            assert path.name.startswith(f"{site}-{name}-"), path.name
+            with open(path, "rb") as fh:
+                it = iter(ArchiveIterator(fh))
+                fields = next(it).content_stream().read().decode()
+                assert f"isPartOf: network{'/' + site if site in hosts else ''}\r\n" in fields
+                assert "politeness shared by the workers in Redis, per host: 1 in flight per host" in fields
+                series[site] |= {urlsplit(rec.rec_headers.get_header("WARC-Target-URI")).hostname for rec in it
+                                 if rec.rec_type in ("request", "response", "revisit")}
+        for site, host in hosts.items():  # its pages, and its pages' images on the image host
+            assert host in series[site] and not series[site] & (set(hosts.values()) - {host}), series
+        assert not series.get("network", set()) & set(hosts.values()), series
     # both sites at once, each politely: one request at a time on each host, at most one start per
     # DOWNLOAD_DELAY over any 5 s (the jittered gaps average 1.22 x DOWNLOAD_DELAY), from both workers together
     spans = []

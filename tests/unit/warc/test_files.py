@@ -5,7 +5,11 @@ import re
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc.files import WarcFileWriter
+import errno
+
+import pytest
+
+from crawler.warc.files import WarcFileSet, WarcFileWriter
 from crawler.warc.records import new_record_id, warc_date
 from tests.crawling import warcio_check
 
@@ -92,3 +96,30 @@ def test_small_records_compress_to_the_same_bytes_as_with_the_full_window():
         full = zlib.compressobj(6, zlib.DEFLATED, 31)
         assert gzip_member(data) == full.compress(data) + full.flush(), size
         assert zlib.decompress(gzip_member(data), 47) == data
+
+
+def _resource_in(files, n, prefix, size=2000):
+    return files.write_record([
+        ("WARC-Type", "resource"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
+        ("WARC-Target-URI", f"https://www.spacewar.com/{n}"), ("Content-Type", "application/octet-stream"),
+    ], os.urandom(size), prefix)
+
+
+def test_a_failed_write_in_one_series_stops_every_series_and_leaves_only_its_own_file_open(tmp_path, monkeypatch):
+    errors = []
+    files = WarcFileSet(tmp_path, "network", max_size=1_000_000_000, on_error=errors.append)
+    kept = _resource_in(files, 1, "spacewar")
+    _resource_in(files, 2, "spacedaily")
+    failing = files.writer("spacedaily")
+    monkeypatch.setattr(failing, "_check_space", lambda size: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    failing.min_free_bytes = 1
+    with pytest.raises(OSError):
+        _resource_in(files, 3, "spacedaily")
+    with pytest.raises(OSError, match="earlier failure"):
+        _resource_in(files, 4, "spacewar")  # the other series refuses too: the disk is the same
+    assert [e.errno for e in errors] == [errno.ENOSPC]
+    files.close()
+    assert len(list(tmp_path.glob("spacedaily-*.warc.gz.open"))) == 1  # for the next run's recovery
+    assert not list(tmp_path.glob("spacewar-*.open")) and not list(tmp_path.glob("network-*.open"))
+    assert [p.name for p in tmp_path.glob("spacewar-*.warc.gz")] == [kept.filename]  # closed whole
+    assert warcio_check([tmp_path / kept.filename]).returncode == 0

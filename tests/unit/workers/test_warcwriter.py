@@ -110,6 +110,49 @@ def test_records_held_by_a_killed_writer_are_written_once_and_the_crawl_goes_on_
     assert check_dir(tmp_path).returncode == 0, check_dir(tmp_path).stdout
 
 
+def warcinfo_of(path) -> bytes:
+    with open(path, "rb") as fh:
+        first = next(iter(ArchiveIterator(fh)))
+        assert first.rec_type == "warcinfo"
+        return first.content_stream().read()
+
+
+def test_records_of_each_series_go_to_files_of_their_own_and_survive_a_killed_writer(tmp_path):
+    """The network job's per-site files: each series in files named for it, opening with its own
+    warcinfo; a writer killed while holding records of both series loses none and writes none twice."""
+    series = {"spacewar": b"www.spacewar.com", "spacedaily": b"www.spacedaily.com"}
+    blocks = [(name, os.urandom(20_000)) for _ in range(100) for name in (None, *series)]
+
+    async def main():
+        writer = WarcWriterProcess(tmp_path, "network", max_size=1_000_000_000, warcinfo={"isPartOf": "network"},
+                                   warcinfos={name: {"isPartOf": f"network/{name}"} for name in series})
+        first = [writer.write_record(headers(0), b"first", name) for name in (None, *series)]
+        for p in first:
+            await p  # the child is up and has a file of each series open
+        pending = [writer.write_record(headers(n), block, name) for n, (name, block) in enumerate(blocks, 1)]
+        await asyncio.sleep(0)
+        os.kill(writer.child.pid, signal.SIGKILL)
+        locations = [await p for p in pending]
+        writer.close()
+        return first, pending, locations
+
+    first, pending, locations = run_in_loop(main)
+    on_disk = records_on_disk(tmp_path)  # asserts no record id twice
+    written = {p.record_id for p in [*first, *pending]}
+    warcinfos = set(on_disk) - written
+    assert len(warcinfos) == len(list(tmp_path.glob("*.warc.gz")))  # nothing else: no record lost or added
+    for p, loc, (name, block) in zip(pending, locations, blocks):
+        assert on_disk[p.record_id][2] == block
+        assert on_disk[p.record_id][0] == loc.filename
+        assert loc.filename.startswith(f"{name or 'network'}-"), (name, loc.filename)
+    for path in sorted(tmp_path.glob("*.warc.gz")):
+        name = path.name.split("-", 1)[0]
+        assert warcinfo_of(path) == (b"isPartOf: network" + (b"/" + name.encode() if name != "network" else b"")
+                                     + b"\r\n")
+    assert not list(tmp_path.glob("*" + OPEN_SUFFIX))
+    assert check_dir(tmp_path).returncode == 0, check_dir(tmp_path).stdout
+
+
 def test_a_failed_write_fails_that_record_and_all_after_it_and_leaves_the_file_open(tmp_path):
     """The child's file may not grow past 64 KiB (RLIMIT_FSIZE, inherited; SIGXFSZ ignored, so the
     write fails with EFBIG as a full disk fails with ENOSPC)."""
