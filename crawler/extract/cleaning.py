@@ -1,35 +1,129 @@
-"""Article cleaning: the raw parts from crawler/extract/regions.py in, the typed Article out.
+"""Article cleaning: the raw parts from crawler/extract/regions.py in, the typed Article out, each removal with its reason.
 
-`clean(raw, url)` reads the dateline's parts, removes every kind of clutter the site rules name
-(ads and their <center> wrappers, scripts, sponsor banners, spacer images, the ADVERTISEMENT
-label, the reader-comments line, the donation appeal, the newsletter box, related links,
-cross-network headline blocks, the copyright notice, footer, navigation), turns unclosed <p>,
-closed <p> and <br><br> text into paragraphs, and takes the story's images with their captions
-out of the text. Body: paragraphs joined by one blank line, entities decoded, whitespace
+Two steps, so that the step that needs the whole crawl runs where the crawl is:
+
+* `read(raw, url)` (pure, per page: an extraction worker runs it) reads the dateline's parts,
+  takes the story's images out with their captions (a caption is the text of the image's own
+  box; a line after the box is a credit, not a caption), removes what the site rules name by tag
+  or class (scripts, ads, forms, navigation...: a prior), and cuts the story region and the
+  content around it into Blocks (crawler/extract/blocks.py). It returns a PageReading: plain data.
+* `judge(reading, template)` decides, block by block, what is story, using structural signals
+  first and the site's learned template (crawler/extract/boilerplate.py) where structure cannot
+  tell, splits off the further stories a page carries below its main one, and returns the
+  Article with every removed block and its reason (`Cleaned.removed`).
+
+The signals (their names are the stats keys' `{signal}` part, `cleaning/removed/{signal}`):
+
+* `tag`, `class`: an element of a clutter tag or class the site rules list (the prior);
+* `phrase`: a wording the site rules list (the prior);
+* `links`: a line made mostly of link text (navigation, share bars, headline lists);
+* `markup`: a block in a markup of its own rather than the page's paragraph style: a box
+  (<table>, <div>), small print (<small>, <font>), italics, a centred line, a bold or classed
+  line. Inside the story (between two story paragraphs) a long, linked-free sentence in such
+  markup is kept (a quoted passage), unless the template has seen it before;
+* `position`: before the story's first paragraph or after its last one, a line that is not a
+  sentence (dates, counts, labels) or that carries a link;
+* `credit`: a short line that is not a sentence, right after an image box;
+* `author-bio`: after the story, a block naming the byline's author;
+* `template`: a block the learned template has seen out of place, or on enough of the site's
+  pages for where it sits and how story-like it is (boilerplate.py: RATE_*);
+* `rights`: the wire agency's notice (a copyright line naming the page's agency): moved to `rights`.
+
+Further stories: after the main story, a headline on a line of its own followed by
+"<dateline> - <first paragraph>" starts a further story (SITE.md); each becomes one
+`related_stories` entry `{title, location, agency, published, body}`, its paragraphs judged like
+the main story's. Body: paragraphs joined by one blank line, entities decoded, whitespace
 normalised, no empty paragraph.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.article import Article
-from crawler.extract.dateline import normalise_author, parse_dateline
+from crawler.extract.blocks import (
+    IMAGE_MARK, ZONE_AFTER, ZONE_BEFORE, ZONE_BODY, Block, author_pattern, segment,
+)
+from crawler.extract.boilerplate import (
+    NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SiteTemplate,
+)
+from crawler.extract.dateline import normalise_author, parse_dateline, split_lead_dateline
 from crawler.extract.page import classes, drop_tree, normalise_space, text_of
 from crawler.extract.rules import RULES, CompiledRules, SiteRules, compile_rules
 
-#: elements that start and end a paragraph
-BLOCK_TAGS = frozenset((
-    "p", "div", "table", "tbody", "thead", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd",
-    "h1", "h2", "h3", "h4", "h5", "h6", "center", "blockquote", "hr", "section", "article", "main",
-    "figure", "figcaption", "pre", "address", "caption", "body", "html",
-))
+import lxml.etree as etree
+
 #: a short "by Name" line, or a staff byline, standing alone above the story
 _BYLINE = re.compile(r"(?:by\s+[^.!?:;\d]{2,80}|(?:the\s+)?staff\s+(?:writers?|reporters?))", re.I)
-_WORD = re.compile(r"\w")
-_PARA = object()  # paragraph boundary
-_BR = object()  # a <br>; two in a row (whitespace between) end a paragraph
+#: closing quotes and brackets after a sentence's end
+_CLOSERS = "\"'\u201d\u2019\u00bb)]"
+#: the legal words of a copyright notice (not a site's wording: the law's)
+_LEGAL = re.compile(r"\u00a9|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
+#: a story's text, not a caption: a box holding one of these is a layout, not an image box
+_STORY_CONTAINERS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "table")
+
+# the signals, as stats keys name them
+TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS = (
+    "tag", "class", "phrase", "links", "markup", "position", "credit", "author-bio", "template", "rights")
+SIGNALS = (TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS)
+
+
+@dataclass
+class Removal:
+    """One block (or element) the cleaning took out of the body, and why."""
+
+    signal: str  # one of SIGNALS
+    reason: str  # in words, for `scrapy explain` and CLEANING_DEBUG
+    text: str  # what was removed (whitespace-normalised)
+    story: int = 0  # 0: the main story's region; k: the k-th further story's
+
+
+@dataclass
+class PageReading:
+    """What `read` found on one page, for `judge` and the learned template (plain, picklable data)."""
+
+    url: str
+    site: str  # the template's site name: the host without "www."
+    title: str | None
+    published: str | None
+    author: str | None
+    location: str | None
+    agency: str | None
+    extraction: str
+    images: list
+    rights: str | None  # the notice's element's text (site rules' rights class), if any
+    blocks: list  # Blocks of the story region, in page order
+    outside: list  # Blocks before the dateline and after the story region (for the template)
+    dominant: str  # the base signature of the page's story paragraphs
+    skip: frozenset  # texts that are captions or dateline lines, not paragraphs
+    prior: list = field(default_factory=list)  # Removals by the site rules' tags and classes
+
+    def observed_keys(self) -> dict[str, bool]:
+        """{key: out of place} of the page's blocks, for SiteTemplate.observe."""
+        keys: dict[str, bool] = {}
+        for b in self.blocks:
+            if b.key:
+                out = not _compatible(b.sig, self.dominant) or b.link_share >= 0.5
+                keys[b.key] = keys.get(b.key, False) or out
+        for b in self.outside:
+            if b.key:
+                keys[b.key] = True
+        return keys
+
+
+@dataclass
+class Cleaned:
+    """judge()'s result: the article, and what was removed from its text and why."""
+
+    article: Article
+    removed: list  # Removals, in page order (the prior's first)
+
+
+def site_name(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -52,6 +146,29 @@ def _caption_for(img, caption_class: str, used: set):
     return None
 
 
+def _image_box(img, frag):
+    """The table, figure or div around an image that holds only it and its caption (an image box), or None
+    (an image inside a story paragraph, or in a layout table that holds the story too)."""
+    for anc in img.iterancestors():
+        if anc is frag:
+            return None
+        tag = anc.tag
+        if tag in ("p", "li", "blockquote", "center", "a", "font", "span", "td", "th", "tr", "tbody", "b", "i"):
+            continue
+        if tag not in ("table", "figure", "div"):
+            return None
+        images = 0
+        for el in anc.iter():
+            if el.tag == "img":
+                images += 1
+            elif el is not anc and el.tag in _STORY_CONTAINERS:
+                return None
+        if images != 1 or len(text_of(anc)) > 400:
+            return None
+        return anc
+    return None
+
+
 def _wrapper(el, stop):
     """The outermost <a>/<center> wrapping only `el` (a banner's link and centering), up to `stop`."""
     node = el
@@ -64,8 +181,37 @@ def _wrapper(el, stop):
         node = parent
 
 
+def _replace_with_mark(el) -> None:
+    """Put the image marker where `el` was (its tail stays after the marker)."""
+    mark = etree.Element(IMAGE_MARK)
+    mark.tail = el.tail
+    el.tail = None
+    el.addprevious(mark)
+    el.getparent().remove(el)
+
+
+_IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|gif|webp)(?:[?#].*)?$", re.I)
+
+
+def _not_a_picture(img) -> bool:
+    """An icon, a button or a tracking pixel rather than a picture of the story: declared at most 60 pixels
+    wide and high, or inside a link that leads to a page rather than to a larger picture."""
+    try:
+        w, h = int(img.get("width") or 0), int(img.get("height") or 0)
+    except ValueError:
+        w = h = 0
+    if 0 < w <= 60 and 0 < h <= 60:
+        return True
+    for anc in img.iterancestors("a"):
+        href = (anc.get("href") or "").strip()
+        return bool(href) and not _IMAGE_HREF.search(href)
+    return False
+
+
 def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
-    """Remove every <img> from the fragment; return the story's images ({"url", "caption"}) in page order."""
+    """Remove every <img> from the fragment; return the story's images ({"url", "caption"}) in page order.
+    An image box (a table, figure or div holding the image and its caption) is replaced by a marker, so
+    that the line after it is known to follow an image."""
     images = []
     used: set = set()
     for img in list(frag.iter("img")):
@@ -73,25 +219,33 @@ def take_images(frag, url: str, cr: CompiledRules) -> list[dict]:
             continue
         src = (img.get("src") or img.get("data-src") or "").strip()
         if not src or src.startswith("data:") or cr.non_image.search(src):
-            _drop(_wrapper(img, frag))
+            drop_tree(_wrapper(img, frag))
+            continue
+        if _not_a_picture(img):
+            drop_tree(img)
             continue
         caption_el = _caption_for(img, cr.rules.caption_class, used)
-        caption = normalise_space(text_of(caption_el)) if caption_el is not None else ""
+        box = _image_box(img, frag)
+        if caption_el is not None:
+            caption = normalise_space(text_of(caption_el))
+        elif box is not None:
+            drop_tree(img)
+            caption = normalise_space(text_of(box))
+        else:
+            caption = ""
         images.append({"url": urljoin(url, src), "caption": caption or None})
+        if box is not None and box.getparent() is not None:
+            _replace_with_mark(box)
+            continue
         if caption_el is not None:
             used.add(caption_el)
-        _drop(img)
+        drop_tree(img)
     for caption_el in used:  # the image tables left empty make no paragraph
-        _drop(caption_el)
+        drop_tree(caption_el)
     return images
 
 
-# --- clutter -------------------------------------------------------------------------------------
-def _drop(el) -> None:
-    """Remove an element and its content, keeping the text after it."""
-    drop_tree(el)
-
-
+# --- clutter the site rules name (the prior) -----------------------------------------------------------
 def _is_ad_wrapper(el, cr: CompiledRules) -> bool:
     for sub in el.iter():
         if not isinstance(sub.tag, str):
@@ -106,6 +260,8 @@ def _is_ad_wrapper(el, cr: CompiledRules) -> bool:
 def _link_list(heading, frag) -> list:
     """A link-list heading ("Related Links", a cross-network block title) with the links under it:
     its whole paragraph when it opens one, else itself and the inline siblings up to the next block."""
+    from crawler.extract.blocks import BLOCK_TAGS
+
     parent = heading.getparent()
     if parent is not None and parent is not frag and parent.tag == "p" and parent[0] is heading \
             and not normalise_space(parent.text):
@@ -118,92 +274,72 @@ def _link_list(heading, frag) -> list:
     return out
 
 
-def remove_clutter(frag, cr: CompiledRules) -> None:
-    """Drop clutter elements in place: by tag, by class, <center> ad wrappers, link lists, comments."""
+def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None:
+    """Drop clutter elements in place: by tag, by class, <center> ad wrappers, link lists, comments. With
+    `removed`, each one that held visible text is recorded there as a Removal."""
     doomed = []
+    titles = cr.link_list_titles
+    clutter_tags, clutter_classes = cr.clutter_tags, cr.clutter_classes
+    end_tags, block_class = cr.rules.end_text_tags, cr.rules.block_title_class
+    ad_wrappers = cr.rules.ad_wrapper_tags
     for el in frag.iter():
         if el is frag:
             continue
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            doomed.append(el)
-        elif (el.tag in cr.rules.end_text_tags or cr.rules.block_title_class in classes(el)) \
-                and text_of(el).lower() in cr.link_list_titles:
-            doomed.extend(_link_list(el, frag))
-        elif el.tag in cr.clutter_tags or classes(el) & cr.clutter_classes:
-            doomed.append(el)
-        elif el.tag in cr.rules.ad_wrapper_tags and _is_ad_wrapper(el, cr):
-            doomed.append(el)
-    for el in doomed:
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            doomed.append((el, None))
+            continue
+        cls = el.get("class")
+        cls = set(cls.split()) if cls else ()
+        if (tag in end_tags or block_class in cls) and text_of(el).lower() in titles:
+            doomed.extend((x, (CLASS, "a link-list heading the site rules name")) for x in _link_list(el, frag))
+        elif tag in clutter_tags:
+            doomed.append((el, (TAG, f"<{tag}> element")))
+        elif cls and cls & clutter_classes:
+            doomed.append((el, (CLASS, f"class {' '.join(sorted(cls & clutter_classes))}")))
+        elif tag in ad_wrappers and _is_ad_wrapper(el, cr):
+            doomed.append((el, (TAG, f"<{tag}> around an ad")))
+    for el, why in doomed:
+        if removed is not None and why is not None and el.getparent() is not None and el.tag not in ("script", "style"):
+            text = text_of(el)
+            if text:
+                removed.append(Removal(why[0], why[1], text))
         drop_tree(el)
 
 
-# --- paragraphs ------------------------------------------------------------------------------------
-def _tokens(el, out: list, linked: bool = False) -> None:
-    """Paragraph boundaries, <br>s and (text, inside-a-link) pairs of a tree, in document order."""
-    tag = el.tag
-    if not isinstance(tag, str):
-        return
-    if tag == "br":
-        out.append(_BR)
-        return
-    block = tag in BLOCK_TAGS
-    linked = linked or tag == "a"
-    if block:
-        out.append(_PARA)
-    if el.text:
-        out.append((el.text, linked))
-    for child in el:
-        _tokens(child, out, linked)
-        if child.tail:
-            out.append((child.tail, linked))
-    if block:
-        out.append(_PARA)
+# --- reading a page ----------------------------------------------------------------------------------
+def _base(sig: str) -> str:
+    """A signature without its last plain <p>: a paragraph in <p> and one between <br><br> are alike."""
+    if sig == "p":
+        return ""
+    return sig[:-2] if sig.endswith("/p") else sig
 
 
-def paragraphs(frag) -> list[str]:
-    """Paragraph texts of a fragment: block elements and <br><br> separate them; whitespace normalised.
-    A paragraph made only of link text (a navigation line) is left out."""
-    tokens: list = []
-    _tokens(frag, tokens)
-    out: list[str] = []
-    buf: list[str] = []
-    state = {"br": False, "plain": False, "links": False}
-
-    def flush():
-        text = normalise_space("".join(buf))
-        if text and (state["plain"] or not state["links"]):
-            out.append(text)
-        buf.clear()
-        state.update(br=False, plain=False, links=False)
-
-    for tok in tokens:
-        if tok is _PARA:
-            flush()
-        elif tok is _BR:
-            if state["br"]:
-                flush()
-            else:
-                state["br"] = True
-        else:
-            text, linked = tok
-            if text.strip():
-                if state["br"]:
-                    buf.append(" ")
-                    state["br"] = False
-                if linked:
-                    state["links"] = True
-                elif _WORD.search(text):  # separators such as " | " do not make a line text
-                    state["plain"] = True
-            buf.append(text)
-    flush()
-    return out
+def _compatible(sig: str, dominant: str) -> bool:
+    """The block sits in the page's paragraph style (plain text, or the markup the story paragraphs use)."""
+    base = _base(sig)
+    return base == "" or base == dominant
 
 
-# --- entry point ---------------------------------------------------------------------------------
-def clean(raw: dict, url: str, rules: SiteRules = RULES) -> Article:
-    """The Article from extract()'s raw parts: title, published, author, location, agency, body, images
-    ([{"url", "caption"}]), rights (the wire agency's notice, whitespace-normalised, or None) and the
-    extraction method. The raw parts' body fragment is cleaned in place."""
+def dominant_style(blocks: list) -> str:
+    """The base signature of the page's story paragraphs: "" (plain <p> or <br><br> paragraphs, the site's
+    style) when the page has a plain, linked-free sentence of some length; else the markup that carries
+    most of the text of its linked-free sentences (a story laid out in a table or a <font>)."""
+    weight: dict[str, int] = {}
+    for b in blocks:
+        if b.chars >= 15 and b.link_chars * 5 < b.chars and _is_sentence(b.text):
+            base = _base(b.sig)
+            if base == "" and b.chars >= 60:
+                return ""
+            weight[base] = weight.get(base, 0) + b.chars
+    if not weight:
+        return ""
+    return max(weight.items(), key=lambda kv: kv[1])[0]
+
+
+def read(raw: dict, url: str, rules: SiteRules = RULES) -> PageReading:
+    """A page's parts as blocks with their signals' inputs (see the module docstring). The raw parts'
+    fragments are changed in place."""
     cr = compile_rules(rules)
     fields = parse_dateline(raw.get("dateline") or "")
     meta = raw.get("meta") or {}
@@ -216,38 +352,259 @@ def clean(raw: dict, url: str, rules: SiteRules = RULES) -> Article:
         or normalise_space(og.get("html:title"))
     rights = normalise_space(text_of(raw["rights"])) if raw.get("rights") is not None else None
     images: list[dict] = []
-    body_paragraphs: list[str] = []
+    blocks: list[Block] = []
+    outside: list[Block] = []
+    prior: list[Removal] = []
+    skip: set[str] = set()
+    author = author_pattern(fields["author"])
     frag = raw.get("body")
     if frag is not None:
         images = take_images(frag, url, cr)
-        remove_clutter(frag, cr)
-        captions = {i["caption"] for i in images if i["caption"]}
+        remove_clutter(frag, cr, prior)
+        blocks = segment(frag, ZONE_BODY, author)
+        skip = {i["caption"] for i in images if i["caption"]}
         # a fallback extraction may keep the dateline in the text
         dateline_lines = set(filter(None, (raw.get("dateline") or "").split("\n")))
-        captions |= dateline_lines | {" ".join(dateline_lines)}
-        keywords = rules.clutter_keywords
-        for para in paragraphs(frag):
-            if para in captions:
+        skip |= dateline_lines | {" ".join(dateline_lines)}
+    for zone, name in ((ZONE_BEFORE, "before"), (ZONE_AFTER, "after")):
+        other = raw.get(name)
+        if other is None:
+            continue
+        # what the template learns from here is the text outside links (headline lists change every day);
+        # the inline markup around it does not matter here
+        etree.strip_elements(other, "script", "style", "noscript", "select", "a", etree.Comment, with_tail=False)
+        etree.strip_tags(other, "b", "i", "em", "strong", "font", "span", "small", "u", "big", "sup", "sub")
+        outside.extend(b for b in segment(other, zone, author) if b.key)
+    return PageReading(
+        url=url, site=site_name(url), title=title or None, published=fields["published"], author=fields["author"],
+        location=fields["location"], agency=fields["agency"], extraction=raw["extraction"], images=images,
+        rights=rights or None, blocks=blocks, outside=outside, dominant=dominant_style(blocks),
+        skip=frozenset(skip), prior=prior)
+
+
+# --- judging -----------------------------------------------------------------------------------------
+def _is_sentence(text: str) -> bool:
+    """Ends as a sentence does: . ! ? or an ellipsis, perhaps inside closing quotes or brackets."""
+    return text.rstrip(_CLOSERS)[-1:] in (".", "!", "?", "\u2026")
+
+
+_AGENCY_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _names_agency(text: str, agency: str | None) -> bool:
+    """The text names the agency: "AFP", or a name whose initials spell it ("Agence France-Presse")."""
+    if not agency:
+        return False
+    pattern = _AGENCY_PATTERNS.get(agency)
+    if pattern is None:
+        words = [re.escape(agency)]
+        letters = re.sub(r"[^A-Za-z]", "", agency)
+        if agency.isupper() and 2 <= len(letters) <= 6:
+            words.append(r"[\s-]+".join(f"{c}[\\w.'\u2019]*" for c in letters))
+        pattern = _AGENCY_PATTERNS[agency] = re.compile(r"\b(?:" + "|".join(words) + r")\b")
+    return pattern.search(text) is not None
+
+
+def is_rights_notice(text: str, agency: str | None, low: str | None = None) -> bool:
+    """A copyright notice naming the page's agency (the agency's rights line, not a credit or the footer)."""
+    if len(text) > 900 or not agency:
+        return False
+    low = text.lower() if low is None else low
+    if "\u00a9" not in low and "copyright" not in low and "rights reserved" not in low and "(c)" not in low:
+        return False
+    return _LEGAL.search(text) is not None and _names_agency(text, agency)
+
+
+class _Judge:
+    """One page's decisions (judge() below); kept as an object so the steps share their inputs."""
+
+    def __init__(self, reading: PageReading, template: SiteTemplate | None, rules: SiteRules):
+        self.r = reading
+        self.template = template
+        self.rules = rules
+        self.cr = compile_rules(rules)
+        self.removed: list[Removal] = list(reading.prior)
+        self.rights = reading.rights
+        self.author_low = reading.author.lower() if reading.author else None
+
+    def evidence(self, b: Block):
+        if self.template is None or not b.key:
+            return NO_EVIDENCE
+        return self.template.evidence(b.key)
+
+    def run(self) -> Cleaned:
+        r = self.r
+        author = r.author
+        blocks = []
+        for b in r.blocks:
+            if b.text in r.skip:
                 continue
-            if not body_paragraphs and _BYLINE.fullmatch(para):  # a byline line above the story
-                fields["author"] = fields["author"] or normalise_author(para)
+            if not blocks and _BYLINE.fullmatch(b.text):  # a byline line above the story
+                author = author or normalise_author(b.text)
                 continue
-            low = para.lower()
-            if len(para) <= 2 * rules.clutter_max_chars and any(k in low for k in keywords):
-                if len(para) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(para):
-                    continue
-                if cr.rights_text.fullmatch(para):
-                    rights = rights or para
-                    continue
-            body_paragraphs.append(para)
-    return Article(
-        title=title or None,
-        published=fields["published"],
-        author=fields["author"],
-        location=fields["location"],
-        agency=fields["agency"],
-        body="\n\n".join(body_paragraphs),
-        images=images,
-        rights=rights or None,
-        extraction=raw["extraction"],
-    )
+            blocks.append(b)
+        stories = self._split_stories(blocks)
+        bodies = []
+        for k, (head, anchor, members) in enumerate(stories):
+            bodies.append(self._story(k, members, anchor))
+        main = bodies[0] if bodies else []
+        if not main and stories[0][2]:
+            # nothing of the main story is left: the weak signals were wrong about this page; keep what
+            # only they removed
+            weak = {id(x) for x in self.removed if x.signal in (MARKUP, POSITION, TEMPLATE) and x.story == 0}
+            main = [x.text for x in self.removed if id(x) in weak]
+            self.removed = [x for x in self.removed if id(x) not in weak]
+        if self.rights is None:
+            self._rights_after()
+        related = []
+        for (head, anchor, members), body in zip(stories[1:], bodies[1:]):
+            dateline, first = anchor
+            parts = parse_dateline(dateline)
+            related.append({"title": head, "location": parts["location"], "agency": parts["agency"],
+                            "published": parts["published"], "body": "\n\n".join(body)})
+        article = Article(title=r.title, published=r.published, author=author, location=r.location,
+                          agency=r.agency, body="\n\n".join(main), images=r.images, rights=self.rights,
+                          extraction=r.extraction, related_stories=related)
+        return Cleaned(article, self.removed)
+
+    # --- further stories ----------------------------------------------------------------------
+    def _split_stories(self, blocks: list) -> list:
+        """[(headline, (dateline, first paragraph) or None, blocks)]: the main story first, then each
+        further story, found by its "<dateline> - " first paragraph after a headline line."""
+        stories = [(None, None, [])]
+        seen_text = False
+        for b in blocks:
+            found = None  # (headline, (dateline, first paragraph))
+            if seen_text and b.link_share < 0.5:
+                for j in range(1, len(b.lines)):  # headline, one <br>, then the dateline paragraph
+                    if split_lead_dateline(b.lines[j]) and _headline_like(" ".join(b.lines[:j])):
+                        found = (" ".join(b.lines[:j]), split_lead_dateline(" ".join(b.lines[j:])))
+                        break
+                if found is None:  # the headline is the block before
+                    lead = split_lead_dateline(b.text)
+                    current = stories[-1][2]
+                    if lead and current and _headline_like(current[-1].text) \
+                            and not (len(stories) == 1 and len(current) == 1):
+                        found = (current.pop().text, lead)
+            if found is not None:
+                head, (dateline, first) = found
+                # the headline and dateline make the first paragraph unique: nothing to learn from its key
+                first_block = Block(first, (), b.sig, b.chars, b.link_chars, False, False, b.zone, "", b.index)
+                stories.append((head, (dateline, first), [first_block]))
+                continue
+            stories[-1][2].append(b)
+            seen_text = True
+        return stories
+
+    # --- one story's paragraphs ---------------------------------------------------------------
+    def _story(self, k: int, members: list, anchor) -> list[str]:
+        r = self.r
+        dominant = r.dominant
+        agency = r.agency
+        feats = []
+        core = []  # the story's run: from its first to its last plain paragraph the template does not claim
+        for i, b in enumerate(members):
+            text = b.text
+            low = text.lower()
+            ev = self.evidence(b)
+            sentence = _is_sentence(text)
+            compatible = _compatible(b.sig, dominant)
+            has_link = b.link_chars > 0
+            suspicious = has_link or b.lead or not sentence
+            notice = is_rights_notice(text, agency, low)
+            feats.append((b, low, ev, sentence, compatible, has_link, suspicious, notice))
+            if compatible and not suspicious and not notice and text.count(" ", 0, 60) >= 3 \
+                    and not ev.template(RATE_TAIL, story_like=True) and not self._names_author(low):
+                core.append(i)
+        lo, hi = (core[0], core[-1]) if core else (len(feats), -1)
+        if anchor is not None and feats:
+            lo = 0  # a further story starts with its dateline paragraph
+        kept = []
+        for i, (b, low, ev, sentence, compatible, has_link, suspicious, notice) in enumerate(feats):
+            inside = lo < i < hi
+            outside = i < lo or i > hi
+            why = self._verdict(b, low, ev, sentence, compatible, has_link, suspicious, notice, inside, outside,
+                                first=anchor is not None and i == 0)
+            if why is None:
+                kept.append(b.text)
+            else:
+                self.removed.append(Removal(why[0], why[1], b.text, k))
+        return kept
+
+    def _verdict(self, b: Block, low: str, ev, sentence: bool, compatible: bool, has_link: bool, suspicious: bool,
+                 notice: bool, inside: bool, outside: bool, first: bool = False):
+        """None to keep the block, else (signal, reason)."""
+        r, rules, cr = self.r, self.rules, self.cr
+        text = b.text
+        if first:  # a further story's first paragraph: its dateline made it
+            return None
+        # the site rules' wordings (a prior)
+        if len(text) <= 2 * rules.clutter_max_chars:
+            if cr.keyword_gate.search(low):
+                if len(text) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(text):
+                    return PHRASE, "a clutter wording the site rules list"
+                if cr.rights_text.fullmatch(text):
+                    self.rights = self.rights or text
+                    return RIGHTS, "the agency's notice (a wording the site rules list)"
+        if notice and (not inside or not compatible):
+            self.rights = self.rights or text
+            return RIGHTS, f"a copyright notice naming {r.agency}"
+        if b.link_chars * 2 >= b.chars:
+            return LINKS, f"{round(100 * b.link_share)}% of its text is links"
+        if b.after_image and not sentence and text.count(" ") < 12:
+            return CREDIT, "a short line after an image (a credit, not a caption)"
+        if not compatible:
+            if inside and sentence and not has_link and text.count(" ") >= 19:
+                # a long sentence in a markup of its own, within the story: a quoted passage, unless the
+                # template has seen it before
+                if ev.template(RATE_SUSPICIOUS, story_like=False):
+                    return self._template_reason(ev)
+                return None
+            return MARKUP, f"markup <{b.sig}>, not the page's paragraph style"
+        if ev.df or ev.out:
+            threshold = RATE_SUSPICIOUS if suspicious else RATE_INSIDE if inside else RATE_TAIL
+            if ev.template(threshold, story_like=not suspicious):
+                return self._template_reason(ev)
+        if outside:
+            if has_link:
+                return POSITION, "a line with a link, outside the story's paragraphs"
+            if not sentence:
+                return POSITION, "not a sentence, outside the story's paragraphs"
+            if self._names_author(low):
+                return BIO, f"names the author ({r.author}), after the story"
+        return None
+
+    @staticmethod
+    def _template_reason(ev) -> tuple[str, str]:
+        if ev.out >= 2:
+            return TEMPLATE, f"seen out of the story's place on {ev.out} of the site's pages"
+        return TEMPLATE, f"on {round(100 * ev.rate)}% of the site's pages since it first appeared ({ev.df} pages)"
+
+    def _names_author(self, low: str) -> bool:
+        return self.author_low is not None and self.author_low in low
+
+    def _rights_after(self) -> None:
+        """The agency's notice when it stands after the story region (no rights class, no listed wording)."""
+        r = self.r
+        for b in r.outside:
+            if b.zone == ZONE_AFTER and (is_rights_notice(b.text, r.agency) or self.cr.rights_text.fullmatch(b.text)):
+                self.rights = b.text
+                return
+
+
+def _headline_like(text: str) -> bool:
+    """A further story's headline: a short line that is not a sentence ending in a full stop."""
+    return 2 <= text.count(" ") + 1 <= 30 and not text.endswith(".") and split_lead_dateline(text) is None
+
+
+def judge(reading: PageReading, template: SiteTemplate | None = None, rules: SiteRules = RULES) -> Cleaned:
+    """The Article of a read page, and every removal with its reason (see the module docstring). `template`
+    is the site's learned template (read only); None judges by structure and the site rules alone."""
+    return _Judge(reading, template, rules).run()
+
+
+def clean(raw: dict, url: str, rules: SiteRules = RULES, template: SiteTemplate | None = None) -> Article:
+    """The Article from extract()'s raw parts: title, published, author, location, agency, body, images
+    ([{"url", "caption"}]), rights (the wire agency's notice, whitespace-normalised, or None), the
+    extraction method and the further stories. The raw parts' body fragment is cleaned in place."""
+    return judge(read(raw, url, rules), template, rules).article
