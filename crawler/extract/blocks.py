@@ -76,6 +76,8 @@ def _token(el) -> str | None:
     if tag in _SILENT:
         return None
     token = _TOKEN_OF.get(tag, tag)
+    if not el.keys():
+        return token
     if tag in _CLASSED:
         cls = el.get("class")
         if cls:
@@ -122,7 +124,9 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 lines = ()
             if text:
                 # a bold lead-in: the first words are bold, the bold is not the whole block, text follows it
-                key = block_key(" ".join(plain), author) if plain else ""
+                # a line mostly of links is dropped whatever the template says: nothing to learn from it
+                key = block_key(text if not links else " ".join(plain), author) \
+                    if plain and links * 2 < chars else ""
                 out.append(Block(text, lines, _signature(first[:common]), chars, links,
                                  lead >= common and after_lead, img, zone, key, len(out)))
                 img = False
@@ -183,6 +187,17 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                     flush()
                 if tag == IMAGE_MARK:
                     img = True
+                elif not len(el):
+                    # a block without children (most story paragraphs): its text is the block
+                    text = el.text
+                    path.append(el)
+                    if text and not text.isspace() and word(text) is not None:
+                        text = " ".join(text.split())
+                        n = len(text)
+                        out.append(Block(text, (), _signature(path), n, n if linked else 0, False, img, zone,
+                                         "" if linked else block_key(text, author), len(out)))
+                        img = False
+                    continue
             elif tag == "a":
                 linked += 1
             path.append(el)
@@ -217,6 +232,30 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     return out
 
 
+def outside_lines(frag, author: re.Pattern | None = None) -> list[tuple[str, str]]:
+    """(raw text, key) of the lines of text in `frag`, outside links and scripts: what the template learns from
+    the content around the story region (its lines are compared with the story region's blocks). Cheaper
+    than segment(): the tree is flattened in C; a <br> or a block element ends a line. `frag` is changed."""
+    etree.strip_elements(frag, "script", "style", "noscript", "select", "a", etree.Comment,
+                         etree.ProcessingInstruction, with_tail=False)
+    for el in frag.iter(*_LINE_ENDS):
+        el.tail = "\n" + el.tail if el.tail else "\n"
+        if el.text:
+            el.text = "\n" + el.text
+    text = etree.tostring(frag, method="text", encoding=str)
+    out = []
+    for line in text.split("\n"):
+        if line and not line.isspace():
+            key = block_key(line.strip(), author)  # the key treats any white space as a space
+            if key:
+                out.append((line, key))
+    return out
+
+
+_LINE_ENDS = tuple(BLOCK_TAGS | {"br"})
+word = _WORD.search
+
+
 # --- keys ------------------------------------------------------------------------------------------
 #: ASCII bytes: digits to 0, letters kept (lower case), everything else to a space
 _KEY_TABLE = bytes(
@@ -231,16 +270,16 @@ KEY_CHARS = 160
 def block_key(text: str, author: re.Pattern | None = None) -> str:
     """The text as the template compares it: lower case, ASCII letters only (accents and typographic signs
     dropped), runs of digits as one 0, month names as "m" next to a number, the page's author as "a",
-    punctuation as spaces, at most KEY_CHARS characters."""
-    low = text[: KEY_CHARS + 60].lower()
+    each other character a space, at most KEY_CHARS characters. `text` is whitespace-normalised."""
+    low = text[: KEY_CHARS + 40].lower()
     if author is not None:
-        low = author.sub(" a ", low)
+        low = author.sub("a", low)
     raw = low.encode("ascii", "ignore").translate(_KEY_TABLE)
     if b"0" in raw:  # digits: a date or a count, perhaps with a month name
         if b"00" in raw:
             raw = _ZEROS.sub(b"0", raw)
         raw = _MONTHS.sub(b"m", raw)
-    return b" ".join(raw.split())[:KEY_CHARS].decode("ascii")
+    return raw[:KEY_CHARS].strip().decode("ascii")
 
 
 def author_pattern(author: str | None) -> re.Pattern | None:

@@ -45,6 +45,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 FORMAT = "spacewar-archiver boilerplate 1"
+#: the file's name beside the WARC files
+FILE_NAME = "boilerplate.json"
 
 #: a key needs this many pages before its rate counts
 MIN_PAGES = 4
@@ -94,8 +96,9 @@ class SiteTemplate:
     def __init__(self, pages: int = 0, agency_pages: dict | None = None, blocks: dict | None = None):
         self.pages = pages
         self.agency_pages: dict[str, int] = dict(agency_pages or {})
-        #: key -> [df, out, first, last, {agency: df}]
-        self.blocks: dict[str, list] = blocks if blocks is not None else {}
+        #: key -> (df, out, first, last, {agency: df}): tuples of numbers and a dict of numbers, which the
+        #: garbage collector does not track (tens of thousands of lists would cost every collection)
+        self.blocks: dict[str, tuple] = blocks if blocks is not None else {}
         self._seen_urls: set[bytes] = set()
 
     def __len__(self) -> int:
@@ -117,14 +120,11 @@ class SiteTemplate:
         for key, out in keys.items():
             entry = blocks.get(key)
             if entry is None:
-                blocks[key] = [1, 1 if out else 0, n, n, {agency: 1}]
+                blocks[key] = (1, 1 if out else 0, n, n, {agency: 1})
             else:
-                entry[0] += 1
-                if out:
-                    entry[1] += 1
-                entry[3] = n
-                per = entry[4]
+                df, was_out, first, _, per = entry
                 per[agency] = per.get(agency, 0) + 1
+                blocks[key] = (df + 1, was_out + 1 if out else was_out, first, n, per)
         if self.pages % PRUNE_AFTER == 0:
             self.prune()
         return True
@@ -154,7 +154,7 @@ class SiteTemplate:
                     break
         return Evidence(df, out, rate, specific)
 
-    def summary(self, limit: int = 20) -> list[tuple[str, list]]:
+    def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:
         """The keys seen on most pages, with their counts (for `scrapy explain` and the logs)."""
         return sorted(self.blocks.items(), key=lambda kv: kv[1][0], reverse=True)[:limit]
 
@@ -168,10 +168,25 @@ class SiteTemplate:
         blocks = {}
         for key, entry in (data.get("blocks") or {}).items():
             if isinstance(entry, list) and len(entry) == 5 and isinstance(entry[4], dict):
-                blocks[str(key)] = [int(entry[0]), int(entry[1]), int(entry[2]), int(entry[3]),
-                                    {str(a): int(n) for a, n in entry[4].items()}]
+                blocks[str(key)] = (int(entry[0]), int(entry[1]), int(entry[2]), int(entry[3]),
+                                    {str(a): int(n) for a, n in entry[4].items()})
         return cls(int(data.get("pages") or 0), {str(a): int(n) for a, n in (data.get("agency_pages") or {}).items()},
                    blocks)
+
+
+def store_location(explicit: str | None, warc_dir: str | None, from_warc: str | None) -> tuple[Path | None, bool]:
+    """(the learned templates' file, whether to write it): `explicit` (BOILERPLATE_FILE) if given;
+    with `from_warc`, FILE_NAME beside those WARC files, read only (a rebuild does not change the
+    archive it reads); else FILE_NAME in `warc_dir`; (None, False) when there is no directory."""
+    if explicit:
+        return Path(explicit), True
+    if from_warc:
+        source = Path(str(from_warc).split(",")[0])
+        is_file = source.is_file() or source.name.endswith((".warc", ".warc.gz"))
+        return (source.parent if is_file else source) / FILE_NAME, False
+    if warc_dir:
+        return Path(warc_dir) / FILE_NAME, True
+    return None, False
 
 
 class BoilerplateStore:

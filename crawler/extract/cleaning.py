@@ -44,13 +44,13 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.article import Article
 from crawler.extract.blocks import (
-    IMAGE_MARK, ZONE_AFTER, ZONE_BEFORE, ZONE_BODY, Block, author_pattern, segment,
+    IMAGE_MARK, ZONE_BODY, Block, author_pattern, outside_lines, segment,
 )
 from crawler.extract.boilerplate import (
     NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SiteTemplate,
 )
 from crawler.extract.dateline import normalise_author, parse_dateline, split_lead_dateline
-from crawler.extract.page import classes, drop_tree, normalise_space, text_of
+from crawler.extract.page import classes, drop_tree, normalise_space, short_text, text_of
 from crawler.extract.rules import RULES, CompiledRules, SiteRules, compile_rules
 
 import lxml.etree as etree
@@ -68,6 +68,11 @@ _STORY_CONTAINERS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "table")
 TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS = (
     "tag", "class", "phrase", "links", "markup", "position", "credit", "author-bio", "template", "rights")
 SIGNALS = (TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS)
+
+
+# what `read` knows about a block without other pages (PageReading.flags, one int per block)
+SENTENCE, COMPATIBLE, NOTICE, NAMES_AUTHOR, PHRASE_CLUTTER, PHRASE_RIGHTS = 1, 2, 4, 8, 16, 32
+_ENDS = frozenset(".!?\u2026")
 
 
 @dataclass
@@ -95,21 +100,21 @@ class PageReading:
     images: list
     rights: str | None  # the notice's element's text (site rules' rights class), if any
     blocks: list  # Blocks of the story region, in page order
-    outside: list  # Blocks before the dateline and after the story region (for the template)
+    outside: list  # keys of the lines before the dateline and after the story region (for the template)
     dominant: str  # the base signature of the page's story paragraphs
     skip: frozenset  # texts that are captions or dateline lines, not paragraphs
     prior: list = field(default_factory=list)  # Removals by the site rules' tags and classes
+    flags: list = field(default_factory=list)  # per block: SENTENCE | COMPATIBLE | NOTICE | ...
 
     def observed_keys(self) -> dict[str, bool]:
         """{key: out of place} of the page's blocks, for SiteTemplate.observe."""
         keys: dict[str, bool] = {}
-        for b in self.blocks:
+        for b, f in zip(self.blocks, self.flags):
             if b.key:
-                out = not _compatible(b.sig, self.dominant) or b.link_share >= 0.5
+                out = not f & COMPATIBLE or b.link_chars * 2 >= b.chars
                 keys[b.key] = keys.get(b.key, False) or out
-        for b in self.outside:
-            if b.key:
-                keys[b.key] = True
+        for key in self.outside:
+            keys[key] = True
         return keys
 
 
@@ -274,37 +279,45 @@ def _link_list(heading, frag) -> list:
     return out
 
 
+_WITH_CLASS = etree.XPath(".//*[@class]")
+
+
 def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None:
     """Drop clutter elements in place: by tag, by class, <center> ad wrappers, link lists, comments. With
-    `removed`, each one that held visible text is recorded there as a Removal."""
-    doomed = []
+    `removed`, each one that held visible text is recorded there as a Removal (in page order)."""
+    rules = cr.rules
     titles = cr.link_list_titles
-    clutter_tags, clutter_classes = cr.clutter_tags, cr.clutter_classes
-    end_tags, block_class = cr.rules.end_text_tags, cr.rules.block_title_class
-    ad_wrappers = cr.rules.ad_wrapper_tags
-    for el in frag.iter():
-        if el is frag:
-            continue
-        tag = el.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            doomed.append((el, None))
-            continue
-        cls = el.get("class")
-        cls = set(cls.split()) if cls else ()
-        if (tag in end_tags or block_class in cls) and text_of(el).lower() in titles:
-            doomed.extend((x, (CLASS, "a link-list heading the site rules name")) for x in _link_list(el, frag))
-        elif tag in clutter_tags:
-            doomed.append((el, (TAG, f"<{tag}> element")))
-        elif cls and cls & clutter_classes:
-            doomed.append((el, (CLASS, f"class {' '.join(sorted(cls & clutter_classes))}")))
-        elif tag in ad_wrappers and _is_ad_wrapper(el, cr):
-            doomed.append((el, (TAG, f"<{tag}> around an ad")))
-    for el, why in doomed:
-        if removed is not None and why is not None and el.getparent() is not None and el.tag not in ("script", "style"):
+    doomed: dict = {}
+    for el in frag.iter(*rules.end_text_tags):  # a link-list heading ("Related Links", a network block title)
+        if short_text(el) in titles:
+            for x in _link_list(el, frag):
+                doomed.setdefault(x, (CLASS, "a link-list heading the site rules name"))
+    for el in frag.iter(*cr.clutter_tags):
+        doomed.setdefault(el, (TAG, f"<{el.tag}> element"))
+    clutter_classes, block_class = cr.clutter_classes, rules.block_title_class
+    for el in _WITH_CLASS(frag):
+        cls = set(el.get("class").split())
+        if block_class in cls and short_text(el) in titles:
+            for x in _link_list(el, frag):
+                doomed.setdefault(x, (CLASS, "a link-list heading the site rules name"))
+        elif cls & clutter_classes:
+            doomed.setdefault(el, (CLASS, f"class {' '.join(sorted(cls & clutter_classes))}"))
+    for el in frag.iter(*rules.ad_wrapper_tags):
+        if el not in doomed and _is_ad_wrapper(el, cr):
+            doomed[el] = (TAG, f"<{el.tag}> around an ad")
+    if removed is not None:
+        found = []
+        for el, why in doomed.items():
+            if el.tag in ("script", "style") or any(anc in doomed for anc in el.iterancestors()):
+                continue  # no visible text, or inside one recorded already
             text = text_of(el)
             if text:
-                removed.append(Removal(why[0], why[1], text))
+                found.append((el.sourceline or 0, Removal(why[0], why[1], text)))
+        found.sort(key=lambda x: x[0])
+        removed.extend(r for _, r in found)
+    for el in doomed:
         drop_tree(el)
+    etree.strip_elements(frag, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
 # --- reading a page ----------------------------------------------------------------------------------
@@ -353,7 +366,6 @@ def read(raw: dict, url: str, rules: SiteRules = RULES) -> PageReading:
     rights = normalise_space(text_of(raw["rights"])) if raw.get("rights") is not None else None
     images: list[dict] = []
     blocks: list[Block] = []
-    outside: list[Block] = []
     prior: list[Removal] = []
     skip: set[str] = set()
     author = author_pattern(fields["author"])
@@ -366,20 +378,58 @@ def read(raw: dict, url: str, rules: SiteRules = RULES) -> PageReading:
         # a fallback extraction may keep the dateline in the text
         dateline_lines = set(filter(None, (raw.get("dateline") or "").split("\n")))
         skip |= dateline_lines | {" ".join(dateline_lines)}
-    for zone, name in ((ZONE_BEFORE, "before"), (ZONE_AFTER, "after")):
-        other = raw.get(name)
-        if other is None:
-            continue
-        # what the template learns from here is the text outside links (headline lists change every day);
-        # the inline markup around it does not matter here
-        etree.strip_elements(other, "script", "style", "noscript", "select", "a", etree.Comment, with_tail=False)
-        etree.strip_tags(other, "b", "i", "em", "strong", "font", "span", "small", "u", "big", "sup", "sub")
-        outside.extend(b for b in segment(other, zone, author) if b.key)
+    # what the template learns from the content around the story region: its lines outside links
+    # (headline lists change every day)
+    outside: list[str] = []
+    for name in ("before", "after"):
+        if raw.get(name) is not None:
+            lines = outside_lines(raw[name], author)
+            outside.extend(key for _, key in lines)
+            if name == "after" and rights is None and fields["agency"]:
+                # the agency's notice may stand after the story region, in no class the rules know
+                rights = _rights_in(lines, fields["agency"], cr)
+    dominant = dominant_style(blocks)
     return PageReading(
         url=url, site=site_name(url), title=title or None, published=fields["published"], author=fields["author"],
         location=fields["location"], agency=fields["agency"], extraction=raw["extraction"], images=images,
-        rights=rights or None, blocks=blocks, outside=outside, dominant=dominant_style(blocks),
-        skip=frozenset(skip), prior=prior)
+        rights=rights or None, blocks=blocks, outside=outside, dominant=dominant, skip=frozenset(skip), prior=prior,
+        flags=block_flags(blocks, dominant, fields["agency"], fields["author"], cr))
+
+
+def block_flags(blocks: list, dominant: str, agency: str | None, author: str | None, cr: CompiledRules) -> list:
+    """What each block is, without other pages: a sentence, in the page's paragraph style, the agency's
+    notice, naming the author, a wording the site rules list (as clutter, as the notice)."""
+    rules = cr.rules
+    clutter_text, rights_text = cr.clutter_text, cr.rights_text
+    max_chars = rules.clutter_max_chars
+    # the site rules' wordings each hold one of their keywords: look for the keywords in the whole page first
+    page = "\n".join(b.text for b in blocks).lower()
+    keywords = [k for k in rules.clutter_keywords if k in page]
+    out = []
+    for b in blocks:
+        text = b.text
+        f = SENTENCE if text.rstrip(_CLOSERS)[-1:] in _ENDS else 0
+        sig = b.sig
+        if not sig or sig == "p" or _base(sig) in ("", dominant):
+            f |= COMPATIBLE
+        if author and author in text:
+            f |= NAMES_AUTHOR
+        n = len(text)
+        if n <= 2 * max_chars and b.link_chars * 2 < b.chars:  # a line of links goes anyway
+            low = None
+            if keywords and f & COMPATIBLE:  # a block in a markup of its own goes anyway
+                low = text.lower()
+                for keyword in keywords:  # a cheap gate: every listed wording holds one of them
+                    if keyword in low:
+                        if n <= max_chars and clutter_text.fullmatch(text):
+                            f |= PHRASE_CLUTTER
+                        elif rights_text.fullmatch(text):
+                            f |= PHRASE_RIGHTS
+                        break
+            if agency and is_rights_notice(text, agency, low):
+                f |= NOTICE
+        out.append(f)
+    return out
 
 
 # --- judging -----------------------------------------------------------------------------------------
@@ -405,6 +455,15 @@ def _names_agency(text: str, agency: str | None) -> bool:
     return pattern.search(text) is not None
 
 
+def _rights_in(lines: list, agency: str, cr: CompiledRules) -> str | None:
+    """The agency's notice among the lines after the story region, or None."""
+    for raw, _ in lines:
+        text = " ".join(raw.split())
+        if is_rights_notice(text, agency) or (cr.keyword_gate.search(text.lower()) and cr.rights_text.fullmatch(text)):
+            return text
+    return None
+
+
 def is_rights_notice(text: str, agency: str | None, low: str | None = None) -> bool:
     """A copyright notice naming the page's agency (the agency's rights line, not a credit or the footer)."""
     if len(text) > 900 or not agency:
@@ -425,12 +484,7 @@ class _Judge:
         self.cr = compile_rules(rules)
         self.removed: list[Removal] = list(reading.prior)
         self.rights = reading.rights
-        self.author_low = reading.author.lower() if reading.author else None
-
-    def evidence(self, b: Block):
-        if self.template is None or not b.key:
-            return NO_EVIDENCE
-        return self.template.evidence(b.key)
+        self.flags = {b.index: f for b, f in zip(reading.blocks, reading.flags)}
 
     def run(self) -> Cleaned:
         r = self.r
@@ -454,8 +508,6 @@ class _Judge:
             weak = {id(x) for x in self.removed if x.signal in (MARKUP, POSITION, TEMPLATE) and x.story == 0}
             main = [x.text for x in self.removed if id(x) in weak]
             self.removed = [x for x in self.removed if id(x) not in weak]
-        if self.rights is None:
-            self._rights_after()
         related = []
         for (head, anchor, members), body in zip(stories[1:], bodies[1:]):
             dateline, first = anchor
@@ -498,80 +550,75 @@ class _Judge:
 
     # --- one story's paragraphs ---------------------------------------------------------------
     def _story(self, k: int, members: list, anchor) -> list[str]:
-        r = self.r
-        dominant = r.dominant
-        agency = r.agency
+        flags_of = self.flags
+        blocks = self.template.blocks if self.template is not None else None
+        evidence = self.template.evidence if self.template is not None else None
         feats = []
-        core = []  # the story's run: from its first to its last plain paragraph the template does not claim
+        # the story's run: from its first to its last plain paragraph the template does not claim
+        lo = hi = -1
         for i, b in enumerate(members):
-            text = b.text
-            low = text.lower()
-            ev = self.evidence(b)
-            sentence = _is_sentence(text)
-            compatible = _compatible(b.sig, dominant)
-            has_link = b.link_chars > 0
-            suspicious = has_link or b.lead or not sentence
-            notice = is_rights_notice(text, agency, low)
-            feats.append((b, low, ev, sentence, compatible, has_link, suspicious, notice))
-            if compatible and not suspicious and not notice and text.count(" ", 0, 60) >= 3 \
-                    and not ev.template(RATE_TAIL, story_like=True) and not self._names_author(low):
-                core.append(i)
-        lo, hi = (core[0], core[-1]) if core else (len(feats), -1)
+            f = flags_of.get(b.index, 0)
+            ev = evidence(b.key) if blocks is not None and b.key in blocks else NO_EVIDENCE
+            suspicious = b.link_chars or b.lead or not f & SENTENCE
+            feats.append((b, f, ev, suspicious))
+            if f & COMPATIBLE and not suspicious and not f & (NOTICE | NAMES_AUTHOR) \
+                    and b.text.count(" ", 0, 60) >= 3 and not (ev.df and ev.template(RATE_TAIL, story_like=True)):
+                if lo < 0:
+                    lo = i
+                hi = i
+        if lo < 0:
+            lo, hi = len(feats), -1
         if anchor is not None and feats:
             lo = 0  # a further story starts with its dateline paragraph
         kept = []
-        for i, (b, low, ev, sentence, compatible, has_link, suspicious, notice) in enumerate(feats):
-            inside = lo < i < hi
-            outside = i < lo or i > hi
-            why = self._verdict(b, low, ev, sentence, compatible, has_link, suspicious, notice, inside, outside,
-                                first=anchor is not None and i == 0)
+        removed = self.removed
+        for i, (b, f, ev, suspicious) in enumerate(feats):
+            if anchor is not None and i == 0:  # a further story's first paragraph: its dateline made it
+                kept.append(b.text)
+                continue
+            why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi)
             if why is None:
                 kept.append(b.text)
             else:
-                self.removed.append(Removal(why[0], why[1], b.text, k))
+                removed.append(Removal(why[0], why[1], b.text, k))
         return kept
 
-    def _verdict(self, b: Block, low: str, ev, sentence: bool, compatible: bool, has_link: bool, suspicious: bool,
-                 notice: bool, inside: bool, outside: bool, first: bool = False):
+    def _verdict(self, b: Block, f: int, ev, suspicious, inside: bool, outside: bool):
         """None to keep the block, else (signal, reason)."""
-        r, rules, cr = self.r, self.rules, self.cr
         text = b.text
-        if first:  # a further story's first paragraph: its dateline made it
-            return None
-        # the site rules' wordings (a prior)
-        if len(text) <= 2 * rules.clutter_max_chars:
-            if cr.keyword_gate.search(low):
-                if len(text) <= rules.clutter_max_chars and cr.clutter_text.fullmatch(text):
-                    return PHRASE, "a clutter wording the site rules list"
-                if cr.rights_text.fullmatch(text):
-                    self.rights = self.rights or text
-                    return RIGHTS, "the agency's notice (a wording the site rules list)"
-        if notice and (not inside or not compatible):
+        if f & (PHRASE_CLUTTER | PHRASE_RIGHTS):  # the site rules' wordings (a prior)
+            if f & PHRASE_CLUTTER:
+                return PHRASE, "a clutter wording the site rules list"
             self.rights = self.rights or text
-            return RIGHTS, f"a copyright notice naming {r.agency}"
+            return RIGHTS, "the agency's notice (a wording the site rules list)"
+        compatible = f & COMPATIBLE
+        if f & NOTICE and (not inside or not compatible):
+            self.rights = self.rights or text
+            return RIGHTS, f"a copyright notice naming {self.r.agency}"
         if b.link_chars * 2 >= b.chars:
             return LINKS, f"{round(100 * b.link_share)}% of its text is links"
+        sentence = f & SENTENCE
         if b.after_image and not sentence and text.count(" ") < 12:
             return CREDIT, "a short line after an image (a credit, not a caption)"
         if not compatible:
-            if inside and sentence and not has_link and text.count(" ") >= 19:
+            if inside and sentence and not b.link_chars and text.count(" ") >= 19:
                 # a long sentence in a markup of its own, within the story: a quoted passage, unless the
                 # template has seen it before
-                if ev.template(RATE_SUSPICIOUS, story_like=False):
+                if ev.df and ev.template(RATE_SUSPICIOUS, story_like=False):
                     return self._template_reason(ev)
                 return None
             return MARKUP, f"markup <{b.sig}>, not the page's paragraph style"
-        if ev.df or ev.out:
+        if ev.df:
             threshold = RATE_SUSPICIOUS if suspicious else RATE_INSIDE if inside else RATE_TAIL
             if ev.template(threshold, story_like=not suspicious):
                 return self._template_reason(ev)
         if outside:
-            if has_link:
+            if b.link_chars:
                 return POSITION, "a line with a link, outside the story's paragraphs"
             if not sentence:
                 return POSITION, "not a sentence, outside the story's paragraphs"
-            if self._names_author(low):
-                return BIO, f"names the author ({r.author}), after the story"
+            if f & NAMES_AUTHOR:
+                return BIO, f"names the author ({self.r.author}), after the story"
         return None
 
     @staticmethod
@@ -579,17 +626,6 @@ class _Judge:
         if ev.out >= 2:
             return TEMPLATE, f"seen out of the story's place on {ev.out} of the site's pages"
         return TEMPLATE, f"on {round(100 * ev.rate)}% of the site's pages since it first appeared ({ev.df} pages)"
-
-    def _names_author(self, low: str) -> bool:
-        return self.author_low is not None and self.author_low in low
-
-    def _rights_after(self) -> None:
-        """The agency's notice when it stands after the story region (no rights class, no listed wording)."""
-        r = self.r
-        for b in r.outside:
-            if b.zone == ZONE_AFTER and (is_rights_notice(b.text, r.agency) or self.cr.rights_text.fullmatch(b.text)):
-                self.rights = b.text
-                return
 
 
 def _headline_like(text: str) -> bool:

@@ -67,6 +67,18 @@ def _collect_text(el, parts: list) -> None:
             parts.append(node.tail)
 
 
+_STRING = etree.XPath("string()")
+
+
+def short_text(el, limit: int = 100) -> str:
+    """The element's text, whitespace-normalised and lower-cased, when it is at most about `limit`
+    characters long, else "": what a heading is compared with (read in C: a cheap test)."""
+    text = _STRING(el)
+    if len(text) > 2 * limit:
+        return ""
+    return " ".join(text.split()).lower()
+
+
 def inner_html(el) -> str:
     """The HTML inside an element (its text and children), without the element's own tag."""
     head = html_escape(el.text, quote=False) if el.text else ""

@@ -22,7 +22,7 @@ import lxml.etree as etree
 
 from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle
 from crawler.extract.dateline import iso_date, normalise_author
-from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, text_of
+from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, short_text, text_of
 from crawler.extract.rules import RULES, SiteRules
 
 logger = logging.getLogger(__name__)
@@ -112,29 +112,43 @@ def _body_end(cell, dateline, rules: SiteRules):
     """The node the body ends at: the RELATED LINKS comment, else the first "Related Links" heading,
     cross-network block or rights notice after the dateline; None: the end of the content cell."""
     started = False
-    block_titles = {t.lower() for t in rules.network_block_titles}
+    titles = _end_titles(rules)
     end_comments = {t.strip().lower() for t in rules.end_comments}
-    end_texts = {t.lower() for t in rules.end_texts}
+    end_tags, rights_class, block_class = rules.end_text_tags, rules.rights_class, rules.block_title_class
+    comment = etree.Comment
     for el in cell.iter():
-        if el is dateline:
-            started = True
-            continue
         if not started:
+            started = el is dateline
             continue
-        if el.tag is etree.Comment:
+        tag = el.tag
+        if tag is comment:
             if (el.text or "").strip().lower() in end_comments:
                 return el
             continue
-        if not isinstance(el.tag, str):
+        if tag.__class__ is not str:
             continue
-        cls = classes(el)
-        if rules.rights_class in cls:
-            return el
-        if el.tag in rules.end_text_tags or rules.block_title_class in cls:
-            text = text_of(el).lower()
-            if text in block_titles or text in end_texts:
+        value = el.get("class")
+        if value is not None:
+            cls = value.split()
+            if rights_class in cls:
                 return el
+            titled = block_class in cls
+        else:
+            titled = False
+        if (titled or tag in end_tags) and short_text(el) in titles:
+            return el
     return None
+
+
+_TITLES: dict = {}
+
+
+def _end_titles(rules: SiteRules) -> frozenset:
+    """Lower-case texts of the headings the body ends at: network block titles and "Related Links"."""
+    found = _TITLES.get(rules)
+    if found is None:
+        found = _TITLES[rules] = frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts)
+    return found
 
 
 def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
