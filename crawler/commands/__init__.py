@@ -1,1 +1,2 @@
-"""Scrapy commands of the project (COMMANDS_MODULE): `scrapy crawl` with an exit status a scheduler can act on."""
+"""Scrapy commands of the project (COMMANDS_MODULE): `scrapy crawl` with an exit status a scheduler can act on,
+and `scrapy explain URL`, which shows how the cleaning reads one archived page and why each block went."""
