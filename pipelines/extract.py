@@ -36,12 +36,12 @@ counts and drops, are the same; EXTRACT_WORKERS=0 reads in the crawl process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from crawler import keys
@@ -78,7 +78,7 @@ class ExtractPipeline:
         self._arrived = 0  # pages given a place in the arrival order
         self._fed = 0  # pages of the arrival order fed to the stream
         self._ready: dict[int, object] = {}  # place -> reading (None: dropped) not yet fed
-        self._waiting: dict[int, list] = {}  # place -> [item, adapter, Deferred or None, done]
+        self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
         self._timer = None
         self._saved_at = 0
 
@@ -145,20 +145,19 @@ class ExtractPipeline:
         except Exception as exc:  # NotAnArticle, PageTooDeep or a bug, as in-process
             self._feed(place, None)
             self._refuse(exc, url)
-        result = self._hold(place, item, adapter, reading, len(html))
-        if isinstance(result, Deferred):
-            return await maybe_deferred_to_future(result)
-        return result
+        result = self._hold(place, item, adapter, reading, len(html), asyncio.get_running_loop().create_future)
+        return await result if isinstance(result, asyncio.Future) else result
 
-    def _hold(self, place: int, item, adapter, reading, size: int):
-        """The item once its page is judged: at once when it is due now, else a Deferred."""
+    def _hold(self, place: int, item, adapter, reading, size: int, waiter=Deferred):
+        """The item once its page is judged: at once when it is due now, else a waiter (a Deferred, or in a
+        worker's coroutine an asyncio future) that gets it when it is."""
         adapter.pop("html", None)  # the reading holds what the verdict needs
         entry = [item, adapter, None, False]
         self._waiting[place] = entry
         self._feed(place, reading, size)
         if entry[3]:
             return item
-        entry[2] = Deferred()
+        entry[2] = waiter()
         self._arm_timer()
         return entry[2]
 
@@ -181,11 +180,13 @@ class ExtractPipeline:
             entry = self._waiting.pop(place, None)
             if entry is None:
                 continue
-            item, adapter, deferred, _ = entry
+            item, adapter, waiter, _ = entry
             self._accept(item, adapter, cleaned)
             entry[3] = True
-            if deferred is not None:
-                deferred.callback(item)
+            if isinstance(waiter, Deferred):
+                waiter.callback(item)
+            elif waiter is not None and not waiter.done():
+                waiter.set_result(item)
 
     def _arm_timer(self) -> None:
         """Judge the held pages when no page came for `idle` seconds (the crawl waits for them at its end)."""

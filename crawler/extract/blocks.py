@@ -61,6 +61,7 @@ class Block(NamedTuple):
     zone: int  # ZONE_BEFORE, ZONE_BODY or ZONE_AFTER
     key: str = ""  # for the learned template; "" when it has no text outside links
     index: int = 0  # its place in the zone
+    joins: bool = False  # may be the rest of the block before it, cut by an empty block (see join_cut)
 
     @property
     def link_share(self) -> float:
@@ -89,6 +90,40 @@ def _token(el) -> str | None:
     return token
 
 
+def _interrupted(closed, el) -> str | None:
+    """How an empty block `el` may sit inside the paragraph before it: "start" when `el` starting closed the
+    paragraph's text; "end" when the paragraph was a <p> right before `el` (closed by `el`, if its end tag was
+    left out, or by its own end tag: the tree cannot tell); None."""
+    closer, how = closed
+    if how == "start":
+        return "start" if closer is el else None
+    if closer is el.getprevious() and closer.tag == "p" and not (closer.tail and closer.tail.strip()):
+        return "end"
+    return None
+
+
+def join_cut(blocks: list, author: re.Pattern | None = None) -> list:
+    """On a page whose story paragraphs are <p>s, a plain block of text outside any <p> right after an empty
+    block that followed a plain <p> (an ad's <div> closed that <p> in mid-paragraph; the parser cannot know
+    the <p> was left open) is the rest of that paragraph: joined to it."""
+    if not any(b.joins for b in blocks):
+        return blocks
+    in_p = sum(b.chars for b in blocks if b.sig == "p")
+    if in_p * 2 <= sum(b.chars for b in blocks):
+        return blocks  # paragraphs between <br><br>: text outside a <p> is the next one
+    out = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if b.joins and b.sig == "" and not b.link_chars and prev is not None and prev.sig == "p" \
+                and not prev.link_chars and not prev.lines:
+            text = prev.text + " " + b.text
+            out[-1] = prev._replace(text=text, chars=prev.chars + b.chars,
+                                    key=block_key(text, author) if prev.key else "")
+        else:
+            out.append(b._replace(joins=False) if b.joins else b)
+    return [b._replace(index=i) if b.index != i else b for i, b in enumerate(out)]
+
+
 def _signature(elements) -> str:
     tokens = [t for t in map(_token, elements) if t]
     return "/".join(tokens)
@@ -109,9 +144,14 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     linked = 0  # open <a> elements
     word = _WORD.search
     block_tags = BLOCK_TAGS
+    # the element whose end closed the last block, and that block's containers: an empty block element
+    # right after it (an ad's <div> that closed an unclosed <p> mid-sentence) does not end the paragraph
+    ending = None  # (element, "end" | "start"): what is closing the open paragraph
+    last = (None, None)
+    joins = False  # the next block may continue the last one (join_cut)
 
     def flush():
-        nonlocal first, chars, links, lead, after_lead, br, img
+        nonlocal first, chars, links, lead, after_lead, br, img, last, joins
         if first is not None:
             raw = "".join(buf)
             if _BR in raw:
@@ -128,8 +168,11 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 key = block_key(text if not links else " ".join(plain), author) \
                     if plain and links * 2 < chars else ""
                 out.append(Block(text, lines, _signature(first[:common]), chars, links,
-                                 lead >= common and after_lead, img, zone, key, len(out)))
-                img = False
+                                 lead >= common and after_lead, img, zone, key, len(out), joins))
+                last = (ending, first[:common])
+                img = joins = False
+            else:
+                last = (None, None)
         buf.clear()
         plain.clear()
         first = None
@@ -184,7 +227,9 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 continue
             if tag in block_tags:
                 if first is not None or buf:
+                    ending = (el, "start")
                     flush()
+                    ending = None
                 if tag == IMAGE_MARK:
                     img = True
                 elif not len(el):
@@ -195,8 +240,9 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                         text = " ".join(text.split())
                         n = len(text)
                         out.append(Block(text, (), _signature(path), n, n if linked else 0, False, img, zone,
-                                         "" if linked else block_key(text, author), len(out)))
-                        img = False
+                                         "" if linked else block_key(text, author), len(out), joins))
+                        last = ((el, "end"), path[:])
+                        img = joins = False
                     continue
             elif tag == "a":
                 linked += 1
@@ -213,9 +259,25 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 path.pop()
                 if tag in block_tags:
                     if first is not None or buf:
+                        ending = (el, "end")
                         flush()
+                        ending = None
                     if limit and len(out) >= limit:
                         break
+                    text = el.tail
+                    if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
+                            and out and last[0] is not None and word(text) is not None:
+                        how = _interrupted(last[0], el)
+                        if how == "start":
+                            # an empty block started in the middle of a paragraph's text: one paragraph
+                            prev = out.pop()
+                            first, common, low = last[1], len(last[1]), len(last[1])
+                            buf[:] = [prev.text, " "]
+                            plain[:] = [prev.text] if not prev.link_chars else []
+                            chars, links, img = prev.chars, prev.link_chars, prev.after_image
+                            last = (None, None)
+                        elif how == "end":
+                            joins = True  # after an unclosed <p>, or a closed one: join_cut() decides
                 else:
                     if tag == "a":
                         linked -= 1
@@ -253,6 +315,8 @@ def outside_lines(frag, author: re.Pattern | None = None) -> list[tuple[str, str
 
 
 _LINE_ENDS = tuple(BLOCK_TAGS | {"br"})
+#: empty blocks that do separate paragraphs
+_SEPARATORS = frozenset(("hr", IMAGE_MARK, "table", "br"))
 word = _WORD.search
 
 

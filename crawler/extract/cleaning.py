@@ -44,7 +44,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.article import Article
 from crawler.extract.blocks import (
-    IMAGE_MARK, ZONE_BODY, Block, author_pattern, outside_lines, segment,
+    IMAGE_MARK, ZONE_BODY, Block, author_pattern, join_cut, outside_lines, segment,
 )
 from crawler.extract.boilerplate import (
     NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SiteTemplate,
@@ -373,7 +373,7 @@ def read(raw: dict, url: str, rules: SiteRules = RULES) -> PageReading:
     if frag is not None:
         images = take_images(frag, url, cr)
         remove_clutter(frag, cr, prior)
-        blocks = segment(frag, ZONE_BODY, author)
+        blocks = join_cut(segment(frag, ZONE_BODY, author), author)
         skip = {i["caption"] for i in images if i["caption"]}
         # a fallback extraction may keep the dateline in the text
         dateline_lines = set(filter(None, (raw.get("dateline") or "").split("\n")))

@@ -53,16 +53,16 @@ class StreamCleaner:
         if self.learn:
             if self.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys()):
                 self.counted += 1
-        self._held.append((token, reading, size))
-        self._held_bytes += size
-        if len(self._held) > self.held_max:
-            self.held_max = len(self._held)
-        out = []
         held = self._held
+        held.append((token, reading, size))
+        self._held_bytes += size
+        out = []
         while len(held) > self.lookahead or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
             token, reading, size = held.popleft()
             self._held_bytes -= size
             out.append(self._judge(token, reading))
+        if len(held) > self.held_max:
+            self.held_max = len(held)
         return out
 
     def flush(self) -> list[tuple[object, Cleaned]]:
