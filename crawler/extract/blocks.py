@@ -334,7 +334,7 @@ KEY_CHARS = 160
 def block_key(text: str, author: re.Pattern | None = None) -> str:
     """The text as the template compares it: lower case, ASCII letters only (accents and typographic signs
     dropped), runs of digits as one 0, month names as "m" next to a number, the page's author as "a",
-    each other character a space, at most KEY_CHARS characters. `text` is whitespace-normalised."""
+    each run of other characters one space, at most KEY_CHARS characters."""
     low = text[: KEY_CHARS + 40].lower()
     if author is not None:
         low = author.sub("a", low)
@@ -343,7 +343,7 @@ def block_key(text: str, author: re.Pattern | None = None) -> str:
         if b"00" in raw:
             raw = _ZEROS.sub(b"0", raw)
         raw = _MONTHS.sub(b"m", raw)
-    return raw[:KEY_CHARS].strip().decode("ascii")
+    return b" ".join(raw.split())[:KEY_CHARS].decode("ascii")
 
 
 def author_pattern(author: str | None) -> re.Pattern | None:

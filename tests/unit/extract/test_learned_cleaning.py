@@ -307,3 +307,13 @@ def test_a_paragraph_cut_by_an_ad_inside_it_stays_one_paragraph(style):
                          '<div align="center"><ins class="adsbygoogle"></ins></div>')
     html = page("Cut story", []).replace("<!--RELATED LINKS-->", "\r\n".join(lines) + "\r\n<!--RELATED LINKS-->")
     assert article_from_page(html, url(13)).body == "\n\n".join(paras)
+
+
+def test_a_line_keys_the_same_in_the_story_region_and_after_it():
+    # what makes a template line seen after the story count for the same line inside it
+    line = '<p><b>We need you.</b>  Readers like you can close the gap. <a href="/patreon/">Become a patron</a>'
+    rng = random.Random(14)
+    reading = read_page(page("Key story", story(rng, 3), extra_html=line, after=line.replace("<p>", "<p>\r\n")),
+                        url(14))
+    inside = [b.key for b in reading.blocks if "close the gap" in b.text]
+    assert inside and inside[0] in reading.outside
