@@ -4,7 +4,10 @@ For every seed, a replica site with that clutter seed (tests/sites/replica/clutt
 seed, its own wordings, markup and places for 27 clutter kinds, story paragraphs that legitimately
 repeat across articles, and pages that carry further stories) is generated; its article pages are
 rendered, decoded as Scrapy decodes them and fed, in crawl order (newest first), to the cleaner under
-test. The default cleaner is the project's: `crawler.extract.extractor.article_from_page(html, url)`.
+test. The default cleaner is the crawl's (`crawl`): each page read (`read_page`), counted in the site's
+learned template and judged once CLEANING_LOOKAHEAD more pages were counted, exactly as
+pipelines/extract.py does; `page` is `article_from_page(html, url)` alone (structure and the site
+rules, nothing learned). `--plain` uses the replica's plain stress variant (docs/clutter-replica.md).
 
 Per seed it reports:
 
@@ -38,6 +41,7 @@ then covers every page; `--warmup 0` (the default) measures each page when it ar
 
     python -m bench.cleaning_quality --seeds 1,2,3
     python -m bench.cleaning_quality --seeds all --pages 120          # the table in bench/RESULTS.md
+    python -m bench.cleaning_quality --seeds heldout --plain --cleaner page --no-compare
     python -m bench.cleaning_quality --seeds dev --cleaner mymod:make --warmup 40
 """
 
