@@ -3,7 +3,7 @@ PageTooDeep for an article page nested past the parser's bound."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 SITE_RULES = "site-rules"
 FALLBACK = "fallback"
@@ -52,4 +52,8 @@ class Article:
     related_stories: list[dict] = field(default_factory=list)
 
     def fields(self) -> dict:
-        return asdict(self)
+        """The fields as a dict (images and further stories as they are, not copied)."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(Article))

@@ -39,7 +39,6 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -68,14 +67,26 @@ FORGET_AFTER = 20_000
 MAX_KEYS = 50_000
 
 
-@dataclass(frozen=True)
 class Evidence:
     """What the template knows about one key."""
 
-    df: int  # pages it appeared on
-    out: int  # pages where it stood out of the story's place
-    rate: float  # share of the pages of its span that carried it
-    agency_specific: bool  # absent from the pages of an agency that had plenty of pages in its span
+    __slots__ = ("df", "out", "rate", "_specific")
+
+    def __init__(self, df: int, out: int, rate: float, agency_specific=False):
+        self.df = df  # pages it appeared on
+        self.out = out  # pages where it stood out of the story's place
+        self.rate = rate  # share of the pages of its span that carried it
+        self._specific = agency_specific  # a bool, or a function that tells (computed when asked)
+
+    @property
+    def agency_specific(self) -> bool:
+        """Absent from the pages of an agency that had plenty of pages in its span."""
+        if callable(self._specific):
+            self._specific = self._specific()
+        return self._specific
+
+    def __repr__(self) -> str:
+        return f"Evidence(df={self.df}, out={self.out}, rate={self.rate:.3f})"
 
     def template(self, threshold: float, story_like: bool) -> bool:
         """Template at this rate threshold: out of place on OUT_PAGES pages, or frequent enough (a
@@ -146,12 +157,12 @@ class SiteTemplate:
         df, out, first, last, per = entry
         span = last - first
         rate = (df - 1) / span if span > 0 else 0.0
-        specific = False
-        if df >= MIN_PAGES and self.pages:
-            for agency, pages in self.agency_pages.items():
-                if not per.get(agency) and pages * (span + 1) / self.pages >= AGENCY_ABSENT_PAGES:
-                    specific = True
-                    break
+
+        def specific() -> bool:
+            total = self.pages
+            return any(not per.get(agency) and pages * (span + 1) >= AGENCY_ABSENT_PAGES * total
+                       for agency, pages in self.agency_pages.items())
+
         return Evidence(df, out, rate, specific)
 
     def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:

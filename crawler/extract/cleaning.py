@@ -484,7 +484,7 @@ class _Judge:
         self.cr = compile_rules(rules)
         self.removed: list[Removal] = list(reading.prior)
         self.rights = reading.rights
-        self.flags = {b.index: f for b, f in zip(reading.blocks, reading.flags)}
+        self.flags = reading.flags  # by block index
 
     def run(self) -> Cleaned:
         r = self.r
@@ -557,7 +557,7 @@ class _Judge:
         # the story's run: from its first to its last plain paragraph the template does not claim
         lo = hi = -1
         for i, b in enumerate(members):
-            f = flags_of.get(b.index, 0)
+            f = flags_of[b.index] if b.index < len(flags_of) else 0
             ev = evidence(b.key) if blocks is not None and b.key in blocks else NO_EVIDENCE
             suspicious = b.link_chars or b.lead or not f & SENTENCE
             feats.append((b, f, ev, suspicious))
