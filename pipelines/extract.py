@@ -4,7 +4,8 @@ Each page is read (`read_page`: parse, regions, images, blocks; in an extraction
 there is a spare CPU, see below), then counted in its site's learned template and judged
 (crawler/extract/stream.py, docs/cleaning.md): in the order the pages reached this stage, each
 once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
-CLEANING_LOOKAHEAD_IDLE seconds. The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and
+CLEANING_LOOKAHEAD_IDLE seconds while no item waits in an earlier stage (the crawl's end). The item
+waits meanwhile (at most CLEANING_LOOKAHEAD items, and
 at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off
 because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
 (docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
@@ -81,6 +82,8 @@ class ExtractPipeline:
         self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
         self._timer = None
         self._saved_at = 0
+        self._inside = 0  # items in process_item (held, or waiting for their reading)
+        self.crawler = None  # for the scraper's count of items in the pipelines (see _idle_release)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -99,6 +102,7 @@ class ExtractPipeline:
                    stream=stream, save=learn and writable, idle=s.getfloat("CLEANING_LOOKAHEAD_IDLE"),
                    debug=s.getbool("CLEANING_DEBUG"))
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        pipe.crawler = crawler
         return pipe
 
     def open_spider(self, spider=None):
@@ -130,10 +134,12 @@ class ExtractPipeline:
         html, url = adapter.get("html") or "", adapter.get("url")
         place = self._arrived
         self._arrived += 1
+        self._inside += 1
         if self.workers is None:
             try:
                 reading = read_page(html, url)
             except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: _refuse says which
+                self._inside -= 1
                 self._feed(place, None)
                 self._refuse(exc, url)
             return self._hold(place, item, adapter, reading, len(html))
@@ -143,6 +149,7 @@ class ExtractPipeline:
         try:
             reading = await self.workers.read(html, url)
         except Exception as exc:  # NotAnArticle, PageTooDeep or a bug, as in-process
+            self._inside -= 1
             self._feed(place, None)
             self._refuse(exc, url)
         result = self._hold(place, item, adapter, reading, len(html), asyncio.get_running_loop().create_future)
@@ -181,6 +188,7 @@ class ExtractPipeline:
             if entry is None:
                 continue
             item, adapter, waiter, _ = entry
+            self._inside -= 1
             self._accept(item, adapter, cleaned)
             entry[3] = True
             if isinstance(waiter, Deferred):
@@ -201,10 +209,25 @@ class ExtractPipeline:
 
     def _idle_release(self) -> None:
         self._timer = None
-        if self.stream.held:
-            if self.stats is not None:
-                self.stats.inc_value(keys.STAT_CLEANING_IDLE)
-            self._release(self.stream.flush())
+        if not self.stream.held:
+            return
+        if self._upstream():
+            # items wait in an earlier stage (their WARC records are not on disk yet, say): they will come,
+            # and the crawl cannot end before they do; look again later
+            self._arm_timer()
+            return
+        if self.stats is not None:
+            self.stats.inc_value(keys.STAT_CLEANING_IDLE)
+        self._release(self.stream.flush())
+
+    def _upstream(self) -> int:
+        """Items in the item pipelines that are not in this stage: Scrapy's scraper counts the items in its
+        pipelines (Slot.itemproc_size, an attribute of Scrapy's core, not an API: without it, 0)."""
+        try:
+            in_pipelines = self.crawler.engine.scraper.slot.itemproc_size
+        except AttributeError:
+            return 0
+        return max(0, in_pipelines - self._inside)
 
     # --- verdicts --------------------------------------------------------------------------------
     def _refuse(self, exc: Exception, url):

@@ -24,8 +24,9 @@ from crawler.extract.boilerplate import BoilerplateStore
 from crawler.extract.cleaning import Cleaned, PageReading, judge
 from crawler.extract.rules import RULES, SiteRules
 
-#: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default)
-LOOKAHEAD = 60
+#: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default; docs/cleaning.md
+#: says why 30)
+LOOKAHEAD = 30
 
 
 class StreamCleaner:
