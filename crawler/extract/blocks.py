@@ -213,9 +213,10 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
 
     if frag.text:
         add(frag.text)
-    for event, el in etree.iterwalk(frag, events=("start", "end")):
-        if el is frag:
-            continue
+    push, pop = path.append, path.pop
+    walk = etree.iterwalk(frag, events=("start", "end"))
+    next(walk)  # frag's own start
+    for event, el in walk:
         tag = el.tag
         if event == "start":
             if tag == "br":
@@ -235,7 +236,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 elif not len(el):
                     # a block without children (most story paragraphs): its text is the block
                     text = el.text
-                    path.append(el)
+                    push(el)
                     if text and not text.isspace() and word(text) is not None:
                         text = " ".join(text.split())
                         n = len(text)
@@ -246,7 +247,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                     continue
             elif tag == "a":
                 linked += 1
-            path.append(el)
+            push(el)
             text = el.text
             if text and tag.__class__ is str:
                 if text.isspace():
@@ -255,8 +256,10 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 else:
                     add(text)
         else:
+            if el is frag:
+                break
             if tag != "br":
-                path.pop()
+                pop()
                 if tag in block_tags:
                     if first is not None or buf:
                         ending = (el, "end")

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from crawler.extract.article import Article
 from crawler.extract.blocks import (
@@ -127,7 +127,9 @@ class Cleaned:
 
 
 def site_name(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    """The template's site of a URL: its host, lower case, without "www." and port."""
+    rest = url.split("://", 1)[-1]
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0].lower()
     return host[4:] if host.startswith("www.") else host
 
 
@@ -558,7 +560,10 @@ class _Judge:
         lo = hi = -1
         for i, b in enumerate(members):
             f = flags_of[b.index] if b.index < len(flags_of) else 0
-            ev = evidence(b.key) if blocks is not None and b.key in blocks else NO_EVIDENCE
+            ev = NO_EVIDENCE
+            if blocks is not None and b.key in blocks and b.link_chars * 2 < b.chars \
+                    and (f & COMPATIBLE or (f & SENTENCE and not b.link_chars)):
+                ev = evidence(b.key)  # only asked where the template can change the verdict
             suspicious = b.link_chars or b.lead or not f & SENTENCE
             feats.append((b, f, ev, suspicious))
             if f & COMPATIBLE and not suspicious and not f & (NOTICE | NAMES_AUTHOR) \
