@@ -149,8 +149,9 @@ BOILERPLATE_FILE = None
 #: look-ahead: a template line new on a page has been seen on the next ones by then); the items
 #: wait meanwhile, holding at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of pages. 0: on arrival.
 CLEANING_LOOKAHEAD = _LOOKAHEAD
-#: ...or once no article page arrived for this many seconds (the end of the crawl, a slow site).
-CLEANING_LOOKAHEAD_IDLE = 1.0
+#: ...or once no article page arrived for a while: eight of the crawl's usual gaps between two
+#: pages, at most this many seconds (the end of the crawl).
+CLEANING_LOOKAHEAD_IDLE = 3.0
 #: Log every block the cleaning removes, with its signal and reason, at INFO (`scrapy explain URL`
 #: shows the same for one page).
 CLEANING_DEBUG = False

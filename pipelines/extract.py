@@ -3,9 +3,9 @@
 Each page is read (`read_page`: parse, regions, images, blocks; in an extraction worker where
 there is a spare CPU, see below), then counted in its site's learned template and judged
 (crawler/extract/stream.py, docs/cleaning.md): in the order the pages reached this stage, each
-once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
-CLEANING_LOOKAHEAD_IDLE seconds while no item waits in an earlier stage (the crawl's end). The item
-waits meanwhile (at most CLEANING_LOOKAHEAD items, and
+once CLEANING_LOOKAHEAD later pages were counted, or once no page came for a while (eight of the crawl's
+usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds) while no item waits in an
+earlier stage (the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and
 at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off
 because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
 (docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 #: the learned templates are saved every this many pages counted (a killed crawl loses at most these)
 SAVE_EVERY = 500
+#: the shortest wait without a page before the held pages are judged (see ExtractPipeline.idle_wait)
+IDLE_FLOOR = 0.1
 
 
 class ExtractPipeline:
@@ -74,7 +77,9 @@ class ExtractPipeline:
         #: judges the pages in arrival order (without a stream: on arrival, nothing learned)
         self.stream = stream if stream is not None else StreamCleaner(learn=False)
         self.save = save  # write the learned templates back to their file
-        self.idle = idle  # seconds without a page after which the held pages are judged
+        self.idle = idle  # at most this many seconds without a page, then the held pages are judged
+        self._gap = None  # typical seconds between two pages (a moving average)
+        self._last_page = None
         self.debug = debug
         self._arrived = 0  # pages given a place in the arrival order
         self._fed = 0  # pages of the arrival order fed to the stream
@@ -135,6 +140,7 @@ class ExtractPipeline:
         place = self._arrived
         self._arrived += 1
         self._inside += 1
+        self._pace()
         if self.workers is None:
             try:
                 reading = read_page(html, url)
@@ -196,16 +202,33 @@ class ExtractPipeline:
             elif waiter is not None and not waiter.done():
                 waiter.set_result(item)
 
+    def _pace(self) -> None:
+        """Follow how often pages come (the wait before an idle release is a few of those gaps)."""
+        now = time.monotonic()
+        if self._last_page is not None:
+            gap = now - self._last_page
+            self._gap = gap if self._gap is None else 0.9 * self._gap + 0.1 * gap
+        self._last_page = now
+
+    @property
+    def idle_wait(self) -> float:
+        """Seconds without a page before the held pages are judged: eight of the crawl's usual gaps between
+        two pages, at least IDLE_FLOOR, at most `idle` (a fast crawl ends without waiting long; a polite
+        one does not judge its pages early because the next one is a second away)."""
+        if self._gap is None:
+            return self.idle
+        return min(self.idle, max(IDLE_FLOOR, 8 * self._gap))
+
     def _arm_timer(self) -> None:
-        """Judge the held pages when no page came for `idle` seconds (the crawl waits for them at its end)."""
+        """Judge the held pages when no page came for a while (the crawl waits for them at its end)."""
         if self.idle <= 0 or not self.stream.held:
             return
         if self._timer is not None and self._timer.active():
-            self._timer.reset(self.idle)
+            self._timer.reset(self.idle_wait)
             return
         from twisted.internet import reactor  # installed by the crawl by now (not at import: tests)
 
-        self._timer = reactor.callLater(self.idle, self._idle_release)
+        self._timer = reactor.callLater(self.idle_wait, self._idle_release)
 
     def _idle_release(self) -> None:
         self._timer = None
