@@ -6,10 +6,10 @@ A **block** is a paragraph-level text unit of a page (crawler/extract/blocks.py)
 pages by its key: its text normalised (lower case, digits, month names and the page's author
 masked). For every key the template keeps, per site:
 
-* `df`: on how many pages it appeared (anywhere in the page's content cell);
-* `out`: on how many of them it stood where no story text stands: before the headline, after the
-  end of the story (Related Links, the cross-network blocks), or in the story region in a markup
-  of its own (a box, small print, a link line) rather than the page's paragraph style;
+* `df`: on how many pages it appeared (in the story region or after it);
+* `out`: on how many of them it stood where no story text stands: after the end of the story
+  (Related Links, the cross-network blocks), or in the story region in a markup of its own (a
+  box, small print, a link line) rather than the page's paragraph style;
 * `first`, `last`: the site's page counter when it was first and last seen, so that its rate is
   measured over the span it was in use (a wording that replaced another mid-archive is judged by
   the pages since it appeared, the one it replaced by the pages before);
