@@ -75,7 +75,7 @@ SENTENCE, COMPATIBLE, NOTICE, NAMES_AUTHOR, PHRASE_CLUTTER, PHRASE_RIGHTS = 1, 2
 _ENDS = frozenset(".!?\u2026")
 
 
-@dataclass
+@dataclass(slots=True)
 class Removal:
     """One block (or element) the cleaning took out of the body, and why."""
 
