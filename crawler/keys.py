@@ -116,8 +116,8 @@ STAT_CLEANING_RELATED = _stat("cleaning/related_stories", "further stories split
                                                           "(the items' related_stories)")
 STAT_CLEANING_HELD_MAX = _stat("cleaning/held_max", "most article pages held at once for the look-ahead "
                                                     "(CLEANING_LOOKAHEAD)")
-STAT_CLEANING_IDLE = _stat("cleaning/idle_releases", "times the held pages were judged early: no page came for "
-                                                     "CLEANING_LOOKAHEAD_IDLE seconds")
+STAT_CLEANING_IDLE = _stat("cleaning/idle_releases", "times the held pages were judged before their look-ahead: "
+                                                     "no page came for a while (the crawl's end)")
 STAT_TEMPLATE_PAGES = _stat("cleaning/template/pages", "pages the learned templates have counted, this crawl's "
                                                        "and earlier ones' (BOILERPLATE_FILE)")
 STAT_TEMPLATE_BLOCKS = _stat("cleaning/template/blocks", "blocks the learned templates keep (seen on two pages "
