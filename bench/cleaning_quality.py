@@ -4,7 +4,10 @@ For every seed, a replica site with that clutter seed (tests/sites/replica/clutt
 seed, its own wordings, markup and places for 27 clutter kinds, story paragraphs that legitimately
 repeat across articles, and pages that carry further stories) is generated; its article pages are
 rendered, decoded as Scrapy decodes them and fed, in crawl order (newest first), to the cleaner under
-test. The default cleaner is the project's: `crawler.extract.extractor.article_from_page(html, url)`.
+test. The default cleaner is the crawl's (`crawl`): each page read (`read_page`), counted in the site's
+learned template and judged once CLEANING_LOOKAHEAD more pages were counted, exactly as
+pipelines/extract.py does; `page` is `article_from_page(html, url)` alone (structure and the site
+rules, nothing learned). `--plain` uses the replica's plain stress variant (docs/clutter-replica.md).
 
 Per seed it reports:
 
@@ -38,6 +41,7 @@ then covers every page; `--warmup 0` (the default) measures each page when it ar
 
     python -m bench.cleaning_quality --seeds 1,2,3
     python -m bench.cleaning_quality --seeds all --pages 120          # the table in bench/RESULTS.md
+    python -m bench.cleaning_quality --seeds heldout --plain --cleaner page --no-compare
     python -m bench.cleaning_quality --seeds dev --cleaner mymod:make --warmup 40
 """
 
@@ -99,18 +103,19 @@ class GenPage:
     related: list[dict]  # expected further stories
 
 
-def site_for(seed: int, n_articles: int):
+def site_for(seed: int, n_articles: int, plain: bool = False):
     from tests.sites.replica.content import ReplicaSite
 
     return ReplicaSite(max(12, n_articles + 1), faults=False, seed=SITE_SEED_BASE + seed, clutter_seed=seed,
-                       multi_story=True, fixtures_dir=None)
+                       multi_story=True, fixtures_dir=None, plain_clutter=plain)
 
 
-def pages_for(seed: int, n_pages: int) -> list[GenPage]:
-    """The first `n_pages` article pages in the site's template of the seed's site, newest first."""
+def pages_for(seed: int, n_pages: int, plain: bool = False) -> list[GenPage]:
+    """The first `n_pages` article pages in the site's template of the seed's site, newest first (`plain`:
+    the stress variant, every kind that may be plain paragraphs made plain paragraphs)."""
     from tests.sites.replica.pages import Renderer
 
-    site = site_for(seed, n_pages)
+    site = site_for(seed, n_pages, plain)
     renderer = Renderer(site, cache_size=4)
     out = []
     for art in site.articles:
@@ -129,7 +134,7 @@ def pages_for(seed: int, n_pages: int) -> list[GenPage]:
 
 # --- the cleaners --------------------------------------------------------------------------------------
 class CurrentCleaning:
-    """The project's extraction and cleaning as the crawl runs them (article_from_page)."""
+    """One page at a time, nothing learned: article_from_page (structure and the site rules alone)."""
 
     def __init__(self):
         from crawler.extract.extractor import article_from_page
@@ -140,8 +145,46 @@ class CurrentCleaning:
         return self._extract(html, url).fields()
 
 
-def load_factory(spec: str | None):
-    if not spec or spec == "current":
+class CrawlCleaning:
+    """The cleaning as the crawl runs it (pipelines/extract.py): each page read (read_page), counted in the
+    site's learned template in crawl order, and judged once `lookahead` more pages were counted
+    (crawler/extract/stream.py); the pages still held at the end are judged then. `__call__` returns
+    placeholder fields, `finish()` the verdicts; a warm-up page (`learn`) is counted, not judged."""
+
+    lookahead = None  # None: the crawl's default (CLEANING_LOOKAHEAD)
+
+    def __init__(self):
+        from crawler.extract.extractor import read_page
+        from crawler.extract.stream import LOOKAHEAD, StreamCleaner
+
+        self._read = read_page
+        self.stream = StreamCleaner(lookahead=LOOKAHEAD if self.lookahead is None else self.lookahead)
+        self.verdicts: dict[str, dict] = {}
+
+    def learn(self, html: str, url: str) -> None:
+        reading = self._read(html, url)
+        self.stream.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys())
+
+    def __call__(self, html: str, url: str) -> dict:
+        for token, cleaned in self.stream.push(url, self._read(html, url)):
+            self.verdicts[token] = cleaned.article.fields()
+        return {}
+
+    def finish(self) -> dict:
+        for token, cleaned in self.stream.flush():
+            self.verdicts[token] = cleaned.article.fields()
+        return self.verdicts
+
+
+def lookahead_cleaning(n: int):
+    """A CrawlCleaning factory with a look-ahead of `n` pages."""
+    return type(f"CrawlCleaning{n}", (CrawlCleaning,), {"lookahead": n})
+
+
+def load_factory(spec: str | None, lookahead: int | None = None):
+    if not spec or spec == "crawl":
+        return CrawlCleaning if lookahead is None else lookahead_cleaning(lookahead)
+    if spec in ("current", "page"):
         return CurrentCleaning
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr or "make")
@@ -237,8 +280,8 @@ def _timed(fn, *args):
 
 
 def evaluate_seed(seed: int, n_pages: int = 120, *, factory=CurrentCleaning, warmup: int | str = 0,
-                  compare: bool = True) -> dict:
-    pages = pages_for(seed, n_pages)
+                  compare: bool = True, plain: bool = False) -> dict:
+    pages = pages_for(seed, n_pages, plain)
     cleaner = factory()
     n_warm = len(pages) if warmup == "all" else min(int(warmup), len(pages))
     for page in pages[:n_warm]:
@@ -355,9 +398,9 @@ def kinds_table(rows: list[dict]) -> str:
 
 
 def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, warmup: int | str = 0,
-        compare: bool = True) -> list[dict]:
+        compare: bool = True, lookahead: int | None = None, plain: bool = False) -> list[dict]:
     """Rows per seed, then one pooled row per split present (dev, held-out, other)."""
-    factory = load_factory(cleaner)
+    factory = load_factory(cleaner, lookahead)
     # warm-up of imports and compiled rules, outside the timings
     warm = pages_for(seeds[0], 1)[0] if seeds else None
     if warm is not None:
@@ -366,7 +409,7 @@ def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, war
             from bench.extraction_speed import trafilatura_text
 
             trafilatura_text(warm.html, warm.url)
-    rows = [evaluate_seed(s, n_pages, factory=factory, warmup=warmup, compare=compare) for s in seeds]
+    rows = [evaluate_seed(s, n_pages, factory=factory, warmup=warmup, compare=compare, plain=plain) for s in seeds]
     out = list(rows)
     for split in ("dev", "held-out", "other"):
         group = [r for r in rows if r["split"] == split]
@@ -379,22 +422,31 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="all", help="dev, heldout, all, or a list such as 1,2,3 (default all)")
     ap.add_argument("--pages", type=int, default=120, help="article pages per seed (default 120)")
-    ap.add_argument("--cleaner", default=None, help="module:factory of the cleaner under test (default: the "
-                                                     "project's, article_from_page)")
+    ap.add_argument("--cleaner", default=None, help="crawl (default: the crawl's cleaning, learned template and "
+                                                     "look-ahead), page (article_from_page, nothing learned), or "
+                                                     "module:factory of a cleaner under test")
+    ap.add_argument("--lookahead", type=int, default=None, help="pages counted before a page is judged (crawl "
+                                                                "cleaner; default: CLEANING_LOOKAHEAD's)")
     ap.add_argument("--warmup", default="0", help="pages fed to the cleaner before the measured pass, or 'all'")
     ap.add_argument("--no-compare", action="store_true", help="do not run trafilatura")
+    ap.add_argument("--plain", action="store_true", help="the stress variant of the replica: every clutter kind "
+                                                         "that may be plain paragraphs is (structure cannot "
+                                                         "tell it from the story; only the learned template can)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     warmup = args.warmup if args.warmup == "all" else int(args.warmup)
     t0 = time.perf_counter()
-    rows = run(seeds, args.pages, cleaner=args.cleaner, warmup=warmup, compare=not args.no_compare)
+    rows = run(seeds, args.pages, cleaner=args.cleaner, warmup=warmup, compare=not args.no_compare,
+               lookahead=args.lookahead, plain=args.plain)
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_scores"} for r in rows], indent=1))
         return 0
     cmd = "python -m bench.cleaning_quality " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"Command: `{cmd.strip()}` ({len(seeds)} seeds, {args.pages} pages each, "
-          f"cleaner {args.cleaner or 'current (article_from_page)'}, warm-up {warmup}; "
+          f"cleaner {args.cleaner or 'crawl'}"
+          f"{'' if args.lookahead is None else f' (look-ahead {args.lookahead})'}, warm-up {warmup}"
+          f"{', plain stress variant' if args.plain else ''}; "
           f"{time.perf_counter() - t0:.0f} s)\n")
     print(table(rows, compare=not args.no_compare))
     print("\nLeaked clutter strings by kind:\n")

@@ -11,6 +11,7 @@ EXPORT_FIELDS = (
     "location",
     "agency",
     "body",
+    "related_stories",
     "images",
     "rights",
     "extraction",
@@ -19,13 +20,17 @@ EXPORT_FIELDS = (
     "fetched_at",
 )
 
+#: Exported fields added by a minor version of the item schema: always written by this crawler, but not
+#: required by the schema, so that items exported before them stay valid (crawler/schema/CHANGELOG.md).
+OPTIONAL_FIELDS = ("related_stories",)
+
 #: Fields that only travel between spider and pipelines; the export stage drops them.
 INTERNAL_FIELDS = ("html", "status")
 
 
 def exported_value(name: str, value):
     """The value a field is exported with: every contract field present, images a list, unknowns null."""
-    if value is None and name == "images":
+    if value is None and name in ("images", "related_stories"):
         return []
     return value
 
@@ -38,7 +43,8 @@ class ArticleItem(scrapy.Item):
     author = scrapy.Field()  # None when none or "Staff Writers"
     location = scrapy.Field()  # dateline place, e.g. "Washington"
     agency = scrapy.Field()  # dateline source, e.g. "AFP", "SPX", "UPI"
-    body = scrapy.Field()  # paragraphs separated by one blank line
+    body = scrapy.Field()  # paragraphs separated by one blank line (the main story only)
+    related_stories = scrapy.Field()  # further stories on the page: [{title, location, agency, published, body}]
     images = scrapy.Field()  # list of {"url", "caption"}
     rights = scrapy.Field()  # the wire agency's copyright notice, or None
     extraction = scrapy.Field()  # "site-rules" or "fallback"

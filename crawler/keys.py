@@ -144,6 +144,23 @@ STAT_WORKER_PAGES = _stat("extract/workers/pages", "pages extracted in a worker 
 STAT_WORKER_INLINE = _stat("extract/workers/inline", "pages extracted in the crawl process instead")
 STAT_WORKER_DIED = _stat("extract/workers/died", "extraction workers that died")
 STAT_WORKER_CPU = _stat("extract/workers/cpu_seconds", "CPU seconds of the extraction workers")
+STAT_TOO_DEEP = _stat("articles/too_deep", "article pages nested deeper than the parser's bound (MAX_DEPTH, "
+                                           "crawler/extract/page.py) even once simplified: logged, no item")
+
+# --- cleaning (crawler/extract/cleaning.py, docs/cleaning.md) -------------------------------------
+STAT_CLEANING_REMOVED = _stat("cleaning/removed/{signal}", "blocks taken out of article bodies, by the signal that "
+                                                           "took them: tag, class, phrase, links, markup, "
+                                                           "position, credit, author-bio, template, rights")
+STAT_CLEANING_RELATED = _stat("cleaning/related_stories", "further stories split off the pages' bodies "
+                                                          "(the items' related_stories)")
+STAT_CLEANING_HELD_MAX = _stat("cleaning/held_max", "most article pages held at once for the look-ahead "
+                                                    "(CLEANING_LOOKAHEAD)")
+STAT_CLEANING_IDLE = _stat("cleaning/idle_releases", "times the held pages were judged before their look-ahead: "
+                                                     "no page came for a while (the crawl's end)")
+STAT_TEMPLATE_PAGES = _stat("cleaning/template/pages", "pages the learned templates have counted, this crawl's "
+                                                       "and earlier ones' (BOILERPLATE_FILE)")
+STAT_TEMPLATE_BLOCKS = _stat("cleaning/template/blocks", "blocks the learned templates keep (seen on two pages "
+                                                         "or more)")
 
 # --- items (pipelines/) ---------------------------------------------------------------------------
 STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a NotAnArticle reason, "

@@ -29,6 +29,7 @@ and `-s` override them). A feature that is switched off puts nothing in the chai
 nothing it needs.
 """
 
+from crawler.extract.stream import LOOKAHEAD as _LOOKAHEAD
 from crawler.items import EXPORT_FIELDS
 
 BOT_NAME = "spacewar-archiver"
@@ -152,10 +153,29 @@ ITEM_PIPELINES = {
     # exactly the exported fields
     "pipelines.export.ExportPipeline": 900,
 }
-#: Worker processes that extract and clean article pages beside the crawl, so the reactor's one
-#: core is left to downloading and link discovery. None: 1 when the crawl may use more than one
-#: CPU, else 0; 0 extracts in the crawl process.
+#: Worker processes that read article pages beside the crawl (parse, regions, blocks), so the
+#: reactor's one core is left to downloading and link discovery. None: 1 when the crawl may use
+#: more than one CPU, else 0; 0 reads in the crawl process. The cleaning's decisions are taken in
+#: the crawl process either way, in crawl order (docs/cleaning.md).
 EXTRACT_WORKERS = None
+#: Learn each site's boilerplate (blocks that recur across its article pages) as pages arrive, and
+#: let the cleaning use it (docs/cleaning.md). False: structure and the site rules alone decide,
+#: nothing is learned, loaded, saved or held back.
+CLEANING_LEARN = True
+#: The learned templates' JSON file, loaded at start and saved at the end (and every few hundred
+#: pages). None: boilerplate.json in WARC_DIR; with -a from_warc, boilerplate.json beside those WARC
+#: files, read only.
+BOILERPLATE_FILE = None
+#: An article page is judged once this many later pages were counted in the template (a bounded
+#: look-ahead: a template line new on a page has been seen on the next ones by then); the items
+#: wait meanwhile, holding at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of pages. 0: on arrival.
+CLEANING_LOOKAHEAD = _LOOKAHEAD
+#: ...or once no article page arrived for a while: eight of the crawl's usual gaps between two
+#: pages, at most this many seconds (the end of the crawl).
+CLEANING_LOOKAHEAD_IDLE = 3.0
+#: Log every block the cleaning removes, with its signal and reason, at INFO (`scrapy explain URL`
+#: shows the same for one page).
+CLEANING_DEBUG = False
 #: Warn when more than this share of article pages needed the generic extractor (a sign the
 #: site's layout changed)...
 FALLBACK_WARN_RATIO = 0.2

@@ -1,56 +1,113 @@
 """Extraction stage: the page's HTML becomes the cleaned article (crawler/extract/), or the item is dropped.
 
-`article_from_page(html, url)` (crawler/extract/extractor.py) finds the article and cleans it in
-one step; its fields go into the item and the page HTML leaves it. Non-articles are dropped with
-"articles/dropped/<reason>". Counts "articles/extraction/site-rules" and "articles/extraction/fallback",
-and watches the share of fallbacks: more than FALLBACK_WARN_RATIO of the pages (once
-FALLBACK_WARN_MIN_PAGES were seen) is logged as a WARNING, once when it happens and again at close
-with the final share ("articles/extraction/fallback_ratio"). A rising share means the site's
-layout changed and the site rules need updating.
+Each page is read (`read_page`: parse, regions, images, blocks; in an extraction worker where
+there is a spare CPU, see below), then counted in its site's learned template and judged
+(crawler/extract/stream.py, docs/cleaning.md): in the order the pages reached this stage, each
+once CLEANING_LOOKAHEAD later pages were counted, or once no page came for a while (eight of the crawl's
+usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds) while no item waits in an
+earlier stage (the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and
+at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off
+because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
+(docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
+
+The learned templates live in BOILERPLATE_FILE (default WARC_DIR/boilerplate.json), loaded when
+the crawl opens and saved, atomically, when it closes and every SAVE_EVERY pages; with
+`-a from_warc` they are read from beside the WARC files and not written. CLEANING_LEARN=False
+judges each page on arrival by structure and the site rules alone.
+
+Stats: "cleaning/removed/<signal>" for every block taken out of a body, "cleaning/related_stories",
+"cleaning/held_max", "cleaning/idle_releases", "cleaning/template/pages" and ".../blocks" at
+close. CLEANING_DEBUG logs every removed block with its reason.
+
+Non-articles are dropped with "articles/dropped/<reason>". A page nested past the parser's bound
+is counted as "articles/too_deep" and logged as such. Counts "articles/extraction/site-rules" and
+"articles/extraction/fallback", and watches the share of fallbacks: more than FALLBACK_WARN_RATIO
+of the pages (once FALLBACK_WARN_MIN_PAGES were seen) is logged as a WARNING, once when it happens
+and again at close with the final share ("articles/extraction/fallback_ratio"). A rising share
+means the site's layout changed and the site rules need updating.
 
 Any other exception is a bug in the extraction: it is logged at ERROR with its traceback, counted
 ("articles/errors/<exception>"), the item is dropped and the crawl goes on. It is never counted
 as "not an article".
 
 With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one CPU) the page is
-extracted in a worker process (crawler/workers/extraction.py); the results, counts and drops are
-the same; EXTRACT_WORKERS=0 extracts in the crawl process.
+read in a worker process (crawler/workers/extraction.py); the readings, and so the verdicts,
+counts and drops, are the same; EXTRACT_WORKERS=0 reads in the crawl process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from twisted.internet.defer import Deferred
 
 from crawler import keys
-from crawler.extract.article import FALLBACK, SITE_RULES, Article, NotAnArticle
-from crawler.extract.extractor import article_from_page
+from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle, PageTooDeep
+from crawler.extract.boilerplate import BoilerplateStore, store_location
+from crawler.extract.cleaning import Cleaned
+from crawler.extract.extractor import read_page
+from crawler.extract.page import MAX_DEPTH
+from crawler.extract.stream import StreamCleaner
 from crawler.workers.extraction import PageWorkers, default_processes
 from crawler.workers.link import helper_setting
 
 logger = logging.getLogger(__name__)
 
+#: the learned templates are saved every this many pages counted (a killed crawl loses at most these)
+SAVE_EVERY = 500
+#: the shortest wait without a page before the held pages are judged (see ExtractPipeline.idle_wait)
+IDLE_FLOOR = 0.1
+
 
 class ExtractPipeline:
     def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5,
-                 workers: PageWorkers | None = None):
+                 workers: PageWorkers | None = None, *, stream: StreamCleaner | None = None,
+                 save: bool = False, idle: float = 0.0, debug: bool = False):
         self.stats = stats
-        self.workers = workers  # None: extract in the reactor thread
+        self.workers = workers  # None: read in the reactor thread
         self.warn_ratio = warn_ratio
         self.warn_min_pages = warn_min_pages
         self.counts = {SITE_RULES: 0, FALLBACK: 0}
         self.warned = False
+        #: judges the pages in arrival order (without a stream: on arrival, nothing learned)
+        self.stream = stream if stream is not None else StreamCleaner(learn=False)
+        self.save = save  # write the learned templates back to their file
+        self.idle = idle  # at most this many seconds without a page, then the held pages are judged
+        self._gap = None  # typical seconds between two pages (a moving average)
+        self._last_page = None
+        self.debug = debug
+        self._arrived = 0  # pages given a place in the arrival order
+        self._fed = 0  # pages of the arrival order fed to the stream
+        self._ready: dict[int, object] = {}  # place -> reading (None: dropped) not yet fed
+        self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
+        self._timer = None
+        self._saved_at = 0
+        self._inside = 0  # items in process_item (held, or waiting for their reading)
+        self.crawler = None  # for the scraper's count of items in the pipelines (see _idle_release)
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         processes = helper_setting(s, "EXTRACT_WORKERS", s.getint, default_processes)
         workers = PageWorkers(processes, crawler.stats) if processes > 0 else None
-        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"), workers)
+        learn = s.getbool("CLEANING_LEARN")
+        path, writable = store_location(s.get("BOILERPLATE_FILE"), s.get("WARC_DIR"), s.get("FROM_WARC"))
+        store = BoilerplateStore.load(path) if learn else BoilerplateStore()
+        if learn and store.sites:
+            logger.info("Learned boilerplate loaded from %s: %s", path, "; ".join(
+                f"{name}: {t.pages} pages, {len(t)} blocks" for name, t in sorted(store.sites.items())))
+        stream = StreamCleaner(store, s.getint("CLEANING_LOOKAHEAD"), learn=learn,
+                               max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2)
+        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"), workers,
+                   stream=stream, save=learn and writable, idle=s.getfloat("CLEANING_LOOKAHEAD_IDLE"),
+                   debug=s.getbool("CLEANING_DEBUG"))
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        pipe.crawler = crawler
         return pipe
 
     def open_spider(self, spider=None):
@@ -58,8 +115,12 @@ class ExtractPipeline:
             self.workers.start()
 
     def close_spider(self, spider=None):
+        self._release(self.stream.flush())  # nothing should be left; never leave an item waiting
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
         if self.workers is not None:
             self.workers.close()
+        self._save()
 
     @property
     def pages(self) -> int:
@@ -72,30 +133,139 @@ class ExtractPipeline:
     def _too_many_fallbacks(self) -> bool:
         return self.pages >= self.warn_min_pages and self.fallback_ratio > self.warn_ratio
 
+    # --- the pages, in arrival order ------------------------------------------------------------
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         html, url = adapter.get("html") or "", adapter.get("url")
+        place = self._arrived
+        self._arrived += 1
+        self._inside += 1
+        self._pace()
         if self.workers is None:
             try:
-                article = article_from_page(html, url)
-            except Exception as exc:  # NotAnArticle or a bug: _refuse says which
+                reading = read_page(html, url)
+            except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: _refuse says which
+                self._inside -= 1
+                self._feed(place, None)
                 self._refuse(exc, url)
-            return self._accept(item, adapter, article)
-        return self._in_worker(item, adapter, html, url)
+            return self._hold(place, item, adapter, reading, len(html))
+        return self._in_worker(place, item, adapter, html, url)
 
-    async def _in_worker(self, item, adapter, html: str, url: str):
+    async def _in_worker(self, place: int, item, adapter, html: str, url: str):
         try:
-            article = await self.workers.run(html, url)
-        except Exception as exc:  # NotAnArticle or a bug, as in-process
+            reading = await self.workers.read(html, url)
+        except Exception as exc:  # NotAnArticle, PageTooDeep or a bug, as in-process
+            self._inside -= 1
+            self._feed(place, None)
             self._refuse(exc, url)
-        return self._accept(item, adapter, article)
+        result = self._hold(place, item, adapter, reading, len(html), asyncio.get_running_loop().create_future)
+        return await result if isinstance(result, asyncio.Future) else result
 
+    def _hold(self, place: int, item, adapter, reading, size: int, waiter=Deferred):
+        """The item once its page is judged: at once when it is due now, else a waiter (a Deferred, or in a
+        worker's coroutine an asyncio future) that gets it when it is."""
+        adapter.pop("html", None)  # the reading holds what the verdict needs
+        entry = [item, adapter, None, False]
+        self._waiting[place] = entry
+        self._feed(place, reading, size)
+        if entry[3]:
+            return item
+        entry[2] = waiter()
+        self._arm_timer()
+        return entry[2]
+
+    def _feed(self, place: int, reading, size: int = 0) -> None:
+        """Give the stream the pages that are next in arrival order (a worker may answer out of order)."""
+        self._ready[place] = (reading, size)
+        while self._fed in self._ready:
+            reading, size = self._ready.pop(self._fed)
+            token = self._fed
+            self._fed += 1
+            if reading is not None:
+                self._release(self.stream.push(token, reading, size))
+        if self.stats is not None and self.stream.held_max:
+            self.stats.max_value(keys.STAT_CLEANING_HELD_MAX, self.stream.held_max)
+        if self.save and self.stream.counted - self._saved_at >= SAVE_EVERY:
+            self._save()
+
+    def _release(self, judged: list[tuple[int, Cleaned]]) -> None:
+        for place, cleaned in judged:
+            entry = self._waiting.pop(place, None)
+            if entry is None:
+                continue
+            item, adapter, waiter, _ = entry
+            self._inside -= 1
+            self._accept(item, adapter, cleaned)
+            entry[3] = True
+            if isinstance(waiter, Deferred):
+                waiter.callback(item)
+            elif waiter is not None and not waiter.done():
+                waiter.set_result(item)
+
+    def _pace(self) -> None:
+        """Follow how often pages come (the wait before an idle release is a few of those gaps)."""
+        now = time.monotonic()
+        if self._last_page is not None:
+            gap = now - self._last_page
+            self._gap = gap if self._gap is None else 0.9 * self._gap + 0.1 * gap
+        self._last_page = now
+
+    @property
+    def idle_wait(self) -> float:
+        """Seconds without a page before the held pages are judged: eight of the crawl's usual gaps between
+        two pages, at least IDLE_FLOOR, at most `idle` (a fast crawl ends without waiting long; a polite
+        one does not judge its pages early because the next one is a second away)."""
+        if self._gap is None:
+            return self.idle
+        return min(self.idle, max(IDLE_FLOOR, 8 * self._gap))
+
+    def _arm_timer(self) -> None:
+        """Judge the held pages when no page came for a while (the crawl waits for them at its end)."""
+        if self.idle <= 0 or not self.stream.held:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.reset(self.idle_wait)
+            return
+        from twisted.internet import reactor  # installed by the crawl by now (not at import: tests)
+
+        self._timer = reactor.callLater(self.idle_wait, self._idle_release)
+
+    def _idle_release(self) -> None:
+        self._timer = None
+        if not self.stream.held:
+            return
+        if self._upstream():
+            # items wait in an earlier stage (their WARC records are not on disk yet, say): they will come,
+            # and the crawl cannot end before they do; look again later
+            self._arm_timer()
+            return
+        if self.stats is not None:
+            self.stats.inc_value(keys.STAT_CLEANING_IDLE)
+        self._release(self.stream.flush())
+
+    def _upstream(self) -> int:
+        """Items in the item pipelines that are not in this stage: Scrapy's scraper counts the items in its
+        pipelines (Slot.itemproc_size, an attribute of Scrapy's core, not an API: without it, 0)."""
+        try:
+            in_pipelines = self.crawler.engine.scraper.slot.itemproc_size
+        except AttributeError:
+            return 0
+        return max(0, in_pipelines - self._inside)
+
+    # --- verdicts --------------------------------------------------------------------------------
     def _refuse(self, exc: Exception, url):
-        """Drop the item: counted as its NotAnArticle reason, or logged and counted as a bug."""
+        """Drop the item: counted as its NotAnArticle reason, as too deep, or logged and counted as a bug."""
         if isinstance(exc, NotAnArticle):
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason=exc.reason))
             raise DropItem(f"not an article ({exc.reason}): {url}") from None
+        if isinstance(exc, PageTooDeep):
+            if self.stats:
+                self.stats.inc_value(keys.STAT_TOO_DEEP)
+            logger.warning("Article page %s not read: its markup nests deeper than %d levels (the parser's "
+                           "bound), even with runs of nested empty tags collapsed and inline tags removed",
+                           url, MAX_DEPTH)
+            raise DropItem(f"page nested past the parser's bound of {MAX_DEPTH} levels: {url}") from None
         name = type(exc).__name__
         if self.stats:
             self.stats.inc_value(keys.STAT_EXTRACTION_ERRORS.format(exception=name))
@@ -103,15 +273,23 @@ class ExtractPipeline:
                      exc_info=exc)
         raise DropItem(f"extraction error ({name}): {url}") from exc
 
-    def _accept(self, item, adapter, article: Article):
+    def _accept(self, item, adapter, cleaned: Cleaned):
+        article = cleaned.article
         url = adapter.get("url")
         for name, value in article.fields().items():
             adapter[name] = value
-        adapter.pop("html", None)
         method = article.extraction
         self.counts[method] += 1
         if self.stats:
             self.stats.inc_value(keys.STAT_EXTRACTION.format(method=method))
+            for removal in cleaned.removed:
+                self.stats.inc_value(keys.STAT_CLEANING_REMOVED.format(signal=removal.signal))
+            if article.related_stories:
+                self.stats.inc_value(keys.STAT_CLEANING_RELATED, len(article.related_stories))
+        if self.debug:
+            for removal in cleaned.removed:
+                logger.info("Cleaning %s: removed [%s] %s: %r", url, removal.signal, removal.reason,
+                            removal.text[:300])
         if not self.warned and self._too_many_fallbacks():
             self.warned = True
             logger.warning(
@@ -119,6 +297,21 @@ class ExtractPipeline:
                 "the site's layout may have changed; last one: %s",
                 self.counts[FALLBACK], self.pages, 100 * self.fallback_ratio, 100 * self.warn_ratio, url)
         return item
+
+    def _save(self) -> None:
+        self._saved_at = self.stream.counted
+        store = self.stream.store
+        if self.stats is not None and store.sites:
+            self.stats.set_value(keys.STAT_TEMPLATE_PAGES, sum(t.pages for t in store.sites.values()))
+            self.stats.set_value(keys.STAT_TEMPLATE_BLOCKS, sum(len(t.to_json()["blocks"])
+                                                                for t in store.sites.values()))
+        if not self.save or not store.sites:
+            return
+        try:
+            store.save()
+        except OSError as exc:
+            logger.warning("Learned boilerplate could not be saved to %s: %s (the next crawl learns again)",
+                           store.path, exc)
 
     def spider_closed(self, spider=None, reason=None):
         if not self.pages:

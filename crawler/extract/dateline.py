@@ -109,3 +109,18 @@ def parse_dateline(text: str) -> dict:
     place = _PLACE_DAY.sub("", place).strip(" ,;:-|")
     out["location"] = place or None
     return out
+
+
+#: a further story's first line: "Washington (AFP) Jan 29, 2024 - text", "Paris, Jan 28 (AFP) Jan 28, 2024 - text"
+_LEAD_DATELINE = re.compile(
+    rf"^(?P<dateline>[^()\n]{{1,80}}?\(\s*[^()\n]{{1,40}}?\s*\)\s+{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    r"\s+[-\u2013\u2014]+\s+(?P<rest>\S.*)$", re.I | re.S)
+
+
+def split_lead_dateline(text: str) -> tuple[str, str] | None:
+    """("Washington (AFP) Jan 29, 2024", "text") for a paragraph that opens with a dateline joined to its
+    text by " - " (how the network prints a further story's first paragraph); None otherwise."""
+    if "(" not in text[:90]:
+        return None
+    m = _LEAD_DATELINE.match(text)
+    return (m.group("dateline"), m.group("rest")) if m else None

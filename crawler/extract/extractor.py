@@ -1,22 +1,44 @@
-"""A page in, a typed article out: `article_from_page(html, url)`, the one function the crawl and offline tools call.
+"""A page in, a typed article out: `article_from_page(html, url)`, the one function offline tools call, and its two halves.
 
 It finds the article's parts on the page (crawler/extract/regions.py: the site rules, else a
 generic fallback) and cleans them into an Article (crawler/extract/cleaning.py: clutter removed,
-paragraphs, images with captions, the rights notice, the dateline's parts), handing the parsed
-tree from one to the other. A page that is not an article raises NotAnArticle with a reason (a
-stats key part, e.g. "listing-page"). Any other exception is a bug and propagates: the
-extraction stage logs it at ERROR and counts it (pipelines/extract.py); it never becomes "not an
-article".
+paragraphs, images with captions, the rights notice, the dateline's parts, further stories),
+handing the parsed tree from one to the other. A page that is not an article raises NotAnArticle
+with a reason (a stats key part, e.g. "listing-page"); a page nested past the parser's bound
+raises PageTooDeep. Any other exception is a bug and propagates: the extraction stage logs it at
+ERROR and counts it (pipelines/extract.py); it never becomes "not an article".
+
+The crawl calls the two halves, so that the half that needs the whole crawl runs in the crawl
+process while the other runs in an extraction worker:
+
+* `read_page(html, url)`: everything that needs only the page (parse, regions, images, the site
+  rules' clutter, the blocks and their keys): a PageReading, plain data;
+* `judge_reading(reading, template)`: the decisions, with the site's learned template
+  (crawler/extract/boilerplate.py), which sees the pages in crawl order (crawler/extract/stream.py).
+
+`article_from_page(html, url, template=...)` is both in one call, with a template that is only
+read (an offline tool's, `scrapy explain`'s): without one, structure and the site rules decide alone.
 """
 
 from __future__ import annotations
 
 from crawler.extract.article import Article
-from crawler.extract.cleaning import clean
+from crawler.extract.boilerplate import SiteTemplate
+from crawler.extract.cleaning import Cleaned, PageReading, judge, read
 from crawler.extract.regions import extract
 from crawler.extract.rules import RULES, SiteRules
 
 
-def article_from_page(html: str, url: str, rules: SiteRules = RULES) -> Article:
+def read_page(html: str, url: str, rules: SiteRules = RULES) -> PageReading:
+    """The page's article parts as blocks, before any decision that needs other pages."""
+    return read(extract(html, url, rules), url, rules)
+
+
+def judge_reading(reading: PageReading, template: SiteTemplate | None = None, rules: SiteRules = RULES) -> Cleaned:
+    """The article of a read page, with every removal and its reason."""
+    return judge(reading, template, rules)
+
+
+def article_from_page(html: str, url: str, rules: SiteRules = RULES, template: SiteTemplate | None = None) -> Article:
     """The article on the page at `url` (see the module docstring)."""
-    return clean(extract(html, url, rules), url, rules)
+    return judge(read_page(html, url, rules), template, rules).article

@@ -2,6 +2,17 @@
 
 `parse(html)` gives the tree (NotAnArticle for an empty or binary page); the other functions are
 the small tree helpers the site rules, the fallback and the cleaning share.
+
+Deep markup. libxml2's HTML parser stops at 256 levels of nesting unless told otherwise, and
+the network's old table pages reach that: every unclosed `<font>` or `<p><font>` is one more
+level, so an article with ~250 of them used to lose its text (and was dropped as "no-body").
+`parse` uses `huge_tree`, which lifts the bound to MAX_DEPTH (2048, libxml2's own hard limit).
+A page deeper still (100,000 nested `<div>`s) is parsed again with its runs of nested empty
+tags collapsed into one, then with its inline formatting tags (`<font>`, `<b>`, `<span>`...)
+taken out; one of the two keeps nearly every real page. Only a page past MAX_DEPTH after both
+raises PageTooDeep, which the extraction stage counts and logs as such, never as "not an
+article". The helpers below walk trees without recursion, so a tree of MAX_DEPTH levels costs
+time linear in its size and never hits Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -12,7 +23,10 @@ from html import escape as html_escape
 
 import lxml.etree as etree
 
-from crawler.extract.article import NotAnArticle
+from crawler.extract.article import NotAnArticle, PageTooDeep
+
+#: The deepest nesting the parser builds (libxml2's limit with XML_PARSE_HUGE / lxml's huge_tree).
+MAX_DEPTH = 2048
 
 
 def classes(el) -> set[str]:
@@ -22,8 +36,12 @@ def classes(el) -> set[str]:
 def text_of(el, br: str = " ") -> str:
     """Text content of an element, whitespace runs collapsed; with br="\\n", each <br> starts a new line
     (and only a <br> does: line ends in the source are spaces). Empty lines are dropped."""
+    if not len(el) and isinstance(el.tag, str):  # no children: its own text (most calls)
+        if el.tag in ("script", "style") or not el.text:
+            return ""
+        return " ".join(el.text.split())
     parts: list[str] = []
-    _collect_text(el, parts, top=True)
+    _collect_text(el, parts)
     text = "".join(parts)
     if br == "\n":
         lines = (" ".join(line.split()) for line in text.split(_BR_MARK))
@@ -34,16 +52,31 @@ def text_of(el, br: str = " ") -> str:
 _BR_MARK = "\x1e"
 
 
-def _collect_text(el, parts: list, top: bool = False) -> None:
-    if isinstance(el.tag, str):
-        if el.tag == "br":
-            parts.append(_BR_MARK)
-        elif el.text and el.tag not in ("script", "style"):
-            parts.append(el.text)
-        for child in el:
-            _collect_text(child, parts)
-    if not top and el.tail:
-        parts.append(el.tail)
+def _collect_text(el, parts: list) -> None:
+    """The text of `el` and its descendants (not its own tail), <br> as _BR_MARK; iterative."""
+    if not isinstance(el.tag, str):
+        return
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        if event == "start":
+            tag = node.tag
+            if tag == "br":
+                parts.append(_BR_MARK)
+            elif node.text and isinstance(tag, str) and tag not in ("script", "style"):
+                parts.append(node.text)
+        elif node is not el and node.tail:
+            parts.append(node.tail)
+
+
+_STRING = etree.XPath("string()")
+
+
+def short_text(el, limit: int = 100) -> str:
+    """The element's text, whitespace-normalised and lower-cased, when it is at most about `limit`
+    characters long, else "": what a heading is compared with (read in C: a cheap test)."""
+    text = _STRING(el)
+    if len(text) > 2 * limit:
+        return ""
+    return " ".join(text.split()).lower()
 
 
 def inner_html(el) -> str:
@@ -68,16 +101,60 @@ def parse(html: str):
         raise NotAnArticle("binary", f"{junk} control characters in the first {len(sample)}")
     if junk:
         html = _CONTROL.sub(" ", html)
-    try:
-        # plain lxml elements (no lxml.html element classes): the fastest tree lxml builds
-        root = etree.HTML(html)
-    except ValueError:  # a str with an XML encoding declaration
-        root = etree.HTML(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
-    except etree.ParserError as exc:
-        raise NotAnArticle("empty-page", str(exc)) from None
+    root = _parse(html)
+    if root is _TOO_DEEP:
+        # nesting past MAX_DEPTH: collapse runs of nested empty tags, then drop inline formatting tags
+        for simplify in (_collapse_empty_runs, _drop_inline_tags):
+            html = simplify(html)
+            root = _parse(html)
+            if root is not _TOO_DEEP:
+                break
+        else:
+            raise PageTooDeep(MAX_DEPTH, "even with nested empty tags collapsed and inline tags removed")
     if root is None:
         raise NotAnArticle("empty-page")
     return root
+
+
+_TOO_DEEP = object()
+#: plain lxml elements (no lxml.html element classes): the fastest tree lxml builds; huge_tree lifts
+#: the depth limit from 256 to MAX_DEPTH and the size limits on text nodes
+_PARSER = etree.HTMLParser(huge_tree=True)
+_PARSER_UTF8 = etree.HTMLParser(huge_tree=True, encoding="utf-8")
+
+
+def _parse(html: str):
+    """The tree of `html`, None when there is none, _TOO_DEEP when the parser stopped at MAX_DEPTH."""
+    parser = _PARSER
+    try:
+        root = etree.HTML(html, parser)
+    except ValueError:  # a str with an XML encoding declaration
+        parser = _PARSER_UTF8
+        root = etree.HTML(html.encode("utf-8"), parser)
+    except etree.ParserError as exc:
+        raise NotAnArticle("empty-page", str(exc)) from None
+    last = parser.error_log.last_error
+    if last is not None and last.type_name == "ERR_RESOURCE_LIMIT":
+        return _TOO_DEEP
+    return root
+
+
+#: eight or more opening tags in a row with nothing but white space between them
+_EMPTY_RUN = re.compile(r"(?:<([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>\s*){8,}")
+#: inline formatting tags (opening and closing): what an unclosed-<font> page nests
+_INLINE_TAG = re.compile(r"</?(?:font|b|i|u|em|strong|small|big|span|sup|sub|tt|s|strike|nobr|abbr|cite|q)\b[^<>]*>",
+                         re.I)
+
+
+def _collapse_empty_runs(html: str) -> str:
+    """Each run of eight or more opening tags with no text between them becomes its first tag: the
+    structure of the run is lost, its text (there is none) is not."""
+    return _EMPTY_RUN.sub(lambda m: m.group(0)[: m.group(0).index(">") + 1], html)
+
+
+def _drop_inline_tags(html: str) -> str:
+    """The page without its inline formatting tags: their text stays, in the blocks around it."""
+    return _INLINE_TAG.sub("", html)
 
 
 def fragment(el):

@@ -22,7 +22,7 @@ import lxml.etree as etree
 
 from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle
 from crawler.extract.dateline import iso_date, normalise_author
-from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, text_of
+from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, short_text, text_of
 from crawler.extract.rules import RULES, SiteRules
 
 logger = logging.getLogger(__name__)
@@ -54,17 +54,29 @@ def _is_listing(root, rules: SiteRules) -> bool:
     return False
 
 
-def _prune_before(start, cell) -> None:
-    """Remove everything in `cell` that comes before `start` in document order, and `start` (not its tail)."""
+def _cut_before(start, cell):
+    """Move everything in `cell` that comes before `start` in document order out of the cell, into a new
+    parentless <div> (returned, in document order); `start` itself is removed (not its tail)."""
+    levels = []  # innermost level first: (text before, preceding siblings)
     node = start
     while node is not cell and node is not None:
         parent = node.getparent()
         if parent is None:
             break
-        for sib in list(node.itersiblings(preceding=True)):
-            parent.remove(sib)
+        levels.append((parent.text, list(node.itersiblings(preceding=True))[::-1]))
         parent.text = None
         node = parent
+    out = etree.Element("div")
+    last = None
+    for text, siblings in reversed(levels):
+        if text:
+            if last is None:
+                out.text = (out.text or "") + text
+            else:
+                last.tail = (last.tail or "") + text
+        for sib in siblings:
+            out.append(sib)  # moves it, with its tail
+            last = sib
     parent = start.getparent()
     tail = start.tail
     idx = parent.index(start)
@@ -75,49 +87,68 @@ def _prune_before(start, cell) -> None:
         else:
             prev = parent[idx - 1]
             prev.tail = (prev.tail or "") + tail
+    return out
 
 
-def _prune_after(end, cell) -> None:
-    """Remove `end` and everything in `cell` that comes after it in document order."""
+def _cut_after(end, cell):
+    """Move `end` and everything in `cell` that comes after it in document order out of the cell, into a
+    new parentless <div> (returned, in document order; `end` itself is left out)."""
+    out = etree.Element("div")
+    out.text = end.tail
     node = end
     while node is not cell and node is not None:
         parent = node.getparent()
         if parent is None:
             break
         for sib in list(node.itersiblings()):
-            parent.remove(sib)
+            out.append(sib)
         node = parent
     end.tail = None
     end.getparent().remove(end)
+    return out
 
 
 def _body_end(cell, dateline, rules: SiteRules):
     """The node the body ends at: the RELATED LINKS comment, else the first "Related Links" heading,
     cross-network block or rights notice after the dateline; None: the end of the content cell."""
     started = False
-    block_titles = {t.lower() for t in rules.network_block_titles}
+    titles = _end_titles(rules)
     end_comments = {t.strip().lower() for t in rules.end_comments}
-    end_texts = {t.lower() for t in rules.end_texts}
+    end_tags, rights_class, block_class = rules.end_text_tags, rules.rights_class, rules.block_title_class
+    comment = etree.Comment
     for el in cell.iter():
-        if el is dateline:
-            started = True
-            continue
         if not started:
+            started = el is dateline
             continue
-        if el.tag is etree.Comment:
+        tag = el.tag
+        if tag is comment:
             if (el.text or "").strip().lower() in end_comments:
                 return el
             continue
-        if not isinstance(el.tag, str):
+        if tag.__class__ is not str:
             continue
-        cls = classes(el)
-        if rules.rights_class in cls:
-            return el
-        if el.tag in rules.end_text_tags or rules.block_title_class in cls:
-            text = text_of(el).lower()
-            if text in block_titles or text in end_texts:
+        value = el.get("class")
+        if value is not None:
+            cls = value.split()
+            if rights_class in cls:
                 return el
+            titled = block_class in cls
+        else:
+            titled = False
+        if (titled or tag in end_tags) and short_text(el) in titles:
+            return el
     return None
+
+
+_TITLES: dict = {}
+
+
+def _end_titles(rules: SiteRules) -> frozenset:
+    """Lower-case texts of the headings the body ends at: network block titles and "Related Links"."""
+    found = _TITLES.get(rules)
+    if found is None:
+        found = _TITLES[rules] = frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts)
+    return found
 
 
 def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
@@ -153,9 +184,8 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
     title = text_of(headline) if headline is not None else ""
     dateline_text = text_of(dateline, br="\n")
     end = _body_end(cell, dateline, rules)
-    if end is not None:
-        _prune_after(end, cell)
-    _prune_before(dateline, cell)
+    after = _cut_after(end, cell) if end is not None else None
+    before = _cut_before(dateline, cell)
     if not iso_date(dateline_text):
         # the dateline element holds no date (a variant that puts the headline there): take the first
         # dateline-shaped text at the top of the body instead, and the element's text as the headline
@@ -167,7 +197,7 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
     if not _has_story_text(cell, rules):
         raise NotAnArticle("no-body")
     return {"title": title, "dateline": dateline_text, "body": fragment(cell), "rights": rights,
-            "extraction": SITE_RULES}
+            "extraction": SITE_RULES, "before": before, "after": after}
 
 
 def _has_story_text(el, rules: SiteRules) -> bool:
@@ -247,18 +277,36 @@ _DATELINE_SHAPE = re.compile(r"\([^()]{1,40}\)\s*\S+\s+\d{1,2},?\s+\d{4}")
 def _find_dateline(scope, limit: int = 0):
     """The first element whose text is a short dateline ("Place (SRC) Mon dd, yyyy", perhaps after a byline
     line), for pages whose dateline is not where the site rules expect it; None when there is none.
-    With `limit`, only that many text-bearing elements are looked at (the top of a body)."""
+    With `limit`, only that many text-bearing elements are looked at (the top of a body); without, at
+    most FIND_DATELINE_MAX (work per page stays bounded on a page nested thousands of levels deep)."""
     seen = 0
+    limit = limit or FIND_DATELINE_MAX
     for el in scope.iter(*_DATELINE_TAGS):
+        if not _short_text(el, 400):
+            continue
         text = text_of(el, br="\n")
         if not text:
             continue
         if len(text) <= 160 and _DATELINE_SHAPE.search(text) and iso_date(text):
             return el
         seen += 1
-        if limit and seen >= limit:
+        if seen >= limit:
             break
     return None
+
+
+#: text-bearing elements the dateline search looks at, at most
+FIND_DATELINE_MAX = 400
+
+
+def _short_text(el, limit: int) -> bool:
+    """True when `el` holds some text, and no more than `limit` characters of it (read no further)."""
+    n = 0
+    for piece in el.itertext():
+        n += len(piece)
+        if n > limit:
+            return False
+    return n > 0
 
 
 def _main_text(html: str, rules: SiteRules):
@@ -299,7 +347,8 @@ def extract(html: str, url: str, rules: SiteRules = RULES) -> dict:
     {"title", "dateline" (text, <br> as newline), "body" (the body region, clutter inside, a parsed
     fragment), "rights" (the notice's element, or None), "og" (meta properties), "extraction"
     ("site-rules" | "fallback"), "meta" (fallback only: published/author read from JSON-LD, <time>,
-    article: tags)}.
+    article: tags), "before" and "after" (site rules only: what the content cell holds before the
+    dateline and after the end of the body region, as parentless fragments; None when nothing)}.
 
     Raises NotAnArticle(reason) for a listing, an empty or binary page, a page without headline or body.
     """

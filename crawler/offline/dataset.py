@@ -190,6 +190,8 @@ def parquet_schema():
         pa.field("location", pa.string()),
         pa.field("agency", pa.string()),
         pa.field("body", pa.string(), nullable=False),
+        pa.field("related_stories", pa.list_(pa.struct([pa.field(name, pa.string()) for name in
+                                                        ("title", "location", "agency", "published", "body")]))),
         pa.field("images", pa.list_(pa.struct([pa.field("url", pa.string()), pa.field("caption", pa.string())]))),
         pa.field("rights", pa.string()),
         pa.field("extraction", pa.string(), nullable=False),

@@ -1,11 +1,14 @@
 """Extraction and cleaning of article pages in worker processes beside the reactor (EXTRACT_WORKERS).
 
 Scrapy runs spiders, middlewares and pipelines in one thread; a CPU-bound crawl is bound by
-that one core. Extracting and cleaning an article page is the largest piece of our own
-per-page work, and it needs nothing but the page: `await PageWorkers.run(html, url)` sends the
-page to a worker process and resolves to the Article that `article_from_page(html, url)`
-(crawler/extract/extractor.py) returns there, while the reactor thread goes on downloading and
-parsing links.
+that one core. Reading an article page (parsing it, finding its parts, cutting its text into
+blocks) is the largest piece of our own per-page work, and it needs nothing but the page:
+`await PageWorkers.read(html, url)` sends the page to a worker process and resolves to the
+PageReading that `read_page(html, url)` (crawler/extract/extractor.py) returns there, while the
+reactor thread goes on downloading and parsing links. The decisions that need the crawl's
+learned template are taken in the crawl process (pipelines/extract.py), so they are the same
+whichever process read the page. `await PageWorkers.run(html, url)` is the whole
+`article_from_page(html, url)` in a worker, for callers without a template.
 
 A worker is `python -m crawler.workers.extraction --fd N`, linked to the crawl as crawler/workers/link.py
 describes (a socket pair driven by the event loop, no helper threads, not multiprocessing).
@@ -16,8 +19,9 @@ EXTRACT_WORKERS=0.
 
 When things go wrong (the extraction stage relies on all of it):
 
-* A page that is not an article raises NotAnArticle in the worker; it reaches the caller as
-  the same exception, reason included, as it would in-process. Any other exception in the
+* A page that is not an article raises NotAnArticle in the worker (a page nested past the
+  parser's bound, PageTooDeep); it reaches the caller as the same exception, reason included, as
+  it would in-process. Any other exception in the
   worker is a bug: it reaches the caller as WorkerError, with the worker's traceback in its
   message, and the extraction stage logs it at ERROR (pipelines/extract.py).
 * A worker that dies (killed, out of memory, a crash in a C extension) fails the pages it held
@@ -40,8 +44,9 @@ import sys
 import traceback
 
 from crawler import keys
-from crawler.extract.article import Article, NotAnArticle
-from crawler.extract.extractor import article_from_page
+from crawler.extract.article import Article, NotAnArticle, PageTooDeep
+from crawler.extract.cleaning import PageReading
+from crawler.extract.extractor import article_from_page, read_page
 from crawler.workers.link import ChildEnd, ChildProcess, child_main, spare_cpus, usable
 
 logger = logging.getLogger(__name__)
@@ -65,16 +70,26 @@ def default_processes() -> int:
 
 
 # --- the worker process ---------------------------------------------------------------------------
+def _operation(name: str):
+    """What a worker does with a page: "read" (read_page, what the extraction stage asks) or "article"
+    (the whole article_from_page)."""
+    return read_page if name == "read" else article_from_page
+
+
 def serve(end: ChildEnd) -> None:
-    """A worker's life: answer (job, html, url) messages with (job, ok, result) until EOF."""
+    """A worker's life: answer (job, operation, html, url) messages (or (job, html, url): "article") with
+    (job, ok, result) until EOF."""
     while True:
         message = end.recv()
         if message is None:
             return  # the crawl closed the socket, or died
-        job, html, url = message
+        if len(message) == 3:
+            (job, html, url), operation = message, "article"
+        else:
+            job, operation, html, url = message
         try:
-            answer = (job, True, article_from_page(html, url))
-        except NotAnArticle as exc:
+            answer = (job, True, _operation(operation)(html, url))
+        except (NotAnArticle, PageTooDeep) as exc:
             answer = (job, False, exc)
         except Exception as exc:  # a bug: the caller logs it, with this traceback
             answer = (job, False, WorkerError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
@@ -96,10 +111,10 @@ class _Worker:
     def alive(self) -> bool:
         return self.child.alive
 
-    def submit(self, job: int, html: str, url: str) -> asyncio.Future:
+    def submit(self, job: int, operation: str, html: str, url: str) -> asyncio.Future:
         future = self.loop.create_future()
         self.pending[job] = future
-        self.child.send((job, html, url))  # a broken link fails the page through _died
+        self.child.send((job, operation, html, url))  # a broken link fails the page through _died
         return future
 
     def _answer(self, message) -> None:
@@ -174,20 +189,28 @@ class PageWorkers:
     async def run(self, html: str, url: str) -> Article:
         """article_from_page(html, url) in a worker; in this process when the workers are off or the
         one holding the page died."""
+        return await self._do("article", html, url)
+
+    async def read(self, html: str, url: str) -> PageReading:
+        """read_page(html, url) in a worker (what the extraction stage sends); in this process when the
+        workers are off or the one holding the page died."""
+        return await self._do("read", html, url)
+
+    async def _do(self, operation: str, html: str, url: str):
         if not self.inline:
             self.start()
         if self.workers:
             worker = min(self.workers, key=lambda w: len(w.pending))
             self._jobs += 1
             try:
-                raw = await worker.submit(self._jobs, html, url)
+                result = await worker.submit(self._jobs, operation, html, url)
             except WorkerDied:
                 pass
             else:
                 self._inc(keys.STAT_WORKER_PAGES)
-                return raw
+                return result
         self._inc(keys.STAT_WORKER_INLINE)
-        return article_from_page(html, url)
+        return _operation(operation)(html, url)
 
     def _died(self, worker: _Worker) -> None:
         if worker in self.workers:

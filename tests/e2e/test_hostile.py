@@ -86,7 +86,6 @@ def test_outlinks_in_capture_metadata_records_are_percent_encoded(hostile_crawl)
     assert all(" " not in link and "\u2028" not in link for link in outlinks)
 
 
-@pytest.mark.xfail(strict=True, reason="the huge_tree parse comes with issue 14's extraction branch")
 def test_articles_behind_deep_markup_are_exported(tmp_path):
     with FaultSite(n_articles=1, faults=["/reports/Deep_font_999.html", "/reports/Deep_div_999.html"]) as site:
         result = run_crawl(tmp_path, site, timeout=240)

@@ -747,11 +747,22 @@ class KindChoice:
         return self.block if self.block_b is None or index < self.switch else self.block_b
 
 
-class ClutterTemplate:
-    """One site's clutter: a choice per kind, made once from the seed (see the module docstring)."""
+#: blocks that look like the story's own paragraphs
+PLAIN_BLOCKS = ("p", "p-closed", "brbr")
 
-    def __init__(self, seed: int, n_articles: int = 200):
+
+class ClutterTemplate:
+    """One site's clutter: a choice per kind, made once from the seed (see the module docstring).
+
+    `plain=True` is the stress variant for the cleaning's learned template: after the seed's choices
+    are made (so everything else stays as drawn), every kind that the rules above let be plain
+    classless paragraphs (text kinds on >= 60% of the pages, plain allowed) is made plain paragraphs,
+    in the page's own paragraph style, with no second markup. Structure then cannot tell them from the
+    story: only their recurrence can."""
+
+    def __init__(self, seed: int, n_articles: int = 200, *, plain: bool = False):
         self.seed = seed
+        self.plain = plain
         rng = random.Random(f"clutter-template:{seed}")
         self.brand = rng.choice(("SpaceWar.com", "SpaceWar", "SPACEWAR.COM", "Space War"))
         self.choices: dict[str, KindChoice] = {}
@@ -779,6 +790,16 @@ class ClutterTemplate:
         self.sponsors = rng.sample(SPONSOR_NAMES, 3)
         self.rights_wording = {agency: rng.randrange(len(v)) for agency, v in RIGHTS.items()}
         self.bio_wording = rng.randrange(len(BIO))
+        if plain:
+            for c in self.choices.values():
+                k = c.kind
+                if k.text_free or not k.template_plain_ok or "plain" not in k.inlines or c.freq < 0.6 \
+                        or not any(b in k.blocks for b in PLAIN_BLOCKS):
+                    continue
+                c.inline = "plain"
+                if c.block not in PLAIN_BLOCKS:
+                    c.block = next(b for b in PLAIN_BLOCKS if b in k.blocks)
+                c.block_b = None
 
     def _choose(self, kind: Kind, rng: random.Random, n: int) -> KindChoice:
         freq = round(rng.uniform(*kind.freq), 3)

@@ -336,12 +336,13 @@ class ReplicaSite:
 
     def __init__(self, n_articles: int = 40, *, faults: bool = True, seed: int = 2024,
                  fixtures_dir: Path | None = FIXTURES, clutter_seed: int | None = None,
-                 multi_story: bool = False):
+                 multi_story: bool = False, plain_clutter: bool = False):
         """`clutter_seed`: render the articles with the seeded clutter of tests/sites/replica/clutter.py (one
         site template per seed) and with story paragraphs that repeat across articles (stories.py).
         `multi_story`: a share of the articles carry further stories below the main one, and every
         expected article item gets `related_stories` (needs the clutter renderer: without a
-        clutter_seed, `seed` is used as one). Neither set: the replica is exactly as it always was."""
+        clutter_seed, `seed` is used as one). `plain_clutter`: the clutter template's stress variant
+        (clutter.ClutterTemplate, plain=True). None set: the replica is exactly as it always was."""
         if n_articles < 12:
             raise ValueError("the replica needs at least 12 articles (faults and kinds are spread over them)")
         self.n_articles = n_articles
@@ -351,6 +352,7 @@ class ReplicaSite:
             clutter_seed = seed
         self.clutter_seed = clutter_seed
         self.multi_story = multi_story
+        self.plain_clutter = plain_clutter
         self.clutter = None  # clutter.ClutterTemplate when clutter_seed is set
         #: story paragraphs that repeat across this site's articles (clutter_seed only): a cleaner must keep them
         self.repeat_texts: set[str] = set()
@@ -430,7 +432,7 @@ class ReplicaSite:
         from tests.sites.replica.stories import choose_repeats, place_repeats, related_stories
 
         cs = self.clutter_seed
-        self.clutter = ClutterTemplate(cs, self.n_articles)
+        self.clutter = ClutterTemplate(cs, self.n_articles, plain=self.plain_clutter)
         repeats = choose_repeats(random.Random(f"repeats:{cs}"))
         titles = {a.title for a in self.articles}
         for art in self.articles:

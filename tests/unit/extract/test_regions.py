@@ -166,7 +166,8 @@ def test_a_page_with_an_xml_declaration_is_read():
 
 # --- the pipeline stage ------------------------------------------------------------------------------
 def make_pipeline(**settings):
-    settings.setdefault("EXTRACT_WORKERS", 0)  # in-process: process_item returns the item itself
+    settings.setdefault("EXTRACT_WORKERS", 0)  # in-process...
+    settings.setdefault("CLEANING_LOOKAHEAD", 0)  # ...and judged on arrival: process_item returns the item itself
     crawler = project_crawler(**settings)
     crawler.stats.open_spider()
     return ExtractPipeline.from_crawler(crawler), crawler.stats
@@ -220,7 +221,7 @@ def test_a_bug_in_the_extraction_is_an_error_with_a_stat_not_a_non_article(caplo
     def broken(html, url):
         raise KeyError("a field the code forgot")
 
-    monkeypatch.setattr(stage, "article_from_page", broken)
+    monkeypatch.setattr(stage, "read_page", broken)  # what the stage calls in-process
     pipe, stats = make_pipeline()
     with caplog.at_level(logging.ERROR, logger="pipelines.extract"), pytest.raises(DropItem, match="extraction error"):
         pipe.process_item(item_of("article-afp.html"))

@@ -1,0 +1,78 @@
+"""Pages judged in crawl order, each once the learned template has seen the pages that follow it (a bounded look-ahead).
+
+Pure (no Scrapy): the extraction stage (pipelines/extract.py) and the cleaning benchmark
+(bench/cleaning_quality.py) use it alike, so a benchmark figure is the crawl's.
+
+`StreamCleaner.push(token, reading)` counts the page in its site's template (boilerplate.py) at
+once, and holds it; a held page is judged when `lookahead` more pages have been counted after it,
+so its verdict uses the evidence of those pages too: a template line that appears for the first
+time on it (a box reworded mid-archive, the first pages of a crawl with nothing learned yet) has
+been seen on the next pages by then. `flush()` judges every page still held (the crawl's end, or
+no page for a while). At most `lookahead` pages are held at any time (fewer when their sizes,
+given to `push`, would pass `max_bytes`), and each waits for at most `lookahead` later pages: the
+cost of the look-ahead is latency and that much memory, never an unbounded buffer.
+
+Verdicts depend only on the order of `push` calls and the readings: the crawl feeds the pages in
+the order they reached the extraction stage, whether they were read in-process or by a worker.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from crawler.extract.boilerplate import BoilerplateStore
+from crawler.extract.cleaning import Cleaned, PageReading, judge
+from crawler.extract.rules import RULES, SiteRules
+
+#: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default; docs/cleaning.md
+#: says why 30)
+LOOKAHEAD = 30
+
+
+class StreamCleaner:
+    """See the module docstring. `learn=False`: judge with what the store holds, learn nothing (and hold nothing)."""
+
+    def __init__(self, store: BoilerplateStore | None = None, lookahead: int = LOOKAHEAD, *, learn: bool = True,
+                 max_bytes: int = 0, rules: SiteRules = RULES):
+        self.store = store if store is not None else BoilerplateStore()
+        self.lookahead = max(0, int(lookahead)) if learn else 0
+        self.learn = learn
+        self.max_bytes = max_bytes  # 0: no bound but the number of pages
+        self.rules = rules
+        self._held: deque = deque()  # (token, reading, size)
+        self._held_bytes = 0
+        self.held_max = 0
+        self.counted = 0  # pages counted in the templates by this stream
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def push(self, token, reading: PageReading, size: int = 0) -> list[tuple[object, Cleaned]]:
+        """Count a page (of `size` bytes) and hold it; the (token, Cleaned) of the pages that are now due,
+        oldest first."""
+        if self.learn:
+            if self.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys()):
+                self.counted += 1
+        held = self._held
+        held.append((token, reading, size))
+        self._held_bytes += size
+        out = []
+        while len(held) > self.lookahead or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
+            token, reading, size = held.popleft()
+            self._held_bytes -= size
+            out.append(self._judge(token, reading))
+        if len(held) > self.held_max:
+            self.held_max = len(held)
+        return out
+
+    def flush(self) -> list[tuple[object, Cleaned]]:
+        """Judge every held page now (oldest first)."""
+        out = [self._judge(token, reading) for token, reading, _ in self._held]
+        self._held.clear()
+        self._held_bytes = 0
+        return out
+
+    def _judge(self, token, reading: PageReading) -> tuple[object, Cleaned]:
+        template = self.store.sites.get(reading.site)
+        return token, judge(reading, template, self.rules)
