@@ -17,7 +17,8 @@ masked). For every key the template keeps, per site:
   agency's stories only; a template line is on all of them).
 
 `evidence(key)` turns these into what the cleaning decides with (crawler/extract/cleaning.py):
-template when seen out of place on OUT_PAGES pages, or when its rate over its span reaches a
+template when seen out of place on OUT_PAGES pages, or when its rate over its span (taken at its
+lower confidence bound, so that a rate measured on a handful of pages counts for little) reaches a
 threshold that depends on how story-like the block is and where it sits. Story text that repeats
 legitimately (an agency's "No further details were given.", a company's "about" paragraph)
 recurs on 12-40% of matching articles, never out of place and often on one agency's pages only;
@@ -37,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -49,6 +51,10 @@ FILE_NAME = "boilerplate.json"
 
 #: a key needs this many pages before its rate counts
 MIN_PAGES = 4
+#: the rate a threshold is compared with is the lower Wilson bound at this many standard errors: 4 of
+#: the first 7 pages is weak evidence of a template line (a story's closing sentence does that by
+#: chance), 18 of 30 is strong
+RATE_Z = 1.0
 #: seen out of place (outside the story, or boxed/linked) on this many pages: template
 OUT_PAGES = 2
 #: rate over its span from which a plain story-style paragraph after (or before) the story is template
@@ -67,15 +73,24 @@ FORGET_AFTER = 20_000
 MAX_KEYS = 50_000
 
 
+def wilson_low(rate: float, trials: int, z: float = RATE_Z) -> float:
+    """The lower Wilson score bound of a share `rate` measured on `trials` pages (0 on none)."""
+    if trials <= 0:
+        return 0.0
+    z2 = z * z / trials
+    return (rate + z2 / 2 - z * math.sqrt(rate * (1 - rate) / trials + z2 / (4 * trials))) / (1 + z2)
+
+
 class Evidence:
     """What the template knows about one key."""
 
-    __slots__ = ("df", "out", "rate", "_specific")
+    __slots__ = ("df", "out", "rate", "low", "_specific")
 
-    def __init__(self, df: int, out: int, rate: float, agency_specific=False):
+    def __init__(self, df: int, out: int, rate: float, agency_specific=False, span: int = 0):
         self.df = df  # pages it appeared on
         self.out = out  # pages where it stood out of the story's place
         self.rate = rate  # share of the pages of its span that carried it
+        self.low = wilson_low(rate, span)  # what the rate is at least, given how few pages it is measured on
         self._specific = agency_specific  # a bool, or a function that tells (computed when asked)
 
     @property
@@ -93,12 +108,13 @@ class Evidence:
         story-like block that one agency's pages never carry is that agency's text, not template)."""
         if self.out >= OUT_PAGES:
             return True
-        if self.df < MIN_PAGES or self.rate < threshold:
+        if self.df < MIN_PAGES or self.low < threshold:
             return False
         return not (story_like and self.agency_specific)
 
 
 NO_EVIDENCE = Evidence(0, 0, 0.0, False)
+
 
 
 class SiteTemplate:
@@ -163,7 +179,7 @@ class SiteTemplate:
             return any(not per.get(agency) and pages * (span + 1) >= AGENCY_ABSENT_PAGES * total
                        for agency, pages in self.agency_pages.items())
 
-        return Evidence(df, out, rate, specific)
+        return Evidence(df, out, rate, specific, span)
 
     def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:
         """The keys seen on most pages, with their counts (for `scrapy explain` and the logs)."""

@@ -171,6 +171,20 @@ def test_a_repeated_closing_sentence_is_kept():
     assert [got[u].article.body for u, _, _ in pages] == ["\n\n".join(p) for _, _, p in pages]
 
 
+def test_a_closing_sentence_on_four_of_the_first_seven_pages_is_kept_when_they_are_judged_then():
+    # a crawl's first pages judged early (the idle release at a pause of the crawl): 4 of 7 is a rate of 57% on
+    # very few pages, which a story's closing sentence reaches by chance; a template line on all 7 goes
+    closing, line = "No further details were given.", "Comments are closed for this story."
+    rng = random.Random(11)
+    pages = []
+    for k in range(7):
+        paras = story(rng, 3) + ([closing] if k in (0, 2, 3, 5) else [])
+        pages.append((url(k), page(f"Story {k}", paras + [line]), paras))
+    got = crawl([(u, h) for u, h, _ in pages], lookahead=30)  # all 7 held, then judged at once (flush)
+    assert [got[u].article.body for u, _, _ in pages] == ["\n\n".join(p) for _, _, p in pages]
+    assert all(any(r.text == line and r.signal == "template" for r in got[u].removed) for u, _, _ in pages)
+
+
 def test_an_agencys_closing_sentence_is_kept_even_on_a_site_of_mostly_that_agency():
     # on 70% of the AFP stories of a site that is 80% AFP: more than half of all its pages, but never on the
     # other agency's stories, which a template line would be on
