@@ -67,6 +67,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
         parser.add_argument("--progress-interval", type=float, default=10.0, metavar="S",
                             help="seconds between progress lines when not on a terminal (0: none)")
+        parser.add_argument("--task-size", type=int, metavar="BYTES",
+                            help="bytes of WARC file per task (default: the input over 4 tasks per process, "
+                                 "1 to 64 MiB)")
         parser.add_argument("--tmp-dir", metavar="DIR", help="where the capture index (SQLite) goes "
                                                              "(default: the system's temporary directory)")
 
@@ -86,7 +89,7 @@ class Command(ScrapyCommand):
         options = Options(paths=args, output=output, append=bool(opts.output), dataset=opts.dataset,
                           processes=opts.processes, engine=opts.engine, all_captures=opts.all_captures,
                           template=opts.template, summary=opts.summary, progress_interval=opts.progress_interval,
-                          tmp_dir=opts.tmp_dir)
+                          tmp_dir=opts.tmp_dir, task_size=opts.task_size)
         _logging(self.settings)
         try:
             summary, status = run(options)
@@ -107,5 +110,5 @@ def _logging(settings) -> None:
     """Log lines on stderr (or LOG_FILE), at LOG_LEVEL, as a crawl's look."""
     from scrapy.utils.log import configure_logging
 
-    configure_logging(settings, install_root_handler=True)
+    configure_logging(settings)
     logging.getLogger("scrapy").setLevel(logging.WARNING)

@@ -76,6 +76,20 @@ def _templates(path: str | None) -> dict:
     return _STATE[key]
 
 
+def warm(template: str | None) -> None:
+    """Load, before the workers fork, what every page needs: the templates, the sites, the schema's compiled
+    check, the fallback extractor's library (so each worker does not load them again)."""
+    _templates(template)
+    _sites()
+    from crawler import itemschema
+
+    itemschema.validate({})
+    try:
+        import trafilatura  # noqa: F401 (the generic fallback's, imported on its first page otherwise)
+    except ImportError:
+        pass
+
+
 def _sites() -> SiteSet:
     if "sites" not in _STATE:
         _STATE["sites"] = SiteSet(PROFILES.values())

@@ -15,6 +15,7 @@ datasources expect.
 
 from __future__ import annotations
 
+import os
 import pickle
 from itertools import islice
 from typing import Callable, Iterable, Iterator
@@ -41,23 +42,35 @@ def _apply(fn: Callable):
     return run
 
 
-def map_ordered(fn: Callable, tasks: Iterable, processes: int) -> Iterator:
-    """fn(task) for every task, in task order, on Ray Data."""
-    ray = _ray()
-    started_here = False
-    if not ray.is_initialized():
-        import os
+class RayEngine:
+    """`with RayEngine(processes) as engine: engine.map_ordered(fn, tasks)`: Ray started (or joined) once per run."""
 
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(log_to_driver=False)
-        else:
-            ray.init(num_cpus=max(1, processes), include_dashboard=False, log_to_driver=False)
-        started_here = True
-    try:
+    def __init__(self, processes: int):
+        self.processes = max(1, processes)
+        self.ray = _ray()
+        self.started_here = False
+
+    def __enter__(self) -> "RayEngine":
+        ray = self.ray
+        if not ray.is_initialized():
+            if os.environ.get("RAY_ADDRESS"):
+                ray.init(log_to_driver=False)
+            else:
+                ray.init(num_cpus=self.processes, include_dashboard=False, log_to_driver=False)
+            self.started_here = True
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
-        cpus = max(1, int(ray.cluster_resources().get("CPU", processes)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.started_here:
+            self.ray.shutdown()
+
+    def map_ordered(self, fn: Callable, tasks: Iterable) -> Iterator:
+        """fn(task) for every task, in task order, on Ray Data."""
+        ray = self.ray
+        cpus = max(1, int(ray.cluster_resources().get("CPU", self.processes)))
         it = iter(tasks)
         while True:
             window = list(islice(it, cpus * WINDOW_PER_CPU))
@@ -66,6 +79,7 @@ def map_ordered(fn: Callable, tasks: Iterable, processes: int) -> Iterator:
             ds = ray.data.from_items([{"task": pickle.dumps(t)} for t in window], override_num_blocks=len(window))
             for row in ds.map(_apply(fn), num_cpus=1).iter_rows():
                 yield pickle.loads(row["result"])
-    finally:
-        if started_here:
-            ray.shutdown()
+
+
+def engine(processes: int) -> RayEngine:
+    return RayEngine(processes)

@@ -17,8 +17,8 @@
 5. The summary (`SUMMARY_KEYS`), logged and, with `summary`, written as JSON.
 
 Damaged WARC files are read as far as they can be: each damage is logged with its file and offset
-and counted (`damaged`). An error in the extraction of a record is logged at ERROR with its
-traceback and counted (`errors`). The exit status: 0 when an article was made; 74 (EX_IOERR) when
+and listed (`damaged`). An error in the extraction of a record is logged at ERROR with its
+traceback and counted (`extraction_errors`); `errors` is the sum of both. The exit status: 0 when an article was made; 74 (EX_IOERR) when
 no record could be read at all; 69 (EX_UNAVAILABLE) when records were read but no article came of
 them; 78 (EX_CONFIG) for a configuration error (a missing extra), with one line that names it.
 """
@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.config import ConfigError, require
@@ -50,7 +50,8 @@ NOTHING_READ = WARC_WRITE_FAILED  # 74, EX_IOERR: the input could not be read
 NO_ARTICLE = NOTHING_ARCHIVED  # 69, EX_UNAVAILABLE
 ENGINES = ("local", "ray")
 #: keys every summary has (the benchmarks read them)
-SUMMARY_KEYS = ("records", "captures", "selected", "articles", "non_articles", "fallbacks", "errors", "damaged",
+SUMMARY_KEYS = ("records", "captures", "selected", "articles", "non_articles", "fallbacks", "errors",
+                "extraction_errors", "damaged",
                 "unresolved_revisits", "seconds", "articles_per_second", "processes", "engine", "reader", "template",
                 "inputs", "output", "driver_peak_rss_mib", "workers_peak_rss_mib", "exit_status")
 
@@ -68,7 +69,7 @@ class Options:
     summary: str | None = None
     progress_interval: float = 10.0
     tmp_dir: str | None = None
-    extra: dict = field(default_factory=dict)
+    task_size: int | None = None  # bytes per task (None: tasks.task_size decides)
 
 
 def default_processes() -> int:
@@ -96,7 +97,7 @@ def engine_of(name: str):
     if name == "ray":
         from crawler.offline.reprocess import ray_engine
 
-        ray_engine._ray()
+        ray_engine._ray()  # ConfigError now, before any work, when Ray is missing
         return ray_engine
     raise ConfigError(f"--engine {name}: the engines are {', '.join(ENGINES)}")
 
@@ -155,61 +156,64 @@ def run(opts: Options) -> tuple[dict, int]:
         logger.info("Learned template: %s (read only)", template)
     logger.info("Reprocessing %d WARC files (%.1f MB) with %d process(es), engine %s, reader %s%s", len(files),
                 total / 1e6, processes, opts.engine, reader.READER, ", every capture" if opts.all_captures else "")
-    tasks = split(files, processes)
+    tasks = split(files, processes, opts.task_size)
     summary = {"records": 0, "captures": 0, "selected": 0, "articles": 0, "non_articles": Counter(),
-               "fallbacks": 0, "errors": 0, "damaged": []}
+               "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}
+    template_path = str(template) if template is not None else None
+    pages.warm(template_path)  # loaded once here, so that forked workers start warm
     idx = index.CaptureIndex(opts.tmp_dir)
     out = None
-    try:
-        # --- first pass: the captures ---------------------------------------------------------------
-        progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
-        for res in engine.map_ordered(index.scan, tasks, processes):
-            idx.add(res.rows)
-            summary["records"] += res.records
-            for path, offset, what in res.damage:
-                logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
-                               "readable one are skipped", path, offset, what)
-                summary["damaged"].append({"file": path, "offset": offset, "what": what})
-            progress.update(tasks[res.task].size, 0)
-        progress.close()
-        summary["captures"] = idx.captures
-        left_out = idx.select(opts.all_captures)
-        summary["selected"] = idx.selected()
-        summary["unresolved_revisits"] = left_out["unresolved_revisits"]
-        if left_out["not_text"]:
-            summary["non_articles"]["not_text"] += left_out["not_text"]
-        if left_out["unresolved_revisits"]:
-            logger.warning("%d revisit records whose original is not in the inputs: not reprocessed",
-                           left_out["unresolved_revisits"])
+    with engine.engine(processes) as workers:
+        try:
+            # --- first pass: the captures ---------------------------------------------------------------
+            progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
+            for res in workers.map_ordered(index.scan, tasks):
+                idx.add(res.rows)
+                summary["records"] += res.records
+                for path, offset, what in res.damage:
+                    logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
+                                   "readable one are skipped", path, offset, what)
+                    summary["damaged"].append({"file": path, "offset": offset, "what": what})
+                progress.update(tasks[res.task].size, 0)
+            progress.close()
+            summary["captures"] = idx.captures
+            left_out = idx.select(opts.all_captures)
+            summary["selected"] = idx.selected()
+            summary["unresolved_revisits"] = left_out["unresolved_revisits"]
+            if left_out["not_text"]:
+                summary["non_articles"]["not_text"] += left_out["not_text"]
+            if left_out["unresolved_revisits"]:
+                logger.warning("%d revisit records whose original is not in the inputs: not reprocessed",
+                               left_out["unresolved_revisits"])
 
-        # --- second pass: the items --------------------------------------------------------------------
-        template_path = str(template) if template is not None else None
-        page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
-        out = _Output(opts)
-        progress = Progress(total, interval=opts.progress_interval)
-        for res in engine.map_ordered(pages.run_task, page_tasks, processes):
-            out.write(res.lines)
-            summary["articles"] += res.articles
-            summary["fallbacks"] += res.fallbacks
-            summary["non_articles"].update(res.non_articles)
-            for path, offset, trace in res.errors:
-                summary["errors"] += 1
-                logger.error("Reprocessing failed on the record at offset %d of %s (a bug, not the page's "
-                             "fault):\n%s", offset, path, trace.rstrip())
-            progress.update(res.size, res.articles)
-        progress.close()
-        out.close()
-        if opts.dataset:
-            from crawler.offline.dataset import build
+            # --- second pass: the items --------------------------------------------------------------------
+            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
+            out = _Output(opts)
+            progress = Progress(total, interval=opts.progress_interval)
+            for res in workers.map_ordered(pages.run_task, page_tasks):
+                out.write(res.lines)
+                summary["articles"] += res.articles
+                summary["fallbacks"] += res.fallbacks
+                summary["non_articles"].update(res.non_articles)
+                for path, offset, trace in res.errors:
+                    summary["extraction_errors"] += 1
+                    logger.error("Reprocessing failed on the record at offset %d of %s (a bug, not the page's "
+                                 "fault):\n%s", offset, path, trace.rstrip())
+                progress.update(res.size, res.articles)
+            progress.close()
+            out.close()
+            if opts.dataset:
+                from crawler.offline.dataset import build
 
-            manifest = build([out.path], Path(opts.dataset))
-            summary["dataset"] = {"dir": str(opts.dataset), "articles": manifest["articles"]}
-    finally:
-        idx.close()
-        if out is not None and out.dataset_tmp is not None:
-            shutil.rmtree(out.dataset_tmp, ignore_errors=True)
+                manifest = build([out.path], Path(opts.dataset))
+                summary["dataset"] = {"dir": str(opts.dataset), "articles": manifest["articles"]}
+        finally:
+            idx.close()
+            if out is not None and out.dataset_tmp is not None:
+                shutil.rmtree(out.dataset_tmp, ignore_errors=True)
 
     seconds = time.monotonic() - started
+    summary["errors"] = summary["extraction_errors"] + len(summary["damaged"])
     summary.update({
         "non_articles": dict(sorted(summary["non_articles"].items())),
         "seconds": round(seconds, 3),
@@ -243,7 +247,8 @@ def summary_lines(summary: dict) -> list[str]:
         + (f", {summary['unresolved_revisits']} revisits unresolved" if summary.get("unresolved_revisits") else ""),
         f"  non-articles: {sum(non.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in non.items()) + ")"
                                                   if non else ""),
-        f"  fallbacks: {summary['fallbacks']}   errors: {summary['errors']}   damaged: {len(summary['damaged'])}"
+        f"  fallbacks: {summary['fallbacks']}   errors: {summary['errors']} ({summary['extraction_errors']} in "
+        f"extraction, {len(summary['damaged'])} damaged places in WARC files)"
         + "".join(f"\n    {d['file']} at offset {d['offset']}: {d['what']}" for d in summary["damaged"][:10]),
         f"  template: {summary['template'] or 'none'}   output: {summary['output']}   driver peak RSS "
         f"{summary['driver_peak_rss_mib']} MiB",
