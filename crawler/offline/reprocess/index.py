@@ -73,11 +73,13 @@ def scan(task: Task) -> ScanResult:
         uri = rec.get("warc-target-uri") or ""
         if not uri.startswith(("http:", "https:")):
             continue
-        status = reader.http_status(rec.block)
-        if status is None:
-            continue
         revisit = rec.type == "revisit"
         profile = rec.get("warc-profile") or ""
+        status = reader.http_status(rec.block)
+        if status is None and revisit and "server-not-modified" in profile:
+            status = 304  # a 304 revisit may hold no HTTP headers at all (this crawl's hold none)
+        if status is None:
+            continue
         out.rows.append((
             task.file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
             int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),

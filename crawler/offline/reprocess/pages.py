@@ -99,16 +99,18 @@ def _sites() -> SiteSet:
 def response_of(path: str, offset: int, src_path: str, src_offset: int):
     """(url, status, headers, decoded body, truncated, record) of the selected record at `offset`."""
     rec = reader.read_at(path, offset)
-    msg = reader.http_message(rec.block)
     truncated = bool(rec.get("warc-truncated"))
-    if rec.type == "revisit":
+    if rec.type != "revisit":
+        msg = reader.http_message(rec.block)
+    else:
         src = reader.read_at(src_path, src_offset)
         original = reader.http_message(src.block)
         truncated = bool(src.get("warc-truncated"))
         if "server-not-modified" in (rec.get("warc-profile") or ""):
-            msg = original  # the 304 confirmed that response: answer with it
+            msg = original  # the 304 confirmed that response (its record may hold no HTTP headers): answer with it
         else:
-            msg = reader.HttpMessage(msg.status, msg.headers, original.body)
+            own = reader.http_message(rec.block)  # its own headers, the original's payload
+            msg = reader.HttpMessage(own.status, own.headers, original.body)
     body = reader.decode_content(msg.body, msg.headers)
     return rec.get("warc-target-uri"), msg.status, msg.headers, body, truncated, rec
 
