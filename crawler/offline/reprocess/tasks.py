@@ -5,8 +5,9 @@ at the first record boundary in it (crawler/warc/members.py), so the cut points 
 record boundaries and every record belongs to exactly one range: the one its first byte is in.
 The task size is the input's size spread over four tasks per process (so a slow task does not
 leave the other processes idle at the end), at least MIN_TASK_BYTES (a task has a fixed cost)
-and at most MAX_TASK_BYTES (a task's results are held until it is done). The results do not
-depend on the cut: records come out ordered by file and offset whatever the number of processes.
+and at most MAX_TASK_BYTES (a task's results are held until it is done, and a few tasks are in
+flight: this bounds the driver's memory). The results do not depend on the cut: records come out
+ordered by file and offset whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 MIN_TASK_BYTES = 1 << 20
-MAX_TASK_BYTES = 64 << 20
+MAX_TASK_BYTES = 16 << 20
 TASKS_PER_PROCESS = 4
 
 
