@@ -69,7 +69,7 @@ class Command(ScrapyCommand):
                             help="seconds between progress lines when not on a terminal (0: none)")
         parser.add_argument("--task-size", type=int, metavar="BYTES",
                             help="bytes of WARC file per task (default: the input over 4 tasks per process, "
-                                 "1 to 64 MiB)")
+                                 "1 to 4 MiB)")
         parser.add_argument("--tmp-dir", metavar="DIR", help="where the capture index (SQLite) goes "
                                                              "(default: the system's temporary directory)")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 MIN_TASK_BYTES = 1 << 20
-MAX_TASK_BYTES = 16 << 20
+MAX_TASK_BYTES = 4 << 20
 TASKS_PER_PROCESS = 4
 
 

@@ -90,8 +90,8 @@ def test_tasks_cover_the_files_in_order_and_the_size_is_bounded(tmp_path):
         mine = [t for t in tasks if t.file_no == file_no]
         assert mine[0].start == 0 and mine[-1].end == f.stat().st_size
         assert all(a.end == b.start for a, b in zip(mine, mine[1:]))
-    assert task_size(10, 2) == 1 << 20 and task_size(10**12, 2) == 16 << 20
-    assert task_size(100 << 20, 2) == (100 << 20) // 8 + 1
+    assert task_size(10, 2) == 1 << 20 and task_size(10**12, 2) == 4 << 20
+    assert task_size(24 << 20, 2) == (24 << 20) // 8 + 1
 
 
 def test_a_path_that_is_neither_file_nor_directory_is_refused(tmp_path):
