@@ -45,7 +45,7 @@ class Command(ScrapyCommand):
         return "Rebuild the items of every archived article from WARC files, on every core"
 
     def long_desc(self) -> str:
-        return __doc__.split("\n\n", 1)[1].strip()
+        return "\n\n".join(__doc__.split("\n\n")[2:]).strip()  # the prose (argparse reflows the examples)
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
