@@ -70,7 +70,7 @@ class RayEngine:
     def map_ordered(self, fn: Callable, tasks: Iterable) -> Iterator:
         """fn(task) for every task, in task order, on Ray Data."""
         ray = self.ray
-        cpus = max(1, int(ray.cluster_resources().get("CPU", self.processes)))
+        cpus = max(1, int(ray.cluster_resources().get("CPU") or self.processes))
         it = iter(tasks)
         while True:
             window = list(islice(it, cpus * WINDOW_PER_CPU))
