@@ -103,7 +103,7 @@ class CaptureIndex:
         os.close(fd)
         self.db = sqlite3.connect(self.path)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
-                              "PRAGMA cache_size=-16000;" + _SCHEMA)
+                              "PRAGMA cache_size=-2000;" + _SCHEMA)
         self.captures = 0
 
     def add(self, rows: list[tuple]) -> None:
