@@ -15,12 +15,8 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler import keys
+from crawler.articleitem import iso_seconds, place_record  # noqa: F401 (iso_seconds: for callers of this module)
 from crawler.warc.location import PendingRecord
-
-
-def iso_seconds(warc_date: str) -> str:
-    """The item's fetched_at from a WARC-Date: 2026-11-25T02:00:00.123456Z -> 2026-11-25T02:00:00Z."""
-    return warc_date[:19] + "Z" if warc_date and len(warc_date) >= 19 else warc_date
 
 
 class ArchivedPipeline:
@@ -50,10 +46,10 @@ class ArchivedPipeline:
             adapter.pop("warc", None)
             return item
         try:
-            adapter["warc"] = record.pointer()
+            pointer = record.pointer()
         except OSError as exc:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="warc_write_failed"))
             raise DropItem(f"its WARC record could not be written ({exc}): {adapter.get('url')}") from None
-        adapter["fetched_at"] = iso_seconds(record.date)
+        place_record(adapter, pointer, record.date)  # as `scrapy reprocess` does (crawler/articleitem.py)
         return item

@@ -1,11 +1,11 @@
-"""Export stage: the item leaves the pipeline with exactly the exported fields, internal ones dropped."""
+"""Export stage: the item leaves the pipeline with exactly the exported fields, internal ones dropped (crawler/articleitem.py's `exported`, as `scrapy reprocess` writes them)."""
 
 from __future__ import annotations
 
 from itemadapter import ItemAdapter
 
 from crawler import keys
-from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS, exported_value
+from crawler.articleitem import exported
 
 
 class ExportPipeline:
@@ -18,10 +18,8 @@ class ExportPipeline:
 
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
-        for name in INTERNAL_FIELDS:
-            adapter.pop(name, None)
-        for name in EXPORT_FIELDS:  # every contract field is present, null when unknown
-            adapter[name] = exported_value(name, adapter.get(name))
+        for name, value in exported(adapter).items():  # every contract field present, null when unknown
+            adapter[name] = value
         if self.stats:
             self.stats.inc_value(keys.STAT_EXPORTED)
             self.stats.inc_value(keys.STAT_EXPORTED_BY.format(method=adapter.get("extraction")))

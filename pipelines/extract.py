@@ -47,7 +47,8 @@ from scrapy.exceptions import DropItem
 from twisted.internet.defer import Deferred
 
 from crawler import keys
-from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle, PageTooDeep
+from crawler.articleitem import NOT_AN_ARTICLE, TOO_DEEP, fill_article, refusal
+from crawler.extract.article import FALLBACK, SITE_RULES
 from crawler.extract.boilerplate import BoilerplateStore, store_location
 from crawler.extract.cleaning import Cleaned
 from crawler.extract.extractor import read_page
@@ -254,30 +255,30 @@ class ExtractPipeline:
 
     # --- verdicts --------------------------------------------------------------------------------
     def _refuse(self, exc: Exception, url):
-        """Drop the item: counted as its NotAnArticle reason, as too deep, or logged and counted as a bug."""
-        if isinstance(exc, NotAnArticle):
+        """Drop the item: counted as its NotAnArticle reason, as too deep, or logged and counted as a bug
+        (crawler/articleitem.py's `refusal` tells which, as it does for `scrapy reprocess`)."""
+        kind, reason = refusal(exc)
+        if kind == NOT_AN_ARTICLE:
             if self.stats:
-                self.stats.inc_value(keys.STAT_DROPPED.format(reason=exc.reason))
-            raise DropItem(f"not an article ({exc.reason}): {url}") from None
-        if isinstance(exc, PageTooDeep):
+                self.stats.inc_value(keys.STAT_DROPPED.format(reason=reason))
+            raise DropItem(f"not an article ({reason}): {url}") from None
+        if kind == TOO_DEEP:
             if self.stats:
                 self.stats.inc_value(keys.STAT_TOO_DEEP)
             logger.warning("Article page %s not read: its markup nests deeper than %d levels (the parser's "
                            "bound), even with runs of nested empty tags collapsed and inline tags removed",
                            url, MAX_DEPTH)
             raise DropItem(f"page nested past the parser's bound of {MAX_DEPTH} levels: {url}") from None
-        name = type(exc).__name__
         if self.stats:
-            self.stats.inc_value(keys.STAT_EXTRACTION_ERRORS.format(exception=name))
-        logger.error("Extraction failed on %s with %s (a bug, not the page's fault): %s", url, name, exc,
+            self.stats.inc_value(keys.STAT_EXTRACTION_ERRORS.format(exception=reason))
+        logger.error("Extraction failed on %s with %s (a bug, not the page's fault): %s", url, reason, exc,
                      exc_info=exc)
-        raise DropItem(f"extraction error ({name}): {url}") from exc
+        raise DropItem(f"extraction error ({reason}): {url}") from exc
 
     def _accept(self, item, adapter, cleaned: Cleaned):
         article = cleaned.article
         url = adapter.get("url")
-        for name, value in article.fields().items():
-            adapter[name] = value
+        fill_article(adapter, article)  # as `scrapy reprocess` does (crawler/articleitem.py)
         method = article.extraction
         self.counts[method] += 1
         if self.stats:

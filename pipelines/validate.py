@@ -1,4 +1,7 @@
-"""Validation stage: an item missing a required field, or failing the item JSON Schema, is dropped with a counted reason."""
+"""Validation stage: an item missing a required field, or failing the item JSON Schema, is dropped with a counted reason.
+
+The check itself is crawler/articleitem.py's `invalid`, which `scrapy reprocess` runs too.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler import keys
-from crawler.items import EXPORT_FIELDS, exported_value
+from crawler.articleitem import REQUIRED, invalid  # noqa: F401 (REQUIRED: for callers of this module)
 from crawler.itemschema import validate
-
-REQUIRED = ("url", "title", "published", "body", "extraction")
 
 
 class ValidatePipeline:
@@ -28,12 +29,7 @@ class ValidatePipeline:
 
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
-        url = adapter.get("url")
-        missing = [f for f in REQUIRED if not adapter.get(f)]
-        if missing:
-            self._drop("missing_" + missing[0], f"missing {', '.join(missing)}", url)
-        exported = {f: exported_value(f, adapter.get(f)) for f in EXPORT_FIELDS}
-        errors = self.schema_validate(exported)
-        if errors:
-            self._drop("invalid", "; ".join(errors[:3]), url)
+        bad = invalid(adapter, self.schema_validate)
+        if bad is not None:
+            self._drop(bad[0], bad[1], adapter.get("url"))
         return item

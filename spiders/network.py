@@ -19,13 +19,13 @@ from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler import __version__, keys
+from crawler.articleitem import page_fields
 from crawler.items import ArticleItem
 from crawler.config import ConfigError
 from crawler.network.addresses import on_domains
-from crawler.site.links import FEED_LINKS, PAGE_LINKS, REQUISITE_LINKS, hrefs, looks_like_article
+from crawler.site.links import FEED_LINKS, PAGE_LINKS, REQUISITE_LINKS, hrefs, route
 from crawler.site.profiles import CompiledProfile, SiteProfile, SiteSet, choose
-from crawler.site.urls import (ARTICLE, FEED, RequestedLinks, article_url, canonicalize, host_of, page_kind,
-                               site_links)
+from crawler.site.urls import ARTICLE, FEED, RequestedLinks, host_of, site_links
 
 
 class NetworkSpider(scrapy.Spider):
@@ -104,10 +104,10 @@ class NetworkSpider(scrapy.Spider):
         if site is None:  # a start page or redirect that left the crawl's sites
             self.crawler.stats.inc_value(keys.STAT_PAGES_SKIPPED.format(reason="off_site"))
             return
-        kind = page_kind(canonicalize(response.url, site.profile), site)
-        if kind == FEED or isinstance(response, XmlResponse):
+        kind = route(response.url, response.text, site, xml=isinstance(response, XmlResponse))
+        if kind == FEED:
             yield from self.parse_feed(response)
-        elif kind == ARTICLE or looks_like_article(response.text):
+        elif kind == ARTICLE:
             yield from self.parse_article(response)
         else:
             yield from self.parse_listing(response)
@@ -149,11 +149,9 @@ class NetworkSpider(scrapy.Spider):
 
     def article_item(self, response) -> ArticleItem:
         profile = self.site(response.url).profile  # the site of the page's own URL, whoever linked it
+        # the same fields `scrapy reprocess` starts an item with (crawler/articleitem.py)
         return ArticleItem(
-            url=article_url(response.url, profile),
-            html=response.text,
-            status=response.status,
-            site=profile.name,
+            **page_fields(response.url, response.text, response.status, profile),
             warc=response.meta.get(keys.META_WARC_RECORD),  # pointer and fetch time: pipelines/archived.py
         )
 

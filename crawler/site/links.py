@@ -32,6 +32,20 @@ def hrefs(selector, queries) -> list[str]:
 ARTICLE_MARKERS = ("<!--body-2-incontainer.php-->", 'class="BHS"', "og:type\" content=\"article")
 
 
+def route(url: str, text: str, site, *, xml: bool = False) -> str:
+    """ARTICLE, FEED or LISTING: how the spider routes a fetched text page of `site` (a CompiledProfile), and
+    so which archived responses `scrapy reprocess` turns into items (crawler/articleitem.py). A feed by its
+    URL or an XML response; an article by its URL or its markers; anything else a listing."""
+    from crawler.site.urls import ARTICLE, FEED, LISTING, canonicalize, page_kind
+
+    kind = page_kind(canonicalize(url, site.profile), site)
+    if kind == FEED or xml:
+        return FEED
+    if kind == ARTICLE or looks_like_article(text):
+        return ARTICLE
+    return LISTING
+
+
 def looks_like_article(text: str) -> bool:
     """The headline marker anywhere, or both the dateline class and og:type=article near the top."""
     body_marker, *head_markers = ARTICLE_MARKERS

@@ -1,0 +1,174 @@
+"""Which captures a reprocess turns into items: the first pass over the WARC files, into an on-disk SQLite table, and the selection.
+
+`scan(task)` reads the WARC headers of every record of a task's byte range (in a worker) and
+returns a row per response and revisit record: URL, WARC-Date, HTTP status, digest, the revisit's
+profile and what it refers to, and the content type. `CaptureIndex` keeps the rows in a SQLite
+file on disk, so the driver's memory does not grow with the archive, and selects:
+
+* by default, for each URL (WARC-Target-URI) its latest capture (WARC-Date, then file and offset)
+  among the 2xx responses and the revisits that resolve to one;
+* with `all_captures`, every such capture.
+
+A revisit is resolved to the record holding its payload, as crawler/warc/archive.py resolves it
+for `-a from_warc`: an identical-payload-digest revisit to the record its WARC-Refers-To names,
+else a 200 response with the same payload digest; a server-not-modified revisit (a 304 answer)
+to the latest full 200 response of its URL. A revisit that resolves to nothing is not selected
+(and counted: `unresolved_revisits`). Captures whose content type is never a page the crawl
+reads (images, fonts, audio, video, stylesheets, scripts) are not selected either (counted as
+`not_text`, as the spider counts them).
+
+`entries(task)` are the selected records that start in a task's range, in offset order, each with
+the file and offset of its payload's record.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.offline.reprocess import reader
+from crawler.offline.reprocess.tasks import Task
+
+#: content types the spider never parses (Scrapy makes no TextResponse of them, or they are requisites)
+NOT_TEXT_PREFIXES = ("image/", "audio/", "video/", "font/", "text/css", "application/javascript",
+                     "text/javascript", "application/font")
+
+
+@dataclass
+class ScanResult:
+    """What the first pass found in one task's range."""
+
+    task: int
+    records: int = 0  # WARC records read (every type)
+    rows: list[tuple] = field(default_factory=list)
+    damage: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, what)
+
+
+def _content_type(block: bytes) -> str:
+    head = block[:8192]
+    for line in head.split(b"\n")[1:]:
+        if not line.strip():
+            break
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() == b"content-type":
+            return value.split(b";", 1)[0].strip().lower().decode("latin-1")
+    return ""
+
+
+def scan(task: Task) -> ScanResult:
+    """The first pass over one task: a row per response and revisit record (see the module docstring)."""
+    out = ScanResult(task.index)
+
+    def damaged(offset: int, what: str) -> None:
+        out.damage.append((task.path, offset, what))
+
+    for rec in reader.records(task.path, task.start, task.end,
+                              want_block=lambda kind: kind in ("response", "revisit"), on_damage=damaged):
+        out.records += 1
+        if rec.type not in ("response", "revisit"):
+            continue
+        uri = rec.get("warc-target-uri") or ""
+        if not uri.startswith(("http:", "https:")):
+            continue
+        revisit = rec.type == "revisit"
+        profile = rec.get("warc-profile") or ""
+        status = reader.http_status(rec.block)
+        if status is None and revisit and "server-not-modified" in profile:
+            status = 304  # a 304 revisit may hold no HTTP headers at all (this crawl's hold none)
+        if status is None:
+            continue
+        out.rows.append((
+            task.file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
+            int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),
+            rec.get("warc-payload-digest") or rec.get("x-entity-payload-digest"),
+            rec.get("warc-refers-to"), rec.get("warc-refers-to-target-uri"), _content_type(rec.block),
+        ))
+    return out
+
+
+_SCHEMA = """
+CREATE TABLE cap (file INTEGER, off INTEGER, uri TEXT, date TEXT, status INTEGER, revisit INTEGER,
+                  snm INTEGER, record_id TEXT, digest TEXT, refers_to TEXT, refers_uri TEXT, mime TEXT);
+"""
+
+
+class CaptureIndex:
+    """The captures of a reprocess in a SQLite file (a temporary one, removed by `close`)."""
+
+    def __init__(self, directory: str | None = None):
+        fd, self.path = tempfile.mkstemp(prefix="reprocess-", suffix=".sqlite", dir=directory)
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
+                              "PRAGMA cache_size=-2000;" + _SCHEMA)
+        self.captures = 0
+
+    def add(self, rows: list[tuple]) -> None:
+        self.db.executemany("INSERT INTO cap VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.captures += len(rows)
+
+    def select(self, all_captures: bool = False) -> dict[str, int]:
+        """Build the selection (table `sel`); counts of what was left out and why."""
+        db = self.db
+        db.executescript("""
+            CREATE INDEX cap_id ON cap(record_id);
+            CREATE INDEX cap_digest ON cap(digest, revisit, status);
+            CREATE INDEX cap_uri ON cap(uri, revisit, status, date);
+            CREATE TABLE res AS
+              SELECT c.file, c.off, c.uri, c.date, c.mime, c.status, c.revisit,
+                CASE
+                  WHEN c.revisit = 0 THEN c.file
+                  WHEN c.snm = 1 THEN (SELECT o.file FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
+                                       AND o.revisit = 0 AND o.status = 200
+                                       ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
+                  ELSE COALESCE((SELECT o.file FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
+                                (SELECT o.file FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
+                                 AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
+                END AS src_file,
+                CASE
+                  WHEN c.revisit = 0 THEN c.off
+                  WHEN c.snm = 1 THEN (SELECT o.off FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
+                                       AND o.revisit = 0 AND o.status = 200
+                                       ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
+                  ELSE COALESCE((SELECT o.off FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
+                                (SELECT o.off FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
+                                 AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
+                END AS src_off
+              FROM cap c
+              WHERE (c.revisit = 0 AND c.status BETWEEN 200 AND 299)
+                 OR (c.revisit = 1 AND c.snm = 0 AND c.status BETWEEN 200 AND 299)
+                 OR (c.revisit = 1 AND c.snm = 1 AND c.status = 304);
+        """)
+        counts = {
+            "unresolved_revisits": db.execute("SELECT COUNT(*) FROM res WHERE src_off IS NULL").fetchone()[0],
+            "not_text": 0,
+        }
+        where = "src_off IS NOT NULL"
+        not_text = " OR ".join(f"mime LIKE '{p}%'" for p in NOT_TEXT_PREFIXES)
+        if all_captures:
+            db.execute(f"CREATE TABLE sel AS SELECT file, off, src_file, src_off, mime FROM res WHERE {where}")
+        else:
+            db.execute(f"""CREATE TABLE sel AS SELECT file, off, src_file, src_off, mime FROM (
+                             SELECT *, ROW_NUMBER() OVER (PARTITION BY uri ORDER BY date DESC, file DESC, off DESC)
+                               AS n FROM res WHERE {where}) WHERE n = 1""")
+        counts["not_text"] = db.execute(f"SELECT COUNT(*) FROM sel WHERE {not_text}").fetchone()[0]
+        db.execute(f"DELETE FROM sel WHERE {not_text}")
+        db.execute("CREATE INDEX sel_pos ON sel(file, off)")
+        db.commit()
+        return counts
+
+    def selected(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM sel").fetchone()[0]
+
+    def entries(self, task: Task, files: list[str]) -> list[tuple[int, str, int]]:
+        """(offset, payload's file, payload's offset) of the selected records starting in the task's range."""
+        rows = self.db.execute("SELECT off, src_file, src_off FROM sel WHERE file = ? AND off >= ? AND off < ? "
+                               "ORDER BY off", (task.file_no, task.start, task.end))
+        return [(off, files[src_file], src_off) for off, src_file, src_off in rows]
+
+    def close(self) -> None:
+        self.db.close()
+        Path(self.path).unlink(missing_ok=True)

@@ -1,0 +1,268 @@
+"""One reprocess run: inputs and template, the two passes on an engine, the output, the summary and the exit status.
+
+    run(Options(paths=["output/warc"], output="items.jsonl"))  ->  (summary dict, exit status)
+
+1. The WARC files of the PATH arguments (crawler/offline/reprocess/tasks.py), cut into (file, byte
+   range) tasks.
+2. The learned template: `template`, else the first boilerplate.json beside the inputs (a
+   directory's own, or the one beside a file: where the crawl writes WARC_DIR/boilerplate.json).
+   It is only read: every process judges with the same template, so 1 and N processes give the
+   same bytes. Without one, structure and the site rules decide alone (logged as a WARNING).
+3. First pass (index.py): every record's WARC headers, into a SQLite file in `tmp_dir`; the
+   selection.
+4. Second pass (pages.py): the selected records into items, the tasks' results written in task
+   order (file, then offset) as JSON Lines to `output` (`append`: added to it, as `-o` does), or
+   into the dataset build (crawler/offline/dataset.py: articles.jsonl, .parquet and manifest.json
+   in `dataset`).
+5. The summary (`SUMMARY_KEYS`), logged and, with `summary`, written as JSON.
+
+Damaged WARC files are read as far as they can be: each damage is logged with its file and offset
+and listed (`damaged`). An error in the extraction of a record is logged at ERROR with its
+traceback and counted (`extraction_errors`); `errors` is the sum of both. The exit status: 0 when an article was made; 74 (EX_IOERR) when
+no record could be read at all; 69 (EX_UNAVAILABLE) when records were read but no article came of
+them; 78 (EX_CONFIG) for a configuration error (a missing extra), with one line that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.config import ConfigError, require
+from crawler.extract.boilerplate import FILE_NAME
+from crawler.offline.reprocess import index, pages, reader
+from crawler.offline.reprocess.progress import Progress
+from crawler.offline.reprocess.tasks import split, warc_files
+from crawler.reporting.outcome import CONFIG_ERROR, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
+
+logger = logging.getLogger("crawler.reprocess")
+
+NOTHING_READ = WARC_WRITE_FAILED  # 74, EX_IOERR: the input could not be read
+NO_ARTICLE = NOTHING_ARCHIVED  # 69, EX_UNAVAILABLE
+ENGINES = ("local", "ray")
+#: keys every summary has (the benchmarks read them)
+SUMMARY_KEYS = ("records", "captures", "selected", "articles", "non_articles", "fallbacks", "errors",
+                "extraction_errors", "damaged",
+                "unresolved_revisits", "seconds", "articles_per_second", "processes", "engine", "reader", "template",
+                "inputs", "output", "driver_peak_rss_mib", "workers_peak_rss_mib", "exit_status")
+
+
+@dataclass
+class Options:
+    paths: list[str]
+    output: str | None = None  # JSON Lines file ("-": stdout)
+    append: bool = False
+    dataset: str | None = None  # the dataset build's output directory instead
+    processes: int = 0  # 0: every core
+    engine: str = "local"
+    all_captures: bool = False
+    template: str | None = None
+    summary: str | None = None
+    progress_interval: float = 10.0
+    tmp_dir: str | None = None
+    task_size: int | None = None  # bytes per task (None: tasks.task_size decides)
+
+
+def default_processes() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def find_template(paths) -> Path | None:
+    """The first boilerplate.json beside the inputs (a directory's own, or the one in a file's directory)."""
+    for entry in map(Path, paths):
+        candidate = (entry if entry.is_dir() else entry.parent) / FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def engine_of(name: str):
+    """The engine module: local (no extra), or ray (ConfigError when Ray is not installed)."""
+    if name == "local":
+        from crawler.offline.reprocess import local
+
+        return local
+    if name == "ray":
+        from crawler.offline.reprocess import ray_engine
+
+        ray_engine._ray()  # ConfigError now, before any work, when Ray is missing
+        return ray_engine
+    raise ConfigError(f"--engine {name}: the engines are {', '.join(ENGINES)}")
+
+
+def _rss_mib(who) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+class _Output:
+    """Where the JSON lines go: a file (written or appended), stdout, or a temporary file for the dataset build."""
+
+    def __init__(self, opts: Options):
+        self.dataset_tmp = None
+        if opts.dataset:
+            self.dataset_tmp = Path(tempfile.mkdtemp(prefix="reprocess-dataset-", dir=opts.tmp_dir))
+            self.path = self.dataset_tmp / "items.jsonl"
+            self.fh = open(self.path, "w", encoding="utf-8")
+        elif opts.output in (None, "-"):
+            self.path = None
+            self.fh = sys.stdout
+        else:
+            self.path = Path(opts.output)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.path, "a" if opts.append else "w", encoding="utf-8")
+
+    def write(self, lines: list[str]) -> None:
+        if lines:
+            self.fh.write("\n".join(lines))
+            self.fh.write("\n")
+
+    def close(self) -> None:
+        if self.fh is not sys.stdout:
+            self.fh.close()
+        else:
+            self.fh.flush()
+
+
+def run(opts: Options) -> tuple[dict, int]:
+    """The run (see the module docstring): (summary, exit status). ConfigError for a configuration error,
+    FileNotFoundError for a PATH that is neither a WARC file nor a directory."""
+    started = time.monotonic()
+    processes = opts.processes or default_processes()
+    engine = engine_of(opts.engine)
+    if opts.dataset:
+        require("pyarrow.parquet", why="--dataset writes Parquet", package="pyarrow", extra="dataset")
+    files = warc_files(opts.paths)
+    names = [str(f) for f in files]
+    total = sum(f.stat().st_size for f in files)
+    template = Path(opts.template) if opts.template else find_template(opts.paths)
+    if template is not None and not template.is_file():
+        raise ConfigError(f"--template {template}: no such file")
+    if template is None:
+        logger.warning("No learned template (%s) beside %s: structure and the site rules alone decide; items can "
+                       "differ from the crawl's where its template removed a block", FILE_NAME, ", ".join(opts.paths))
+    else:
+        logger.info("Learned template: %s (read only)", template)
+    logger.info("Reprocessing %d WARC files (%.1f MB) with %d process(es), engine %s, reader %s%s", len(files),
+                total / 1e6, processes, opts.engine, reader.READER, ", every capture" if opts.all_captures else "")
+    tasks = split(files, processes, opts.task_size)
+    summary = {"records": 0, "captures": 0, "selected": 0, "articles": 0, "non_articles": Counter(),
+               "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}
+    template_path = str(template) if template is not None else None
+    pages.warm(template_path)  # loaded once here, so that forked workers start warm
+    idx = index.CaptureIndex(opts.tmp_dir)
+    out = None
+    with engine.engine(processes) as workers:
+        try:
+            # --- first pass: the captures ---------------------------------------------------------------
+            progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
+            for res in workers.map_ordered(index.scan, tasks):
+                idx.add(res.rows)
+                summary["records"] += res.records
+                for path, offset, what in res.damage:
+                    logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
+                                   "readable one are skipped", path, offset, what)
+                    summary["damaged"].append({"file": path, "offset": offset, "what": what})
+                progress.update(tasks[res.task].size, 0)
+            progress.close()
+            summary["captures"] = idx.captures
+            left_out = idx.select(opts.all_captures)
+            summary["selected"] = idx.selected()
+            summary["unresolved_revisits"] = left_out["unresolved_revisits"]
+            if left_out["not_text"]:
+                summary["non_articles"]["not_text"] += left_out["not_text"]
+            if left_out["unresolved_revisits"]:
+                logger.warning("%d revisit records whose original is not in the inputs: not reprocessed",
+                               left_out["unresolved_revisits"])
+
+            # --- second pass: the items --------------------------------------------------------------------
+            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
+            out = _Output(opts)
+            progress = Progress(total, interval=opts.progress_interval)
+            for res in workers.map_ordered(pages.run_task, page_tasks):
+                out.write(res.lines)
+                summary["articles"] += res.articles
+                summary["fallbacks"] += res.fallbacks
+                summary["non_articles"].update(res.non_articles)
+                for path, offset, trace in res.errors:
+                    summary["extraction_errors"] += 1
+                    logger.error("Reprocessing failed on the record at offset %d of %s (a bug, not the page's "
+                                 "fault):\n%s", offset, path, trace.rstrip())
+                progress.update(res.size, res.articles)
+            progress.close()
+            out.close()
+            if opts.dataset:
+                from crawler.offline.dataset import build
+
+                manifest = build([out.path], Path(opts.dataset))
+                summary["dataset"] = {"dir": str(opts.dataset), "articles": manifest["articles"]}
+        finally:
+            idx.close()
+            if out is not None and out.dataset_tmp is not None:
+                shutil.rmtree(out.dataset_tmp, ignore_errors=True)
+
+    seconds = time.monotonic() - started
+    summary["errors"] = summary["extraction_errors"] + len(summary["damaged"])
+    summary.update({
+        "non_articles": dict(sorted(summary["non_articles"].items())),
+        "seconds": round(seconds, 3),
+        "articles_per_second": round(summary["articles"] / seconds, 1) if seconds > 0 else None,
+        "processes": processes, "engine": opts.engine, "reader": reader.READER,
+        "template": str(template) if template is not None else None,
+        "inputs": {"files": len(files), "bytes": total},
+        "output": str(opts.dataset or opts.output or "-"),
+        "driver_peak_rss_mib": _rss_mib(resource.RUSAGE_SELF),
+        "workers_peak_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
+    })
+    if summary["records"] == 0:
+        status = NOTHING_READ
+    elif summary["articles"] == 0:
+        status = NO_ARTICLE
+    else:
+        status = OK
+    summary["exit_status"] = status
+    return summary, status
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The summary in words, a line each."""
+    non = summary["non_articles"]
+    lines = [
+        f"Reprocess: {summary['articles']} articles from {summary['records']} WARC records in "
+        f"{summary['inputs']['files']} files ({summary['inputs']['bytes'] / 1e6:.1f} MB) in {summary['seconds']:.1f} s, "
+        f"{summary['articles_per_second'] or 0:.0f} articles/s ({summary['processes']} process(es), engine "
+        f"{summary['engine']})",
+        f"  captures: {summary['captures']} response and revisit records, {summary['selected']} selected"
+        + (f", {summary['unresolved_revisits']} revisits unresolved" if summary.get("unresolved_revisits") else ""),
+        f"  non-articles: {sum(non.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in non.items()) + ")"
+                                                  if non else ""),
+        f"  fallbacks: {summary['fallbacks']}   errors: {summary['errors']} ({summary['extraction_errors']} in "
+        f"extraction, {len(summary['damaged'])} damaged places in WARC files)"
+        + "".join(f"\n    {d['file']} at offset {d['offset']}: {d['what']}" for d in summary["damaged"][:10]),
+        f"  template: {summary['template'] or 'none'}   output: {summary['output']}   driver peak RSS "
+        f"{summary['driver_peak_rss_mib']} MiB",
+        f"Reprocess outcome: exit status {summary['exit_status']}",
+    ]
+    return lines
+
+
+def write_summary(summary: dict, path) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    tmp.replace(path)
+
+
+def config_error_status() -> int:
+    return CONFIG_ERROR

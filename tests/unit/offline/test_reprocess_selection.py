@@ -1,0 +1,101 @@
+"""Reprocess's selection of captures: the latest 2xx capture of each URL (or every one), revisits resolved to their payload."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.offline.reprocess.index import CaptureIndex
+from crawler.offline.reprocess.tasks import Task
+
+A, B, C = ("https://www.spacewar.com/reports/a.html", "https://www.spacewar.com/reports/b.html",
+           "https://www.spacewar.com/reports/c.html")
+
+
+def row(file, off, uri, date, status=200, *, revisit=False, snm=False, rid=None, digest=None, refers_to=None,
+        refers_uri=None, mime="text/html"):
+    return (file, off, uri, date, status, int(revisit), int(snm), rid or f"<urn:{file}:{off}>", digest, refers_to,
+            refers_uri, mime)
+
+
+@pytest.fixture
+def index(tmp_path):
+    idx = CaptureIndex(str(tmp_path))
+    yield idx
+    idx.close()
+
+
+def selected(idx: CaptureIndex) -> list[tuple]:
+    return [tuple(r) for r in idx.db.execute("SELECT file, off, src_file, src_off FROM sel ORDER BY file, off")]
+
+
+def test_the_latest_2xx_capture_of_each_url_is_selected(index):
+    index.add([
+        row(0, 100, A, "2026-01-01T00:00:00Z"),
+        row(0, 200, A, "2026-02-01T00:00:00Z"),
+        row(0, 300, A, "2026-03-01T00:00:00Z", status=404),  # later, but not a 2xx
+        row(1, 100, B, "2026-01-01T00:00:00Z", status=503),  # never a 2xx: nothing
+        row(1, 200, C, "2026-01-01T00:00:00Z", mime="image/png"),  # never a page
+    ])
+    left_out = index.select()
+    assert selected(index) == [(0, 200, 0, 200)]
+    assert left_out == {"unresolved_revisits": 0, "not_text": 1}
+
+
+def test_every_capture_with_all_captures(index):
+    index.add([row(0, 100, A, "2026-01-01T00:00:00Z"), row(0, 200, A, "2026-02-01T00:00:00Z"),
+               row(0, 300, B, "2026-02-01T00:00:00Z", status=301)])
+    index.select(all_captures=True)
+    assert selected(index) == [(0, 100, 0, 100), (0, 200, 0, 200)]
+
+
+def test_a_tie_on_the_date_goes_to_the_last_written(index):
+    index.add([row(0, 100, A, "2026-01-01T00:00:00Z"), row(1, 50, A, "2026-01-01T00:00:00Z")])
+    index.select()
+    assert selected(index) == [(1, 50, 1, 50)]
+
+
+def test_an_identical_payload_revisit_resolves_to_the_record_it_names_else_to_the_same_digest(index):
+    index.add([
+        row(0, 100, A, "2026-01-01T00:00:00Z", rid="<urn:orig>", digest="sha1:X"),
+        row(1, 100, A, "2026-02-01T00:00:00Z", revisit=True, digest="sha1:X", refers_to="<urn:orig>"),
+        row(0, 200, B, "2026-01-01T00:00:00Z", digest="sha1:Y"),
+        row(1, 200, C, "2026-02-01T00:00:00Z", revisit=True, digest="sha1:Y"),  # no WARC-Refers-To
+    ])
+    index.select()
+    assert selected(index) == [(0, 200, 0, 200), (1, 100, 0, 100), (1, 200, 0, 200)]
+
+
+def test_a_not_modified_revisit_resolves_to_the_latest_full_response_of_its_url(index):
+    index.add([
+        row(0, 100, A, "2026-01-01T00:00:00Z"),
+        row(0, 200, A, "2026-02-01T00:00:00Z"),
+        row(1, 100, A, "2026-03-01T00:00:00Z", status=304, revisit=True, snm=True, refers_uri=A),
+    ])
+    index.select()
+    assert selected(index) == [(1, 100, 0, 200)]
+
+
+def test_a_revisit_whose_original_is_missing_is_left_out_and_counted(index):
+    index.add([row(0, 100, A, "2026-01-01T00:00:00Z"),
+               row(0, 200, A, "2026-02-01T00:00:00Z", revisit=True, digest="sha1:Z", refers_to="<urn:gone>"),
+               row(0, 300, B, "2026-02-01T00:00:00Z", status=304, revisit=True, snm=True)])
+    left_out = index.select()
+    assert left_out["unresolved_revisits"] == 2
+    assert selected(index) == [(0, 100, 0, 100)]  # A's earlier full capture is the latest that resolves
+
+
+def test_entries_are_the_selected_records_of_a_range_in_offset_order(index):
+    index.add([row(0, off, f"https://www.spacewar.com/reports/{off}.html", "2026-01-01T00:00:00Z")
+               for off in (500, 100, 300, 900)])
+    index.select()
+    files = ["a.warc.gz"]
+    assert index.entries(Task(0, "a.warc.gz", 0, 100, 600), files) == [
+        (100, "a.warc.gz", 100), (300, "a.warc.gz", 300), (500, "a.warc.gz", 500)]
+    assert index.entries(Task(1, "a.warc.gz", 0, 600, 1000), files) == [(900, "a.warc.gz", 900)]
+
+
+def test_the_index_file_is_removed_when_closed(tmp_path):
+    idx = CaptureIndex(str(tmp_path))
+    path = idx.path
+    idx.close()
+    assert not list(tmp_path.iterdir()) and path
