@@ -345,6 +345,9 @@ def generate(source_dir: Path, out: Path, copies: int, *, max_size: int = MAX_SI
             writer.write(t.response_record(copy, level)[1])
             responses += 1
     writer.close()
+    # the learned page template the cleaning reads beside the WARC files (-a from_warc, reprocess)
+    if (Path(source_dir) / "boilerplate.json").exists():
+        shutil.copyfile(Path(source_dir) / "boilerplate.json", out / "boilerplate.json")
     manifest = {
         "copies": copies, "source": str(source_dir), "source_files": [p.name for p in files],
         "source_articles": source_articles, "source_items": source_items,
