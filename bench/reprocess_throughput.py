@@ -16,7 +16,7 @@ new URLs beyond its own size), each run a subprocess from the project directory 
 and for each: wall seconds, articles/s (items written / wall seconds), the ratio to (a), the peak
 resident memory of the whole process tree (/proc sampled every 0.1 s: the command and every
 process below it, Ray's workers included), and whether its items agree with the others' (same
-number, same set of `url`). `scrapy reprocess` is looked for in the checkout it runs from
+number, same set of `url`; and whether they are identical, field by field, to the first variant's). `scrapy reprocess` is looked for in the checkout it runs from
 (--repo, this one by default); where it is missing (or has no --engine ray, or Ray is not
 installed) its rows say "not available". Rounds alternate the variants, the first rotating; the
 best (shortest) round of each is kept.
@@ -61,6 +61,7 @@ class Run:
     items: int | None = None
     peak_rss_mb: float | None = None
     urls_sha1: str | None = None  # of the sorted item URLs
+    items_sha1: str | None = None  # of the sorted items (each as JSON with sorted keys): identical items
     summary: dict = field(default_factory=dict)
 
     @property
@@ -111,17 +112,21 @@ def availability(repo: Path) -> dict[str, str]:
     return out
 
 
-def _count_items(path: Path) -> tuple[int, str | None]:
-    """(items, SHA-1 of their sorted URLs) of a JSON Lines file."""
+def _count_items(path: Path) -> tuple[int, str | None, str | None]:
+    """(items, SHA-1 of their sorted URLs, SHA-1 of the sorted items) of a JSON Lines file."""
     if not path.exists():
-        return 0, None
-    urls = []
+        return 0, None, None
+    urls, items = [], []
     with open(path, "rb") as fh:
         for line in fh:
             if line.strip():
-                urls.append(json.loads(line).get("url") or "")
+                item = json.loads(line)
+                urls.append(item.get("url") or "")
+                items.append(json.dumps(item, sort_keys=True, ensure_ascii=False))
     urls.sort()
-    return len(urls), hashlib.sha1("\n".join(urls).encode()).hexdigest()
+    items.sort()
+    return (len(urls), hashlib.sha1("\n".join(urls).encode()).hexdigest(),
+            hashlib.sha1("\n".join(items).encode()).hexdigest())
 
 
 def run_one(variant: str, articles: int, warc_dir: Path, outdir: Path, repo: Path, *,
@@ -152,7 +157,7 @@ def run_one(variant: str, articles: int, warc_dir: Path, outdir: Path, repo: Pat
                 break
             time.sleep(sample_every)
     wall = time.perf_counter() - started
-    items, sha = _count_items(outdir / "out.jsonl")
+    items, sha, items_sha = _count_items(outdir / "out.jsonl")
     summary = {}
     if (outdir / "summary.json").exists():
         try:
@@ -165,7 +170,8 @@ def run_one(variant: str, articles: int, warc_dir: Path, outdir: Path, repo: Pat
             tail += (outdir / "crawl.log").read_text("utf-8", "replace")[-2000:]
         log(f"[{variant} exited {proc.returncode}]\n{tail}")
     return Run(variant, articles, returncode=proc.returncode, wall=round(wall, 2), items=items,
-               peak_rss_mb=round(peak / 1024, 1) if peak else None, urls_sha1=sha, summary=summary)
+               peak_rss_mb=round(peak / 1024, 1) if peak else None, urls_sha1=sha, items_sha1=items_sha,
+               summary=summary)
 
 
 def run(sizes: list[int], rounds: int = 1, workdir: Path | None = None, *, repo: Path = REPO,
@@ -215,6 +221,7 @@ def run(sizes: list[int], rounds: int = 1, workdir: Path | None = None, *, repo:
                 row["ratio_vs_from_warc"] = round(r.rate / base_rate, 2) if base_rate and r.rate else None
                 if r.available and reference is not None:
                     row["items_agree"] = (r.items == reference.items and r.urls_sha1 == reference.urls_sha1)
+                    row["items_identical"] = r.items_sha1 == reference.items_sha1
                 rows.append(row)
             results.append({"articles": articles, "requested": size, "copies": man["copies"],
                             "files": len(man["files"]), "bytes": man["bytes"],
@@ -230,17 +237,20 @@ def render(res: dict, command: str) -> str:
     lines = [f"Command: `{command}` (run from {res['repo']}; best of {res['rounds']} round(s); "
              "peak RSS of the whole process tree).\n",
              "| articles | WARC files, MB | variant | wall s | articles/s | x from_warc | peak RSS MiB | items | "
-             "items agree |", "|---|---|---|---|---|---|---|---|---|"]
+             "items agree (count, URLs) | items identical | own seconds (--summary) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in res["sizes"]:
         for r in size["rows"]:
             head = f"| {size['articles']:,} | {size['files']}, {size['bytes'] / 1e6:.0f} | {r['label']} | "
             if not r["available"]:
-                lines.append(head + f"{r['why']} | | | | | |")
+                lines.append(head + f"{r['why']} | | | | | | | |")
                 continue
             fail = "" if r["returncode"] == 0 else f" (exit {r['returncode']})"
             agree = {True: "yes", False: "NO"}.get(r.get("items_agree"), "")
+            same = {True: "yes", False: "no"}.get(r.get("items_identical"), "")
+            own = (r.get("summary") or {}).get("seconds", "")
             lines.append(head + f"{r['wall']}{fail} | {r['articles_per_s']} | {r['ratio_vs_from_warc'] or ''} | "
-                         f"{r['peak_rss_mb']} | {r['items']:,} | {agree} |")
+                         f"{r['peak_rss_mb']} | {r['items']:,} | {agree} | {same} | {own} |")
     return "\n".join(lines)
 
 
