@@ -2,7 +2,9 @@
 
 --full (`make bench`, minutes): crawl throughput on a 1,500-article replica (5 alternating
 rounds of plain, plain-skip and full), the cost of byte-exact capture (4 alternating rounds), one pyinstrument profile of each
-crawl, extraction on fixtures + 60 replica articles (5 repeats), WARC writing (2,000 records, 5 rounds), memory at 1k/5k/20k pages; the
+crawl, extraction on fixtures + 60 replica articles (5 repeats), WARC writing (2,000 records, 5 rounds), memory at 1k/5k/20k pages,
+the WARC readers FastWARC and warcio on a 1,500-article crawl (best of 5), reprocessing 1,500 and
+15,000 articles (from_warc, scrapy reprocess with 1 and 2 processes and on Ray); the
 tables replace the generated part of bench/RESULTS.md (between the bench:begin/end markers;
 notes outside them are kept).
 --smoke (`make bench-smoke`, CI, well under a minute): the same code on a tiny replica with one
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +36,8 @@ PLANS = {
         "extraction": {"replica_articles": 5, "repeats": 1},
         "warc": {"records": 200, "rounds": 1},
         "memory": {"sizes": (50, 200)},
+        "readers": {"articles": 40, "source_articles": 40, "rounds": 1},
+        "reprocess": {"articles": (40, 80), "source_articles": 40, "rounds": 1},
     },
     "full": {
         "crawl": {"articles": 1500, "rounds": 5},
@@ -41,9 +46,11 @@ PLANS = {
         "extraction": {"replica_articles": 60, "repeats": 5},
         "warc": {"records": 2000, "rounds": 5},
         "memory": {"sizes": (1000, 5000, 20000)},
+        "readers": {"articles": 1500, "source_articles": 1500, "rounds": 5},
+        "reprocess": {"articles": (1500, 15000), "source_articles": 1500, "rounds": 1},
     },
 }
-BENCHMARKS = ("crawl", "rawcapture", "profile", "extraction", "warc", "memory")
+BENCHMARKS = ("crawl", "rawcapture", "profile", "extraction", "warc", "memory", "readers", "reprocess")
 
 
 def log(msg: str) -> None:
@@ -53,6 +60,17 @@ def log(msg: str) -> None:
 def run_suite(mode: str, only: set[str] | None = None) -> dict:
     plan = PLANS[mode]
     out = {"mode": mode, "machine": machine_info(), "command": f"python -m bench.run --{mode}", "results": {}}
+    # the readers and reprocess benchmarks share one source crawl and its archives
+    archives = tempfile.TemporaryDirectory(prefix="bench-archives-")
+    try:
+        _run_plan(plan, only, out, Path(archives.name))
+    finally:
+        archives.cleanup()
+    out["machine"]["load_avg_1m_end"] = machine_info()["load_avg_1m"]
+    return out
+
+
+def _run_plan(plan: dict, only: set[str] | None, out: dict, archives: Path) -> None:
     for name in BENCHMARKS:
         params = plan.get(name)
         if params is None or (only and name not in only):
@@ -76,14 +94,21 @@ def run_suite(mode: str, only: set[str] | None = None) -> dict:
         elif name == "warc":
             from bench import warc_write
             res = warc_write.run(params["records"], params["rounds"], log=log)
+        elif name == "readers":
+            from bench import archive_gen, warc_readers
+            man = archive_gen.archive(params["articles"], params["source_articles"], archives, log=log)
+            res = warc_readers.run(sorted(Path(man["dir"]).glob("*.warc.gz")), params["rounds"], log=log)
+            res["versions"] = warc_readers.versions()
+        elif name == "reprocess":
+            from bench import reprocess_throughput
+            res = reprocess_throughput.run(list(params["articles"]), params["rounds"], archives,
+                                           source_articles=params["source_articles"], log=log)
         else:
             from bench import memory
             res = memory.run(params["sizes"], log=log)
         res["seconds"] = round(time.perf_counter() - t0, 1)
         res["params"] = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
         out["results"][name] = res
-    out["machine"]["load_avg_1m_end"] = machine_info()["load_avg_1m"]
-    return out
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -222,6 +247,27 @@ def render(data: dict) -> str:
                    [[r["target_pages"], r["pages"], r["items"], r["peak_rss_mb"], r["pages_per_s"]]
                     for r in mm["rows"]]),
             f"\n**Growth {mm['growth_between']}: {mm['growth']}x** (target < 1.3x).",
+        ]
+    if "readers" in res:
+        from bench import warc_readers
+        r = res["readers"]
+        p = r["params"]
+        parts += [
+            "\n### 5. WARC readers: FastWARC against warcio on our files\n",
+            warc_readers.render(r, f"python -m bench.warc_readers --articles {p['articles']} "
+                                   f"--source-articles {p['source_articles']} --rounds {p['rounds']}"),
+            "\nWhat FastWARC returns, record by record against warcio:\n",
+            "\n".join(warc_readers.check_summary(r["check"])),
+        ]
+    if "reprocess" in res:
+        from bench import reprocess_throughput
+        r = res["reprocess"]
+        p = r["params"]
+        parts += [
+            "\n### 6. Reprocessing: every archived article, from_warc against scrapy reprocess\n",
+            reprocess_throughput.render(r, "python -m bench.reprocess_throughput --articles "
+                                           f"{','.join(str(a) for a in p['articles'])} --source-articles "
+                                           f"{p['source_articles']} --rounds {p['rounds']}"),
         ]
     return "\n".join(parts) + "\n"
 

@@ -199,6 +199,9 @@ STAT_REPLAY_RESPONSES = _stat("warcreplay/responses", "requests answered from th
 STAT_REPLAY_PAGES = _stat("warcreplay/pages", "pages replayed (spider requests, status below 400)")
 STAT_REPLAY_STATUS = _stat("warcreplay/status/{status}", "replayed responses by HTTP status")
 STAT_REPLAY_MISSING = _stat("warcreplay/missing", "requests for URLs the archive does not hold (answered 404)")
+STAT_REPLAY_NOT_REQUESTED = _stat("warcreplay/not_requested", "archived 2xx HTML pages (one per URL) the replay never "
+                                  "requested: DEPTH_LIMIT and the link structure decide what it reaches; "
+                                  "`scrapy reprocess` rebuilds them")
 STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files (all it holds), earlier_warc_files (of "
                                  "earlier runs, holding the originals of this run's revisits), pages, "
                                  "revalidated_pages (articles answered 304, listed with their earlier item), "

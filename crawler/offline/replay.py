@@ -15,6 +15,12 @@ response is flagged "from_warc" (the WARC recorder would not archive it again), 
 request.meta["warc_record"] holds the archived record, so items keep the `warc` pointer and the
 fetch time of the original capture. A URL that is not archived gets a 404 flagged "from_warc" and
 "not_archived".
+
+A replay follows the site's links under the current settings (DEPTH_LIMIT, the link structure), so
+it may never request some archived pages. At the close, FromWarc counts the URLs whose best capture
+is a 2xx HTML page and that no request asked for (stat warcreplay/not_requested) and, when there are
+any, logs a warning that names `scrapy reprocess`, which rebuilds every archived article whatever
+the links.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.http.request import NO_CALLBACK
@@ -30,7 +37,7 @@ from scrapy.responsetypes import responsetypes
 from crawler import keys
 from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
-from crawler.warc.archive import ArchivedResponse, WarcArchive
+from crawler.warc.archive import ArchivedResponse, WarcArchive, url_key
 from crawler.warc.location import PendingRecord
 
 logger = logging.getLogger(__name__)
@@ -57,12 +64,36 @@ class FromWarc:
     def __init__(self, crawler):
         self.crawler = crawler
         self._archive: WarcArchive | None = None
+        #: canonical keys (url_key) of every URL a request asked the archive for
+        self.requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.get("FROM_WARC"):
             raise NotConfigured
-        return cls(crawler)
+        o = cls(crawler)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        return o
+
+    def asked(self, url: str) -> None:
+        """A request asked the archive for URL (answered or not)."""
+        self.requested.add(url_key(url))
+
+    def not_requested(self) -> int:
+        """Archived 2xx HTML pages (one per URL) that no request of the replay asked for."""
+        if self._archive is None:
+            return 0
+        return sum(1 for key in self._archive.html_pages() if key not in self.requested)
+
+    def spider_closed(self, spider=None, reason=None):
+        missed = self.not_requested()
+        self.crawler.stats.set_value(keys.STAT_REPLAY_NOT_REQUESTED, missed)
+        if missed:
+            source = self._archive.source if self._archive is not None else self.crawler.settings.get("FROM_WARC")
+            logger.warning(
+                "from_warc: %d archived pages were never requested (DEPTH_LIMIT=%s and the link structure "
+                "decide what a replay reaches): `scrapy reprocess %s -O items.jsonl` rebuilds every archived "
+                "article", missed, self.crawler.settings.getint("DEPTH_LIMIT"), source)
 
     def update_settings(self, settings):
         defaults(settings, DEFAULTS)
@@ -117,18 +148,21 @@ class WarcReplayDownloadHandler:
 
     lazy = False  # index the archive when the crawl starts, not on the first request
 
-    def __init__(self, archive: WarcArchive, stats=None):
+    def __init__(self, archive: WarcArchive, stats=None, replay: FromWarc | None = None):
         self.archive = archive
         self.stats = stats
+        self.replay = replay
 
     @classmethod
     def from_crawler(cls, crawler):
         replay = addon_of(crawler, FromWarc)
         if replay is None:
             raise NotConfigured("FROM_WARC is not set")
-        return cls(replay.archive, crawler.stats)
+        return cls(replay.archive, crawler.stats, replay)
 
     async def download_request(self, request) -> Response:
+        if self.replay is not None:
+            self.replay.asked(request.url)
         archived = self.archive.response_for(request.url)
         response = build_response(request, archived)
         if archived is None:

@@ -42,6 +42,7 @@ class Capture:
     offset: int  # of the record's gzip member
     digest: str | None = None  # WARC-Payload-Digest, "sha1:..." (None: unknown)
     record_id: str | None = None  # known when the file was scanned, else read on demand
+    mime: str | None = None  # the response's media type ("text/html"), None when unknown or a revisit
 
     def rank(self) -> tuple:
         """Sort key of the best capture: not a server error, then latest, then last written."""
@@ -63,6 +64,15 @@ def _digest(value: str | None) -> str | None:
     if not value:
         return None
     return value if ":" in value else f"sha1:{value}"
+
+
+def _media_type(value: str | None) -> str | None:
+    """"text/html" of "text/html; charset=utf-8"; None for nothing and for a revisit's "warc/revisit"."""
+    media = (value or "").split(";", 1)[0].strip().lower()
+    return media if media and media != "warc/revisit" else None
+
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def url_key(url: str) -> str:
@@ -88,6 +98,7 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadLines | None = None) -> l
             url=fields["url"], timestamp=timestamp, status=status,
             revisit=fields.get("mime") == "warc/revisit", path=warc,
             offset=offset, digest=_digest(fields.get("digest")),
+            mime=_media_type(fields.get("mime")),
         ))
     return out
 
@@ -114,6 +125,7 @@ def captures_from_scan(warc: Path) -> list[Capture]:
                 offset=records.get_record_offset(),
                 digest=_digest(record.rec_headers.get_header("WARC-Payload-Digest")),
                 record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                mime=_media_type(record.http_headers.get_header("Content-Type")),
             ))
     return out
 
@@ -194,6 +206,20 @@ class WarcArchive:
         """The latest full 200 response of URL (what a server-not-modified revisit confirms)."""
         full = [c for c in self._by_url.get(url, ()) if not c.revisit and c.status == 200]
         return max(full, key=Capture.rank) if full else None
+
+    def html_pages(self) -> dict[str, Capture]:
+        """{canonical URL key: best capture} of every archived URL whose best capture answers with a
+        2xx HTML page (a revisit counts by the full response it resolves to): the pages a rebuild
+        can make items from."""
+        out = {}
+        for key, candidates in self._by_key.items():
+            best = max(candidates, key=Capture.rank)
+            answer = best
+            if best.revisit:
+                answer = self.original_of(best, None) or self.latest_full(best.url)
+            if answer is not None and 200 <= answer.status < 300 and answer.mime in HTML_TYPES:
+                out[key] = best
+        return out
 
     # --- reading ---------------------------------------------------------------------
     def response_for(self, url: str) -> ArchivedResponse | None:

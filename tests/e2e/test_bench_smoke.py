@@ -85,3 +85,37 @@ def test_smoke_prints_tables_with_machine_and_command_but_leaves_results_md_alon
     for heading in ("Crawl throughput", "Extraction", "WARC writing", "Memory"):
         assert heading in out
     assert smoke["results_untouched"]
+
+
+def test_warc_readers_compare_fastwarc_with_warcio_record_by_record(smoke):
+    readers = smoke["data"]["results"]["readers"]
+    assert {(r["compression"], r["task"]) for r in readers["rows"]} == {
+        (c, t) for c in ("gzip", "none") for t in ("full", "responses")}
+    for row in readers["rows"]:
+        assert row["counts_agree"], row
+        assert positive(row["ratio"]) and positive(row["warcio"]["records_per_s"])
+    for comp in ("gzip", "none"):
+        check = readers["check"][comp]
+        # with its options at their defaults FastWARC returns every record warcio returns, unchanged
+        assert check["defaults"]["dropped"] == check["defaults"]["added"] == 0
+        assert check["defaults"]["payload_or_uri_differs"] == 0
+        assert check["responses_only"]["dropped"] == 0
+        assert check["digests"]["block_bad_count"] == 0
+    assert "WARC readers" in smoke["stdout"]
+
+
+def test_reprocess_bench_replays_generated_archives_of_every_size(smoke):
+    rep = smoke["data"]["results"]["reprocess"]
+    assert [s["requested"] for s in rep["sizes"]] == [40, 80]
+    for size in rep["sizes"]:
+        rows = {r["variant"]: r for r in size["rows"]}
+        base = rows["from_warc"]
+        assert base["returncode"] == 0 and positive(base["articles_per_s"]) and positive(base["peak_rss_mb"])
+        # the generated copies are reachable from the start page: the replay rebuilds every copy's items
+        assert base["items"] == size["items_expected"]
+        for name in ("local1", "local2", "ray"):
+            row = rows[name]
+            assert row["available"] or row["why"].startswith("not available")
+            if row["available"] and row["returncode"] == 0:
+                assert row["items_agree"], row
+    assert "Reprocessing" in smoke["stdout"]
