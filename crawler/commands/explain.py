@@ -20,8 +20,6 @@ Exit status 0 when the page is an article, 1 when it is not, or cannot be found.
 from __future__ import annotations
 
 import argparse
-import gzip
-import zlib
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -31,20 +29,7 @@ from scrapy.http import HtmlResponse
 from crawler.extract.article import NotAnArticle, PageTooDeep
 from crawler.extract.boilerplate import BoilerplateStore, store_location
 from crawler.extract.extractor import judge_reading, read_page
-
-
-def decode_body(body: bytes, headers) -> bytes:
-    """An archived body without its content-coding (gzip, deflate), as the crawl's middleware decodes it."""
-    coding = ",".join(v for k, v in headers if k.lower() == "content-encoding").lower()
-    for name in reversed([c.strip() for c in coding.split(",") if c.strip()]):
-        if name in ("gzip", "x-gzip"):
-            body = gzip.decompress(body)
-        elif name == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:
-                body = zlib.decompress(body, -zlib.MAX_WBITS)
-    return body
+from crawler.warc.http import decode_content
 
 
 def page_from_warc(url: str, path) -> tuple[str, str]:
@@ -57,7 +42,7 @@ def page_from_warc(url: str, path) -> tuple[str, str]:
         raise LookupError(f"{url} is not archived in {path}")
     headers = answer.headers
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-    body = decode_body(answer.body, headers)
+    body = decode_content(answer.body, headers)
     response = HtmlResponse(url=url, body=body, headers={"Content-Type": content_type} if content_type else {})
     where = f"{answer.location.filename} at offset {answer.location.offset}, fetched {answer.date}"
     return response.text, where

@@ -1,4 +1,4 @@
-"""HTTP messages as bytes: split a received response, read its headers, and remove its transfer-codings.
+"""HTTP messages as bytes: split a received response, read its headers, and remove its transfer-codings (and, for offline readers, its content-coding).
 
 Used on both sides of the archive, so that what replay reads back is what capture digested:
 the capture (crawler/capture/) splits the bytes it received into the final response and its
@@ -10,6 +10,7 @@ content-coding kept: the bytes WARC 1.1's payload digest covers.
 
 from __future__ import annotations
 
+import gzip
 import re
 import zlib
 from dataclasses import dataclass
@@ -159,6 +160,22 @@ def remove_transfer_codings(body: bytes, codings: list[str]) -> bytes:
             body = _inflate(body, zlib.MAX_WBITS)
         elif coding != "identity":
             break
+    return body
+
+
+def decode_content(body: bytes, headers) -> bytes:
+    """An entity body without its content-coding (gzip, deflate; `headers`: (name, value) pairs), as the
+    crawl's HttpCompressionMiddleware decodes it: for offline readers of archived responses. A body that
+    does not decode raises (gzip.BadGzipFile, zlib.error, EOFError)."""
+    coding = ",".join(v for k, v in headers if k.lower() == "content-encoding").lower()
+    for name in reversed([c.strip() for c in coding.split(",") if c.strip()]):
+        if name in ("gzip", "x-gzip"):
+            body = gzip.decompress(body)
+        elif name == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
     return body
 
 

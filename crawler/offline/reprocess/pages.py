@@ -36,6 +36,7 @@ from crawler.offline.reprocess import reader
 from crawler.site.links import route
 from crawler.site.profiles import PROFILES, SiteSet
 from crawler.site.urls import ARTICLE
+from crawler.warc.http import decode_content
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def response_of(path: str, offset: int, src_path: str, src_offset: int):
         else:
             own = reader.http_message(rec.block)  # its own headers, the original's payload
             msg = reader.HttpMessage(own.status, own.headers, original.body)
-    body = reader.decode_content(msg.body, msg.headers)
+    body = decode_content(msg.body, msg.headers)
     return rec.get("warc-target-uri"), msg.status, msg.headers, body, truncated, rec
 
 

@@ -17,9 +17,7 @@ starts, resumes at the next record boundary after it, and goes on: what can be r
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -168,17 +166,3 @@ def http_status(block: bytes) -> int | None:
     if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
         return int(parts[1])
     return None
-
-
-def decode_content(body: bytes, headers) -> bytes:
-    """A body without its content-coding (gzip, deflate), as the crawl's HttpCompressionMiddleware decodes it."""
-    coding = ",".join(v for k, v in headers if k.lower() == "content-encoding").lower()
-    for name in reversed([c.strip() for c in coding.split(",") if c.strip()]):
-        if name in ("gzip", "x-gzip"):
-            body = gzip.decompress(body)
-        elif name == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:
-                body = zlib.decompress(body, -zlib.MAX_WBITS)
-    return body

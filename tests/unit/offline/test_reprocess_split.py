@@ -10,6 +10,7 @@ import pytest
 from crawler.offline.reprocess import reader
 from crawler.offline.reprocess.tasks import Task, split, task_size, warc_files
 from crawler.warc.files import gzip_member, serialize_record
+from crawler.warc.http import decode_content
 from crawler.warc.members import record_end, record_start
 
 
@@ -108,7 +109,7 @@ def test_the_http_message_is_split_and_its_codings_undone():
              b"Content-Type: text/html\r\n\r\n" + chunked)
     msg = reader.http_message(block)
     assert msg.status == 200 and msg.header("content-type") == "text/html"
-    assert reader.decode_content(msg.body, msg.headers) == b"<html>hello</html>"
+    assert decode_content(msg.body, msg.headers) == b"<html>hello</html>"
     assert reader.http_status(block) == 200 and reader.http_status(b"GET / HTTP/1.1\r\n") is None
 
 
