@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import REPO, machine_info
-from bench.crawl_throughput import _descendants, _rss_kb
+from bench.crawl_throughput import _descendants, _tree_rss_kb
 
 VARIANTS = ("from_warc", "local1", "local2", "ray")
 LABELS = {
@@ -137,27 +136,16 @@ def run_one(variant: str, articles: int, warc_dir: Path, outdir: Path, repo: Pat
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = command(variant, warc_dir, outdir)
     started = time.perf_counter()
-    peaks: dict[int, int] = {}  # pid -> largest resident set seen, kB
     with open(outdir / "stdio.log", "wb") as stdio:
         proc = subprocess.Popen(cmd, cwd=repo, stdout=stdio, stderr=subprocess.STDOUT)
-        samples, children = 0, []
+        peak, samples, children = 0, 0, []
         deadline = time.monotonic() + timeout
-        peak = 0
-        while True:
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                break
+        while proc.poll() is None:
             if samples % 5 == 0:
                 children = _descendants(proc.pid)
             samples += 1
-            now = 0
-            for child in [proc.pid, *children]:
-                kb = _rss_kb(child)  # max(VmHWM, VmRSS): a process's own peak so far
-                peaks[child] = max(peaks.get(child, 0), kb)
-                now += kb
-            # the tree's peak: the processes alive now, each at its own peak so far
-            peak = max(peak, now)
+            # the tree's peak: the processes alive now, each at its own peak so far (max(VmHWM, VmRSS))
+            peak = max(peak, _tree_rss_kb(proc.pid, children))
             if time.monotonic() > deadline:
                 proc.kill()
                 proc.wait()
