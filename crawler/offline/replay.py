@@ -112,7 +112,7 @@ class FromWarc:
             try:
                 self._archive = WarcArchive.open(path, s.getbool("FROM_WARC_USE_CDXJ"))
             except FileNotFoundError as exc:
-                raise ConfigError(str(exc)) from None
+                raise ConfigError(f"from_warc: {exc}") from None
             logger.info("Replaying from %s: %d captures in %d WARC files", path, self._archive.size,
                         len(self._archive.files))
             stats.set_value(keys.STAT_REPLAY_FILES, len(self._archive.files))

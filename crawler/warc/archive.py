@@ -56,7 +56,7 @@ def warc_files(path) -> list[Path]:
         return sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
     if path.is_file():
         return [path]
-    raise FileNotFoundError(f"from_warc: no WARC file or directory at {path}")
+    raise FileNotFoundError(f"no WARC file or directory at {path}")
 
 
 def _digest(value: str | None) -> str | None:
@@ -177,7 +177,7 @@ class WarcArchive:
         """Index every WARC file at PATH (a file or a directory); `bad_index_lines` says what was skipped."""
         files = warc_files(path)
         if not files:
-            raise FileNotFoundError(f"from_warc: no WARC files (*.warc.gz, *.warc) in {path}")
+            raise FileNotFoundError(f"no WARC files (*.warc.gz, *.warc) in {path}")
         captures, bad = [], BadLines()
         for warc in files:
             captures.extend(captures_of(warc, use_cdxj, bad))

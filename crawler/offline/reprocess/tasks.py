@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-WARC_SUFFIXES = (".warc.gz", ".warc")
+from crawler.warc.archive import warc_files as files_at
+
 MIN_TASK_BYTES = 1 << 20
 MAX_TASK_BYTES = 4 << 20
 TASKS_PER_PROCESS = 4
@@ -37,18 +38,12 @@ class Task:
 
 
 def warc_files(paths) -> list[Path]:
-    """The WARC files named by PATH arguments: files as given, directories' *.warc.gz and *.warc (not
-    recursive, sorted by name); each file once, in argument order. FileNotFoundError for a path that is
-    neither."""
+    """The WARC files named by PATH arguments (crawler/warc/archive.py's warc_files for each: a file as
+    given, a directory's *.warc.gz and *.warc, not recursive, sorted by name); each file once, in argument
+    order. FileNotFoundError for a path that is neither."""
     found, seen = [], set()
-    for entry in map(Path, paths):
-        if entry.is_dir():
-            files = sorted(p for p in entry.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
-        elif entry.is_file():
-            files = [entry]
-        else:
-            raise FileNotFoundError(f"no WARC file or directory at {entry}")
-        for path in files:
+    for entry in paths:
+        for path in files_at(entry):
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
