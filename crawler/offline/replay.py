@@ -37,7 +37,7 @@ from scrapy.responsetypes import responsetypes
 from crawler import keys
 from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
-from crawler.warc.archive import ArchivedResponse, WarcArchive, url_key
+from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
 from crawler.warc.location import PendingRecord
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,12 @@ class FromWarc:
                 "article", missed, self.crawler.settings.getint("DEPTH_LIMIT"), source)
 
     def update_settings(self, settings):
+        # a path without WARC files stops the crawl now, as a configuration error: Scrapy would only log the
+        # download handler's failure to load and go on without one (every request failing, exit status 69)
+        try:
+            archive_files(str(settings.get("FROM_WARC")))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"from_warc: {exc}") from None
         defaults(settings, DEFAULTS)
         register(settings, "DOWNLOAD_HANDLERS", "http", HANDLER)
         register(settings, "DOWNLOAD_HANDLERS", "https", HANDLER)

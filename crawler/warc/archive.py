@@ -59,6 +59,14 @@ def warc_files(path) -> list[Path]:
     raise FileNotFoundError(f"no WARC file or directory at {path}")
 
 
+def archive_files(path) -> list[Path]:
+    """The WARC files of an archive at PATH (see warc_files); FileNotFoundError when there are none."""
+    files = warc_files(path)
+    if not files:
+        raise FileNotFoundError(f"no WARC files (*.warc.gz, *.warc) in {path}")
+    return files
+
+
 def _digest(value: str | None) -> str | None:
     """Payload digest in one spelling ("sha1:BASE32"): CDXJ lines drop the "sha1:" prefix."""
     if not value:
@@ -175,9 +183,7 @@ class WarcArchive:
     @classmethod
     def open(cls, path, use_cdxj: bool = True) -> "WarcArchive":
         """Index every WARC file at PATH (a file or a directory); `bad_index_lines` says what was skipped."""
-        files = warc_files(path)
-        if not files:
-            raise FileNotFoundError(f"no WARC files (*.warc.gz, *.warc) in {path}")
+        files = archive_files(path)
         captures, bad = [], BadLines()
         for warc in files:
             captures.extend(captures_of(warc, use_cdxj, bad))

@@ -118,3 +118,18 @@ def test_a_feature_switched_on_without_its_extra_stops_at_start_up_with_one_line
     assert "Traceback" not in proc.stderr
     assert last_line(proc.stderr).endswith(
         'WACZ=True is set but wacz is not installed: pip install -e ".[replay]" (exit status 78)')
+
+
+def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_path):
+    # Scrapy only logs a download handler that fails to load: without this check every request failed and the
+    # crawl ended as "robots.txt disallows the start pages" (69), which sends an operator to the wrong place
+    (tmp_path / "empty").mkdir()
+    for path, says in ((tmp_path / "missing", "no WARC file or directory at"),
+                       (tmp_path / "empty", "no WARC files (*.warc.gz, *.warc) in")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warc={path}",
+             "-O", str(tmp_path / "items.jsonl")],
+            cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 78, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr
+        assert last_line(proc.stderr).endswith(f"from_warc: {says} {path} (exit status 78)")
