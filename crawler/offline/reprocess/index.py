@@ -119,28 +119,22 @@ class CaptureIndex:
             CREATE INDEX cap_uri ON cap(uri, revisit, status, date);
             CREATE TABLE res AS
               SELECT c.file, c.off, c.uri, c.date, c.mime, c.status, c.revisit,
-                CASE
-                  WHEN c.revisit = 0 THEN c.file
-                  WHEN c.snm = 1 THEN (SELECT o.file FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
-                                       AND o.revisit = 0 AND o.status = 200
-                                       ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
-                  ELSE COALESCE((SELECT o.file FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
-                                (SELECT o.file FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
-                                 AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
-                END AS src_file,
-                CASE
-                  WHEN c.revisit = 0 THEN c.off
-                  WHEN c.snm = 1 THEN (SELECT o.off FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
-                                       AND o.revisit = 0 AND o.status = 200
-                                       ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
-                  ELSE COALESCE((SELECT o.off FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
-                                (SELECT o.off FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
-                                 AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
-                END AS src_off
-              FROM cap c
-              WHERE (c.revisit = 0 AND c.status BETWEEN 200 AND 299)
-                 OR (c.revisit = 1 AND c.snm = 0 AND c.status BETWEEN 200 AND 299)
-                 OR (c.revisit = 1 AND c.snm = 1 AND c.status = 304);
+                     o.file AS src_file, o.off AS src_off
+              FROM (SELECT c.*,
+                      CASE  -- the capture whose payload this one carries: itself, or a revisit's original
+                        WHEN c.revisit = 0 THEN c.rowid
+                        WHEN c.snm = 1 THEN (SELECT o.rowid FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
+                                             AND o.revisit = 0 AND o.status = 200
+                                             ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
+                        ELSE COALESCE((SELECT o.rowid FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
+                                      (SELECT o.rowid FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
+                                       AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
+                      END AS src
+                    FROM cap c
+                    WHERE (c.revisit = 0 AND c.status BETWEEN 200 AND 299)
+                       OR (c.revisit = 1 AND c.snm = 0 AND c.status BETWEEN 200 AND 299)
+                       OR (c.revisit = 1 AND c.snm = 1 AND c.status = 304)) c
+              LEFT JOIN cap o ON o.rowid = c.src;
         """)
         counts = {
             "unresolved_revisits": db.execute("SELECT COUNT(*) FROM res WHERE src_off IS NULL").fetchone()[0],
