@@ -15,7 +15,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler import keys
-from crawler.articleitem import iso_seconds, place_record  # noqa: F401 (iso_seconds: for callers of this module)
+from crawler.articleitem import place_record
 from crawler.warc.location import PendingRecord
 
 
