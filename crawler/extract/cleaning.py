@@ -39,6 +39,7 @@ normalised, no empty paragraph.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -61,6 +62,8 @@ _BYLINE = re.compile(r"(?:by\s+[^.!?:;\d]{2,80}|(?:the\s+)?staff\s+(?:writers?|r
 _CLOSERS = "\"'\u201d\u2019\u00bb)]"
 #: the legal words of a copyright notice (not a site's wording: the law's)
 _LEGAL = re.compile(r"\u00a9|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
+#: what a lower-case text holds when _LEGAL can match it (a cheap gate)
+_LEGAL_MARKS = ("\u00a9", "copyright", "rights reserved", "(c)")
 #: a story's text, not a caption: a box holding one of these is a layout, not an image box
 _STORY_CONTAINERS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "table")
 
@@ -405,11 +408,13 @@ def block_flags(blocks: list, dominant: str, agency: str | None, author: str | N
     rules = cr.rules
     clutter_text, rights_text = cr.clutter_text, cr.rights_text
     max_chars = rules.clutter_max_chars
-    # the site rules' wordings each hold one of their keywords: look for the keywords in the whole page first
-    page = "\n".join(b.text for b in blocks).lower()
-    keywords = [k for k in rules.clutter_keywords if k in page]
+    # the site rules' wordings each hold one of their keywords, a notice one of the legal marks: look for them
+    # in the whole page at once, and test only the blocks that hold one
+    lows = [b.text.lower() for b in blocks]
+    worded = _holding(lows, rules.clutter_keywords)
+    legal = _holding(lows, _LEGAL_MARKS) if agency else ()
     out = []
-    for b in blocks:
+    for i, b in enumerate(blocks):
         text = b.text
         f = SENTENCE if text.rstrip(_CLOSERS)[-1:] in _ENDS else 0
         sig = b.sig
@@ -419,20 +424,37 @@ def block_flags(blocks: list, dominant: str, agency: str | None, author: str | N
             f |= NAMES_AUTHOR
         n = len(text)
         if n <= 2 * max_chars and b.link_chars * 2 < b.chars:  # a line of links goes anyway
-            low = None
-            if keywords and f & COMPATIBLE:  # a block in a markup of its own goes anyway
-                low = text.lower()
-                for keyword in keywords:  # a cheap gate: every listed wording holds one of them
-                    if keyword in low:
-                        if n <= max_chars and clutter_text.fullmatch(text):
-                            f |= PHRASE_CLUTTER
-                        elif rights_text.fullmatch(text):
-                            f |= PHRASE_RIGHTS
-                        break
-            if agency and is_rights_notice(text, agency, low):
+            if i in worded and f & COMPATIBLE:  # a block in a markup of its own goes anyway
+                if n <= max_chars and clutter_text.fullmatch(text):
+                    f |= PHRASE_CLUTTER
+                elif rights_text.fullmatch(text):
+                    f |= PHRASE_RIGHTS
+            if i in legal and is_rights_notice(text, agency, lows[i]):
                 f |= NOTICE
         out.append(f)
     return out
+
+
+def _holding(texts: list[str], needles) -> set[int]:
+    """The indices of the texts (none holding a newline) that hold one of the needles: one search per needle
+    over all the texts joined, rather than one per needle and text."""
+    page = "\n".join(texts)
+    found: set[int] = set()
+    starts = None
+    for needle in needles:
+        at = page.find(needle)
+        if at < 0:
+            continue
+        if starts is None:
+            starts, pos = [], 0
+            for text in texts:
+                starts.append(pos)
+                pos += len(text) + 1
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            found.add(i)
+            at = page.find(needle, starts[i + 1] if i + 1 < len(starts) else len(page))
+    return found
 
 
 # --- judging -----------------------------------------------------------------------------------------
@@ -472,7 +494,7 @@ def is_rights_notice(text: str, agency: str | None, low: str | None = None) -> b
     if len(text) > 900 or not agency:
         return False
     low = text.lower() if low is None else low
-    if "\u00a9" not in low and "copyright" not in low and "rights reserved" not in low and "(c)" not in low:
+    if not any(mark in low for mark in _LEGAL_MARKS):
         return False
     return _LEGAL.search(text) is not None and _names_agency(text, agency)
 
