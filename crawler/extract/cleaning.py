@@ -284,7 +284,8 @@ def _link_list(heading, frag) -> list:
     return out
 
 
-_WITH_CLASS = etree.XPath(".//*[@class]")
+#: elements without visible text
+_INVISIBLE = frozenset(("script", "style"))
 
 
 def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None:
@@ -297,11 +298,16 @@ def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None
         if short_text(el) in titles:
             for x in _link_list(el, frag):
                 doomed.setdefault(x, (CLASS, "a link-list heading the site rules name"))
-    for el in frag.iter(*cr.clutter_tags):
+    # scripts and styles hold no visible text: stripped at the end, in one call, never recorded
+    invisible = _INVISIBLE & cr.clutter_tags
+    for el in frag.iter(*(cr.clutter_tags - invisible)):
         doomed.setdefault(el, (TAG, f"<{el.tag}> element"))
     clutter_classes, block_class = cr.clutter_classes, rules.block_title_class
-    for el in _WITH_CLASS(frag):
-        cls = set(el.get("class").split())
+    for el in frag.iter(etree.Element):
+        value = el.get("class")
+        if not value or el is frag:
+            continue
+        cls = set(value.split())
         if block_class in cls and short_text(el) in titles:
             for x in _link_list(el, frag):
                 doomed.setdefault(x, (CLASS, "a link-list heading the site rules name"))
@@ -313,7 +319,7 @@ def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None
     if removed is not None:
         found = []
         for el, why in doomed.items():
-            if el.tag in ("script", "style") or any(anc in doomed for anc in el.iterancestors()):
+            if el.tag in _INVISIBLE or any(anc in doomed for anc in el.iterancestors()):
                 continue  # no visible text, or inside one recorded already
             text = text_of(el)
             if text:
@@ -322,7 +328,7 @@ def remove_clutter(frag, cr: CompiledRules, removed: list | None = None) -> None
         removed.extend(r for _, r in found)
     for el in doomed:
         drop_tree(el)
-    etree.strip_elements(frag, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    etree.strip_elements(frag, *invisible, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
 # --- reading a page ----------------------------------------------------------------------------------
