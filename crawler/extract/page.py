@@ -87,16 +87,27 @@ def inner_html(el) -> str:
 
 # --- parsing -------------------------------------------------------------------------------------
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])
+
+
+def _control_count(text: str) -> int:
+    """How many characters of `text` _CONTROL matches (C0 controls other than tab, LF and CR, and DEL).
+
+    Counted on the UTF-8 bytes: these characters are one byte each there, a byte no other character's
+    encoding holds, and deleting them with bytes.translate runs in C (the regular expression took
+    10-17 us on a page's first 4 KB, this about 3)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data) - len(data.translate(None, _CONTROL_BYTES))
 
 
 def parse(html: str):
     """The page as an lxml tree; NotAnArticle("empty-page" / "binary") when there is nothing to parse."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
-    if not isinstance(html, str) or not html.strip():
+    if not isinstance(html, str) or not html or html.isspace():
         raise NotAnArticle("empty-page")
     sample = html[:4096]
-    junk = len(_CONTROL.findall(sample)) + sample.count("\ufffd")
+    junk = _control_count(sample) + sample.count("\ufffd")
     if junk > 0.05 * len(sample):
         raise NotAnArticle("binary", f"{junk} control characters in the first {len(sample)}")
     if junk:
