@@ -203,19 +203,28 @@ def drop_tree(el) -> None:
 
 
 def metadata(root) -> dict:
-    """og:* and article:* meta properties, meta names, <title>, canonical link and JSON-LD articles."""
+    """og:* and article:* meta properties and meta names (the first of each), then the first <title> as
+    "html:title" and the first canonical link as "canonical" (unless a meta tag had those names).
+
+    One walk over the tree finds the three tags (each further walk cost as much again)."""
     og: dict = {}
-    for meta in root.iter("meta"):
-        key = meta.get("property") or meta.get("name")
-        value = meta.get("content")
-        if key and value is not None and key.lower() not in og:
-            og[key.lower()] = value.strip()
-    title = root.find(".//title")
+    title = canonical = None
+    for el in root.iter("meta", "title", "link"):
+        tag = el.tag
+        if tag == "meta":
+            key = el.get("property") or el.get("name")
+            value = el.get("content")
+            if key and value is not None and key.lower() not in og:
+                og[key.lower()] = value.strip()
+        elif tag == "title":
+            if title is None:
+                title = el
+        elif canonical is None and (el.get("rel") or "").lower() == "canonical" and el.get("href"):
+            canonical = el.get("href").strip()
     if title is not None:
         og.setdefault("html:title", text_of(title))
-    for link in root.iter("link"):
-        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
-            og.setdefault("canonical", link.get("href").strip())
+    if canonical is not None:
+        og.setdefault("canonical", canonical)
     return og
 
 
