@@ -72,8 +72,9 @@ _STRING = etree.XPath("string()")
 
 def short_text(el, limit: int = 100) -> str:
     """The element's text, whitespace-normalised and lower-cased, when it is at most about `limit`
-    characters long, else "": what a heading is compared with (read in C: a cheap test)."""
-    text = _STRING(el)
+    characters long, else "": what a heading is compared with (read in C: a cheap test). An element
+    without children holds only its own text: that is read without the XPath call (most headings)."""
+    text = _STRING(el) if len(el) else el.text or ""
     if len(text) > 2 * limit:
         return ""
     return " ".join(text.split()).lower()
