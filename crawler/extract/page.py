@@ -33,6 +33,18 @@ def classes(el) -> set[str]:
     return set((el.get("class") or "").split())
 
 
+def has_class(el, name: str) -> bool:
+    """True when `name` is one of the element's class names (classes(el) without building the set)."""
+    value = el.get("class")
+    return value is not None and name in value.split()
+
+
+def has_any_class(el, names: set | frozenset) -> bool:
+    """True when one of the element's class names is in `names` (classes(el) & names, without building the set)."""
+    value = el.get("class")
+    return value is not None and not names.isdisjoint(value.split())
+
+
 def text_of(el, br: str = " ") -> str:
     """Text content of an element, whitespace runs collapsed; with br="\\n", each <br> starts a new line
     (and only a <br> does: line ends in the source are spaces). Empty lines are dropped."""
