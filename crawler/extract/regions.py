@@ -22,7 +22,8 @@ import lxml.etree as etree
 
 from crawler.extract.article import FALLBACK, SITE_RULES, NotAnArticle
 from crawler.extract.dateline import iso_date, normalise_author
-from crawler.extract.page import classes, drop_tree, fragment, json_ld_article, metadata, parse, short_text, text_of
+from crawler.extract.page import (classes, drop_tree, fragment, has_any_class, has_class, json_ld_article, metadata,
+                                  parse, short_text, text_of)
 from crawler.extract.rules import RULES, SiteRules
 
 logger = logging.getLogger(__name__)
@@ -37,17 +38,16 @@ def _find_comment(root, texts: Iterable[str]):
 
 
 def _ancestor(el, tag: str):
-    for anc in el.iterancestors():
-        if anc.tag == tag:
-            return anc
-    return None
+    """The nearest ancestor of `el` with that tag, or None."""
+    return next(el.iterancestors(tag), None)
 
 
 def _is_listing(root, rules: SiteRules) -> bool:
     """Several headline/dateline spans of listing blocks: a section, archive or home page."""
     listed = 0
+    listing_classes = set(rules.listing_classes)
     for span in root.iter("span"):
-        if classes(span) & set(rules.listing_classes):
+        if has_any_class(span, listing_classes):
             listed += 1
             if listed >= 4:
                 return True
@@ -166,7 +166,7 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
                 break
     dateline = None
     for span in root.iter("span"):
-        if rules.dateline_class in classes(span):
+        if has_class(span, rules.dateline_class):
             dateline = span
             break
     if dateline is None or (marker is None and headline is None):
@@ -178,7 +178,7 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
         cell = root.find("body") if root.find("body") is not None else root
     rights = None
     for el in cell.iter("span"):
-        if rules.rights_class in classes(el):
+        if has_class(el, rules.rights_class):
             rights = el
             break
     title = text_of(headline) if headline is not None else ""
@@ -206,7 +206,8 @@ def _has_story_text(el, rules: SiteRules) -> bool:
     stack = [el]
     while stack:
         node = stack.pop()
-        if not isinstance(node.tag, str) or node.tag in clutter_tags or classes(node) & clutter_classes:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in clutter_tags or has_any_class(node, clutter_classes):
             if node is not el and (node.tail or "").strip():
                 return True
             continue
