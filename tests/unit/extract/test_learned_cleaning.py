@@ -331,3 +331,10 @@ def test_a_line_keys_the_same_in_the_story_region_and_after_it():
                         url(14))
     inside = [b.key for b in reading.blocks if "close the gap" in b.text]
     assert inside and inside[0] in reading.outside
+
+
+def test_the_author_is_masked_as_whole_words_only():
+    from crawler.extract.blocks import author_pattern
+
+    assert author_pattern("Ann Smith").sub("a", "ann anne smiths smith, xann") == "a anne smiths a, xann"
+    assert author_pattern("Al") is None
