@@ -331,3 +331,23 @@ def test_a_line_keys_the_same_in_the_story_region_and_after_it():
                         url(14))
     inside = [b.key for b in reading.blocks if "close the gap" in b.text]
     assert inside and inside[0] in reading.outside
+
+
+def test_keys_made_for_a_whole_page_at_once_are_the_keys_made_one_by_one():
+    from crawler.extract.blocks import KEY_CHARS, author_pattern, block_key, block_keys
+
+    author = author_pattern("John Smith")
+    texts = ["On 12 March 2024, John Smith said: \u2018We\u2019re ready.\u2019", "March on, Smithson",
+             "Caf\u00e9 \u2014 d\u00e9j\u00e0 vu", "a\x00b", "", "x " * 200, "\u039f\u0394\u039f\u03a3 2", "  SEPT. 3  "]
+    keys = block_keys(texts, author)
+    assert keys == [block_key(t, author) for t in texts]
+    assert keys[:4] == ["on 0 m 0 a a said were ready", "march on smithson", "caf dj vu", "a b"]
+    assert keys[4] == "" and len(keys[5]) == KEY_CHARS and keys[7] == "m 0"
+    assert block_keys([], author) == []
+
+
+def test_the_author_is_masked_as_whole_words_only():
+    from crawler.extract.blocks import author_pattern
+
+    assert author_pattern("Ann Smith").sub("a", "ann anne smiths smith, xann") == "a anne smiths a, xann"
+    assert author_pattern("Al") is None
