@@ -488,9 +488,11 @@ def _names_agency(text: str, agency: str | None) -> bool:
 
 def _rights_in(lines: list, agency: str, cr: CompiledRules) -> str | None:
     """The agency's notice among the lines after the story region, or None."""
-    for raw, _ in lines:
-        text = " ".join(raw.split())
-        if is_rights_notice(text, agency) or (cr.keyword_gate.search(text.lower()) and cr.rights_text.fullmatch(text)):
+    texts = [" ".join(raw.split()) for raw, _ in lines]
+    lows = [text.lower() for text in texts]
+    legal, worded = _holding(lows, _LEGAL_MARKS), _holding(lows, cr.rules.clutter_keywords)
+    for i, text in enumerate(texts):
+        if (i in legal and is_rights_notice(text, agency, lows[i])) or (i in worded and cr.rights_text.fullmatch(text)):
             return text
     return None
 

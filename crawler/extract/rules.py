@@ -92,7 +92,6 @@ class CompiledRules:
     clutter_tags: frozenset
     clutter_classes: frozenset
     link_list_titles: frozenset
-    keyword_gate: re.Pattern  # any of clutter_keywords (in lower-case text)
 
 
 @lru_cache(maxsize=16)
@@ -105,5 +104,4 @@ def compile_rules(rules: SiteRules) -> CompiledRules:
         frozenset(rules.clutter_tags),
         frozenset(rules.clutter_classes),
         frozenset(t.lower() for t in rules.end_texts + rules.network_block_titles),
-        re.compile("|".join(re.escape(k) for k in rules.clutter_keywords)),
     )
