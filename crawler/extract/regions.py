@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import lxml.etree as etree
@@ -110,45 +112,55 @@ def _cut_after(end, cell):
 
 def _body_end(cell, dateline, rules: SiteRules):
     """The node the body ends at: the RELATED LINKS comment, else the first "Related Links" heading,
-    cross-network block or rights notice after the dateline; None: the end of the content cell."""
-    started = False
-    titles = _end_titles(rules)
-    end_comments = {t.strip().lower() for t in rules.end_comments}
-    end_tags, rights_class, block_class = rules.end_text_tags, rules.rights_class, rules.block_title_class
+    cross-network block or rights notice after the dateline; None: the end of the content cell.
+
+    One walk over the elements and comments of the cell (what else the tree holds cannot end the body),
+    in document order; the part before the dateline is only stepped over. The class attribute is read
+    once per element: the test most elements fail."""
+    markers = _markers(rules)
+    end_comments, end_tags, titles = markers.end_comments, markers.end_tags, markers.end_titles
+    rights_class, block_class = rules.rights_class, rules.block_title_class
     comment = etree.Comment
-    for el in cell.iter():
-        if not started:
-            started = el is dateline
-            continue
+    walk = cell.iter(etree.Element, comment)
+    for el in walk:
+        if el is dateline:
+            break
+    for el in walk:  # the same walk, from just after the dateline
         tag = el.tag
         if tag is comment:
             if (el.text or "").strip().lower() in end_comments:
                 return el
             continue
-        if tag.__class__ is not str:
-            continue
         value = el.get("class")
-        if value is not None:
-            cls = value.split()
-            if rights_class in cls:
+        if value is None:
+            if tag in end_tags and short_text(el) in titles:
                 return el
-            titled = block_class in cls
-        else:
-            titled = False
-        if (titled or tag in end_tags) and short_text(el) in titles:
+            continue
+        cls = value.split()
+        if rights_class in cls:
+            return el
+        if (block_class in cls or tag in end_tags) and short_text(el) in titles:
             return el
     return None
 
 
-_TITLES: dict = {}
+@dataclass(frozen=True)
+class _Markers:
+    """The site rules' end-of-body markers as the sets the walk tests against."""
+
+    end_comments: frozenset  # stripped, lower-case
+    end_tags: frozenset  # the tags of a "Related Links" heading
+    end_titles: frozenset  # lower-case texts of the headings the body ends at: block titles and "Related Links"
 
 
-def _end_titles(rules: SiteRules) -> frozenset:
-    """Lower-case texts of the headings the body ends at: network block titles and "Related Links"."""
-    found = _TITLES.get(rules)
-    if found is None:
-        found = _TITLES[rules] = frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts)
-    return found
+@lru_cache(maxsize=16)
+def _markers(rules: SiteRules) -> _Markers:
+    """The sets of `rules` (built once per rules object)."""
+    return _Markers(
+        end_comments=frozenset(t.strip().lower() for t in rules.end_comments),
+        end_tags=frozenset(rules.end_text_tags),
+        end_titles=frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts),
+    )
 
 
 def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
