@@ -146,11 +146,13 @@ def _body_end(cell, dateline, rules: SiteRules):
 
 @dataclass(frozen=True)
 class _Markers:
-    """The site rules' end-of-body markers as the sets the walk tests against."""
+    """The site rules' end-of-body and clutter markers as the sets the walks test against."""
 
     end_comments: frozenset  # stripped, lower-case
     end_tags: frozenset  # the tags of a "Related Links" heading
     end_titles: frozenset  # lower-case texts of the headings the body ends at: block titles and "Related Links"
+    clutter_tags: frozenset
+    clutter_classes: frozenset
 
 
 @lru_cache(maxsize=16)
@@ -160,6 +162,8 @@ def _markers(rules: SiteRules) -> _Markers:
         end_comments=frozenset(t.strip().lower() for t in rules.end_comments),
         end_tags=frozenset(rules.end_text_tags),
         end_titles=frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts),
+        clutter_tags=frozenset(rules.clutter_tags),
+        clutter_classes=frozenset(rules.clutter_classes),
     )
 
 
@@ -213,19 +217,36 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
 
 
 def _has_story_text(el, rules: SiteRules) -> bool:
-    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...)."""
-    clutter_tags, clutter_classes = set(rules.clutter_tags), set(rules.clutter_classes)
-    stack = [el]
-    while stack:
-        node = stack.pop()
+    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...).
+
+    Story text is the text of a non-clutter element whose ancestors up to `el` are not clutter either, or
+    the tail of any element (clutter or not) inside such an element. The walk keeps one iterator over
+    each open element's children, so it looks at children only as far as it needs (most bodies have
+    text in their first few nodes)."""
+    markers = _markers(rules)
+    clutter_tags, clutter_classes = markers.clutter_tags, markers.clutter_classes
+
+    def is_clutter(node) -> bool:
         tag = node.tag
-        if not isinstance(tag, str) or tag in clutter_tags or has_any_class(node, clutter_classes):
-            if node is not el and (node.tail or "").strip():
+        return not isinstance(tag, str) or tag in clutter_tags or has_any_class(node, clutter_classes)
+
+    if is_clutter(el):
+        return False
+    if (el.text or "").strip():
+        return True
+    open_children = [iter(el)]
+    while open_children:
+        for node in open_children[-1]:
+            if (node.tail or "").strip():
                 return True
-            continue
-        if (node.text or "").strip() or (node is not el and (node.tail or "").strip()):
-            return True
-        stack.extend(node)
+            if is_clutter(node):
+                continue
+            if (node.text or "").strip():
+                return True
+            open_children.append(iter(node))  # look inside it before its next sibling
+            break
+        else:
+            open_children.pop()
     return False
 
 
