@@ -36,6 +36,8 @@ _SOURCE = re.compile(r"\(\s*(?P<agency>[^()]{1,40}?)\s*\)")
 #: ", May 30" after the place (the AFP form repeats the day there)
 _PLACE_DAY = re.compile(rf",?\s*\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\s*$", re.I)
 _BY = re.compile(r"^\s*by\s+", re.I)
+#: a "by Staff Writers" prefix on the line of the place
+_BY_STAFF = re.compile(r"^\s*(by\s+staff\s+(?:writers?|reporters?))\b\s*", re.I)
 #: bylines that name no person
 NO_AUTHOR = re.compile(r"^(?:by\s+)?(?:the\s+)?(?:staff(?:\s+(?:writers?|reporters?))?|editors?|wire reports?)\.?$", re.I)
 
@@ -77,7 +79,7 @@ def _split_byline(lines: list[str]) -> tuple[str | None, str]:
     if len(lines) > 1 and (_BY.match(lines[0]) or NO_AUTHOR.match(lines[0])):
         return lines[0], " ".join(lines[1:])
     text = " ".join(lines)
-    m = re.match(r"^\s*(by\s+staff\s+(?:writers?|reporters?))\b\s*", text, re.I)
+    m = _BY_STAFF.match(text)
     if m:
         return m.group(1), text[m.end():]
     if _BY.match(text):

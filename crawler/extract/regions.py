@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import lxml.etree as etree
@@ -110,45 +112,59 @@ def _cut_after(end, cell):
 
 def _body_end(cell, dateline, rules: SiteRules):
     """The node the body ends at: the RELATED LINKS comment, else the first "Related Links" heading,
-    cross-network block or rights notice after the dateline; None: the end of the content cell."""
-    started = False
-    titles = _end_titles(rules)
-    end_comments = {t.strip().lower() for t in rules.end_comments}
-    end_tags, rights_class, block_class = rules.end_text_tags, rules.rights_class, rules.block_title_class
+    cross-network block or rights notice after the dateline; None: the end of the content cell.
+
+    One walk over the elements and comments of the cell (what else the tree holds cannot end the body),
+    in document order; the part before the dateline is only stepped over. The class attribute is read
+    once per element: the test most elements fail."""
+    markers = _markers(rules)
+    end_comments, end_tags, titles = markers.end_comments, markers.end_tags, markers.end_titles
+    rights_class, block_class = rules.rights_class, rules.block_title_class
     comment = etree.Comment
-    for el in cell.iter():
-        if not started:
-            started = el is dateline
-            continue
+    walk = cell.iter(etree.Element, comment)
+    for el in walk:
+        if el is dateline:
+            break
+    for el in walk:  # the same walk, from just after the dateline
         tag = el.tag
         if tag is comment:
             if (el.text or "").strip().lower() in end_comments:
                 return el
             continue
-        if tag.__class__ is not str:
-            continue
         value = el.get("class")
-        if value is not None:
-            cls = value.split()
-            if rights_class in cls:
+        if value is None:
+            if tag in end_tags and short_text(el) in titles:
                 return el
-            titled = block_class in cls
-        else:
-            titled = False
-        if (titled or tag in end_tags) and short_text(el) in titles:
+            continue
+        cls = value.split()
+        if rights_class in cls:
+            return el
+        if (block_class in cls or tag in end_tags) and short_text(el) in titles:
             return el
     return None
 
 
-_TITLES: dict = {}
+@dataclass(frozen=True)
+class _Markers:
+    """The site rules' end-of-body and clutter markers as the sets the walks test against."""
+
+    end_comments: frozenset  # stripped, lower-case
+    end_tags: frozenset  # the tags of a "Related Links" heading
+    end_titles: frozenset  # lower-case texts of the headings the body ends at: block titles and "Related Links"
+    clutter_tags: frozenset
+    clutter_classes: frozenset
 
 
-def _end_titles(rules: SiteRules) -> frozenset:
-    """Lower-case texts of the headings the body ends at: network block titles and "Related Links"."""
-    found = _TITLES.get(rules)
-    if found is None:
-        found = _TITLES[rules] = frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts)
-    return found
+@lru_cache(maxsize=16)
+def _markers(rules: SiteRules) -> _Markers:
+    """The sets of `rules` (built once per rules object)."""
+    return _Markers(
+        end_comments=frozenset(t.strip().lower() for t in rules.end_comments),
+        end_tags=frozenset(rules.end_text_tags),
+        end_titles=frozenset(t.lower() for t in rules.network_block_titles + rules.end_texts),
+        clutter_tags=frozenset(rules.clutter_tags),
+        clutter_classes=frozenset(rules.clutter_classes),
+    )
 
 
 def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
@@ -201,19 +217,36 @@ def _site_rules(root, og: dict, rules: SiteRules) -> dict | None:
 
 
 def _has_story_text(el, rules: SiteRules) -> bool:
-    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...)."""
-    clutter_tags, clutter_classes = set(rules.clutter_tags), set(rules.clutter_classes)
-    stack = [el]
-    while stack:
-        node = stack.pop()
+    """True when some text in `el` lies outside clutter elements (ads, labels, scripts...).
+
+    Story text is the text of a non-clutter element whose ancestors up to `el` are not clutter either, or
+    the tail of any element (clutter or not) inside such an element. The walk keeps one iterator over
+    each open element's children, so it looks at children only as far as it needs (most bodies have
+    text in their first few nodes)."""
+    markers = _markers(rules)
+    clutter_tags, clutter_classes = markers.clutter_tags, markers.clutter_classes
+
+    def is_clutter(node) -> bool:
         tag = node.tag
-        if not isinstance(tag, str) or tag in clutter_tags or has_any_class(node, clutter_classes):
-            if node is not el and (node.tail or "").strip():
+        return not isinstance(tag, str) or tag in clutter_tags or has_any_class(node, clutter_classes)
+
+    if is_clutter(el):
+        return False
+    if (el.text or "").strip():
+        return True
+    open_children = [iter(el)]
+    while open_children:
+        for node in open_children[-1]:
+            if (node.tail or "").strip():
                 return True
-            continue
-        if (node.text or "").strip() or (node is not el and (node.tail or "").strip()):
-            return True
-        stack.extend(node)
+            if is_clutter(node):
+                continue
+            if (node.text or "").strip():
+                return True
+            open_children.append(iter(node))  # look inside it before its next sibling
+            break
+        else:
+            open_children.pop()
     return False
 
 
