@@ -216,85 +216,103 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     if frag.text:
         add(frag.text)
     push, pop = path.append, path.pop
-    walk = etree.iterwalk(frag, events=("start", "end"))
-    next(walk)  # frag's own start
-    for event, el in walk:
-        tag = el.tag
-        if event == "start":
+    # the walk, without recursion: `children` runs over the children of the innermost open element (frag's at
+    # first), `opened` holds the iterators over the children of the open elements around it. An element with
+    # children is opened and walked into, and ends when its children run out; an element without children
+    # (most of them: <br>s, story paragraphs, links) starts and ends in one step. Comments and processing
+    # instructions are passed over, tails and all.
+    opened: list = []
+    children = iter(frag)
+    while True:
+        el = next(children, None)
+        if el is None:  # the innermost open element ends
+            if not opened:
+                break  # frag's own end
+            children = opened.pop()
+            el = pop()
+            tag = el.tag
+        else:
+            tag = el.tag
             if tag == "br":
                 if first is not None:
                     if br:
                         flush()
                     else:
                         br = True
-                continue
-            if tag in block_tags:
+            elif tag in block_tags and tag != IMAGE_MARK and not len(el):
+                # a block without children (most story paragraphs): its text is the block
                 if first is not None or buf:
                     ending = (el, "start")
                     flush()
                     ending = None
-                if tag == IMAGE_MARK:
-                    img = True
-                elif not len(el):
-                    # a block without children (most story paragraphs): its text is the block
-                    text = el.text
+                text = el.text
+                if text and not text.isspace() and word(text) is not None:
+                    text = " ".join(text.split())
+                    n = len(text)
                     push(el)
-                    if text and not text.isspace() and word(text) is not None:
-                        text = " ".join(text.split())
-                        n = len(text)
-                        out.append([text, (), _signature(path), n, n if linked else 0, False, img, zone,
-                                    "" if linked else text, len(out), joins])
-                        last = ((el, "end"), path[:])
-                        img = joins = False
-                    continue
-            elif tag == "a":
-                linked += 1
-            push(el)
-            text = el.text
-            if text and tag.__class__ is str:
-                if text.isspace():
-                    if first is not None:
-                        buf.append(text)
-                else:
-                    add(text)
-        else:
-            if el is frag:
-                break
-            if tag != "br":
-                pop()
+                    out.append([text, (), _signature(path), n, n if linked else 0, False, img, zone,
+                                "" if linked else text, len(out), joins])
+                    last = ((el, "end"), path[:])
+                    pop()
+                    img = joins = False
+            else:
                 if tag in block_tags:
                     if first is not None or buf:
-                        ending = (el, "end")
+                        ending = (el, "start")
                         flush()
                         ending = None
-                    if limit and len(out) >= limit:
-                        break
-                    text = el.tail
-                    if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
-                            and out and last[0] is not None and word(text) is not None:
-                        how = _interrupted(last[0], el)
-                        if how == "start":
-                            # an empty block started in the middle of a paragraph's text: one paragraph
-                            prev = Block._make(out.pop())
-                            first, common, low = last[1], len(last[1]), len(last[1])
-                            buf[:] = [prev.text, " "]
-                            plain[:] = [prev.text] if not prev.link_chars else []
-                            chars, links, img = prev.chars, prev.link_chars, prev.after_image
-                            last = (None, None)
-                        elif how == "end":
-                            joins = True  # after an unclosed <p>, or a closed one: join_cut() decides
-                else:
-                    if tag == "a":
-                        linked -= 1
-                    if first is not None and len(path) < low:
-                        low = len(path)
-            text = el.tail
-            if text:
-                if text.isspace():
-                    if first is not None:
-                        buf.append(text)
-                else:
-                    add(text)
+                    if tag == IMAGE_MARK:
+                        img = True
+                elif tag == "a":
+                    linked += 1
+                elif tag.__class__ is not str and tag is not etree.Entity:
+                    continue  # a comment or a processing instruction
+                push(el)
+                text = el.text
+                if text and tag.__class__ is str:
+                    if text.isspace():
+                        if first is not None:
+                            buf.append(text)
+                    else:
+                        add(text)
+                if len(el):
+                    opened.append(children)
+                    children = iter(el)
+                    continue
+                pop()
+        # the end of `el`
+        text = el.tail
+        if tag in block_tags:
+            if first is not None or buf:
+                ending = (el, "end")
+                flush()
+                ending = None
+            if limit and len(out) >= limit:
+                break
+            if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
+                    and out and last[0] is not None and word(text) is not None:
+                how = _interrupted(last[0], el)
+                if how == "start":
+                    # an empty block started in the middle of a paragraph's text: one paragraph
+                    prev = Block._make(out.pop())
+                    first, common, low = last[1], len(last[1]), len(last[1])
+                    buf[:] = [prev.text, " "]
+                    plain[:] = [prev.text] if not prev.link_chars else []
+                    chars, links, img = prev.chars, prev.link_chars, prev.after_image
+                    last = (None, None)
+                elif how == "end":
+                    joins = True  # after an unclosed <p>, or a closed one: join_cut() decides
+        elif tag != "br":
+            if tag == "a":
+                linked -= 1
+            if first is not None and len(path) < low:
+                low = len(path)
+        if text:
+            if text.isspace():
+                if first is not None:
+                    buf.append(text)
+            else:
+                add(text)
     flush()
     # the keys of all blocks at once: one pass over the page's text instead of one per block
     for fields, key in zip(out, block_keys([fields[_KEY] for fields in out], author)):
