@@ -86,9 +86,10 @@ def _token(el) -> str | None:
         cls = el.get("class")
         if cls:
             token += "." + cls.split()[0]
-    if el.get("align", "").lower() == "center" or "center" in (el.get("style") or ""):
+    style = el.get("style")
+    if (style and "center" in style) or el.get("align", "").lower() == "center":
         token += "@c"
-    elif el.get("style") and tag in ("span", "div", "p", "font"):
+    elif style and tag in ("span", "div", "p", "font"):
         token += "@s"
     return token
 
@@ -128,8 +129,10 @@ def join_cut(blocks: list, author: re.Pattern | None = None) -> list:
 
 
 def _signature(elements) -> str:
-    tokens = [t for t in map(_token, elements) if t]
-    return "/".join(tokens)
+    # the commonest cases: text between <br>s, a paragraph of the fragment itself
+    if len(elements) < 2:
+        return (_token(elements[0]) or "") if elements else ""
+    return "/".join([t for t in map(_token, elements) if t])
 
 
 def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit: int = 0) -> list[Block]:
@@ -147,13 +150,15 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     linked = 0  # open <a> elements
     word = _WORD.search
     block_tags = BLOCK_TAGS
-    # the element whose end closed the last block, and that block's containers: an empty block element
-    # right after it (an ad's <div> that closed an unclosed <p> mid-sentence) does not end the paragraph
-    ending = None  # (element, "end" | "start"): what is closing the open paragraph
+    # what closed the last block ((element, "end" | "start"), None after a <br><br>) and that block's
+    # containers: an empty block element right after it (an ad's <div> that closed an unclosed <p>
+    # mid-sentence) does not end the paragraph
     last = (None, None)
     joins = False  # the next block may continue the last one (join_cut)
 
-    def flush():
+    def flush(ending=None):
+        """End the open paragraph; `ending`: (element, "end" | "start"), the block element whose end or start
+        closed it, None for a <br><br>."""
         nonlocal first, chars, links, lead, after_lead, br, img, last, joins
         if first is not None:
             raw = "".join(buf)
@@ -169,9 +174,10 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 # a bold lead-in: the first words are bold, the bold is not the whole block, text follows it
                 # a line mostly of links is dropped whatever the template says: nothing to learn from it
                 source = (text if not links else " ".join(plain)) if plain and links * 2 < chars else ""
-                out.append([text, lines, _signature(first[:common]), chars, links,
-                            lead >= common and after_lead, img, zone, source, len(out), joins])
-                last = (ending, first[:common])
+                held = first[:common]
+                out.append([text, lines, _signature(held), chars, links, lead >= common and after_lead, img, zone,
+                            source, len(out), joins])
+                last = (ending, held)
                 img = joins = False
             else:
                 last = (None, None)
@@ -242,9 +248,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
             elif tag in block_tags and tag != IMAGE_MARK and not len(el):
                 # a block without children (most story paragraphs): its text is the block
                 if first is not None or buf:
-                    ending = (el, "start")
-                    flush()
-                    ending = None
+                    flush((el, "start"))
                 text = el.text
                 if text and not text.isspace() and word(text) is not None:
                     text = " ".join(text.split())
@@ -258,9 +262,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
             else:
                 if tag in block_tags:
                     if first is not None or buf:
-                        ending = (el, "start")
-                        flush()
-                        ending = None
+                        flush((el, "start"))
                     if tag == IMAGE_MARK:
                         img = True
                 elif tag == "a":
@@ -284,9 +286,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
         text = el.tail
         if tag in block_tags:
             if first is not None or buf:
-                ending = (el, "end")
-                flush()
-                ending = None
+                flush((el, "end"))
             if limit and len(out) >= limit:
                 break
             if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
@@ -317,7 +317,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     # the keys of all blocks at once: one pass over the page's text instead of one per block
     for fields, key in zip(out, block_keys([fields[_KEY] for fields in out], author)):
         fields[_KEY] = key
-    return [Block._make(fields) for fields in out]
+    return list(map(Block._make, out))
 
 
 def outside_lines(frag, author: re.Pattern | None = None) -> list[tuple[str, str]]:
