@@ -129,6 +129,7 @@ def join_cut(blocks: list, author: re.Pattern | None = None) -> list:
 
 
 def _signature(elements) -> str:
+    """The structural signature of the elements that hold a block's text (see the module docstring)."""
     # the commonest cases: text between <br>s, a paragraph of the fragment itself
     if len(elements) < 2:
         return (_token(elements[0]) or "") if elements else ""
@@ -226,7 +227,7 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     # first), `opened` holds the iterators over the children of the open elements around it. An element with
     # children is opened and walked into, and ends when its children run out; an element without children
     # (most of them: <br>s, story paragraphs, links) starts and ends in one step. Comments and processing
-    # instructions are passed over, tails and all.
+    # instructions (the cleaning strips them before) are passed over, tails and all.
     opened: list = []
     children = iter(frag)
     while True:
