@@ -387,8 +387,12 @@ def block_keys(texts: list[str], author: re.Pattern | None = None) -> list[str]:
 
 
 def _dated(key: str) -> str:
-    """A key with a number (a date or a count, perhaps with a month name), its month names as "m", cut."""
-    return " ".join(["m" if w in _MONTHS else w for w in key.split()])[:KEY_CHARS]
+    """A key with a number (a date or a count, perhaps with a month name), its month names as "m", cut; `key`
+    has single spaces between its words (most have no month name: 85% on the replica)."""
+    words = key.split()
+    if _MONTHS.isdisjoint(words):
+        return key.strip()[:KEY_CHARS]
+    return " ".join(["m" if w in _MONTHS else w for w in words])[:KEY_CHARS]
 
 
 def author_pattern(author: str | None) -> re.Pattern | None:
