@@ -86,9 +86,10 @@ def _token(el) -> str | None:
         cls = el.get("class")
         if cls:
             token += "." + cls.split()[0]
-    if el.get("align", "").lower() == "center" or "center" in (el.get("style") or ""):
+    style = el.get("style")
+    if (style and "center" in style) or el.get("align", "").lower() == "center":
         token += "@c"
-    elif el.get("style") and tag in ("span", "div", "p", "font"):
+    elif style and tag in ("span", "div", "p", "font"):
         token += "@s"
     return token
 
@@ -128,8 +129,11 @@ def join_cut(blocks: list, author: re.Pattern | None = None) -> list:
 
 
 def _signature(elements) -> str:
-    tokens = [t for t in map(_token, elements) if t]
-    return "/".join(tokens)
+    """The structural signature of the elements that hold a block's text (see the module docstring)."""
+    # the commonest cases: text between <br>s, a paragraph of the fragment itself
+    if len(elements) < 2:
+        return (_token(elements[0]) or "") if elements else ""
+    return "/".join([t for t in map(_token, elements) if t])
 
 
 def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit: int = 0) -> list[Block]:
@@ -147,13 +151,15 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     linked = 0  # open <a> elements
     word = _WORD.search
     block_tags = BLOCK_TAGS
-    # the element whose end closed the last block, and that block's containers: an empty block element
-    # right after it (an ad's <div> that closed an unclosed <p> mid-sentence) does not end the paragraph
-    ending = None  # (element, "end" | "start"): what is closing the open paragraph
+    # what closed the last block ((element, "end" | "start"), None after a <br><br>) and that block's
+    # containers: an empty block element right after it (an ad's <div> that closed an unclosed <p>
+    # mid-sentence) does not end the paragraph
     last = (None, None)
     joins = False  # the next block may continue the last one (join_cut)
 
-    def flush():
+    def flush(ending=None):
+        """End the open paragraph; `ending`: (element, "end" | "start"), the block element whose end or start
+        closed it, None for a <br><br>."""
         nonlocal first, chars, links, lead, after_lead, br, img, last, joins
         if first is not None:
             raw = "".join(buf)
@@ -169,9 +175,10 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
                 # a bold lead-in: the first words are bold, the bold is not the whole block, text follows it
                 # a line mostly of links is dropped whatever the template says: nothing to learn from it
                 source = (text if not links else " ".join(plain)) if plain and links * 2 < chars else ""
-                out.append([text, lines, _signature(first[:common]), chars, links,
-                            lead >= common and after_lead, img, zone, source, len(out), joins])
-                last = (ending, first[:common])
+                held = first[:common]
+                out.append([text, lines, _signature(held), chars, links, lead >= common and after_lead, img, zone,
+                            source, len(out), joins])
+                last = (ending, held)
                 img = joins = False
             else:
                 last = (None, None)
@@ -216,90 +223,102 @@ def segment(frag, zone: int = ZONE_BODY, author: re.Pattern | None = None, limit
     if frag.text:
         add(frag.text)
     push, pop = path.append, path.pop
-    walk = etree.iterwalk(frag, events=("start", "end"))
-    next(walk)  # frag's own start
-    for event, el in walk:
-        tag = el.tag
-        if event == "start":
+    # the walk, without recursion: `children` runs over the children of the innermost open element (frag's at
+    # first), `opened` holds the iterators over the children of the open elements around it. An element with
+    # children is opened and walked into, and ends when its children run out; an element without children
+    # (most of them: <br>s, story paragraphs, links) starts and ends in one step. Comments and processing
+    # instructions (the cleaning strips them before) are passed over, tails and all.
+    opened: list = []
+    children = iter(frag)
+    while True:
+        el = next(children, None)
+        if el is None:  # the innermost open element ends
+            if not opened:
+                break  # frag's own end
+            children = opened.pop()
+            el = pop()
+            tag = el.tag
+        else:
+            tag = el.tag
             if tag == "br":
                 if first is not None:
                     if br:
                         flush()
                     else:
                         br = True
-                continue
-            if tag in block_tags:
+            elif tag in block_tags and tag != IMAGE_MARK and not len(el):
+                # a block without children (most story paragraphs): its text is the block
                 if first is not None or buf:
-                    ending = (el, "start")
-                    flush()
-                    ending = None
-                if tag == IMAGE_MARK:
-                    img = True
-                elif not len(el):
-                    # a block without children (most story paragraphs): its text is the block
-                    text = el.text
+                    flush((el, "start"))
+                text = el.text
+                if text and not text.isspace() and word(text) is not None:
+                    text = " ".join(text.split())
+                    n = len(text)
                     push(el)
-                    if text and not text.isspace() and word(text) is not None:
-                        text = " ".join(text.split())
-                        n = len(text)
-                        out.append([text, (), _signature(path), n, n if linked else 0, False, img, zone,
-                                    "" if linked else text, len(out), joins])
-                        last = ((el, "end"), path[:])
-                        img = joins = False
-                    continue
-            elif tag == "a":
-                linked += 1
-            push(el)
-            text = el.text
-            if text and tag.__class__ is str:
-                if text.isspace():
-                    if first is not None:
-                        buf.append(text)
-                else:
-                    add(text)
-        else:
-            if el is frag:
-                break
-            if tag != "br":
-                pop()
+                    out.append([text, (), _signature(path), n, n if linked else 0, False, img, zone,
+                                "" if linked else text, len(out), joins])
+                    last = ((el, "end"), path[:])
+                    pop()
+                    img = joins = False
+            else:
                 if tag in block_tags:
                     if first is not None or buf:
-                        ending = (el, "end")
-                        flush()
-                        ending = None
-                    if limit and len(out) >= limit:
-                        break
-                    text = el.tail
-                    if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
-                            and out and last[0] is not None and word(text) is not None:
-                        how = _interrupted(last[0], el)
-                        if how == "start":
-                            # an empty block started in the middle of a paragraph's text: one paragraph
-                            prev = Block._make(out.pop())
-                            first, common, low = last[1], len(last[1]), len(last[1])
-                            buf[:] = [prev.text, " "]
-                            plain[:] = [prev.text] if not prev.link_chars else []
-                            chars, links, img = prev.chars, prev.link_chars, prev.after_image
-                            last = (None, None)
-                        elif how == "end":
-                            joins = True  # after an unclosed <p>, or a closed one: join_cut() decides
-                else:
-                    if tag == "a":
-                        linked -= 1
-                    if first is not None and len(path) < low:
-                        low = len(path)
-            text = el.tail
-            if text:
-                if text.isspace():
-                    if first is not None:
-                        buf.append(text)
-                else:
-                    add(text)
+                        flush((el, "start"))
+                    if tag == IMAGE_MARK:
+                        img = True
+                elif tag == "a":
+                    linked += 1
+                elif tag.__class__ is not str and tag is not etree.Entity:
+                    continue  # a comment or a processing instruction
+                push(el)
+                text = el.text
+                if text and tag.__class__ is str:
+                    if text.isspace():
+                        if first is not None:
+                            buf.append(text)
+                    else:
+                        add(text)
+                if len(el):
+                    opened.append(children)
+                    children = iter(el)
+                    continue
+                pop()
+        # the end of `el`
+        text = el.tail
+        if tag in block_tags:
+            if first is not None or buf:
+                flush((el, "end"))
+            if limit and len(out) >= limit:
+                break
+            if text and not len(el) and tag not in _SEPARATORS and not (el.text and el.text.strip()) \
+                    and out and last[0] is not None and word(text) is not None:
+                how = _interrupted(last[0], el)
+                if how == "start":
+                    # an empty block started in the middle of a paragraph's text: one paragraph
+                    prev = Block._make(out.pop())
+                    first, common, low = last[1], len(last[1]), len(last[1])
+                    buf[:] = [prev.text, " "]
+                    plain[:] = [prev.text] if not prev.link_chars else []
+                    chars, links, img = prev.chars, prev.link_chars, prev.after_image
+                    last = (None, None)
+                elif how == "end":
+                    joins = True  # after an unclosed <p>, or a closed one: join_cut() decides
+        elif tag != "br":
+            if tag == "a":
+                linked -= 1
+            if first is not None and len(path) < low:
+                low = len(path)
+        if text:
+            if text.isspace():
+                if first is not None:
+                    buf.append(text)
+            else:
+                add(text)
     flush()
     # the keys of all blocks at once: one pass over the page's text instead of one per block
     for fields, key in zip(out, block_keys([fields[_KEY] for fields in out], author)):
         fields[_KEY] = key
-    return [Block._make(fields) for fields in out]
+    return list(map(Block._make, out))
 
 
 def outside_lines(frag, author: re.Pattern | None = None) -> list[tuple[str, str]]:
@@ -368,8 +387,12 @@ def block_keys(texts: list[str], author: re.Pattern | None = None) -> list[str]:
 
 
 def _dated(key: str) -> str:
-    """A key with a number (a date or a count, perhaps with a month name), its month names as "m", cut."""
-    return " ".join(["m" if w in _MONTHS else w for w in key.split()])[:KEY_CHARS]
+    """A key with a number (a date or a count, perhaps with a month name), its month names as "m", cut; `key`
+    has single spaces between its words (most have no month name: 85% on the replica)."""
+    words = key.split()
+    if _MONTHS.isdisjoint(words):
+        return key.strip()[:KEY_CHARS]
+    return " ".join(["m" if w in _MONTHS else w for w in words])[:KEY_CHARS]
 
 
 def author_pattern(author: str | None) -> re.Pattern | None:
