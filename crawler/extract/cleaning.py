@@ -113,9 +113,13 @@ class PageReading:
         """{key: out of place} of the page's blocks, for SiteTemplate.observe."""
         keys: dict[str, bool] = {}
         for b, f in zip(self.blocks, self.flags):
-            if b.key:
-                out = not f & COMPATIBLE or b.link_chars * 2 >= b.chars
-                keys[b.key] = keys.get(b.key, False) or out
+            key = b.key
+            if not key:
+                continue
+            if not f & COMPATIBLE or b.link_chars * 2 >= b.chars:
+                keys[key] = True
+            elif key not in keys:
+                keys[key] = False
         for key in self.outside:
             keys[key] = True
         return keys
@@ -567,7 +571,7 @@ class _Judge:
         seen_text = False
         for b in blocks:
             found = None  # (headline, (dateline, first paragraph))
-            if seen_text and b.link_share < 0.5:
+            if seen_text and (b.link_chars * 2 < b.chars or not b.chars):  # (b.link_share < 0.5, in integers)
                 for j in range(1, len(b.lines)):  # headline, one <br>, then the dateline paragraph
                     if split_lead_dateline(b.lines[j]) and _headline_like(" ".join(b.lines[:j])):
                         found = (" ".join(b.lines[:j]), split_lead_dateline(" ".join(b.lines[j:])))
