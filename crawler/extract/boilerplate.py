@@ -84,14 +84,22 @@ def wilson_low(rate: float, trials: int, z: float = RATE_Z) -> float:
 class Evidence:
     """What the template knows about one key."""
 
-    __slots__ = ("df", "out", "rate", "low", "_specific")
+    __slots__ = ("df", "out", "rate", "_span", "_low", "_specific")
 
     def __init__(self, df: int, out: int, rate: float, agency_specific=False, span: int = 0):
         self.df = df  # pages it appeared on
         self.out = out  # pages where it stood out of the story's place
         self.rate = rate  # share of the pages of its span that carried it
-        self.low = wilson_low(rate, span)  # what the rate is at least, given how few pages it is measured on
+        self._span = span  # the pages the rate is measured on
+        self._low: float | None = None  # computed when asked
         self._specific = agency_specific  # a bool, or a function that tells (computed when asked)
+
+    @property
+    def low(self) -> float:
+        """What the rate is at least, given how few pages it is measured on (its lower Wilson bound)."""
+        if self._low is None:
+            self._low = wilson_low(self.rate, self._span)
+        return self._low
 
     @property
     def agency_specific(self) -> bool:
@@ -144,8 +152,9 @@ class SiteTemplate:
         agency = agency or ""
         self.agency_pages[agency] = self.agency_pages.get(agency, 0) + 1
         blocks = self.blocks
+        get = blocks.get
         for key, out in keys.items():
-            entry = blocks.get(key)
+            entry = get(key)
             if entry is None:
                 blocks[key] = (1, 1 if out else 0, n, n, {agency: 1})
             else:

@@ -122,7 +122,7 @@ _LEAD_DATELINE = re.compile(
 def split_lead_dateline(text: str) -> tuple[str, str] | None:
     """("Washington (AFP) Jan 29, 2024", "text") for a paragraph that opens with a dateline joined to its
     text by " - " (how the network prints a further story's first paragraph); None otherwise."""
-    if "(" not in text[:90]:
+    if text.find("(", 0, 90) < 0:
         return None
     m = _LEAD_DATELINE.match(text)
     return (m.group("dateline"), m.group("rest")) if m else None
