@@ -328,7 +328,11 @@ def outside_lines(frag, author: re.Pattern | None = None) -> list[tuple[str, str
     etree.strip_elements(frag, "script", "style", "noscript", "select", "a", etree.Comment,
                          etree.ProcessingInstruction, with_tail=False)
     for el in frag.iter(*_LINE_ENDS):
-        el.tail = "\n" + el.tail if el.tail else "\n"
+        tail = el.tail
+        if not tail:
+            el.tail = "\n"
+        elif tail[0] != "\n":  # a tail that starts a line in the source needs no mark
+            el.tail = "\n" + tail
         if el.text:
             el.text = "\n" + el.text
     text = etree.tostring(frag, method="text", encoding=str)
