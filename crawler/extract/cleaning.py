@@ -421,10 +421,8 @@ def block_flags(blocks: list, dominant: str, agency: str | None, author: str | N
     # the site rules' wordings each hold one of their keywords, a notice one of the legal marks: look for them
     # in the whole page at once, and test only the blocks that hold one
     lows = [b.text.lower() for b in blocks]
-    if agency:
-        worded, legal = _holding(lows, rules.clutter_keywords, _LEGAL_MARKS)
-    else:
-        (worded,), legal = _holding(lows, rules.clutter_keywords), ()
+    worded = _holding(lows, rules.clutter_keywords)
+    legal = _holding(lows, _LEGAL_MARKS) if agency else ()
     out = []
     for i, b in enumerate(blocks):
         text = b.text
@@ -434,10 +432,10 @@ def block_flags(blocks: list, dominant: str, agency: str | None, author: str | N
             f |= COMPATIBLE
         if author and author in text:
             f |= NAMES_AUTHOR
-        if (i in worded or i in legal) and len(text) <= 2 * max_chars and b.link_chars * 2 < b.chars:
-            # (a line of links goes anyway)
+        n = len(text)
+        if n <= 2 * max_chars and b.link_chars * 2 < b.chars:  # a line of links goes anyway
             if i in worded and f & COMPATIBLE:  # a block in a markup of its own goes anyway
-                if len(text) <= max_chars and clutter_text.fullmatch(text):
+                if n <= max_chars and clutter_text.fullmatch(text):
                     f |= PHRASE_CLUTTER
                 elif rights_text.fullmatch(text):
                     f |= PHRASE_RIGHTS
@@ -447,16 +445,12 @@ def block_flags(blocks: list, dominant: str, agency: str | None, author: str | N
     return out
 
 
-def _holding(texts: list[str], *groups) -> tuple[set[int], ...]:
-    """For each group of needles, the indices of the texts (none holding a newline) that hold one of its
-    needles: one search per distinct needle over all the texts joined, rather than one per needle and text
-    (a needle in two groups is searched once)."""
+def _holding(texts: list[str], needles) -> set[int]:
+    """The indices of the texts (none holding a newline) that hold one of the needles: one search per needle
+    over all the texts joined, rather than one per needle and text."""
     page = "\n".join(texts)
-    hits: dict[str, set[int]] = {}
+    found: set[int] = set()
     starts = None
-    needles: dict[str, None] = {}  # the distinct needles, in order
-    for group in groups:
-        needles.update(dict.fromkeys(group))
     for needle in needles:
         at = page.find(needle)
         if at < 0:
@@ -466,12 +460,11 @@ def _holding(texts: list[str], *groups) -> tuple[set[int], ...]:
             for text in texts:
                 starts.append(pos)
                 pos += len(text) + 1
-        found = hits[needle] = set()
         while at >= 0:
             i = bisect_right(starts, at) - 1
             found.add(i)
             at = page.find(needle, starts[i + 1] if i + 1 < len(starts) else len(page))
-    return tuple(set().union(*(found for needle, found in hits.items() if needle in group)) for group in groups)
+    return found
 
 
 # --- judging -----------------------------------------------------------------------------------------
@@ -501,7 +494,7 @@ def _rights_in(lines: list, agency: str, cr: CompiledRules) -> str | None:
     """The agency's notice among the lines after the story region, or None."""
     texts = [" ".join(raw.split()) for raw, _ in lines]
     lows = [text.lower() for text in texts]
-    legal, worded = _holding(lows, _LEGAL_MARKS, cr.rules.clutter_keywords)
+    legal, worded = _holding(lows, _LEGAL_MARKS), _holding(lows, cr.rules.clutter_keywords)
     for i, text in enumerate(texts):
         if (i in legal and is_rights_notice(text, agency, lows[i])) or (i in worded and cr.rights_text.fullmatch(text)):
             return text
