@@ -143,6 +143,29 @@ def _tree_rss_kb(pid: int, children: list[int]) -> int:
     return _rss_kb(pid) + sum(_rss_kb(child) for child in children)
 
 
+def run_sampled(cmd: list[str], cwd: Path, log_path: Path, *, timeout: float, sample_every: float = 0.1,
+                lookup_every: int = 10) -> tuple[subprocess.Popen, int]:
+    """Run `cmd` in `cwd` with its output in `log_path`, sampling the resident memory of its process tree
+    every `sample_every` s until it exits (killed after `timeout` s): (the ended process, the tree's peak
+    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc)."""
+    with open(log_path, "wb") as stdio:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT)
+        peak, samples, children = 0, 0, []
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None:
+            if samples % lookup_every == 0:
+                children = _descendants(proc.pid)
+            samples += 1
+            # the processes alive now, each at its own peak so far (max(VmHWM, VmRSS))
+            peak = max(peak, _tree_rss_kb(proc.pid, children))
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                break
+            time.sleep(sample_every)
+    return proc, peak
+
+
 def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = None, *,
               timeout: float = 1800, sample_every: float = 0.1, repo: Path = REPO) -> CrawlRun:
     """Run one crawl as a subprocess, sampling its resident memory while it runs. `repo` is the
@@ -153,20 +176,7 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
     # children that ended and were waited for: the crawl alone (the replica process is still running)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with open(outdir / "stdio.log", "wb") as stdio:
-        proc = subprocess.Popen(cmd, cwd=repo, stdout=stdio, stderr=subprocess.STDOUT)
-        peak, samples, children = 0, 0, []
-        deadline = time.monotonic() + timeout
-        while proc.poll() is None:
-            if samples % 10 == 0:  # the process tree changes rarely: look it up once a second
-                children = _descendants(proc.pid)
-            samples += 1
-            peak = max(peak, _tree_rss_kb(proc.pid, children))
-            if time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                break
-            time.sleep(sample_every)
+    proc, peak = run_sampled(cmd, repo, outdir / "stdio.log", timeout=timeout, sample_every=sample_every)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import REPO, machine_info
-from bench.crawl_throughput import _descendants, _tree_rss_kb
+from bench.crawl_throughput import run_sampled
 
 VARIANTS = ("from_warc", "local1", "local2", "ray")
 LABELS = {
@@ -136,21 +136,8 @@ def run_one(variant: str, articles: int, warc_dir: Path, outdir: Path, repo: Pat
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = command(variant, warc_dir, outdir)
     started = time.perf_counter()
-    with open(outdir / "stdio.log", "wb") as stdio:
-        proc = subprocess.Popen(cmd, cwd=repo, stdout=stdio, stderr=subprocess.STDOUT)
-        peak, samples, children = 0, 0, []
-        deadline = time.monotonic() + timeout
-        while proc.poll() is None:
-            if samples % 5 == 0:
-                children = _descendants(proc.pid)
-            samples += 1
-            # the tree's peak: the processes alive now, each at its own peak so far (max(VmHWM, VmRSS))
-            peak = max(peak, _tree_rss_kb(proc.pid, children))
-            if time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                break
-            time.sleep(sample_every)
+    proc, peak = run_sampled(cmd, repo, outdir / "stdio.log", timeout=timeout, sample_every=sample_every,
+                             lookup_every=5)
     # wait4's ru_maxrss is not a floor for the tree's peak: Linux carries ru_maxrss over fork
     # and exec, so a command started by this process reports this process's own peak (the items it holds
     # for the comparison: 271 MiB after 15,000 articles, 2.4 GB after 150,000) whatever it used itself.
