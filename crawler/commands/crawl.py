@@ -2,25 +2,56 @@
 
 Scrapy's own crawl command, plus:
 - the exit status of crawler/reporting/outcome.py, and its one-sentence reason as the last log line;
-- a fatal configuration error (crawler.config.ConfigError: a missing extra, an impossible setting)
-  printed as one line, without a traceback, with exit status 78; a file or directory the crawl
-  cannot write at start-up (an unwritable WARC_DIR) likewise, with exit status 74.
+- before anything starts (before Scrapy's logging, the reactor or the crawl): every declared
+  setting's value checked (crawler/settingspec.py; a bad one: exit status 78) and every output
+  location checked (crawler/outputs.py; one that cannot be written: exit status 74), each refusal
+  one line on stderr, also appended to LOG_FILE when that can be written;
+- a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
+  setting) printed as one line, without a traceback, with exit status 78; a file or directory the
+  crawl cannot write at start-up likewise, with exit status 74.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import time
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler import outputs, settingspec
 from crawler.config import ConfigError
-from crawler.reporting.outcome import CONFIG_ERROR, WARC_WRITE_FAILED, CrawlOutcome
+from crawler.reporting.outcome import CONFIG_ERROR, OUTPUT_FAILED, WARC_WRITE_FAILED, CrawlOutcome
 
 logger = logging.getLogger("crawler.outcome")
 
 
+def refuse(settings, message: str, status: int):
+    """Stop before the crawl exists: `message` as one log-formatted line on stderr (and at the end of
+    LOG_FILE when it can be written), then exit with `status`."""
+    line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} [crawler.outcome] CRITICAL: {message} (exit status {status})"
+    print(line, file=sys.stderr, flush=True)
+    log_file = settings.get("LOG_FILE")
+    if log_file:
+        try:
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError:
+            pass  # the line is on stderr; an unwritable LOG_FILE is itself what was refused
+    raise SystemExit(status)
+
+
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args, opts) -> None:
+        super().process_options(args, opts)  # -s, -o/-O (FEEDS), -a
+        bad = settingspec.problems(self.settings)
+        if bad:
+            refuse(self.settings, "Configuration error: " + "; ".join(bad), CONFIG_ERROR)
+        unwritable = outputs.first_unwritable(self.settings, archiving="from_warc" not in opts.spargs)
+        if unwritable:
+            refuse(self.settings, unwritable, OUTPUT_FAILED)
+
     def run(self, args, opts) -> None:
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's usage errors

@@ -32,9 +32,13 @@ from crawler import keys
 
 logger = logging.getLogger(__name__)
 
+# The exit statuses of every command of the project (crawl, reprocess, explain, frontier-status, the
+# dataset build): README.md's "Exit status" table lists what each means for each command.
 OK = 0
-NOTHING_ARCHIVED = 69  # EX_UNAVAILABLE
-WARC_WRITE_FAILED = 74  # EX_IOERR
+NOTHING_ARCHIVED = 69  # EX_UNAVAILABLE: nothing to archive or read (a site, a service, an input unusable)
+OUTPUT_FAILED = 74  # EX_IOERR: an output cannot be written (at start-up), or a write failed (mid-crawl)
+#: the same status, under the name the WARC write failure had first (kept for the modules that use it)
+WARC_WRITE_FAILED = OUTPUT_FAILED
 STOPPED_EARLY = 75  # EX_TEMPFAIL: try again (same JOBDIR resumes)
 CONFIG_ERROR = 78  # EX_CONFIG
 
