@@ -169,6 +169,12 @@ STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a N
 STAT_EXPORTED = _stat("articles/exported", "articles exported")
 STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
 
+# --- the feed's file (crawler/journal/feedfile.py, crawler/journal/exporter.py) ---------------------
+STAT_FEED_WRITTEN = _stat("feed/items_written", "items the JSON Lines feed wrote and flushed to its file (with "
+                                                "several feeds, the fewest any of them wrote): the articles "
+                                                "the exit status counts as exported")
+STAT_FEED_WRITE_FAILED = _stat("feed/write_failed", "the feed's file and why writing it failed (the crawl stopped)")
+
 # --- crash-safety journal (crawler/journal/) ------------------------------------------------------
 STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")
 STAT_JOURNAL_FINISHED = _stat("inflight/finished", "requests marked finished in the journal")
@@ -214,7 +220,9 @@ STAT_OUTCOME = _stat("outcome/summary", "the crawl's outcome in words (the last 
 
 def reference() -> str:
     """docs/reference.md: every key above with what it means (`python -m crawler.keys > docs/reference.md`)."""
-    out = ["# Reference: request.meta keys and stats keys", "",
+    from crawler.settingspec import reference_rows
+
+    out = ["# Reference: request.meta keys, stats keys and settings", "",
            "Every key the project defines is named once, in `crawler/keys.py`; this page lists them all",
            "(`tests/unit/test_keys.py` checks that it does, and that no module spells a key of its own;",
            "regenerate it with `python -m crawler.keys > docs/reference.md`).",
@@ -226,6 +234,15 @@ def reference() -> str:
     out += [f"| `{key}` | {doc} |" for key, doc in META.items()]
     out += ["", "## Stats", "", "| key | what it counts |", "| --- | --- |"]
     out += [f"| `{key}` | {doc} |" for key, doc in STATS.items()]
+    out += ["", "## Settings", "",
+            "Every setting the project documents (its own, and Scrapy's that it relies on) is declared once, in",
+            "`crawler/settingspec.py`, with its type and what a value may be; `scrapy crawl` checks every value",
+            "before the crawl starts and stops with exit status 78 and one line naming the setting, the value and",
+            "what is allowed. Sizes are whole numbers of bytes (`WARC_MAX_SIZE=1000000000`; `1GB` is refused).",
+            "The defaults are in `crawler/settings.py` and in the DEFAULTS of each add-on.",
+            "Two rules tie settings together: `METRICS_PORT` needs `REDIS_URL`, and so does `STATE_PATH=redis`.", "",
+            "| setting | type | allowed | what it does |", "| --- | --- | --- | --- |"]
+    out += reference_rows()
     return "\n".join(out) + "\n"
 
 

@@ -188,6 +188,12 @@ DEFAULT_FEED = "output/items/%(name)s-%(time)s.jsonl"
 FEEDS = {}
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(EXPORT_FIELDS)
+#: A local feed file is opened (and with -O replaced) at its first write, and a failed write stops
+#: the crawl with exit status 74 (crawler/journal/feedfile.py).
+FEED_STORAGES = {
+    "": "crawler.journal.feedfile.LazyFileFeedStorage",
+    "file": "crawler.journal.feedfile.LazyFileFeedStorage",
+}
 #: Each JSON line reaches the OS when exported; with JOBDIR each export is journaled too.
 FEED_EXPORTERS = {
     "jsonlines": "crawler.journal.exporter.JsonLinesFlushingExporter",

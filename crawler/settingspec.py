@@ -75,7 +75,7 @@ class Setting:
         elif self.kind == URL:
             text = "a URL starting " + " or ".join(f"{s}://" for s in self.schemes)
         elif self.kind == PATH:
-            text = "a file or directory path"
+            text = "a path"
         else:
             text = "text"
         return text + (" (unset: None)" if self.optional else "")
@@ -226,6 +226,7 @@ _declare("DOWNLOAD_TIMEOUT", FLOAT, "seconds before a download is given up", low
 _declare("RETRY_TIMES", INT, "retries of a failed request", low=0)
 _declare("DOWNLOAD_MAXSIZE", INT, "bytes of a response (or its decompressed body) at most (0: no bound)", low=0)
 _declare("DOWNLOAD_WARNSIZE", INT, "bytes of a response from which a warning is logged (0: none)", low=0)
+_declare("DEFAULT_REQUEST_HEADERS", OBJECT, "headers of every request (Accept-Encoding: gzip, deflate only)")
 _declare("HOST_MAP", OBJECT, "connect to these addresses instead (hosts still sent as named)",
          check=_host_map_entries)
 # --- network policy (crawler/network/addon.py) ----------------------------------------------------

@@ -80,6 +80,8 @@ class WarcRecorderMiddleware:
         self.metadata = metadata
         self.signals = signals_
         self.failed: OSError | None = None
+        #: response records of pages handed to the writer and not yet on disk (counted once written)
+        self._pages_unwritten: set[PendingRecord] = set()
         self._closing = False
         self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
         # payloads handed to the writer process and not yet written: digest -> original
@@ -183,6 +185,8 @@ class WarcRecorderMiddleware:
     def close(self):
         self._closing = True
         self.writer.close()
+        for record in [r for r in self._pages_unwritten if r.done()]:  # written by the close's drain
+            self._page_written(record)
         for thread in self._indexers:  # every .cdxj is complete when the crawl ends
             thread.join()
         self._indexers.clear()
@@ -240,7 +244,7 @@ class WarcRecorderMiddleware:
         # robots.txt goes to its middleware, a page requisite is only archived
         parsed_by_spider = request.callback is not NO_CALLBACK and not request.meta.get(keys.META_REQUISITE)
         if parsed_by_spider and response.status < 400:
-            self._inc(keys.STAT_PAGES_ARCHIVED)  # what the exit status counts (crawler/reporting/outcome.py)
+            self._count_page_when_written(record)  # what the exit status counts (crawler/reporting/outcome.py)
         if self.metadata:
             redirects = len(request.meta.get("redirect_urls", []))
             capture = {
@@ -412,6 +416,19 @@ class WarcRecorderMiddleware:
             run()
         else:
             record.future.add_done_callback(run)
+
+    def _count_page_when_written(self, record: PendingRecord) -> None:
+        """Count a page as archived once its response record is on disk (never when its write failed)."""
+        if record.done():
+            self._page_written(record)
+            return
+        self._pages_unwritten.add(record)
+        record.future.add_done_callback(lambda _future: self._page_written(record))
+
+    def _page_written(self, record: PendingRecord) -> None:
+        self._pages_unwritten.discard(record)
+        if self._error_of(record) is None:
+            self._inc(keys.STAT_PAGES_ARCHIVED)
 
     def _index_when_written(self, payload: ArchivedPayload, record: PendingRecord) -> None:
         """Put a payload in the digest index once its record is on disk (later ones revisit it)."""

@@ -41,6 +41,7 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.utils.request import request_from_dict
 
 from crawler import keys
+from crawler.journal.feedfile import feed_write_failed
 from crawler.capture.signals import warc_write_failed
 from crawler.journal.appendlog import REQUESTS, AppendJournal, journal_dir
 
@@ -92,6 +93,7 @@ class JournalingScheduler(Scheduler):
         o.warc_failed = False
         o._recorder = None
         crawler.signals.connect(o._warc_write_failed, signal=warc_write_failed)
+        crawler.signals.connect(o._warc_write_failed, signal=feed_write_failed)  # the same: items not on disk
         return o
 
     def _warc_write_failed(self, exc=None, path=None) -> None:

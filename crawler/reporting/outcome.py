@@ -4,7 +4,7 @@
 | --- | --- |
 | 0 | the crawl finished and archived at least one page |
 | 69 | nothing archived: start pages refused, unreachable, robots-denied, or answered only with errors |
-| 74 | the WARC write failed (disk full, directory gone): rerun with the same JOBDIR and WARC_DIR |
+| 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR) or of the feed (the line says how to rebuild the items) |
 | 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM) |
 | 78 | fatal configuration error (the line names the setting or the extra to install) |
 
@@ -14,7 +14,9 @@ as what they are. The operator's bounds CLOSESPIDER_PAGECOUNT, _ITEMCOUNT and _T
 failures: a crawl they ended that archived a page exits 0.
 
 A page counts as archived when a response or revisit record of a spider request (not robots.txt)
-with a status below 400 was written (stat warc/pages_archived); a rebuild from WARC files
+with a status below 400 is on disk (stat warc/pages_archived, counted when the writer reports the
+record written); an article counts as exported when the feed's file took its line (stat
+feed/items_written); a rebuild from WARC files
 (`-a from_warc`) counts the pages it replayed instead. A worker of a shared crawl (REDIS_URL) exits
 by the crawl it was part of: when its own share of the queue held only errors but the workers that
 ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), it exits 0
@@ -85,15 +87,39 @@ def _why_nothing(stats: dict) -> str:
     return "no page was fetched"
 
 
-def decide(stats: dict, reason: str | None) -> Outcome:
-    """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly)."""
+def exported(stats: dict) -> int:
+    """Articles exported: the lines the JSON Lines feed wrote and flushed (feed/items_written), else, for
+    a feed of another format, the items Scrapy handed to the feeds."""
+    written = stats.get(keys.STAT_FEED_WRITTEN)
+    return int(written) if written is not None else int(stats.get("item_scraped_count") or 0)
+
+
+def _feed_failed(stats: dict) -> str | None:
+    """Why the feed's file could not be written, or None."""
+    if stats.get(keys.STAT_FEED_WRITE_FAILED):
+        return str(stats[keys.STAT_FEED_WRITE_FAILED])
+    failed = _prefixed(stats, "feedexport/failed_count/")
+    if failed:
+        return "the feed could not be stored (" + ", ".join(sorted(failed)) + "; see the ERROR line above)"
+    return None
+
+
+def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outcome:
+    """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly);
+    `warc_dir`: where the archive is, for the way to rebuild items the feed lost."""
     reason = reason or stats.get("finish_reason") or "finished"
     pages = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0) or int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
-    items = int(stats.get("item_scraped_count") or 0)
+    items = exported(stats)
     done = f"{pages} pages archived, {items} articles exported"
     if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
         return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")
+    feed = _feed_failed(stats)
+    if feed or reason == "feed_write_failed":
+        rebuild = (f"the pages are archived: rebuild the items with `scrapy reprocess {warc_dir} -O NEW.jsonl`, "
+                   f"or free space and rerun with the same JOBDIR and WARC_DIR") if warc_dir and pages else \
+            "free space and rerun with the same JOBDIR and WARC_DIR"
+        return Outcome(OUTPUT_FAILED, f"stopped: the feed write failed ({feed}); {rebuild} ({done})")
     if reason in SIGNALS:
         return Outcome(STOPPED_EARLY, f"stopped early by a signal (Ctrl-C or SIGTERM); rerun with the same "
                                       f"JOBDIR to resume ({done})")
@@ -112,14 +138,16 @@ def decide(stats: dict, reason: str | None) -> Outcome:
 class CrawlOutcome:
     """Extension that decides the crawl's outcome when the engine stops; `scrapy crawl` exits with it."""
 
-    def __init__(self, stats):
+    def __init__(self, stats, warc_dir: str | None = None):
         self.stats = stats
+        self.warc_dir = warc_dir
         self.reason: str | None = None
         self.outcome: Outcome | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        o = cls(crawler.stats)
+        s = crawler.settings
+        o = cls(crawler.stats, s.get("WARC_DIR") if s.getbool("WARC_ENABLED") else None)
         crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(o.engine_stopped, signal=signals.engine_stopped)
         return o
@@ -128,6 +156,6 @@ class CrawlOutcome:
         self.reason = reason
 
     def engine_stopped(self):
-        self.outcome = decide(self.stats.get_stats(), self.reason)
+        self.outcome = decide(self.stats.get_stats(), self.reason, self.warc_dir)
         self.stats.set_value(keys.STAT_EXIT_STATUS, self.outcome.status)
         self.stats.set_value(keys.STAT_OUTCOME, self.outcome.summary)

@@ -60,10 +60,26 @@ def test_no_module_spells_a_stats_key_or_a_meta_key_of_its_own():
     assert [hit for path in SOURCES for hit in literal_meta_keys(path)] == []
 
 
-def test_the_reference_page_lists_every_key_and_no_other():
+def reference_sections() -> dict[str, str]:
+    """docs/reference.md's sections by title."""
     page = (REPO / "docs" / "reference.md").read_text("utf-8")
-    listed = set(re.findall(r"^\| `([^`]+)` \|", page, re.M))
-    assert listed == set(keys.META) | set(keys.STATS)
+    return {part.split("\n", 1)[0].strip(): part for part in page.split("\n## ")[1:]}
+
+
+def test_the_reference_page_lists_every_key_and_no_other():
+    sections = reference_sections()
+    listed = {title: set(re.findall(r"^\| `([^`]+)` \|", sections[title], re.M)) for title in ("request.meta", "Stats")}
+    assert listed["request.meta"] == set(keys.META)
+    assert listed["Stats"] == set(keys.STATS)
+
+
+def test_the_reference_page_shows_each_declared_setting_with_its_type_and_range():
+    from crawler.settingspec import SETTINGS
+
+    rows = re.findall(r"^\| `([A-Z_0-9]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", reference_sections()["Settings"], re.M)
+    shown = {name: (kind.strip(), allowed.strip()) for name, kind, allowed, _help in rows}
+    assert shown == {name: (spec.kind, spec.allowed()) for name, spec in SETTINGS.items()}
+    assert shown["WARC_COMPRESS_LEVEL"] == ("int", "a whole number from 0 to 9")  # zlib's levels
 
 
 def test_every_stat_of_a_real_crawl_is_defined_in_the_registry(full_crawl):
