@@ -48,7 +48,7 @@ def locations(settings, *, archiving: bool = True) -> list[tuple[str, str, str]]
     files (not a rebuild from them)."""
     out: list[tuple[str, str, str]] = []
     warc_dir = settings.get("WARC_DIR") or "output/warc"
-    if archiving and _on(settings.get("WARC_ENABLED", True)):
+    if archiving and settings.get("WARC_ENABLED") in (None, *_ON):  # unset: settings.py switches it on
         out.append(("WARC_DIR", str(warc_dir), DIR))
         for name in ("WARC_DIGEST_INDEX", "BOILERPLATE_FILE"):
             if settings.get(name):
@@ -74,14 +74,13 @@ def locations(settings, *, archiving: bool = True) -> list[tuple[str, str, str]]
     report = settings.get("REPORT_DIR") or (str(Path(warc_dir).parent) if archiving else None)
     if report:
         out.append(("REPORT_DIR", str(report), DIR))
-    if archiving and _on(settings.get("WACZ", False)):
+    if archiving and settings.get("WACZ") in _ON:
         wacz = settings.get("WACZ_PATH")
         out.append(("WACZ_PATH", str(wacz), FILE) if wacz else ("WACZ_PATH", str(Path(warc_dir).parent), DIR))
     return out
 
 
-def _on(value) -> bool:
-    return value in (True, 1, "1", "True", "true")
+_ON = (True, 1, "1", "True", "true")  # what Scrapy's getbool reads as on
 
 
 def why_unwritable(path: str, kind: str) -> str | None:

@@ -125,8 +125,8 @@ class LazyFileFeedStorage(FileFeedStorage):
     def _write_failed(self, exc: OSError) -> None:
         why = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
         crawler = self.crawler
-        settings = crawler.settings if crawler is not None else {}
-        warc_dir = settings.get("WARC_DIR") if settings.get("WARC_ENABLED", True) else None
+        s = crawler.settings if crawler is not None else None
+        warc_dir = s.get("WARC_DIR") if s is not None and s.getbool("WARC_ENABLED") else None
         rebuild = (f"the pages are archived: rebuild the items with `scrapy reprocess {warc_dir} -O NEW.jsonl`, "
                    f"or free space and rerun with the same JOBDIR and WARC_DIR") if warc_dir else \
             "free space and rerun with the same JOBDIR"

@@ -216,6 +216,6 @@ def test_an_unwritable_warc_dir_is_refused_at_start(tmp_path, small_disk):
     with FaultSite(n_articles=2) as site:
         result = run_crawl(tmp_path, site, warc_dir=disk)
     assert result["returncode"] == 74
-    assert "is not writable" in result["output"] + result["log_text"]
+    assert f"Cannot write WARC_DIR at {disk}: [Errno 30] Read-only file system" in result["output"] + result["log_text"]
     assert "Traceback" not in result["output"] + result["log_text"]
     assert read_items(result["items"]) == []
