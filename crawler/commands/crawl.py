@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -51,6 +52,9 @@ class Command(ScrapyCrawlCommand):
         unwritable = outputs.first_unwritable(self.settings, archiving="from_warc" not in opts.spargs)
         if unwritable:
             refuse(self.settings, unwritable, OUTPUT_FAILED)
+        log_file = self.settings.get("LOG_FILE")
+        if log_file:  # Scrapy's log handler, made next, opens the file but makes no directory
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
 
     def run(self, args, opts) -> None:
         if len(args) != 1:

@@ -174,7 +174,11 @@ class WarcFileWriter:
     # --- records -------------------------------------------------------------
     def _write(self, headers, block: bytes) -> RecordLocation:
         record_id = dict(headers).get("WARC-Record-ID")
-        data = gzip_member(serialize_record(headers, block), self.compress_level)
+        raw = serialize_record(headers, block)
+        try:
+            data = gzip_member(raw, self.compress_level)
+        except (zlib.error, ValueError) as exc:  # a level zlib refuses: no record can be written, a failed write
+            raise OSError(errno.EINVAL, f"zlib cannot compress at level {self.compress_level}: {exc}") from exc
         offset = self._fh.tell()
         self._fh.write(data)
         self._fh.flush()

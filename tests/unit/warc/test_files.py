@@ -123,3 +123,16 @@ def test_a_failed_write_in_one_series_stops_every_series_and_leaves_only_its_own
     assert not list(tmp_path.glob("spacewar-*.open")) and not list(tmp_path.glob("network-*.open"))
     assert [p.name for p in tmp_path.glob("spacewar-*.warc.gz")] == [kept.filename]  # closed whole
     assert warcio_check([tmp_path / kept.filename]).returncode == 0
+
+
+def test_a_record_zlib_cannot_compress_is_a_failed_write_reported_once(tmp_path):
+    """A compression level zlib refuses (12) never makes 0-byte files and a traceback per record: the
+    first write fails as a write does (OSError, on_error once), so the crawl stops with exit status 74."""
+    errors = []
+    w = WarcFileWriter(tmp_path, "test", warcinfo={"software": "t"}, max_size=1_000_000_000, compress_level=12,
+                       on_error=errors.append)
+    with pytest.raises(OSError, match="zlib cannot compress at level 12"):
+        _resource(w, 1)
+    with pytest.raises(OSError, match="earlier failure"):
+        _resource(w, 2)
+    assert [e.errno for e in errors] == [errno.EINVAL]
