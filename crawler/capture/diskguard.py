@@ -10,7 +10,10 @@ items whose record was not written are dropped (pipelines/archived.py); the cras
 stops marking requests finished, so a rerun with the same JOBDIR and WARC_DIR recovers the file
 and fetches again everything that may not be on disk.
 
-An unwritable WARC_DIR at start-up is refused by the WARC writer itself (PermissionError).
+An unwritable WARC_DIR is refused before the crawl starts by `scrapy crawl` (crawler/outputs.py,
+exit status 74), and otherwise by the WARC writer itself (PermissionError). A record zlib cannot
+compress fails like a write (crawler/warc/files.py). The feed's file has its own guard
+(crawler/journal/feedfile.py).
 """
 
 from __future__ import annotations
