@@ -59,12 +59,15 @@ def main(argv=None) -> int:
     outcome = [line for line in result.log.splitlines() if "Crawl outcome:" in line]
     if outcome:
         print(f"  outcome       : {outcome[-1].split('Crawl outcome: ', 1)[1]}")
+    elif result.returncode != 0:  # refused before it started (a bad setting, an unwritable output)
+        said = [line for line in result.log.splitlines() if line.strip()]
+        print(f"  stopped       : {said[-1].split(': ', 1)[-1] if said else 'see the output above'}")
     print(f"  pages fetched : {result.stats.get('response_received_count', 0)}")
     print(f"  articles      : {len(items)} exported of {expected} on the replica ({fallbacks} by fallback extraction)")
     print(f"  items (JSONL) : {result.items_path}")
     print(f"  WARC files    : {result.warc_dir}/ ({len(files)} file(s), "
           f"{sum(f.stat().st_size for f in files) / 1024:.0f} KiB; warcio check: "
-          f"{'passed' if check and check.returncode == 0 else 'FAILED'})")
+          f"{'no file to check' if check is None else 'passed' if check.returncode == 0 else 'FAILED'})")
     print(f"  crawl log     : {result.log_path}")
     print(f"  stats (JSON)  : {result.outdir / 'stats.json'}")
     reports = sorted(result.outdir.glob("*-report.md"))
