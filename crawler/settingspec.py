@@ -328,6 +328,27 @@ def _redis_state_needs_redis(settings) -> str | None:
 RULES: list[Callable[[object], str | None]] = [_metrics_need_redis, _redis_state_needs_redis]
 
 
+def known_names() -> set[str]:
+    """Every setting name a crawl can use: declared here, Scrapy's own, the project's settings.py and the
+    add-ons' DEFAULTS."""
+    import importlib
+
+    from scrapy.settings import default_settings
+
+    from crawler import settings as project
+
+    names = set(SETTINGS) | {n for n in dir(default_settings) if n.isupper()} | {n for n in dir(project) if n.isupper()}
+    for path in project.ADDONS:
+        names |= set(getattr(importlib.import_module(path.rsplit(".", 1)[0]), "DEFAULTS", {}))
+    return names
+
+
+def unknown(names) -> list[str]:
+    """The names among `names` (e.g. those given with -s) that no part of a crawl reads: a typo, most likely."""
+    known = known_names()
+    return sorted(name for name in names if name not in known)
+
+
 def reference_rows() -> list[str]:
     """The settings table of docs/reference.md."""
     return [f"| `{s.name}` | {s.kind} | {s.allowed()} | {s.help} |" for s in SETTINGS.values()]

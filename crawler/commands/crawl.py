@@ -5,7 +5,8 @@ Scrapy's own crawl command, plus:
 - before anything starts (before Scrapy's logging, the reactor or the crawl): every declared
   setting's value checked (crawler/settingspec.py; a bad one: exit status 78) and every output
   location checked (crawler/outputs.py; one that cannot be written: exit status 74), each refusal
-  one line on stderr, also appended to LOG_FILE when that can be written;
+  one line on stderr, also appended to LOG_FILE when that can be written; a -s name no part of
+  the crawl reads (a typo, most likely) is logged as a warning;
 - a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
   crawl cannot write at start-up likewise, with exit status 74.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import outputs, settingspec
 from crawler.config import ConfigError
@@ -52,6 +54,9 @@ class Command(ScrapyCrawlCommand):
         unwritable = outputs.first_unwritable(self.settings, archiving="from_warc" not in opts.spargs)
         if unwritable:
             refuse(self.settings, unwritable, OUTPUT_FAILED)
+        cmdline = SETTINGS_PRIORITIES["cmdline"]
+        self.unknown_settings = settingspec.unknown(
+            name for name in self.settings.attributes if self.settings.getpriority(name) == cmdline)
         log_file = self.settings.get("LOG_FILE")
         if log_file:  # Scrapy's log handler, made next, opens the file but makes no directory
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +64,9 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts) -> None:
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's usage errors
+        for name in getattr(self, "unknown_settings", ()):
+            logger.warning("-s %s: no part of the crawl reads this setting (a typo?); it is ignored "
+                           "(docs/reference.md lists the settings)", name)
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)

@@ -100,3 +100,8 @@ def test_each_declaration_has_a_type_and_one_line_of_help():
     for spec in SETTINGS.values():
         assert spec.kind in kinds and spec.help and "\n" not in spec.help and "|" not in spec.help, spec.name
         assert (spec.kind == settingspec.CHOICE) == bool(spec.choices), spec.name
+
+
+def test_a_name_no_part_of_the_crawl_reads_is_found_for_a_warning():
+    assert settingspec.unknown(["WARC_COMPRES_LEVEL", "WARC_COMPRESS_LEVEL", "DOWNLOAD_DELAY", "RETRY_HTTP_CODES",
+                                "FRONTIER_KEEP", "DEFAULT_FEED"]) == ["WARC_COMPRES_LEVEL"]
