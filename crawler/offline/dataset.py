@@ -136,7 +136,7 @@ def capture_key(item: dict) -> str:
 
 
 @dataclass
-class Article:
+class ArticleHistory:
     """The latest capture of one URL and what is known of its history."""
 
     item: dict
@@ -147,7 +147,7 @@ class Article:
     captures: set[str] = field(default_factory=set)
 
     @classmethod
-    def first_capture(cls, item: dict) -> "Article":
+    def first_capture(cls, item: dict) -> "ArticleHistory":
         when = parse_time(item["fetched_at"])
         return cls(item, when, when, when, {content_key(item)}, {capture_key(item)})
 
@@ -252,7 +252,7 @@ def build(inputs: list[Path], outdir: Path) -> dict:
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
     files = find_inputs(inputs)
-    articles: dict[str, Article] = {}
+    articles: dict[str, ArticleHistory] = {}
     bad = BadLines()
     valid = 0
     warc_files: set[str] = set()
@@ -265,7 +265,7 @@ def build(inputs: list[Path], outdir: Path) -> dict:
                 warc_files.add(item["warc"]["filename"])
             current = articles.get(item["url"])
             if current is None:
-                articles[item["url"]] = Article.first_capture(item)
+                articles[item["url"]] = ArticleHistory.first_capture(item)
             else:
                 current.add(item)
         per_file.append({"path": str(path), "valid_lines": valid - valid_before,
