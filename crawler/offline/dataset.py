@@ -33,8 +33,6 @@ from crawler.reporting.outcome import CONFIG_ERROR
 
 logger = logging.getLogger(__name__)
 
-#: Columns added to each article by the build, after the item's own fields.
-HISTORY_FIELDS = ("versions", "history_count", "first_seen", "last_seen")
 #: Bad lines logged one by one (and kept as examples in the manifest) before only counting.
 MAX_REPORTED_BAD_LINES = 20
 PARQUET_ROW_GROUP = 10_000
