@@ -4,7 +4,8 @@ A profile is data, not code: a site's URLs and feeds, and its markup rules (craw
 SiteRules) in dated versions, picked by a page's capture date (`SiteProfile.rules_at`), as fundus
 keeps one PublisherSpec per publisher with parser versions valid until a date. Every site of the
 network runs the same template, so the URL rules and the markup rules are shared; a sister site
-is one more entry in PROFILES, and a site's redesign one more DatedRules in its `rules`. Spiders are generated from this table (see spiders/network.py): one per site
+is one more entry in PROFILES, and a site's redesign one more DatedRules in its `rules`.
+Spiders are generated from this table (see spiders/network.py): one per site
 (`scrapy crawl spacedaily`), and `scrapy crawl network` for all of them, or for those named
 with `-a sites=spacewar,spacedaily` (a SiteSet: each URL judged by the profile of its host).
 

@@ -1,4 +1,5 @@
-"""The dataset build as a command (`python -m crawler.offline.dataset`): its outputs, and its one-line error on a missing input."""
+"""The dataset build as a command (`python -m crawler.offline.dataset`): its outputs, and its one-line error on a
+missing input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The exit status of real crawls tells a scheduler whether the crawl archived anything, and the last log line says why."""
+"""The exit status of real crawls tells a scheduler whether the crawl archived anything, and the last log line says
+why."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The extraction stage with the learned template gives the same items whether an extraction worker process reads the pages or not."""
+"""The extraction stage with the learned template gives the same items whether an extraction worker process reads the
+pages or not."""
 
 from __future__ import annotations
 

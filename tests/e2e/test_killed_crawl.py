@@ -239,8 +239,3 @@ def test_killed_replica_crawl_exports_every_expected_article_once(tmp_path, repl
     assert second["stats_data"].get("finish_reason") == "finished"
     expected = {item["url"] for item in replica.expected_items()}
     check_outcome(tmp_path, site, [first, second], expected)
-
-
-# --- the journals, unit by unit -------------------------------------------------------------------
-
-

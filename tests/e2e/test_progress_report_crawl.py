@@ -1,4 +1,5 @@
-"""The operator's view of a real crawl: periodic progress lines in its log, and the run report (Markdown + HTML) next to its outputs."""
+"""The operator's view of a real crawl: periodic progress lines in its log, and the run report (Markdown + HTML) next
+to its outputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Rebuild: crawl the replica, rebuild the items from the crawl's WARC files with no route to the replica, compare the two datasets."""
+"""Rebuild: crawl the replica, rebuild the items from the crawl's WARC files with no route to the replica, compare the
+two datasets."""
 
 from __future__ import annotations
 

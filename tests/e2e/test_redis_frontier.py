@@ -1,4 +1,5 @@
-"""Distributed mode on a real redis-server: one worker exports each article, and the incremental state is shared by every worker."""
+"""Distributed mode on a real redis-server: one worker exports each article, and the incremental state is shared by
+every worker."""
 
 from __future__ import annotations
 

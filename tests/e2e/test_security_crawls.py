@@ -1,4 +1,5 @@
-"""Hostile input cannot steer a real crawl: off-site, robots and private-address rules hold across redirects, file names stay inside WARC_DIR, and a crawl opens no listening socket."""
+"""Hostile input cannot steer a real crawl: off-site, robots and private-address rules hold across redirects, file
+names stay inside WARC_DIR, and a crawl opens no listening socket."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ import pytest
 
 from tests.crawling import read_items, run_crawl, start_crawl, warcio_check
 from tests.sites.faultsite import FaultSite
-
-
-# --- the address policy, unit by unit ----------------------------------------------------------
 
 
 # --- through a crawl ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""WARC recovery across processes: a writer killed mid-write leaves a recoverable file; the directory lock is exclusive and dies with its process."""
+"""WARC recovery across processes: a writer killed mid-write leaves a recoverable file; the directory lock is exclusive
+and dies with its process."""
 
 from __future__ import annotations
 

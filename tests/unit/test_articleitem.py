@@ -16,8 +16,8 @@ from tests.crawling import FIXTURES
 
 SPACEWAR = PROFILES["spacewar"]
 AFP = "https://www.spacewar.com/reports/Tokyo_reports_cyber_attack_as_tensions_rise_999.html"
-POINTER = {"filename": "spacewar-20261125020000-00000-www.spacewar.com.warc.gz", "record_id": "<urn:uuid:0b5e8c1e-6a55-4c0e-9c7a-2f4d7b1e9a10>",
-           "offset": 1234}
+POINTER = {"filename": "spacewar-20261125020000-00000-www.spacewar.com.warc.gz",
+           "record_id": "<urn:uuid:0b5e8c1e-6a55-4c0e-9c7a-2f4d7b1e9a10>", "offset": 1234}
 WARC_DATE = "2026-11-25T02:00:00.123456Z"
 
 

@@ -1,4 +1,5 @@
-"""Reading the crash-safety journals: the pending requests of a killed run, and the URLs exported before it (tests/e2e/test_killed_crawl.py kills real crawls)."""
+"""Reading the crash-safety journals: the pending requests of a killed run, and the URLs exported before it
+(tests/e2e/test_killed_crawl.py kills real crawls)."""
 
 from __future__ import annotations
 

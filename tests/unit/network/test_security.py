@@ -1,4 +1,5 @@
-"""Hostile input cannot steer the crawler, without a crawl: private addresses and off-site redirect targets are refused, mapped hosts exempt only on their port."""
+"""Hostile input cannot steer the crawler, without a crawl: private addresses and off-site redirect targets are
+refused, mapped hosts exempt only on their port."""
 
 from __future__ import annotations
 
@@ -105,8 +106,3 @@ def test_the_setting_turns_the_policy_off():
     crawler = get_crawler(settings_dict={"ALLOW_PRIVATE_ADDRESSES": True})
     with pytest.raises(NotConfigured):
         PrivateAddressMiddleware.from_crawler(crawler)
-
-
-# --- through a crawl ---------------------------------------------------------------------------
-
-

@@ -205,8 +205,3 @@ def test_a_path_without_warc_files_is_an_error(tmp_path):
         WarcArchive.open(tmp_path)
     with pytest.raises(FileNotFoundError):
         WarcArchive.open(tmp_path / "missing.warc.gz")
-
-
-# --- end to end: the replica crawled, then rebuilt from its WARC files ----------------------
-
-

@@ -1,4 +1,5 @@
-"""The exit-status decision (crawler/reporting/outcome.py): what a scheduler is told by the status, and the last log line saying why."""
+"""The exit-status decision (crawler/reporting/outcome.py): what a scheduler is told by the status, and the last log
+line saying why."""
 
 from __future__ import annotations
 
