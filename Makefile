@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: crawl demo test bench bench-smoke dataset clean install install-test
+.PHONY: crawl demo test test-fast test-e2e bench bench-smoke dataset clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,17 @@ crawl: $(VENV)/.installed
 demo: $(VENV)/.installed-test
 	$(BIN)/python -m tests.demo $(ARGS)
 
-## Run the test suite
+## Run the test suite (everything: unit and end-to-end)
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(ARGS)
+
+## Run the tests that start no crawl, subprocess or server (tests/unit), in under a minute
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest tests/unit $(ARGS)
+
+## Run the rest (tests/e2e and the replay tools' tests): what `make test` adds to `make test-fast`
+test-e2e: $(VENV)/.installed-test
+	$(BIN)/python -m pytest --ignore=tests/unit $(ARGS)
 
 ## Full benchmarks (minutes); results go to bench/RESULTS.md
 bench: $(VENV)/.installed-test

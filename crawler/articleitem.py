@@ -111,9 +111,10 @@ def item_from_page(url: str, html: str, status: int, profile, pointer: dict, war
     them), only read: the item of an archived article page at `url` (the response's URL)."""
     fields = page_fields(url, html, status, profile)
     place_record(fields, pointer, warc_date)
+    rules = profile.rules_at(warc_date)  # the site's rules for the layout it had on the capture day
     try:
-        reading = read_page(html, fields["url"])
-        cleaned = judge_reading(reading, (templates or {}).get(reading.site))
+        reading = read_page(html, fields["url"], rules)
+        cleaned = judge_reading(reading, (templates or {}).get(reading.site), rules)
     except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: refusal() says which
         kind, reason = refusal(exc)
         return PageResult(kind=kind, reason=reason, detail=str(exc), error=exc)

@@ -343,12 +343,6 @@ def _base(sig: str) -> str:
     return sig[:-2] if sig.endswith("/p") else sig
 
 
-def _compatible(sig: str, dominant: str) -> bool:
-    """The block sits in the page's paragraph style (plain text, or the markup the story paragraphs use)."""
-    base = _base(sig)
-    return base == "" or base == dominant
-
-
 def dominant_style(blocks: list) -> str:
     """The base signature of the page's story paragraphs: "" (plain <p> or <br><br> paragraphs, the site's
     style) when the page has a plain, linked-free sentence of some length; else the markup that carries

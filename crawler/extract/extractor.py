@@ -18,6 +18,10 @@ process while the other runs in an extraction worker:
 
 `article_from_page(html, url, template=...)` is both in one call, with a template that is only
 read (an offline tool's, `scrapy explain`'s): without one, structure and the site rules decide alone.
+
+Which site rules: those given, else the version of the page's site's rules (its spec,
+crawler/site/profiles.py) for the capture date `captured` (None: now, the current rules; a host
+of no known site: the network's RULES). `rules_for` says which.
 """
 
 from __future__ import annotations
@@ -27,18 +31,29 @@ from crawler.extract.boilerplate import SiteTemplate
 from crawler.extract.cleaning import Cleaned, PageReading, judge, read
 from crawler.extract.regions import extract
 from crawler.extract.rules import RULES, SiteRules
+from crawler.site.profiles import profile_of
 
 
-def read_page(html: str, url: str, rules: SiteRules = RULES) -> PageReading:
+def rules_for(url: str, captured=None) -> SiteRules:
+    """The rules of the site of `url` for a capture then (None: now); RULES for a host of no known site."""
+    profile = profile_of(url)
+    return profile.rules_at(captured) if profile is not None else RULES
+
+
+def read_page(html: str, url: str, rules: SiteRules | None = None, captured=None) -> PageReading:
     """The page's article parts as blocks, before any decision that needs other pages."""
+    rules = rules or rules_for(url, captured)
     return read(extract(html, url, rules), url, rules)
 
 
-def judge_reading(reading: PageReading, template: SiteTemplate | None = None, rules: SiteRules = RULES) -> Cleaned:
+def judge_reading(reading: PageReading, template: SiteTemplate | None = None, rules: SiteRules | None = None,
+                  captured=None) -> Cleaned:
     """The article of a read page, with every removal and its reason."""
-    return judge(reading, template, rules)
+    return judge(reading, template, rules or rules_for(reading.url, captured))
 
 
-def article_from_page(html: str, url: str, rules: SiteRules = RULES, template: SiteTemplate | None = None) -> Article:
+def article_from_page(html: str, url: str, rules: SiteRules | None = None, template: SiteTemplate | None = None,
+                      captured=None) -> Article:
     """The article on the page at `url` (see the module docstring)."""
+    rules = rules or rules_for(url, captured)
     return judge(read_page(html, url, rules), template, rules).article

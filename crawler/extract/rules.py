@@ -1,14 +1,22 @@
-"""What the generic extraction and cleaning code knows about a site's template, as data (SiteRules).
+"""What the generic extraction and cleaning code knows about a site's template, as data (SiteRules), by date.
 
 Markers, selectors, clutter class names and texts of the Space Media Network's table template:
 a sister site or a template variant is configuration, not code. `compile_rules` turns them into
 the regular expressions and sets the cleaning runs with (once per rules object).
+
+A site's rules can come in dated versions (`DatedRules`), as fundus's parser versions carry a
+VALID_UNTIL: a layout from before a redesign gets rules of its own, and `rules_at(versions,
+captured)` picks the version for a page by its capture date. Each site's versions are part of its
+spec (crawler/site/profiles.py). A layout nobody wrote rules for is read by the generic fallback
+(crawler/extract/regions.py), whatever version is picked.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 
 
@@ -81,6 +89,42 @@ class SiteRules:
 
 
 RULES = SiteRules()
+
+
+@dataclass(frozen=True)
+class DatedRules:
+    """One version of a site's rules: for the pages captured up to `valid_until` (that day included), or,
+    with None, for the current layout."""
+
+    rules: SiteRules
+    valid_until: date | None = None
+
+
+def capture_day(captured: date | datetime | str | None) -> date | None:
+    """The day of a capture: a date, a datetime, or an ISO 8601 / WARC-Date string ("2026-11-25T02:00:00Z")."""
+    if captured is None or captured == "":
+        return None
+    if isinstance(captured, datetime):
+        return captured.date()
+    if isinstance(captured, date):
+        return captured
+    return date.fromisoformat(str(captured)[:10])
+
+
+def rules_at(versions: Sequence[DatedRules], captured: date | datetime | str | None = None) -> SiteRules:
+    """The rules of the version valid on the capture day: the dated version with the earliest `valid_until`
+    on or after that day, else the current one (no `valid_until`; else the newest). None: now, the current
+    rules. No versions: the network's RULES."""
+    if not versions:
+        return RULES
+    day = capture_day(captured)
+    dated = sorted((v for v in versions if v.valid_until is not None), key=lambda v: v.valid_until)
+    if day is not None:
+        for version in dated:
+            if day <= version.valid_until:
+                return version.rules
+    current = [v for v in versions if v.valid_until is None]
+    return (current or dated)[-1].rules
 
 
 @dataclass(frozen=True)

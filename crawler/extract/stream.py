@@ -22,7 +22,8 @@ from collections import deque
 
 from crawler.extract.boilerplate import BoilerplateStore
 from crawler.extract.cleaning import Cleaned, PageReading, judge
-from crawler.extract.rules import RULES, SiteRules
+from crawler.extract.extractor import rules_for
+from crawler.extract.rules import SiteRules
 
 #: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default; docs/cleaning.md
 #: says why 30)
@@ -33,12 +34,12 @@ class StreamCleaner:
     """See the module docstring. `learn=False`: judge with what the store holds, learn nothing (and hold nothing)."""
 
     def __init__(self, store: BoilerplateStore | None = None, lookahead: int = LOOKAHEAD, *, learn: bool = True,
-                 max_bytes: int = 0, rules: SiteRules = RULES):
+                 max_bytes: int = 0, rules: SiteRules | None = None):
         self.store = store if store is not None else BoilerplateStore()
         self.lookahead = max(0, int(lookahead)) if learn else 0
         self.learn = learn
         self.max_bytes = max_bytes  # 0: no bound but the number of pages
-        self.rules = rules
+        self.rules = rules  # None: each page's site's current rules (crawler/extract/extractor.py rules_for)
         self._held: deque = deque()  # (token, reading, size)
         self._held_bytes = 0
         self.held_max = 0
@@ -75,4 +76,4 @@ class StreamCleaner:
 
     def _judge(self, token, reading: PageReading) -> tuple[object, Cleaned]:
         template = self.store.sites.get(reading.site)
-        return token, judge(reading, template, self.rules)
+        return token, judge(reading, template, self.rules or rules_for(reading.url))

@@ -33,8 +33,6 @@ from crawler.reporting.outcome import CONFIG_ERROR
 
 logger = logging.getLogger(__name__)
 
-#: Columns added to each article by the build, after the item's own fields.
-HISTORY_FIELDS = ("versions", "history_count", "first_seen", "last_seen")
 #: Bad lines logged one by one (and kept as examples in the manifest) before only counting.
 MAX_REPORTED_BAD_LINES = 20
 PARQUET_ROW_GROUP = 10_000
@@ -136,7 +134,7 @@ def capture_key(item: dict) -> str:
 
 
 @dataclass
-class Article:
+class ArticleHistory:
     """The latest capture of one URL and what is known of its history."""
 
     item: dict
@@ -147,7 +145,7 @@ class Article:
     captures: set[str] = field(default_factory=set)
 
     @classmethod
-    def first_capture(cls, item: dict) -> "Article":
+    def first_capture(cls, item: dict) -> "ArticleHistory":
         when = parse_time(item["fetched_at"])
         return cls(item, when, when, when, {content_key(item)}, {capture_key(item)})
 
@@ -252,7 +250,7 @@ def build(inputs: list[Path], outdir: Path) -> dict:
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
     files = find_inputs(inputs)
-    articles: dict[str, Article] = {}
+    articles: dict[str, ArticleHistory] = {}
     bad = BadLines()
     valid = 0
     warc_files: set[str] = set()
@@ -265,7 +263,7 @@ def build(inputs: list[Path], outdir: Path) -> dict:
                 warc_files.add(item["warc"]["filename"])
             current = articles.get(item["url"])
             if current is None:
-                articles[item["url"]] = Article.first_capture(item)
+                articles[item["url"]] = ArticleHistory.first_capture(item)
             else:
                 current.add(item)
         per_file.append({"path": str(path), "valid_lines": valid - valid_before,

@@ -1,8 +1,11 @@
-"""Site profiles: what the generic code needs to know about each site of the Space Media Network.
+"""Site profiles: what the generic code needs to know about each site of the Space Media Network, one spec per site.
 
-A profile is data, not code. Every site of the network runs the same template, so the
-URL rules and the article markers are shared; a sister site is one more entry in
-PROFILES. Spiders are generated from this table (see spiders/network.py): one per site
+A profile is data, not code: a site's URLs and feeds, and its markup rules (crawler/extract/rules.py
+SiteRules) in dated versions, picked by a page's capture date (`SiteProfile.rules_at`), as fundus
+keeps one PublisherSpec per publisher with parser versions valid until a date. Every site of the
+network runs the same template, so the URL rules and the markup rules are shared; a sister site
+is one more entry in PROFILES, and a site's redesign one more DatedRules in its `rules`.
+Spiders are generated from this table (see spiders/network.py): one per site
 (`scrapy crawl spacedaily`), and `scrapy crawl network` for all of them, or for those named
 with `-a sites=spacewar,spacedaily` (a SiteSet: each URL judged by the profile of its host).
 
@@ -19,7 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from urllib.parse import urlsplit
+
+from crawler.extract.rules import RULES, DatedRules, SiteRules, rules_at
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,12 @@ class SiteProfile:
     )
     # Query parameters that only track the visitor and are removed from URLs
     tracking_params: tuple[str, ...] = ("utm_*", "ref", "fbclid", "gclid", "mc_cid", "mc_eid")
+    # The site's markup rules, by layout: the current one (valid_until None) and any from before a redesign
+    rules: tuple[DatedRules, ...] = (DatedRules(RULES),)
+
+    def rules_at(self, captured: date | datetime | str | None = None) -> SiteRules:
+        """The markup rules for a page of this site captured then (None: now); see rules.rules_at."""
+        return rules_at(self.rules, captured)
 
     @property
     def www_host(self) -> str:
@@ -113,6 +125,11 @@ class SiteSet:
         return len(self.sites)
 
 
+def profile_of(url: str) -> SiteProfile | None:
+    """The profile of the site `url` is on (by host), or None for a host of no known site."""
+    return _BY_HOST.get(_host(url))
+
+
 def choose(names: str | None) -> list[SiteProfile]:
     """The profiles of `-a sites=spacewar,spacedaily` (comma- or space-separated, in that order), or
     every profile when None or empty; an unknown name is a ValueError naming the known ones."""
@@ -135,3 +152,5 @@ PROFILES: dict[str, SiteProfile] = {
         SiteProfile("marsdaily", "marsdaily.com", "/marsdaily.xml", "MarsDaily.com"),
     )
 }
+
+_BY_HOST: dict[str, SiteProfile] = {host: p for p in PROFILES.values() for host in p.hosts}

@@ -22,7 +22,7 @@ from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
-from crawler.warc.cdxj import BadLines, cdxj_path, read_cdxj
+from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
 from crawler.warc.location import RecordLocation
 
@@ -88,7 +88,7 @@ def url_key(url: str) -> str:
     return canonicalize_url(url, keep_fragments=False)
 
 
-def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadLines | None = None) -> list[Capture]:
+def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None) -> list[Capture]:
     """Response and revisit captures listed in a CDXJ index of one WARC file. Lines without a
     status are metadata or resource records, which replay must not answer with; a line that
     cannot be read (bad JSON, a status that is not a number) is skipped and counted in `bad`."""
@@ -138,7 +138,7 @@ def captures_from_scan(warc: Path) -> list[Capture]:
     return out
 
 
-def captures_of(warc: Path, use_cdxj: bool = True, bad: BadLines | None = None) -> list[Capture]:
+def captures_of(warc: Path, use_cdxj: bool = True, bad: BadIndexLines | None = None) -> list[Capture]:
     """Captures of one WARC file: from its .cdxj when that is at least as new, else by scan."""
     cdxj = cdxj_path(warc)
     if use_cdxj and cdxj.is_file() and cdxj.stat().st_mtime >= warc.stat().st_mtime:
@@ -178,13 +178,13 @@ class WarcArchive:
             if not capture.revisit and capture.digest and capture.status == 200:
                 self._by_digest.setdefault(capture.digest, capture)
         self.size = len(captures)
-        self.bad_index_lines = BadLines()
+        self.bad_index_lines = BadIndexLines()
 
     @classmethod
     def open(cls, path, use_cdxj: bool = True) -> "WarcArchive":
         """Index every WARC file at PATH (a file or a directory); `bad_index_lines` says what was skipped."""
         files = archive_files(path)
-        captures, bad = [], BadLines()
+        captures, bad = [], BadIndexLines()
         for warc in files:
             captures.extend(captures_of(warc, use_cdxj, bad))
         archive = cls(captures, str(path))

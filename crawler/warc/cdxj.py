@@ -33,7 +33,7 @@ def write_cdxj(warc_path: Path) -> Path | None:
     return out
 
 
-class BadLines:
+class BadIndexLines:
     """Lines of an index that could not be read: how many, and the first one (file and line number)."""
 
     def __init__(self):
@@ -46,7 +46,7 @@ class BadLines:
             self.first = f"{where}: {why}"
 
 
-def read_cdxj(path: Path, bad: BadLines | None = None) -> Iterator[tuple[str, str, dict]]:
+def read_cdxj(path: Path, bad: BadIndexLines | None = None) -> Iterator[tuple[str, str, dict]]:
     """(SURT key, timestamp, JSON fields) of each line of a CDXJ file; unreadable lines go to `bad`."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, 1):

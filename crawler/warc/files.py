@@ -112,10 +112,6 @@ class WarcFileWriter:
     def current_path(self) -> Path | None:
         return self.directory / (self._name + OPEN_SUFFIX) if self._name else None
 
-    @property
-    def warcinfo_id(self) -> str | None:
-        return self._warcinfo_id
-
     def _new_name(self) -> str:
         now = datetime.now(timezone.utc)
         stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
@@ -289,11 +285,6 @@ class WarcFileSet:
     def current_path(self) -> Path | None:
         """The `.open` file of the series written last (the one a failed write leaves)."""
         return self._last.current_path
-
-    @property
-    def current_names(self) -> dict[str, str]:
-        """prefix -> the final name of each series' open file."""
-        return {prefix: w._name for prefix, w in self.writers.items() if w._name}
 
     @property
     def closed_files(self) -> list[str]:

@@ -237,28 +237,6 @@ def test_links_requested_before_are_not_requested_again_but_every_record_lists_t
     assert full_crawl.stats.get("dupefilter/filtered", 0) < full_crawl.stats["links/requested_before"]
 
 
-def test_a_link_first_found_beyond_the_depth_limit_is_requested_when_found_nearer():
-    from scrapy.http import HtmlResponse, Request
-    from scrapy.utils.test import get_crawler
-
-    from spiders.sites import SpacewarSpider
-
-    crawler = get_crawler(SpacewarSpider, {"DEPTH_LIMIT": 2})
-    spider = SpacewarSpider.from_crawler(crawler)
-    crawler.stats.open_spider()
-    link = "https://www.spacewar.com/reports/Deep_999.html"
-
-    def found_at(depth):
-        request = Request("https://www.spacewar.com/Missile_Defense.html", meta={"depth": depth})
-        response = HtmlResponse(request.url, body=f'<a href="{link}">x</a>'.encode(), request=request)
-        return [r.url for r in spider.schedule(response, [link])], response.meta["_outlinks"]
-
-    assert found_at(3) == ([link], [link])  # depth 4: the depth middleware drops it
-    assert found_at(1) == ([link], [link])  # depth 2: requested again, nearer
-    assert found_at(1) == ([], [link])  # same depth again: the duplicate filter would drop it
-    assert found_at(0) == ([link], [link])  # nearer still
-
-
 def test_records_hold_the_exact_bytes_the_replica_sent_and_received(full_crawl):
     """Byte-exact capture: the response record's block is what the server wrote to the socket,
     the request record's block what it read (status line, header case and order, chunked framing)."""

@@ -26,15 +26,6 @@ def api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> 
         return json.loads(response.read())
 
 
-def test_project_scrapyd_conf_listens_on_loopback_only():
-    conf = configparser.ConfigParser()
-    conf.read(REPO / "scrapyd.conf")
-    assert conf["scrapyd"]["bind_address"] == "127.0.0.1"
-    cfg = configparser.ConfigParser()
-    cfg.read(REPO / "scrapy.cfg")
-    assert urllib.parse.urlsplit(cfg["deploy:local"]["url"]).hostname == "127.0.0.1"
-
-
 @pytest.fixture
 def scrapyd(tmp_path):
     """scrapyd from the project's scrapyd.conf, on a free loopback port, with its own directories."""

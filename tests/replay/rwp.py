@@ -34,7 +34,6 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--proxy-server=http://127.0.0.1:9",
 ]
-NOT_FOUND_TEXTS = ("Archived Page Not Found", "Original Archived Page Missing", "Page Not Found")
 
 # the replay frame of `url`, through the shadow roots: its state, text and images
 FRAME_JS = """(url) => {

@@ -51,10 +51,6 @@ def literal_meta_keys(path: Path) -> list[str]:
     return found
 
 
-def pattern_of(key: str) -> re.Pattern:
-    return re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(key)) + "$")
-
-
 def test_no_module_spells_a_stats_key_or_a_meta_key_of_its_own():
     assert [hit for path in SOURCES for hit in literal_keys_in_calls(path)] == []
     assert [hit for path in SOURCES for hit in literal_meta_keys(path)] == []
@@ -82,8 +78,3 @@ def test_the_reference_page_shows_each_declared_setting_with_its_type_and_range(
     assert shown["WARC_COMPRESS_LEVEL"] == ("int", "a whole number from 0 to 9")  # zlib's levels
 
 
-def test_every_stat_of_a_real_crawl_is_defined_in_the_registry(full_crawl):
-    patterns = [pattern_of(key) for key in keys.STATS]
-    unknown = sorted(key for key in full_crawl.stats
-                     if not SCRAPY_STATS.match(key) and not any(p.match(key) for p in patterns))
-    assert unknown == []

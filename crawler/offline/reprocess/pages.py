@@ -53,7 +53,7 @@ class PageTask:
 
 
 @dataclass
-class PageResult:
+class TaskResult:
     """What one task made: its JSON lines, in offset order, and its counts."""
 
     index: int
@@ -116,7 +116,7 @@ def response_of(path: str, offset: int, src_path: str, src_offset: int):
     return rec.get("warc-target-uri"), msg.status, msg.headers, body, truncated, rec
 
 
-def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict, result: PageResult) -> None:
+def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict, result: TaskResult) -> None:
     """One selected record into `result`: a JSON line, or a counted reason (see the module docstring)."""
     from scrapy.http import Headers, TextResponse, XmlResponse
     from scrapy.responsetypes import responsetypes
@@ -156,10 +156,10 @@ def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict
     result.lines.append(json.dumps(made.item, ensure_ascii=False))
 
 
-def run_task(task: PageTask) -> PageResult:
+def run_task(task: PageTask) -> TaskResult:
     """Every selected record of one task (in a worker process, or a Ray worker)."""
     templates = _templates(task.template)
-    result = PageResult(task.index, size=task.size)
+    result = TaskResult(task.index, size=task.size)
     for offset, src_path, src_offset in task.entries:
         result.records += 1
         try:

@@ -42,7 +42,7 @@ from crawler.extract.boilerplate import FILE_NAME
 from crawler.offline.reprocess import index, pages, reader
 from crawler.offline.reprocess.progress import Progress
 from crawler.offline.reprocess.tasks import split, warc_files
-from crawler.reporting.outcome import CONFIG_ERROR, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
+from crawler.reporting.outcome import NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
 
 logger = logging.getLogger("crawler.reprocess")
 
@@ -275,7 +275,3 @@ def write_summary(summary: dict, path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
     tmp.replace(path)
-
-
-def config_error_status() -> int:
-    return CONFIG_ERROR

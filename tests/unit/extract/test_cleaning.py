@@ -186,23 +186,3 @@ def test_a_layout_table_holding_an_image_and_the_story_keeps_the_story():
         [("a-lg.jpg", "Caption A."), ("b-lg.jpg", "Caption B.")]
 
 
-def test_a_two_line_dateline_joined_into_one_body_line_is_skipped_whatever_the_hash_seed():
-    # a fallback body may hold the dateline's lines joined, in their order, as one line: it is the dateline,
-    # skipped, not a removal that `scrapy explain` and the stats report. The lines used to be joined in
-    # set order, which depends on PYTHONHASHSEED: the same page gave other stats from run to run
-    import os
-    import subprocess
-    import sys
-
-    snippet = (
-        "from crawler.extract.cleaning import judge, read\n"
-        "from tests.unit.extract.test_cleaning import parsed, URL\n"
-        "raw = {'title': 'T', 'dateline': 'by Olena Kovalenko\\nKyiv (AFP) Jan 26, 2023', 'og': {},\n"
-        "       'body': parsed('<p>by Olena Kovalenko Kyiv (AFP) Jan 26, 2023<p>Story text.'),\n"
-        "       'rights': None, 'extraction': 'fallback'}\n"
-        "done = judge(read(raw, URL))\n"
-        "print(repr((done.article.body, [r.text for r in done.removed])))\n")
-    for seed in range(6):
-        out = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
-        assert out.strip() == repr(("Story text.", [])), (seed, out)

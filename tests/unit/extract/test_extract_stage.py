@@ -3,7 +3,6 @@ for a bounded look-ahead and all released, what was removed counted by signal, d
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -57,17 +56,6 @@ def run_in_process(pipe, items):
     return done
 
 
-def run_with_worker(pipe, items):
-    async def main():
-        pipe.open_spider()
-        tasks = [asyncio.ensure_future(pipe.process_item(item)) for item in items]
-        while pipe._fed < len(items):  # every page read and fed, in arrival order
-            await asyncio.sleep(0.01)
-        pipe.close_spider()  # the crawl's end: the held pages are judged
-        return await asyncio.gather(*tasks)
-    return asyncio.run(main())
-
-
 def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
     pipe, stats = stage(EXTRACT_WORKERS=0, CLEANING_LOOKAHEAD=10)
     items = items_of(cluttered)
@@ -85,20 +73,6 @@ def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
         assert "html" not in item
     assert stats.get_value("cleaning/removed/template") > 0
     assert stats.get_value("cleaning/related_stories") == sum(len(e["related_stories"]) for _, _, e in cluttered)
-
-
-def test_a_worker_reading_the_pages_gives_the_same_items_as_reading_them_in_process(cluttered):
-    by_mode = {}
-    for workers in (0, 1):
-        pipe, stats = stage(EXTRACT_WORKERS=workers, CLEANING_LOOKAHEAD=10)
-        items = items_of(cluttered)
-        run = run_with_worker if workers else run_in_process
-        done = run(pipe, items)
-        assert len(done) == len(items)
-        by_mode[workers] = [dict(i) for i in items]
-        if workers:
-            assert stats.get_value("extract/workers/pages") == len(items)
-    assert by_mode[0] == by_mode[1]
 
 
 def test_the_learned_template_is_saved_beside_the_warc_files(cluttered, tmp_path):

@@ -3,7 +3,6 @@ the extraction pipeline stage drops non-articles and warns when too many pages n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import replace
@@ -185,27 +184,6 @@ def test_the_stage_sets_the_article_fields_drops_the_html_and_counts_the_method(
     assert "html" not in item
     assert stats.get_value("articles/extraction/site-rules") == 1
     assert stats.get_value("articles/extraction/fallback") is None
-
-
-def test_with_a_worker_the_stage_counts_and_drops_the_same_way():
-    pipe, stats = make_pipeline(EXTRACT_WORKERS=1)
-
-    async def stage():
-        pipe.open_spider()
-        try:
-            item = await pipe.process_item(item_of("article-afp.html"))
-            with pytest.raises(DropItem, match="listing-page"):
-                await pipe.process_item(item_of("section-Missile_Defense.html"))
-            return item
-        finally:
-            pipe.close_spider()
-
-    item = asyncio.run(stage())
-    assert item["extraction"] == "site-rules"
-    assert item["title"] == "Tokyo reports cyber attack as tensions rise"
-    assert stats.get_value("articles/extraction/site-rules") == 1
-    assert stats.get_value("articles/dropped/listing-page") == 1
-    assert stats.get_value("extract/workers/pages") == 1
 
 
 def test_the_stage_drops_a_listing_with_a_counted_reason():

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.frontier.addon import RedisFrontier, worker_feed_uri
 from crawler.frontier.idle import FrontierIdleClose
-from crawler.incremental.state import open_state
-from pipelines.sharedexport import SharedExportPipeline
 from spiders.sites import SpacewarSpider
 
 
@@ -87,22 +85,3 @@ def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
     ext.spider_idle()  # empty for 10 s: may close
 
 
-# --- exported once, state shared -------------------------------------------------------------------
-def test_only_the_first_worker_exports_an_article(redis):
-    a = SharedExportPipeline(redis, "spacewar:exported")
-    b = SharedExportPipeline(redis, "spacewar:exported")
-    item = {"url": "https://www.spacewar.com/reports/X_999.html"}
-    assert a.process_item(dict(item))
-    with pytest.raises(DropItem):
-        b.process_item(dict(item))
-
-
-def test_incremental_state_in_redis_is_seen_by_every_worker(redis_url, redis):
-    url = "https://www.spacewar.com/reports/X_999.html"
-    one = open_state("redis", spider="spacewar", redis_url=redis_url)
-    other = open_state(redis_url, spider="spacewar")
-    one.record_fetch(url, "t", 200, "sha1:abc")
-    one.record_export(url, "d1", "t", '"e1"', None)
-    row = other.get(url)
-    assert (row.item_digest, row.etag, row.payload_digest) == ("d1", '"e1"', "sha1:abc")
-    assert len(other) == 1 and other.exported_count() == 1

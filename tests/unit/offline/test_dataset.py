@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,6 @@ import pytest
 from crawler.offline.dataset import build
 from crawler.itemschema import SCHEMA_VERSION
 from tests.unit.test_itemschema import article
-from tests.crawling import REPO
 
 URL_A = "https://www.spacewar.com/reports/Moscow_court_upholds_ban_against_satellite_image_distributor_999.html"
 URL_B = "https://www.spacewar.com/afp/260303115101.76yp06cs.html"
@@ -193,17 +190,3 @@ def test_an_empty_input_directory_gives_an_empty_dataset(tmp_path):
     assert len(pd.read_parquet(tmp_path / "dataset" / "articles.parquet")) == 0
 
 
-def test_command_line_build(runs, tmp_path):
-    out = tmp_path / "dataset"
-    proc = subprocess.run([sys.executable, "-m", "crawler.offline.dataset", "build", str(out), str(runs)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "3 articles" in proc.stdout and "3 duplicates collapsed" in proc.stdout
-    assert {p.name for p in out.iterdir()} == {"articles.jsonl", "articles.parquet", "manifest.json"}
-
-
-def test_command_line_reports_a_missing_input(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "crawler.offline.dataset", "build", str(tmp_path / "out"),
-                           str(tmp_path / "nowhere")], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "nowhere" in proc.stderr

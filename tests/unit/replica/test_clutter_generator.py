@@ -19,7 +19,6 @@ from bench.quality import decode_like_scrapy
 from tests.sites.replica.clutter import DEV_SEEDS, HELDOUT_SEEDS, KIND_NAMES, KINDS, ClutterTemplate, describe_kinds
 from tests.sites.replica.content import SECTIONS, ReplicaSite
 from tests.sites.replica.pages import Renderer
-from tests.sites.replica.server import ReplicaServer
 
 N = 120  # pages per seed: enough for every kind and for template repetition to show
 SEEDS = (DEV_SEEDS[0], DEV_SEEDS[1], HELDOUT_SEEDS[0])
@@ -293,35 +292,3 @@ def test_the_benchmark_prints_a_markdown_table(capsys):
     assert "Leaked clutter strings by kind" in out
 
 
-# --- served over HTTP ----------------------------------------------------------------------------------------
-def test_a_cluttered_multi_story_replica_serves_every_expected_article_and_no_missing_page():
-    from tests.sites.test_replica import walk
-
-    with ReplicaServer(n_articles=50, faults=False, fixtures_dir=None, clutter_seed=DEV_SEEDS[2],
-                       multi_story=True) as srv:
-        found, statuses = walk(srv)
-        assert {p: s for p, s in statuses.items() if s != 200} == {}
-        expected = srv.expected_items()
-        assert found == {i["url"] for i in expected}
-        assert any(i["related_stories"] for i in expected)
-
-
-def test_the_cli_serves_the_cluttered_multi_story_replica():
-    import http.client
-    import ssl
-
-    from bench import ReplicaProcess
-
-    site = ReplicaSite(20, faults=False, clutter_seed=2, multi_story=True)
-    art = next(a for a in site.articles if a.related)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    with ReplicaProcess(20, clutter_seed=2, multi_story=True) as replica:
-        port = int(replica.host_map["www.spacewar.com:443"].rsplit(":", 1)[1])
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
-        conn.request("GET", art.path, headers={"Host": "www.spacewar.com"})
-        resp = conn.getresponse()
-        body = resp.read()
-        conn.close()
-    assert resp.status == 200
-    assert body == Renderer(site).render(art.path).body

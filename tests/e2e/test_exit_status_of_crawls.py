@@ -1,4 +1,5 @@
-"""The exit status tells a scheduler whether the crawl archived anything, and the last log line says why."""
+"""The exit status of real crawls tells a scheduler whether the crawl archived anything, and the last log line says
+why."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import sys
 import time
 
 
-from crawler.reporting import outcome
-from crawler.reporting.outcome import decide
 from tests.crawling import REPO, crawl
 from tests.sites.faultsite import FaultSite
 
@@ -17,53 +16,6 @@ from tests.sites.faultsite import FaultSite
 def last_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-# --- the decision, from the final stats ---------------------------------------------------------
-def test_a_crawl_that_archived_pages_exits_0():
-    result = decide({"warc/pages_archived": 12, "item_scraped_count": 5}, "finished")
-    assert result.status == 0 and "12 pages archived, 5 articles exported" in result.summary
-
-
-def test_the_operators_bounds_are_not_failures():
-    assert decide({"warc/pages_archived": 3}, "closespider_pagecount").status == 0
-    assert decide({"warc/pages_archived": 3}, "closespider_timeout").status == 0
-
-
-def test_nothing_archived_names_the_cause():
-    dns = decide({"download/unreachable/www.spacewar.com": "the host name does not resolve"}, "finished")
-    assert dns.status == outcome.NOTHING_ARCHIVED == 69
-    assert "www.spacewar.com: the host name does not resolve" in dns.summary
-    refused = decide({"safety/refused/private_address": 2}, "finished")
-    assert refused.status == 69 and "address policy" in refused.summary
-    robots = decide({"robotstxt/forbidden": 2, "warc/pages_archived": 0}, "finished")
-    assert robots.status == 69 and "robots.txt" in robots.summary
-    errors = decide({"downloader/response_status_count/503": 3}, "finished")
-    assert errors.status == 69 and "HTTP 503 x3" in errors.summary
-
-
-def test_a_stop_from_outside_or_an_error_bound_is_stopped_early():
-    assert decide({"warc/pages_archived": 3}, "shutdown").status == outcome.STOPPED_EARLY == 75
-    assert decide({"warc/pages_archived": 3}, "closespider_errorcount").status == 75
-    assert decide({}, "shutdown").status == 75  # stopped before anything: still "stopped early"
-
-
-def test_a_failed_warc_write_wins_over_everything_else():
-    failed = decide({"warc/pages_archived": 3, "warc/write_failed": "[Errno 28] No space left"}, "shutdown")
-    assert failed.status == outcome.WARC_WRITE_FAILED == 74 and "No space left" in failed.summary
-
-
-def test_a_worker_whose_share_held_only_errors_exits_by_the_shared_crawl():
-    alone = decide({"downloader/response_status_count/404": 3}, "finished")
-    assert alone.status == 69
-    shared = decide({"downloader/response_status_count/404": 3, "frontier/crawl_pages_archived": 40}, "finished")
-    assert shared.status == 0
-    assert "this worker archived no page itself" in shared.summary and "archived 40 pages" in shared.summary
-    assert decide({"frontier/crawl_pages_archived": 0}, "finished").status == 69
-
-
-def test_a_rebuild_from_warc_counts_the_pages_it_replayed():
-    assert decide({"warcreplay/pages": 4}, "finished").status == 0
 
 
 # --- real crawls --------------------------------------------------------------------------------

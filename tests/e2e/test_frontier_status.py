@@ -96,12 +96,6 @@ def test_metrics_port_without_prometheus_client_stops_with_one_line_naming_the_e
         project_crawler(SpacewarSpider, REDIS_URL=redis_url, METRICS_PORT=free_port())
 
 
-def test_without_metrics_port_or_redis_url_nothing_listens():
-    for overrides in ({"REDIS_URL": "redis://127.0.0.1:1/0"}, {"METRICS_PORT": 9410}):
-        crawler = project_crawler(SpacewarSpider, **overrides)
-        assert not any("metrics" in path for path in crawler.settings.getdict("EXTENSIONS"))
-
-
 def test_a_worker_counts_the_pages_of_the_workers_that_ran_alongside_it(redis, redis_url):
     """The heartbeats of workers alive during this worker's run count towards its exit status; a
     heartbeat from before it started (an earlier crawl with the same prefix) does not."""

@@ -19,7 +19,7 @@ from crawler.warc.location import PendingRecord, RecordLocation
 from crawler.warc.records import new_record_id, warc_date
 from crawler.workers.warcwriter import WarcWriterProcess
 from tests.crawling import crawl, warcio_check
-from tests.unit.workers.test_extraction import alive, survivors_of_a_killed_parent
+from tests.e2e.test_extraction_workers import alive, survivors_of_a_killed_parent
 
 
 def headers(n: int) -> list[tuple[str, str]]:
