@@ -168,6 +168,8 @@ STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a N
                                                   "exported_by_another_worker, warc_write_failed")
 STAT_EXPORTED = _stat("articles/exported", "articles exported")
 STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
+STAT_STORY_GROUPS = _stat("stories/{kind}", "articles given a story group (pipelines/storygroup.py): founded (the "
+                                            "first copy of its story seen) or joined (a copy of a story seen before)")
 
 # --- crash-safety journal (crawler/journal/) ------------------------------------------------------
 STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")

@@ -42,6 +42,8 @@ from crawler.extract.boilerplate import FILE_NAME
 from crawler.offline.reprocess import index, pages, reader
 from crawler.offline.reprocess.progress import Progress
 from crawler.offline.reprocess.tasks import split, warc_files
+from crawler.syndication.groups import StoryGrouper, group_jsonl
+from crawler.syndication.stores import MemoryStore
 from crawler.reporting.outcome import CONFIG_ERROR, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
 
 logger = logging.getLogger("crawler.reprocess")
@@ -148,6 +150,13 @@ class _Output:
             self.fh.flush()
 
 
+def _grouped(line: str, grouper: StoryGrouper) -> str:
+    """An item line with its story group, for output streamed to stdout (grouped in the order written)."""
+    item = json.loads(line)
+    item["story_group"] = grouper.assign(item["url"], item.get("body"), item.get("agency"), item.get("published"))
+    return json.dumps(item, ensure_ascii=False)
+
+
 def run(opts: Options) -> tuple[dict, int]:
     """The run (see the module docstring): (summary, exit status). ConfigError for a configuration error,
     FileNotFoundError for a PATH that is neither a WARC file nor a directory."""
@@ -203,8 +212,9 @@ def run(opts: Options) -> tuple[dict, int]:
             page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
             out = _Output(opts)
             progress = Progress(total, interval=opts.progress_interval)
+            streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
-                out.write(res.lines)
+                out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
                 summary["articles"] += res.articles
                 summary["fallbacks"] += res.fallbacks
                 summary["non_articles"].update(res.non_articles)
@@ -215,6 +225,8 @@ def run(opts: Options) -> tuple[dict, int]:
                 progress.update(res.size, res.articles)
             progress.close()
             out.close()
+            if out.path is not None:  # story groups over the whole output, in capture order (crawler/syndication/)
+                summary["stories"] = group_jsonl(out.path)
             if opts.dataset:
                 from crawler.offline.dataset import build
 

@@ -1,0 +1,58 @@
+"""Story-group stage: each article gets `story_group`, shared by every copy of its story across sites and runs.
+
+The rule and the ids are crawler/syndication/'s. The store of earlier articles is chosen from the
+settings: STATE_PATH's SQLite database (tables of their own beside the incremental state), Redis when
+STATE_PATH is "redis" / a redis:// URL or when REDIS_URL is set (shared by the workers: an article one
+worker finds joins the group another worker founded), else memory (groups within this run).
+"""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+
+from crawler import keys
+from crawler.config import require
+from crawler.syndication.groups import StoryGrouper, group_id
+from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
+
+
+def open_store(settings, spider_name: str):
+    """The store the settings ask for (module docstring)."""
+    state = str(settings.get("STATE_PATH") or "")
+    redis_url = settings.get("REDIS_URL")
+    is_redis = state == "redis" or state.startswith(("redis://", "rediss://", "unix://"))
+    if state and not is_redis:
+        return SqliteStore(state)
+    if is_redis or redis_url:
+        redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
+        url = state if state.startswith(("redis://", "rediss://", "unix://")) else redis_url
+        return RedisStore(redis.Redis.from_url(url), f"{spider_name}:stories")
+    return MemoryStore()
+
+
+class StoryGroupPipeline:
+    def __init__(self, store, stats=None):
+        self.grouper = StoryGrouper(store)
+        self.store = store
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        o = cls(open_store(crawler.settings, crawler.spidercls.name), crawler.stats)
+        crawler.signals.connect(o.close, signal=signals.engine_stopped)
+        return o
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        url = adapter["url"]
+        group = self.grouper.assign(url, adapter.get("body"), adapter.get("agency"), adapter.get("published"))
+        adapter["story_group"] = group
+        if self.stats:
+            kind = "founded" if group == group_id(url) else "joined"
+            self.stats.inc_value(keys.STAT_STORY_GROUPS.format(kind=kind))
+        return item
+
+    def close(self):
+        self.store.close()
+
