@@ -170,6 +170,8 @@ STAT_EXPORTED = _stat("articles/exported", "articles exported")
 STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
 STAT_STORY_GROUPS = _stat("stories/{kind}", "articles given a story group (pipelines/storygroup.py): founded (the "
                                             "first copy of its story seen) or joined (a copy of a story seen before)")
+STAT_STORY_CPU = _stat("stories/cpu_seconds", "CPU time the story-group stage took (its share of the crawl's CPU: "
+                                             "bench/story_groups.py)")
 
 # --- crash-safety journal (crawler/journal/) ------------------------------------------------------
 STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")

@@ -28,7 +28,7 @@ from crawler.syndication.sketch import bottom_k, overlap, pack, shingles, unpack
 
 MIN_JACCARD = 0.3
 MAX_NOVELTY = 0.35
-MAX_NOVELTY_OTHER_DAY = 0.2
+MAX_NOVELTY_OTHER_DAY = 0.15
 MAX_DAYS = 2
 #: candidates compared exactly per new article: those sharing at least MIN_SHARED of the article's informative
 #: sketch hashes (those not common: stores.COMMON), most shared first. A copy shares about 2J/(1+J) of

@@ -4,7 +4,7 @@ Each store keeps, per article URL, its Member (group, agency, date, shingle set)
 from sketch hash to URLs, so that the candidates of a new article are found by a few look-ups, whatever
 the archive's size. The three stores give the same answers; only persistence and sharing differ:
 - MemoryStore: the run's own articles (no STATE_PATH);
-- SqliteStore: tables `story_members` and `story_postings` in the STATE_PATH database, committed in
+- SqliteStore: tables `story_members` and `story_postings` in a file beside STATE_PATH's, committed in
   batches and on close (a killed crawl may forget its newest rows: a copy of one of them found later
   founds a group of its own, nothing is lost from the dataset);
 - RedisStore: keys under a prefix, shared by the workers of a distributed crawl; `locked()` makes a
