@@ -132,18 +132,31 @@ def assign_groups(items: list[dict], store=None) -> None:
                                              item.get("published"), item.get("story_group"))
 
 
-def group_jsonl(path) -> int:
-    """`assign_groups` over a JSON Lines file of items, rewritten in place (beside it, then renamed); lines
-    keep their order. Returns the number of stories."""
+def group_jsonl(path, start: int = 0) -> int:
+    """`assign_groups` over the item lines of a JSON Lines file from byte offset `start` on (what one run wrote;
+    the bytes before it are left as they are), rewritten beside the file, then renamed over it; lines keep
+    their order. Returns the number of stories among those lines."""
     import json
     import os
 
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
+        fh.seek(start)
         items = [json.loads(line) for line in fh if line.strip()]
     assign_groups(items)
     tmp = f"{path}.grouping"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+    with open(path, "rb") as src, open(tmp, "wb") as out:
+        if start:
+            _copy_prefix(src, out, start)
         for item in items:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+            out.write((json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8"))
     os.replace(tmp, path)
     return len({i["story_group"] for i in items})
+
+
+def _copy_prefix(src, out, size: int, block: int = 1 << 20) -> None:
+    while size > 0:
+        data = src.read(min(block, size))
+        if not data:
+            break
+        out.write(data)
+        size -= len(data)

@@ -137,6 +137,8 @@ class _Output:
             self.path = Path(opts.output)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fh = open(self.path, "a" if opts.append else "w", encoding="utf-8")
+        #: where this run's lines start (-o appends after what the file held)
+        self.start = self.fh.tell() if self.path is not None else 0
 
     def write(self, lines: list[str]) -> None:
         if lines:
@@ -225,8 +227,8 @@ def run(opts: Options) -> tuple[dict, int]:
                 progress.update(res.size, res.articles)
             progress.close()
             out.close()
-            if out.path is not None:  # story groups over the whole output, in capture order (crawler/syndication/)
-                summary["stories"] = group_jsonl(out.path)
+            if out.path is not None:  # story groups over what this run wrote, in capture order (crawler/syndication/)
+                summary["stories"] = group_jsonl(out.path, out.start)
             if opts.dataset:
                 from crawler.offline.dataset import build
 
