@@ -7,7 +7,8 @@ replica, so this isolates the grouping), in capture order; pairwise precision, r
 the replica's stories, the look-alikes and follow-ups merged, and the margins: the lowest Jaccard
 resemblance and the highest novelty among copies, the closest pair that is not a copy.
 Cost: one `scrapy crawl network` of such a network; the story-group stage's CPU (its stat
-stories/cpu_seconds) against the crawl process's whole CPU, per page.
+stories/cpu_seconds) against the crawl process's whole CPU, per page, with the groups in memory and in
+SQLite beside STATE_PATH.
 
     python -m bench.story_groups --seeds 101-120 --articles 40 --crawl-articles 100
 """
@@ -86,10 +87,12 @@ def quality(seeds: list[int], articles: int) -> dict:
             "not_copies_other_day_lowest_novelty": min((o[1] for o in others if o[2] > 0), default=None)}
 
 
-def cost(articles: int) -> dict:
+def cost(articles: int, state: bool) -> dict:
+    """One crawl of the network; `state`: with STATE_PATH (the groups in SQLite), else in memory."""
     with network(1, articles) as srv, tempfile.TemporaryDirectory(prefix="bench-stories-") as tmp:
         out = Path(tmp)
-        cmd = crawl_command(out, srv, items=out / "items.jsonl", spider="network", settings=dict(FAST))
+        settings = dict(FAST, **({"STATE_PATH": str(out / "state.sqlite")} if state else {}))
+        cmd = crawl_command(out, srv, items=out / "items.jsonl", spider="network", settings=settings)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, timeout=3600)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,7 +102,8 @@ def cost(articles: int) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     pages = stats.get("warc/pages_archived", 0)
     grouping = stats.get("stories/cpu_seconds", 0.0)
-    return {"sites": 5, "articles_per_site": articles, "pages_archived": pages,
+    return {"store": "SQLite (STATE_PATH)" if state else "memory", "sites": 5, "articles_per_site": articles,
+            "pages_archived": pages,
             "articles": stats.get("articles/exported", 0), "crawl_cpu_s": round(cpu, 2),
             "crawl_cpu_ms_per_page": round(1000 * cpu / pages, 2) if pages else None,
             "grouping_cpu_s": round(grouping, 3),
@@ -117,7 +121,7 @@ def main(argv=None) -> int:
     seeds = list(range(int(lo), int(hi or lo) + 1))
     result = {"machine": machine_info(), "quality": quality(seeds, args.articles)}
     if args.crawl_articles:
-        result["cost"] = cost(args.crawl_articles)
+        result["cost"] = [cost(args.crawl_articles, state) for state in (False, True)]
     print(json.dumps(result, indent=2))
     return 0
 

@@ -3,7 +3,8 @@
 The rule and the ids are crawler/syndication/'s. The store of earlier articles is chosen from the
 settings: a SQLite file beside STATE_PATH's (state.sqlite -> state.stories.sqlite), Redis when
 STATE_PATH is "redis" / a redis:// URL or when REDIS_URL is set (shared by the workers: an article one
-worker finds joins the group another worker founded), else memory (groups within this run).
+worker finds joins the group another worker founded), JOBDIR's stories.sqlite when only JOBDIR is set (a
+resumed job keeps its groups), else memory (groups within this run).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def open_store(settings, spider_name: str):
         redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
         url = state if state.startswith(("redis://", "rediss://", "unix://")) else redis_url
         return RedisStore(redis.Redis.from_url(url), f"{spider_name}:stories")
+    if settings.get("JOBDIR"):  # a resumed job keeps the groups its earlier runs gave
+        return SqliteStore(Path(settings.get("JOBDIR")) / "stories.sqlite")
     return MemoryStore()
 
 

@@ -30,8 +30,11 @@ MIN_JACCARD = 0.3
 MAX_NOVELTY = 0.35
 MAX_NOVELTY_OTHER_DAY = 0.15
 MAX_DAYS = 2
+#: a posting list this long is a common shingle (a stock phrase, boilerplate): it makes no candidates, and the
+#: stores stop growing it
+COMMON = 16
 #: candidates compared exactly per new article: those sharing at least MIN_SHARED of the article's informative
-#: sketch hashes (those not common: stores.COMMON), most shared first. A copy shares about 2J/(1+J) of
+#: sketch hashes (those not common: COMMON), most shared first. A copy shares about 2J/(1+J) of
 #: them (0.46 at the lowest Jaccard a copy may have); unrelated texts share few rare shingles.
 CANDIDATES = 10
 MIN_SHARED = 0.25
@@ -87,10 +90,9 @@ class StoryGrouper:
         with self.store.locked():
             return self._assign(url, hashes, sketch, agency, published, group)
 
-    def _candidates(self, sketch: list[int], url: str) -> list[str]:
-        return _ranked(self.store.postings(sketch), url)
-
     def _assign(self, url, hashes, sketch, agency, published, given) -> str:
+        lists = self.store.postings(sketch)
+        common = frozenset(h for h, urls in zip(sketch, lists) if urls is None or len(urls) >= COMMON)
         known = self.store.member(url)
         if given:
             group = given
@@ -99,18 +101,16 @@ class StoryGrouper:
         else:
             group, best = group_id(url), 0.0
             if hashes:
-                for other in self.store.members(self._candidates(sketch, url)):
+                for other in self.store.members(_ranked(lists, url)):
                     j = same_story(agency, published, hashes, other, unpack(other.shingles))
                     if j is not None and j > best:
                         group, best = other.group, j
-        self.store.add(Member(url, group, agency, published, pack(hashes)), sketch)
+        self.store.add(Member(url, group, agency, published, pack(hashes)), sketch, common)
         return group
 
 
 def _ranked(lists, exclude: str) -> list[str]:
-    from crawler.syndication.stores import COMMON
-
-    informative = [urls for urls in lists if len(urls) < COMMON]
+    informative = [urls for urls in lists if urls is not None and len(urls) < COMMON]
     counts = Counter(url for urls in informative for url in urls)
     counts.pop(exclude, None)
     least = max(2, math.ceil(MIN_SHARED * len(informative)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 #: words per shingle: long enough that two unrelated texts sharing stock phrases share few shingles
 SHINGLE_WORDS = 8
 #: hashes in a sketch (the candidate index holds this many entries per article)
-SKETCH_SIZE = 64
+SKETCH_SIZE = 24
 
 _WORD = re.compile(r"\w+")
 
