@@ -29,7 +29,7 @@ from crawler.extract.article import Article, NotAnArticle, PageTooDeep
 from crawler.extract.boilerplate import SiteTemplate
 from crawler.extract.cleaning import Cleaned
 from crawler.extract.extractor import judge_reading, read_page
-from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS, exported_value
+from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS, SET_AFTER_VALIDATION, exported_value
 from crawler.itemschema import validate
 from crawler.site.urls import article_url
 
@@ -80,7 +80,9 @@ def invalid(fields, schema_validate=validate) -> tuple[str, str] | None:
     missing = [f for f in REQUIRED if not fields.get(f)]
     if missing:
         return "missing_" + missing[0], f"missing {', '.join(missing)}"
-    errors = schema_validate({f: exported_value(f, fields.get(f)) for f in EXPORT_FIELDS})
+    # a field that a later stage sets (story_group) is checked once set, not before
+    errors = schema_validate({f: exported_value(f, fields.get(f)) for f in EXPORT_FIELDS
+                              if f not in SET_AFTER_VALIDATION or fields.get(f) is not None})
     if errors:
         return "invalid", "; ".join(errors[:3])
     return None

@@ -18,11 +18,16 @@ EXPORT_FIELDS = (
     "warc",
     "site",
     "fetched_at",
+    "story_group",
 )
 
 #: Exported fields added by a minor version of the item schema: always written by this crawler, but not
 #: required by the schema, so that items exported before them stay valid (crawler/schema/CHANGELOG.md).
-OPTIONAL_FIELDS = ("related_stories",)
+OPTIONAL_FIELDS = ("related_stories", "story_group")
+
+#: Exported fields set after the validation stage (story_group: pipelines/storygroup.py in the crawl, a pass over
+#: the whole output in `scrapy reprocess`): validation checks an item without them.
+SET_AFTER_VALIDATION = ("story_group",)
 
 #: Fields that only travel between spider and pipelines; the export stage drops them.
 INTERNAL_FIELDS = ("html", "status")
@@ -52,6 +57,7 @@ class ArticleItem(scrapy.Item):
     # --- extras ---
     site = scrapy.Field()  # site profile name, e.g. "spacewar"
     fetched_at = scrapy.Field()  # ISO 8601 UTC time of the capture (the response record's WARC-Date)
+    story_group = scrapy.Field()  # id shared by every copy of one story across sites and runs (crawler/syndication/)
     # --- internal ---
     html = scrapy.Field()  # decoded page HTML (the extraction stage takes it out)
     status = scrapy.Field()  # HTTP status of the archived response

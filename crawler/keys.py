@@ -168,6 +168,10 @@ STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a N
                                                   "exported_by_another_worker, warc_write_failed")
 STAT_EXPORTED = _stat("articles/exported", "articles exported")
 STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
+STAT_STORY_GROUPS = _stat("stories/{kind}", "articles given a story group (pipelines/storygroup.py): founded (the "
+                                            "first copy of its story seen) or joined (a copy of a story seen before)")
+STAT_STORY_CPU = _stat("stories/cpu_seconds", "CPU time the story-group stage took (its share of the crawl's CPU: "
+                                             "bench/story_groups.py)")
 
 # --- the feed's file (crawler/journal/feedfile.py, crawler/journal/exporter.py) ---------------------
 STAT_FEED_WRITTEN = _stat("feed/items_written", "items the JSON Lines feed wrote and flushed to its file (with "

@@ -150,6 +150,8 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 300,
     # one item per canonical URL per crawl
     "pipelines.dedupe.DedupePipeline": 400,
+    # story_group: syndicated copies of one story linked across sites and runs
+    "pipelines.storygroup.StoryGroupPipeline": 600,
     # exactly the exported fields
     "pipelines.export.ExportPipeline": 900,
 }

@@ -8,7 +8,8 @@ four history columns: versions (distinct contents seen: title + body + images), 
 (distinct captures seen), first_seen and last_seen (fetched_at). Lines that are not JSON or fail
 the item schema are skipped, logged and counted; they never stop the build.
 
-OUTDIR gets articles.jsonl, articles.parquet and manifest.json (see docs/dataset.md).
+OUTDIR gets articles.jsonl, articles.parquet, stories.jsonl (one row per story: the syndicated copies of
+one story across the network's sites, by `story_group`) and manifest.json (see docs/dataset.md).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from crawler.config import ConfigError, require
 from crawler.itemschema import SCHEMA_VERSION, validate
 from crawler.items import EXPORT_FIELDS
 from crawler.reporting.outcome import CONFIG_ERROR
+from crawler.syndication.groups import assign_groups
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +199,7 @@ def parquet_schema():
                                     pa.field("offset", pa.int64())])),
         pa.field("site", pa.string(), nullable=False),
         pa.field("fetched_at", utc, nullable=False),
+        pa.field("story_group", pa.string()),
         pa.field("versions", pa.int32(), nullable=False),
         pa.field("history_count", pa.int32(), nullable=False),
         pa.field("first_seen", utc, nullable=False),
@@ -271,11 +274,15 @@ def build(inputs: list[Path], outdir: Path) -> dict:
 
     rows = [a.row() for a in articles.values()]
     rows.sort(key=lambda r: (r["published"], r["url"]))
+    if any(not r.get("story_group") for r in rows):  # items of schema < 1.2.0 (or of other tools) get one here
+        assign_groups(rows)
+    stories = story_rows(rows)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     jsonl_path, parquet_path = outdir / "articles.jsonl", outdir / "articles.parquet"
     write_jsonl(rows, jsonl_path)
     write_parquet(rows, parquet_path)
+    write_jsonl(stories, outdir / "stories.jsonl")
 
     published = [r["published"] for r in rows]
     manifest = {
@@ -292,6 +299,8 @@ def build(inputs: list[Path], outdir: Path) -> dict:
             "skipped_examples": [vars(b) for b in bad.examples],
         },
         "articles": len(rows),
+        "stories": len(stories),
+        "stories_on_several_sites": sum(1 for st in stories if len(st["sites"]) > 1),
         "duplicates_collapsed": valid - len(rows),
         "articles_with_several_versions": sum(1 for r in rows if r["versions"] > 1),
         "published": {"first": min(published, default=None), "last": max(published, default=None)},
@@ -302,13 +311,32 @@ def build(inputs: list[Path], outdir: Path) -> dict:
         "by_extraction": _counts(r["extraction"] for r in rows),
         "by_year": _counts(r["published"][:4] for r in rows),
         "source_warc_files": sorted(warc_files),
-        "outputs": {"jsonl": _file_facts(jsonl_path), "parquet": _file_facts(parquet_path)},
+        "outputs": {"jsonl": _file_facts(jsonl_path), "parquet": _file_facts(parquet_path),
+                    "stories": _file_facts(outdir / "stories.jsonl")},
     }
     manifest["build_seconds"] = round(time.monotonic() - started, 3)
     tmp = outdir / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     tmp.replace(outdir / "manifest.json")
     return manifest
+
+
+def story_rows(rows: list[dict]) -> list[dict]:
+    """One row per story_group: the first copy's title, date and agency, and every site and URL that ran it
+    (copies in order of publication, then URL), stories in order of their first publication."""
+    by_group: dict[str, list[dict]] = {}
+    for row in rows:
+        by_group.setdefault(row["story_group"], []).append(row)
+    out = []
+    for group, copies in by_group.items():
+        copies.sort(key=lambda r: (r["published"], r["fetched_at"] or "", r["url"]))
+        first = copies[0]
+        out.append({"story_group": group, "title": first["title"], "published": first["published"],
+                    "agency": first.get("agency"), "copies": len(copies),
+                    "sites": sorted({r.get("site") for r in copies if r.get("site")}),
+                    "urls": [r["url"] for r in copies]})
+    out.sort(key=lambda st: (st["published"], st["story_group"]))
+    return out
 
 
 def _counts(values: Iterable) -> dict[str, int]:

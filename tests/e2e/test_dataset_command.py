@@ -66,7 +66,7 @@ def test_command_line_build(runs, tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "3 articles" in proc.stdout and "3 duplicates collapsed" in proc.stdout
-    assert {p.name for p in out.iterdir()} == {"articles.jsonl", "articles.parquet", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {"articles.jsonl", "articles.parquet", "stories.jsonl", "manifest.json"}
 
 
 def test_command_line_reports_a_missing_input(tmp_path):

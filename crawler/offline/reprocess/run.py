@@ -43,6 +43,8 @@ from crawler.offline.reprocess import index, pages, reader
 from crawler.offline.reprocess.progress import Progress
 from crawler.offline.reprocess.tasks import split, warc_files
 from crawler.reporting.outcome import NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
+from crawler.syndication.groups import StoryGrouper, group_jsonl
+from crawler.syndication.stores import MemoryStore
 
 logger = logging.getLogger("crawler.reprocess")
 
@@ -135,6 +137,8 @@ class _Output:
             self.path = Path(opts.output)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fh = open(self.path, "a" if opts.append else "w", encoding="utf-8")
+        #: where this run's lines start (-o appends after what the file held)
+        self.start = self.fh.tell() if self.path is not None else 0
 
     def write(self, lines: list[str]) -> None:
         if lines:
@@ -146,6 +150,13 @@ class _Output:
             self.fh.close()
         else:
             self.fh.flush()
+
+
+def _grouped(line: str, grouper: StoryGrouper) -> str:
+    """An item line with its story group, for output streamed to stdout (grouped in the order written)."""
+    item = json.loads(line)
+    item["story_group"] = grouper.assign(item["url"], item.get("body"), item.get("agency"), item.get("published"))
+    return json.dumps(item, ensure_ascii=False)
 
 
 def run(opts: Options) -> tuple[dict, int]:
@@ -203,8 +214,9 @@ def run(opts: Options) -> tuple[dict, int]:
             page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
             out = _Output(opts)
             progress = Progress(total, interval=opts.progress_interval)
+            streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
-                out.write(res.lines)
+                out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
                 summary["articles"] += res.articles
                 summary["fallbacks"] += res.fallbacks
                 summary["non_articles"].update(res.non_articles)
@@ -215,6 +227,8 @@ def run(opts: Options) -> tuple[dict, int]:
                 progress.update(res.size, res.articles)
             progress.close()
             out.close()
+            if out.path is not None:  # story groups over what this run wrote, in capture order (crawler/syndication/)
+                summary["stories"] = group_jsonl(out.path, out.start)
             if opts.dataset:
                 from crawler.offline.dataset import build
 

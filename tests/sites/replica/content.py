@@ -219,6 +219,10 @@ class Article:
     #: with a clutter seed: the site's own wording of the agency's notice (custom_rights True)
     custom_rights: bool = False
     rights_text: str | None = None
+    #: a syndicated copy's differences from its story (syndication.py): the last paragraph cut, and words
+    #: replaced once each in the first paragraph that has them (a typo made or fixed)
+    cut_last: bool = False
+    rewrites: tuple[tuple[str, str], ...] = ()
 
     @property
     def url(self) -> str:
@@ -250,6 +254,12 @@ class Article:
         paras = list(_paragraphs(self.seed, self.charset != "ascii"))
         for index, text in self.inserts:
             paras.insert(index, text)
+        if self.cut_last and len(paras) > 2:
+            paras.pop()
+        for old, new in self.rewrites:
+            at = next((k for k, p in enumerate(paras) if old in p), None)
+            if at is not None:
+                paras[at] = paras[at].replace(old, new, 1)
         return paras + self.edits
 
     def images(self) -> list[Image]:

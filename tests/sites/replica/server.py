@@ -194,11 +194,13 @@ class ReplicaServer:
     def __init__(self, n_articles: int = 40, faults: bool = True, slow_seconds: float = 1.5, *,
                  seed: int = 2024, record: bool = True, fixtures_dir: Path | None = FIXTURES,
                  bind: str = "127.0.0.1", idle_timeout: float = 30.0, clutter_seed: int | None = None,
-                 multi_story: bool = False, plain_clutter: bool = False, sisters: dict[str, int] | None = None):
+                 multi_story: bool = False, plain_clutter: bool = False, sisters: dict[str, int] | None = None,
+                 syndication_seed: int | None = None):
         """`clutter_seed`, `multi_story` and `plain_clutter`: see ReplicaSite (seeded clutter in the articles,
         pages with further stories and `related_stories` in the expected items, the clutter's plain stress
         variant); off, the site is as it always was. `sisters`: {www host of SISTER_HOSTS: articles}
-        served in full (SisterSite)."""
+        served in full (SisterSite). `syndication_seed`: the sites repost each other's wire stories, with
+        look-alikes and follow-ups beside them (syndication.py; `expected_story_groups()`)."""
         self.site = ReplicaSite(n_articles, faults=faults, seed=seed, fixtures_dir=fixtures_dir,
                                 clutter_seed=clutter_seed, multi_story=multi_story, plain_clutter=plain_clutter)
         self.renderer = Renderer(self.site)
@@ -210,6 +212,12 @@ class ReplicaServer:
         self.sisters = {www: SisterSite(www, n, seed + k + 1)
                         for k, (www, n) in enumerate((sisters or {}).items())}
         self._sister_of = {h: sister for sister in self.sisters.values() for h in (sister.www, sister.bare)}
+        self.stories = None
+        if syndication_seed is not None:
+            from tests.sites.replica.syndication import syndicate
+
+            sites = {WWW: self.site, **{www: sister.site for www, sister in self.sisters.items()}}
+            self.stories = syndicate(sites, syndication_seed)
         self.log: list[Exchange] = []
         self._log_lock = threading.Lock()
         self._hits: dict[str, int] = {}  # path -> requests so far (for the 503 fault)
@@ -269,6 +277,12 @@ class ReplicaServer:
 
     def sister_expected_items(self, www: str) -> list[dict]:
         return self.sisters[www].expected_items()
+
+    def expected_story_groups(self) -> dict[str, str]:
+        """{article URL: its story's key} with `syndication_seed`: copies share their source's key."""
+        from tests.sites.replica.syndication import expected_groups
+
+        return expected_groups(self.stories or {})
 
     def disallowed_paths(self) -> list[str]:
         return self.site.disallowed_paths()

@@ -1,0 +1,73 @@
+"""Story-group stage: each article gets `story_group`, shared by every copy of its story across sites and runs.
+
+The rule and the ids are crawler/syndication/'s. The store of earlier articles is chosen from the
+settings: a SQLite file beside STATE_PATH's (state.sqlite -> state.stories.sqlite), Redis when
+STATE_PATH is "redis" / a redis:// URL or when REDIS_URL is set (shared by the workers: an article one
+worker finds joins the group another worker founded), JOBDIR's stories.sqlite when only JOBDIR is set (a
+resumed job keeps its groups), else memory (groups within this run).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+
+from crawler import keys
+from crawler.config import require
+from crawler.syndication.groups import StoryGrouper, group_id
+from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
+
+
+def stories_path(state_path: str) -> Path:
+    """The groups' SQLite file beside the state's: state.sqlite -> state.stories.sqlite. A file of its own, since
+    the state commits in batches and one SQLite file takes one writer at a time."""
+    path = Path(state_path)
+    return path.with_name(f"{path.stem}.stories{path.suffix or '.sqlite'}")
+
+
+def open_store(settings, spider_name: str):
+    """The store the settings ask for (module docstring)."""
+    state = str(settings.get("STATE_PATH") or "")
+    redis_url = settings.get("REDIS_URL")
+    is_redis = state == "redis" or state.startswith(("redis://", "rediss://", "unix://"))
+    if state and not is_redis:
+        return SqliteStore(stories_path(state))
+    if is_redis or redis_url:
+        redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
+        url = state if state.startswith(("redis://", "rediss://", "unix://")) else redis_url
+        return RedisStore(redis.Redis.from_url(url), f"{spider_name}:stories")
+    if settings.get("JOBDIR"):  # a resumed job keeps the groups its earlier runs gave
+        return SqliteStore(Path(settings.get("JOBDIR")) / "stories.sqlite")
+    return MemoryStore()
+
+
+class StoryGroupPipeline:
+    def __init__(self, store, stats=None):
+        self.grouper = StoryGrouper(store)
+        self.store = store
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        o = cls(open_store(crawler.settings, crawler.spidercls.name), crawler.stats)
+        crawler.signals.connect(o.close, signal=signals.engine_stopped)
+        return o
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        url = adapter["url"]
+        started = time.process_time()
+        group = self.grouper.assign(url, adapter.get("body"), adapter.get("agency"), adapter.get("published"))
+        adapter["story_group"] = group
+        if self.stats:
+            self.stats.inc_value(keys.STAT_STORY_CPU, time.process_time() - started)
+            kind = "founded" if group == group_id(url) else "joined"
+            self.stats.inc_value(keys.STAT_STORY_GROUPS.format(kind=kind))
+        return item
+
+    def close(self):
+        self.store.close()
+
