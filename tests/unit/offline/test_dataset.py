@@ -188,5 +188,3 @@ def test_an_empty_input_directory_gives_an_empty_dataset(tmp_path):
     import pandas as pd
 
     assert len(pd.read_parquet(tmp_path / "dataset" / "articles.parquet")) == 0
-
-
