@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 from crawler import settings as project_settings
 from crawler.frontier.addon import RedisFrontier, worker_feed_uri
 from crawler.frontier.idle import FrontierIdleClose
+from crawler.frontier.reliable import ReliableQueue
 from crawler.incremental.state import open_state
 from pipelines.sharedexport import SharedExportPipeline
 from spiders.sites import SpacewarSpider
@@ -89,8 +90,8 @@ def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
 
 # --- exported once, state shared -------------------------------------------------------------------
 def test_only_the_first_worker_exports_an_article(redis):
-    a = SharedExportPipeline(redis, "spacewar:exported")
-    b = SharedExportPipeline(redis, "spacewar:exported")
+    a = SharedExportPipeline(ReliableQueue(redis, "spacewar", "w1", 60))
+    b = SharedExportPipeline(ReliableQueue(redis, "spacewar", "w2", 60))
     item = {"url": "https://www.spacewar.com/reports/X_999.html"}
     assert a.process_item(dict(item))
     with pytest.raises(DropItem):
