@@ -44,7 +44,8 @@ class SharedExportPipeline:
             claimed = self.queue.claim(url)
         except redis_errors() as e:
             self._lost(e)
-            raise DropItem(f"not exported: Redis unreachable at the claim, the page is fetched again: {url}") from None
+            raise DropItem(f"not exported: Redis unreachable at the claim, the page is fetched again: {url}",
+                           log_level="INFO") from None  # the worker's one ERROR line says why
         if not claimed:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_by_another_worker"))

@@ -306,6 +306,11 @@ class RedisScheduler(Scheduler):
         self.unavailable = True
         logger.error("%s; this worker stops, and the requests it took stay in Redis (queued again once it is "
                      "back)", unreachable(self.crawler.settings, exc))
+        from crawler.network.politeness import SharedSlotMiddleware
+
+        polite = self.crawler.get_downloader_middleware(SharedSlotMiddleware)
+        if polite is not None:  # else its waiting requests would wait for Redis, and the close with them
+            polite.give_up_waiting()
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             from scrapy.utils.defer import deferred_from_coro

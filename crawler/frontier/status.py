@@ -123,6 +123,10 @@ class WorkerHeartbeat:
     def closed(self, spider=None, reason=None):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        from crawler.frontier.scheduler import UNAVAILABLE
+
+        if reason == UNAVAILABLE:
+            return  # Redis went away: the scheduler said so in one line, and nothing more can be written
         self.beat("stopped", reason)
         # a worker whose share of the queue held only errors did not fail the crawl (crawler/reporting/outcome.py)
         shared = self.crawl_pages_archived()
