@@ -242,7 +242,8 @@ class RedisScheduler(Scheduler):
         barrier.add_done_callback(lambda written: self._ack(lease, written))
 
     def _ack(self, lease: str, written=None) -> None:
-        self._acking.pop(lease, None)
+        if written is not None and self._acking.pop(lease, None) is None:
+            return  # acknowledged at the close already (_settle_acks)
         if written is not None and (written.cancelled() or written.exception() is not None):
             return  # a record was not written: the request stays taken, and is fetched again
         if self.failed:

@@ -82,3 +82,25 @@ def test_a_worker_killed_and_restarted_loses_no_article(site, redis_url, redis, 
     assert sorted(redis.keys("spacewar:*")) == [b"spacewar:heartbeat"]
     print(f"{moment}: articles per run {[len(items) for items in runs]}; w1 killed at {died:.1f} s, restart done "
           f"at {restarted_done:.1f} s, w2 at {w2_done:.1f} s")
+
+
+def test_the_last_worker_stopped_by_sigterm_leaves_the_unfinished_frontier_for_the_next(site, redis_url, redis,
+                                                                                         tmp_path):
+    """Before, the last worker out deleted the queue whatever its state: SIGTERM mid-crawl lost the rest. Now
+    what it had taken goes back to the queue, and the queue, seen-set and exported-set stay."""
+    import signal
+
+    settings = {**SHARED, "REDIS_URL": redis_url, "WORKER_ID": "w1", "DOWNLOAD_DELAY": "0.1"}
+    first, paths = start_crawl(tmp_path, site, "first", settings=settings)
+    deadline = time.monotonic() + 60
+    while int(redis.get("spacewar:leases") or 0) < 15:  # mid-crawl
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=60)
+    assert first.returncode == 75
+    assert redis.zcard("spacewar:requests") > 0 and redis.keys("spacewar:inflight:*") == []
+    assert "the crawl unfinished" in paths["log"].read_text("utf-8")
+
+    # (a next worker then finishes the crawl, as the killed-worker runs above show)
+    assert redis.scard("spacewar:dupefilter") > redis.zcard("spacewar:requests")
