@@ -47,43 +47,47 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
-#: KEYS: queue, inflight hash, claims set, exported set, workers set. ARGV: worker.
-#: Returns {requests requeued, claims released}.
-REQUEUE = """
-local entries = redis.call('HGETALL', KEYS[2])
+#: The requeue of one worker, its keys from KEYS[o + 1] on: queue, inflight hash, claims set, exported set,
+#: workers set. ARGV: worker. Returns {requests requeued, claims released}.
+_REQUEUE_BODY = """
+local queue, inflight, claims, exported, workers = KEYS[o + 1], KEYS[o + 2], KEYS[o + 3], KEYS[o + 4], KEYS[o + 5]
+local entries = redis.call('HGETALL', inflight)
 local n = 0
 for i = 2, #entries, 2 do
   local entry = entries[i]
   local sep = string.find(entry, ' ', 1, true)
-  redis.call('ZADD', KEYS[1], string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1))
+  redis.call('ZADD', queue, string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1))
   n = n + 1
 end
-redis.call('DEL', KEYS[2])
-local claims = redis.call('SMEMBERS', KEYS[3])
-for _, url in ipairs(claims) do redis.call('SREM', KEYS[4], url) end
-redis.call('DEL', KEYS[3])
-redis.call('SREM', KEYS[5], ARGV[1])
-return {n, #claims}
+redis.call('DEL', inflight)
+local urls = redis.call('SMEMBERS', claims)
+for _, url in ipairs(urls) do redis.call('SREM', exported, url) end
+redis.call('DEL', claims)
+redis.call('SREM', workers, ARGV[1])
+return {n, #urls}
 """
 
-#: KEYS: alive key, queue, inflight hash, claims set, exported set, workers set. ARGV: worker.
-#: REQUEUE for a worker whose alive key is gone; nothing (nil) while it is there.
+#: KEYS: queue, inflight hash, claims set, exported set, workers set (a worker's own requeue).
+REQUEUE = "local o = 0\n" + _REQUEUE_BODY
+
+#: KEYS: alive key, then REQUEUE's. The requeue of a worker whose alive key is gone; nil while it is there.
 RECOVER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-""" + REQUEUE.replace("KEYS[5]", "KEYS[6]").replace("KEYS[4]", "KEYS[5]").replace("KEYS[3]", "KEYS[4]").replace(
-    "KEYS[2]", "KEYS[3]").replace("KEYS[1]", "KEYS[2]")  # the same script, its keys one place later
+local o = 1
+""" + _REQUEUE_BODY
 
 
 class ReliableQueue:
     """The shared queue of one crawl (`prefix`, crawler/frontier/addon.py) as seen by one worker; see the module docstring."""
 
-    def __init__(self, server, prefix: str, worker: str, ttl: float):
+    def __init__(self, server, prefix: str, worker: str, ttl: float, *, queue_key: str | None = None,
+                 seen_key: str | None = None):
         self.server = server
         self.prefix = prefix
         self.worker = worker
         self.ttl = ttl
-        self.queue_key = f"{prefix}:requests"
-        self.seen_key = f"{prefix}:dupefilter"
+        self.queue_key = queue_key or f"{prefix}:requests"  # (SCHEDULER_QUEUE_KEY, SCHEDULER_DUPEFILTER_KEY)
+        self.seen_key = seen_key or f"{prefix}:dupefilter"
         self.exported_key = f"{prefix}:exported"
         self.workers_key = f"{prefix}:workers"
         self.lease_key = f"{prefix}:leases"

@@ -121,7 +121,8 @@ class RedisScheduler(Scheduler):
         if not isinstance(self.queue, PriorityQueue):
             raise ConfigError(f"SCHEDULER_QUEUE_CLASS={type(self.queue).__module__}.{type(self.queue).__name__}: "
                               f"the shared frontier needs scrapy_redis.queue.PriorityQueue (its reliable queue)")
-        self.reliable = ReliableQueue(self.server, self.prefix, self.worker, self.worker_ttl)
+        self.reliable = ReliableQueue(self.server, self.prefix, self.worker, self.worker_ttl,
+                                      queue_key=self.queue.key, seen_key=self.df.key)
         own, claims = self.reliable.release()  # an earlier run under this id was killed: its requests go back
         if own or claims:
             logger.warning("Worker %s restarted: %d requests it had taken before it stopped are queued again "
