@@ -19,6 +19,10 @@ class ConfigError(Exception):
     """A setting or an argument that makes the crawl impossible: the message says what to change."""
 
 
+class ServiceUnavailable(Exception):
+    """A service the configuration names (the Redis of REDIS_URL) does not answer: the message names it."""
+
+
 def require(module: str, *, why: str, package: str, extra: str):
     """Import `module` for a feature that `why` switched on, or raise ConfigError naming the extra.
 

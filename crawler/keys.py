@@ -48,6 +48,8 @@ META_HOP_PATH = _meta("hop_path", "the hops from the start pages (L: link, R: re
 META_JOURNAL_FP = _meta("inflight_fp", "the fingerprint under which the crash-safety journal recorded the request")
 META_STATE_KNOWN = _meta("state_known", "the incremental state's row that made the request conditional")
 META_DONT_REVALIDATE = _meta("dont_revalidate", "set by a spider: never turn this request into a conditional one")
+META_FRONTIER_LEASE = _meta("frontier_lease", "the id under which this worker took the request from the shared "
+                            "queue (crawler/frontier/reliable.py), acknowledged when its page is settled")
 META_POLITE_LEASE = _meta("polite_lease", "(host key, lease id) of the host's shared politeness slot the request "
                                           "holds while it is downloaded")
 META_SITE = _meta("site", "the site profile name of a request's URL (spiders/network.py), for the components "
@@ -198,6 +200,11 @@ STAT_UNCONDITIONAL = _stat("incremental/unconditional/{reason}", "known articles
 
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
 STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "
+                                          "acknowledged (requests settled), requeued_own (taken by this worker "
+                                          "and queued again: at a restart under its id, or a stop before they "
+                                          "were done), requeued_dead (a dead worker's, queued again by this "
+                                          "one), lease_lost (settled after another worker had requeued it: "
+                                          "this worker was silent longer than FRONTIER_WORKER_TTL); "
                                           "heartbeat_errors (worker heartbeats Redis did not take)")
 STAT_SHARED_PAGES_ARCHIVED = _stat("frontier/crawl_pages_archived", "pages archived by every worker of the "
                                    "shared crawl that ran alongside this one, this one included (its exit status)")

@@ -252,6 +252,8 @@ _declare("CRAWL_ID", TEXT, "keeps the Redis keys of one shared crawl apart from 
 _declare("FRONTIER_IDLE_TIMEOUT", FLOAT, "seconds the shared queue stays empty before a worker stops", low=0)
 _declare("FRONTIER_KEEP", BOOL, "keep the shared queue when the last worker leaves")
 _declare("FRONTIER_HEARTBEAT_INTERVAL", FLOAT, "seconds between two heartbeats (0: none)", low=0)
+_declare("FRONTIER_WORKER_TTL", FLOAT, "seconds a worker's alive key lasts: a dead worker's requests go back to "
+         "the queue this long (up to 4/3 of it) after its last renewal", low=0.001)
 _declare("METRICS_PORT", INT, "Prometheus metrics on this port (0: off; needs REDIS_URL and the metrics extra)",
          low=0, high=65535)
 # --- crash safety (crawler/journal/addon.py) ------------------------------------------------------

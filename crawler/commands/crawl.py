@@ -10,6 +10,8 @@ Scrapy's own crawl command, plus:
 - a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
   crawl cannot write at start-up likewise, with exit status 74.
+- a service it names that does not answer (crawler.config.ServiceUnavailable: the Redis of REDIS_URL)
+  printed as one line, with exit status 69.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import outputs, settingspec
-from crawler.config import ConfigError
-from crawler.reporting.outcome import CONFIG_ERROR, OUTPUT_FAILED, WARC_WRITE_FAILED, CrawlOutcome
+from crawler.config import ConfigError, ServiceUnavailable
+from crawler.reporting.outcome import CONFIG_ERROR, NOTHING_ARCHIVED, OUTPUT_FAILED, WARC_WRITE_FAILED, CrawlOutcome
 
 logger = logging.getLogger("crawler.outcome")
 
@@ -78,9 +80,14 @@ class Command(ScrapyCrawlCommand):
             started.addErrback(lambda f: failure.append(f.value))
         self.crawler_process.start()
         error = next((e for e in failure if e is not None), None)
+        error = _cause(error)
         if isinstance(error, ConfigError):
             logger.critical("Configuration error: %s (exit status %d)", error, CONFIG_ERROR)
             self.exitcode = CONFIG_ERROR
+            return
+        if isinstance(error, ServiceUnavailable):  # e.g. the Redis of REDIS_URL
+            logger.critical("Cannot start: %s (exit status %d)", error, NOTHING_ARCHIVED)
+            self.exitcode = NOTHING_ARCHIVED
             return
         if isinstance(error, UsageError):
             raise error
@@ -100,3 +107,15 @@ class Command(ScrapyCrawlCommand):
         outcome = outcome_ext.outcome
         (logger.info if outcome.status == 0 else logger.error)(outcome.line())
         self.exitcode = outcome.status
+
+
+def _cause(error: BaseException | None) -> BaseException | None:
+    """The error a component raised at start-up, when Scrapy's clean-up raised another over it (a scheduler
+    that cannot open, e.g. Redis unreachable, leaves no engine slot, and closing the engine then fails
+    with "Engine slot not assigned")."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, (ConfigError, ServiceUnavailable)):
+            return seen
+        seen = seen.__context__
+    return error

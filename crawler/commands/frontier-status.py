@@ -1,7 +1,8 @@
 """`scrapy frontier-status [SPIDER] -s REDIS_URL=... [-s CRAWL_ID=...] [--json] [--watch SECONDS]`: a shared crawl at a glance.
 
 Prints, for a running or stopped crawl on the Redis frontier: the queue length, the requests in
-flight and waiting, per worker the last heartbeat, pages and items, and per host (shared
+flight and waiting, per worker the requests it took from the queue and has not finished (a dead
+worker's until they are queued again), the last heartbeat, pages and items, and per host (shared
 politeness) the rate over the last 10 s and 60 s, the requests in flight and the current delay.
 Without SPIDER, every crawl found on the Redis server. Reads only (crawler/frontier/status.py
 lists the keys). The module's name is the command's: Scrapy names a COMMANDS_MODULE command
@@ -11,11 +12,14 @@ after its module.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+
+from crawler.reporting.outcome import NOTHING_ARCHIVED
 
 
 class Command(ScrapyCommand):
@@ -36,8 +40,7 @@ class Command(ScrapyCommand):
 
     def run(self, args, opts):
         from crawler.config import ConfigError
-        from crawler.frontier.addon import redis_client
-        from crawler.frontier.status import format_status, frontier_status, status_prefixes
+        from crawler.frontier.addon import redis_client, redis_errors, unreachable
         from crawler.network.politeness import DEFAULTS
 
         if len(args) > 1:
@@ -49,6 +52,15 @@ class Command(ScrapyCommand):
         except ConfigError as e:
             raise UsageError(str(e)) from None
         namespace = self.settings.get("POLITE_NAMESPACE") or DEFAULTS["POLITE_NAMESPACE"]
+        try:
+            self._show(server, namespace, args, opts)
+        except redis_errors() as e:
+            print(f"{unreachable(self.settings, e)} (exit status {NOTHING_ARCHIVED})", file=sys.stderr, flush=True)
+            self.exitcode = NOTHING_ARCHIVED
+
+    def _show(self, server, namespace, args, opts):
+        from crawler.frontier.status import format_status, frontier_status, status_prefixes
+
         while True:
             prefixes = status_prefixes(self.settings, args[0] if args else None, server)
             found = [frontier_status(server, prefix, namespace) for prefix in prefixes]

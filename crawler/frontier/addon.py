@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.components import defaults, register
-from crawler.config import require
+from crawler.config import ServiceUnavailable, require
 from crawler.warc.files import safe_name_part
 
 DEFAULTS = {
@@ -29,6 +29,9 @@ DEFAULTS = {
     "FRONTIER_IDLE_TIMEOUT": 30,
     #: Keep the shared queue, seen-set and exported-set when the last worker leaves (to resume).
     "FRONTIER_KEEP": False,
+    #: Seconds after a worker's last sign of life (renewed every third of it) before the other workers
+    #: requeue the requests it had taken and not finished (a worker killed -9).
+    "FRONTIER_WORKER_TTL": 60.0,
     #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier-status`); 0: none.
     "FRONTIER_HEARTBEAT_INTERVAL": 10.0,
     #: Serve this worker's and the shared crawl's figures in the Prometheus text format on
@@ -56,6 +59,19 @@ def redis_client(settings, **options):
     """A client of REDIS_URL's server (`options`: redis-py's, e.g. socket_timeout)."""
     redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
     return redis.Redis.from_url(settings.get("REDIS_URL"), **options)
+
+
+def redis_errors() -> tuple[type[BaseException], ...]:
+    """redis-py's exceptions for a server that does not answer (imported only in distributed mode)."""
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return ConnectionError, TimeoutError
+
+
+def unreachable(settings, exc: BaseException) -> ServiceUnavailable:
+    """The one line for a Redis that does not answer."""
+    return ServiceUnavailable(f"Redis at {settings.get('REDIS_URL')} is unreachable ({exc}): start it, or fix "
+                              f"REDIS_URL")
 
 
 def worker_feed_uri(default_feed: str, worker: str) -> str:

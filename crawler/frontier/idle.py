@@ -1,4 +1,7 @@
-"""Extension that keeps an idle worker alive while the shared queue may still fill, and stops it once it stayed empty."""
+"""Extension that keeps an idle worker alive while the shared queue may still fill, and stops it once it stayed empty.
+
+"May still fill": requests are queued, or other workers hold requests they took (their pages may
+bring links; a dead worker's go back to the queue once its FRONTIER_WORKER_TTL is over)."""
 
 from __future__ import annotations
 
@@ -37,7 +40,9 @@ class FrontierIdleClose:
     def _queue_len(self) -> int:
         if self.queue_len is not None:
             return self.queue_len()
-        return len(self.crawler.engine.scheduler)  # the Redis queue's length
+        scheduler = self.crawler.engine.scheduler
+        pending = getattr(scheduler, "pending", None)  # queued, or taken by another worker (a dead one too)
+        return pending() if pending is not None else len(scheduler)
 
     def busy(self, *args, **kwargs):
         self.empty_since = None

@@ -12,7 +12,8 @@ reactor. A port already taken is a configuration error: give each worker of one 
 Metrics (gauges; labels in brackets):
   archiver_queue_requests, archiver_seen_requests, archiver_exported_articles   the shared frontier
   archiver_worker_pages [worker], archiver_worker_items [worker],
-  archiver_worker_in_flight [worker], archiver_worker_heartbeat_age_seconds [worker]
+  archiver_worker_in_flight [worker], archiver_worker_heartbeat_age_seconds [worker],
+  archiver_worker_taken [worker] (requests taken from the shared queue and not finished)
   archiver_host_in_flight [host], archiver_host_requests_per_second [host, window],
   archiver_host_delay_seconds [host], archiver_host_blocked_seconds [host]
 """
@@ -60,6 +61,8 @@ class CrawlCollector:
             "pages": g("archiver_worker_pages", "Responses downloaded by the worker", labels=["worker"]),
             "items": g("archiver_worker_items", "Items scraped by the worker", labels=["worker"]),
             "in_flight": g("archiver_worker_in_flight", "Requests the worker is downloading", labels=["worker"]),
+            "taken": g("archiver_worker_taken", "Requests the worker took from the shared queue and has not finished",
+                       labels=["worker"]),
             "age_s": g("archiver_worker_heartbeat_age_seconds", "Seconds since the worker's last heartbeat",
                        labels=["worker"]),
         }

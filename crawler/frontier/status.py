@@ -7,6 +7,8 @@ crawler/frontier/addon.py; ns = POLITE_NAMESPACE, crawler/network/politeness.py)
   <prefix>:dupefilter  set                                  requests seen
   <prefix>:exported    set                                  articles exported
   <prefix>:workers     set                                  workers in the crawl now
+  <prefix>:inflight:<w> hash lease -> request               requests worker w took and has not finished
+                       (crawler/frontier/reliable.py); <prefix>:alive:<w> exists while w is alive
   <prefix>:heartbeat   hash worker -> JSON {t, host, state, reason, pages, items, in_flight, waiting}
                        written every FRONTIER_HEARTBEAT_INTERVAL seconds by WorkerHeartbeat and once at
                        the end (state "stopped", the finish reason); kept HEARTBEAT_KEEP after the last
@@ -121,6 +123,10 @@ class WorkerHeartbeat:
     def closed(self, spider=None, reason=None):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        from crawler.frontier.scheduler import UNAVAILABLE
+
+        if reason == UNAVAILABLE:
+            return  # Redis went away: the scheduler said so in one line, and nothing more can be written
         self.beat("stopped", reason)
         # a worker whose share of the queue held only errors did not fail the crawl (crawler/reporting/outcome.py)
         shared = self.crawl_pages_archived()
@@ -179,6 +185,15 @@ def frontier_status(server, prefix: str, namespace: str = "polite", now: float |
         beat = json.loads(raw)
         beat["age_s"] = round(now - beat["t"], 1)
         workers[_text(worker)] = beat
+    # requests each worker took from the queue and has not finished (a dead one's until they are requeued)
+    head = f"{prefix}:inflight:"
+    for key in server.scan_iter(match=f"{head}*", count=1000):
+        worker = _text(key)[len(head):]
+        beat = workers.setdefault(worker, {"t": 0, "age_s": None, "state": "?"})
+        beat["taken"] = server.hlen(key)
+    for worker, beat in workers.items():
+        beat.setdefault("taken", 0)
+        beat["alive"] = bool(server.exists(f"{prefix}:alive:{worker}"))
     running = [b for b in workers.values() if b.get("state") == "running"]
     return {
         "crawl": prefix,
@@ -188,6 +203,7 @@ def frontier_status(server, prefix: str, namespace: str = "polite", now: float |
         "workers_joined": sorted(_text(w) for w in server.smembers(f"{prefix}:workers")),
         # as of each running worker's last heartbeat
         "in_flight": sum(b.get("in_flight", 0) for b in running),
+        "taken": sum(b["taken"] for b in workers.values()),
         "waiting": sum(b.get("waiting", 0) for b in running),
         "workers": workers,
         "hosts": host_status(server, namespace, now_ms),
@@ -197,16 +213,21 @@ def frontier_status(server, prefix: str, namespace: str = "polite", now: float |
 def format_status(st: dict) -> str:
     """The table `scrapy frontier-status` prints."""
     lines = [f"crawl {st['crawl']}: {st['queue']} queued, {st['in_flight']} in flight, {st['waiting']} waiting "
-             f"for a host, {st['seen']} seen, {st['exported']} exported, {len(st['workers_joined'])} worker(s) in"]
+             f"for a host, {st.get('taken', 0)} taken by workers and not finished, {st['seen']} seen, "
+             f"{st['exported']} exported, {len(st['workers_joined'])} worker(s) in"]
     if not st["workers"]:
         lines.append("  no worker heartbeat (none started, or the crawl ended more than a week ago)")
     else:
-        lines.append(f"  {'worker':<28} {'state':<8} {'last beat':>10} {'pages':>7} {'items':>7} {'in flight':>9}"
-                     f" {'waiting':>7}  finish")
+        lines.append(f"  {'worker':<28} {'state':<8} {'last beat':>10} {'pages':>7} {'items':>7} {'taken':>6} "
+                     f"{'in flight':>9} {'waiting':>7}  finish")
         for name, b in st["workers"].items():
-            lines.append(f"  {name:<28} {b.get('state', '?'):<8} {_age(b['age_s']):>10} {b.get('pages', 0):>7} "
-                         f"{b.get('items', 0):>7} {b.get('in_flight', 0):>9} {b.get('waiting', 0):>7}  "
-                         f"{b.get('reason', '')}")
+            state = b.get("state", "?")
+            if b.get("taken") and not b.get("alive"):
+                state = "dead"  # silent past FRONTIER_WORKER_TTL: its requests are queued again by the next look
+            age = _age(b["age_s"]) if b.get("age_s") is not None else "-"
+            lines.append(f"  {name:<28} {state:<8} {age:>10} {b.get('pages', 0):>7} "
+                         f"{b.get('items', 0):>7} {b.get('taken', 0):>6} {b.get('in_flight', 0):>9} "
+                         f"{b.get('waiting', 0):>7}  {b.get('reason', '')}")
     if not st["hosts"]:
         lines.append("  no host in the shared politeness (politeness not shared, or no request for an hour)")
     else:

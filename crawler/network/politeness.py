@@ -468,13 +468,18 @@ class SharedSlotMiddleware:
         self._renewer.start(max(0.5, self.slots.policy.lease_ttl / 3), now=False)
 
     def spider_closed(self, spider=None, reason=None):
-        self.closing = True
+        self.give_up_waiting()
         if self._renewer is not None and self._renewer.running:
             self._renewer.stop()
         for lease, (key, _) in list(self.held.items()):  # give back what this worker still holds
             self._safe(self.slots.release, key, lease)
         self.held.clear()
-        for queue in self.queues.values():  # the waiting requests are given up
+
+    def give_up_waiting(self):
+        """The requests waiting for a slot are given up (IgnoreRequest), and no more wait: the crawl closes, or
+        Redis went away and the worker stops (crawler/frontier/scheduler.py; the requests stay in Redis)."""
+        self.closing = True
+        for queue in self.queues.values():
             self._wake(queue, closing=True)
 
     def renew(self):

@@ -19,8 +19,9 @@ from tests.redis_server import free_port
 
 
 def a_crawl_in_redis(redis):
-    """A crawl "spacewar:c1" with two queued requests, one worker running and one stopped, and a host
-    whose slot has had one answer and holds one request in flight."""
+    """A crawl "spacewar:c1" with two queued requests, one worker running (alive, 2 requests taken), one
+    stopped, one killed (no heartbeat, alive key expired, 1 request taken), and a host whose slot has had
+    one answer and holds one request in flight."""
     p = SlotPolicy(concurrency=4, delay=0.5, jitter=0, jitter_model="scrapy", autothrottle=True, start_delay=1.0,
                    max_delay=30, target_concurrency=2, backoff_base=1, backoff_max=60, retry_after_max=120,
                    lease_ttl=30, rate_window=60, state_ttl=3600)
@@ -32,6 +33,9 @@ def a_crawl_in_redis(redis):
     redis.zadd("spacewar:c1:requests", {b"r1": 0, b"r2": 0})
     redis.sadd("spacewar:c1:dupefilter", "a", "b", "c")
     redis.sadd("spacewar:c1:workers", "w1")
+    redis.hset("spacewar:c1:inflight:w1", mapping={"1": b"0 r3", "2": b"0 r4"})
+    redis.set("spacewar:c1:alive:w1", 1, ex=60)
+    redis.hset("spacewar:c1:inflight:w3", mapping={"3": b"0 r5"})
     redis.hset("spacewar:c1:heartbeat", mapping={
         "w1": json.dumps({"t": time.time() - 3, "state": "running", "pages": 7, "items": 5, "in_flight": 1,
                           "waiting": 2}),
@@ -51,6 +55,10 @@ def test_frontier_status_reads_queue_workers_and_hosts(redis):
     assert host["delay_s"] == pytest.approx(0.575)  # the mean of the 1.0 start delay and the 0.3/2 target
     text = format_status(st)
     assert "2 queued, 1 in flight" in text and "www.spacewar.com" in text and "0.57s" in text
+    assert "3 taken by workers and not finished" in text
+    assert (st["workers"]["w1"]["taken"], st["workers"]["w3"]["taken"], st["workers"]["w2"]["taken"]) == (2, 1, 0)
+    [w3] = [line.split() for line in text.splitlines() if line.strip().startswith("w3 ")]
+    assert w3[:2] == ["w3", "dead"]  # its requests wait for the next live worker's look
     assert crawls(redis) == ["spacewar:c1"]
 
 
@@ -83,6 +91,7 @@ def test_metrics_port_serves_the_prometheus_text_on_loopback_only(redis, redis_u
         assert "archiver_queue_requests 2.0" in text
         assert 'archiver_host_delay_seconds{host="www.spacewar.com"} 0.575' in text
         assert 'archiver_worker_heartbeat_age_seconds{worker="w2"}' in text
+        assert 'archiver_worker_taken{worker="w3"} 1.0' in text
         with pytest.raises(ConfigError, match=f"METRICS_PORT={port}: cannot listen"):  # a second worker, same port
             project_crawler(SpacewarSpider, REDIS_URL=redis_url, METRICS_PORT=port)
     finally:

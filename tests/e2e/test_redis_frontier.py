@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 from scrapy.exceptions import DropItem
 
+from crawler.frontier.reliable import ReliableQueue
 from crawler.incremental.state import open_state
 from pipelines.sharedexport import SharedExportPipeline
 
 
 # --- exported once, state shared -------------------------------------------------------------------
 def test_only_the_first_worker_exports_an_article(redis):
-    a = SharedExportPipeline(redis, "spacewar:exported")
-    b = SharedExportPipeline(redis, "spacewar:exported")
+    a = SharedExportPipeline(ReliableQueue(redis, "spacewar", "w1", 60))
+    b = SharedExportPipeline(ReliableQueue(redis, "spacewar", "w2", 60))
     item = {"url": "https://www.spacewar.com/reports/X_999.html"}
     assert a.process_item(dict(item))
     with pytest.raises(DropItem):

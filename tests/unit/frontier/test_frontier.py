@@ -83,5 +83,3 @@ def test_an_idle_worker_waits_for_the_shared_queue_then_stops():
         ext.spider_idle()
     now[0] = 22
     ext.spider_idle()  # empty for 10 s: may close
-
-
