@@ -3,7 +3,8 @@
 The rule and the ids are crawler/syndication/'s. The store of earlier articles is chosen from the
 settings: a SQLite file beside STATE_PATH's (state.sqlite -> state.stories.sqlite), Redis when
 STATE_PATH is "redis" / a redis:// URL or when REDIS_URL is set (shared by the workers: an article one
-worker finds joins the group another worker founded), JOBDIR's stories.sqlite when only JOBDIR is set (a
+worker finds joins the group another worker founded; without STATE_PATH the keys last as long as the
+shared frontier, and the last worker out deletes them with it), JOBDIR's stories.sqlite when only JOBDIR is set (a
 resumed job keeps its groups), else memory (groups within this run).
 """
 
@@ -17,6 +18,8 @@ from scrapy import signals
 
 from crawler import keys
 from crawler.config import require
+from crawler.frontier import frontier_deleted
+from crawler.frontier.addon import key_prefix
 from crawler.syndication.groups import StoryGrouper, group_id
 from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
 
@@ -31,14 +34,15 @@ def stories_path(state_path: str) -> Path:
 def open_store(settings, spider_name: str):
     """The store the settings ask for (module docstring)."""
     state = str(settings.get("STATE_PATH") or "")
-    redis_url = settings.get("REDIS_URL")
     is_redis = state == "redis" or state.startswith(("redis://", "rediss://", "unix://"))
     if state and not is_redis:
         return SqliteStore(stories_path(state))
-    if is_redis or redis_url:
+    if is_redis or settings.get("REDIS_URL"):
         redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
-        url = state if state.startswith(("redis://", "rediss://", "unix://")) else redis_url
-        return RedisStore(redis.Redis.from_url(url), f"{spider_name}:stories")
+        url = state if state.startswith(("redis://", "rediss://", "unix://")) else settings.get("REDIS_URL")
+        # kept with the state across crawls (as STATE_REDIS_KEY), or for this shared crawl only (its CRAWL_ID)
+        prefix = spider_name if is_redis else key_prefix(settings, spider_name)
+        return RedisStore(redis.Redis.from_url(url), f"{prefix}:stories")
     if settings.get("JOBDIR"):  # a resumed job keeps the groups its earlier runs gave
         return SqliteStore(Path(settings.get("JOBDIR")) / "stories.sqlite")
     return MemoryStore()
@@ -54,7 +58,13 @@ class StoryGroupPipeline:
     def from_crawler(cls, crawler):
         o = cls(open_store(crawler.settings, crawler.spidercls.name), crawler.stats)
         crawler.signals.connect(o.close, signal=signals.engine_stopped)
+        if isinstance(o.store, RedisStore) and not crawler.settings.get("STATE_PATH"):
+            # groups for the shared crawl only: gone with the frontier when the crawl is complete
+            crawler.signals.connect(o.forget, signal=frontier_deleted)
         return o
+
+    def forget(self):
+        self.store.r.delete(*self.store.keys())
 
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)

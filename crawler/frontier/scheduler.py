@@ -35,6 +35,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler import keys
 from crawler.capture.signals import warc_write_failed
 from crawler.config import ConfigError
+from crawler.frontier import frontier_deleted
 from crawler.frontier.addon import frontier_key, key_prefix, redis_client, redis_errors, unreachable
 from crawler.frontier.reliable import ReliableQueue
 
@@ -171,6 +172,7 @@ class RedisScheduler(Scheduler):
                     logger.info("Last worker out: deleting the shared frontier %s", self.queue.key)
                     self.flush()
                     self.server.delete(self.exported_key, self.reliable.lease_key)
+                    self.crawler.signals.send_catch_log(frontier_deleted)
         except redis_errors() as e:
             self.lost(e)
 

@@ -8,8 +8,9 @@ the archive's size. The three stores give the same answers; only persistence and
   articles) and on close (WAL, synchronous=NORMAL: a commit survives kill -9 of the crawl); a kill -9
   forgets at most the last second's articles: a copy of one of them found later founds a group of
   its own, nothing is lost from the dataset;
-- RedisStore: keys under a prefix, shared by the workers of a distributed crawl; `locked()` makes a
-  worker's look-up-and-add atomic with respect to the others.
+- RedisStore: two hashes under a prefix, shared by the workers of a distributed crawl; `locked()` makes a
+  worker's look-up-and-add atomic with respect to the others. Without STATE_PATH they last as long as the
+  shared frontier: the last worker out deletes them with it (pipelines/storygroup.py).
 """
 
 from __future__ import annotations
@@ -103,12 +104,20 @@ class SqliteStore:
 
 
 class RedisStore:
-    """Members in one hash (`PREFIX:members`), postings in one set per sketch hash (`PREFIX:h:HASH`)."""
+    """Two hashes: members (`PREFIX:members`, URL -> group, agency, date and shingles) and posting lists
+    (`PREFIX:postings`, sketch hash -> the URLs, space-separated). Lists are read and extended under the
+    store's lock (`locked()`), which the grouper holds for each article's look-up and add."""
 
     def __init__(self, client, prefix: str):
         self.r = client
         self.prefix = prefix
         self._members_key = f"{prefix}:members"
+        self._postings_key = f"{prefix}:postings"
+        self._lists: dict[int, list[str]] = {}  # the lists read by the last postings() call
+
+    def keys(self) -> list[str]:
+        """Every key the store writes (the lock deletes itself)."""
+        return [self._members_key, self._postings_key]
 
     def _decode(self, url: str, raw) -> Member | None:
         if raw is None:
@@ -121,10 +130,10 @@ class RedisStore:
         return self._decode(url, self.r.hget(self._members_key, url))
 
     def postings(self, sketch: list[int]) -> list[list[str] | None]:
-        pipe = self.r.pipeline(transaction=False)
-        for h in sketch:
-            pipe.srandmember(f"{self.prefix}:h:{h}", COMMON)
-        return [[u.decode() for u in urls] for urls in pipe.execute()]
+        raw = self.r.hmget(self._postings_key, sketch) if sketch else []
+        lists = [value.decode().split(" ") if value else [] for value in raw]
+        self._lists = dict(zip(sketch, lists))
+        return lists
 
     def members(self, urls: list[str]) -> list[Member]:
         if not urls:
@@ -134,12 +143,20 @@ class RedisStore:
 
     def add(self, member: Member, sketch: list[int], common: frozenset[int] = frozenset()) -> None:
         head = json.dumps([member.group, member.agency, member.published]).encode()
+        grown = {}
+        for h in sketch:
+            urls = self._lists.get(h)
+            if urls is None:  # not read by postings() just before: read it now
+                value = self.r.hget(self._postings_key, h)
+                urls = value.decode().split(" ") if value else []
+            if h not in common and member.url not in urls:
+                grown[h] = " ".join(urls + [member.url])
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(self._members_key, member.url, head + b"\n" + member.shingles)
-        for h in sketch:
-            if h not in common:
-                pipe.sadd(f"{self.prefix}:h:{h}", member.url)
+        if grown:
+            pipe.hset(self._postings_key, mapping=grown)
         pipe.execute()
+        self._lists = {}
 
     @contextmanager
     def locked(self):
