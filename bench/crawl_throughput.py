@@ -144,12 +144,13 @@ def _tree_rss_kb(pid: int, children: list[int]) -> int:
 
 
 def run_sampled(cmd: list[str], cwd: Path, log_path: Path, *, timeout: float, sample_every: float = 0.1,
-                lookup_every: int = 10) -> tuple[subprocess.Popen, int]:
+                lookup_every: int = 10, env: dict | None = None) -> tuple[subprocess.Popen, int]:
     """Run `cmd` in `cwd` with its output in `log_path`, sampling the resident memory of its process tree
     every `sample_every` s until it exits (killed after `timeout` s): (the ended process, the tree's peak
-    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc)."""
+    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc).
+    `env`: the command's environment (None: this process's)."""
     with open(log_path, "wb") as stdio:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT, env=env)
         peak, samples, children = 0, 0, []
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
