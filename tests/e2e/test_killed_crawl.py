@@ -5,8 +5,6 @@ Kill points (kill -9 unless said otherwise):
   mid       - once 25 articles are exported
   in flight - while the downloader waits for a slow article (its response never came)
   twice     - mid-crawl, then again during the rerun; a third run finishes
-  writer    - the WARC writer process frozen with records it has not written, then crawl and
-              writer both killed (a whole service killed at once)
   SIGTERM / Ctrl-C - graceful stop mid-crawl (files closed, feed flushed), then a rerun resumes
 Each run writes its own -O file; across them, every article appears exactly once; the WARC
 files all pass `warcio check` with no `.open` file left; every article has a response record.
