@@ -111,7 +111,7 @@ def _rss_kb(pid: int) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    """Processes below `pid` (the crawl's extraction workers)."""
+    """Processes below `pid` (helper processes a crawl starts)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -303,11 +303,11 @@ def rawcapture_cost(articles: int = 1500, rounds: int = 3, workdir: Path | None 
 #: Where a profiled second goes, by the file its frame runs in (first match wins). pyinstrument
 #: charges C functions (zlib, sha1, lxml's parser) to the Python function that called them.
 COST_GROUPS = (
-    ("extraction + cleaning (crawler/extract/, pipelines/extract, the extraction workers)",
+    ("extraction + cleaning (crawler/extract/, pipelines/extract)",
      ("crawler/extract/", "pipelines/extract")),
     ("trafilatura fallback (trafilatura, htmldate, courlan, jusText)",
      ("trafilatura", "htmldate", "courlan", "justext")),
-    ("WARC records: capture, writer, gzip, digests (crawler/capture/, crawler/warc/, the writer process)",
+    ("WARC records: capture, writer, gzip, digests (crawler/capture/, crawler/warc/)",
      ("crawler/capture/", "crawler/warc/")),
     ("CDXJ index of each closed WARC file (cdxj-indexer, warcio)", ("cdxj_indexer", "warcio")),
     ("item JSON Schema validation (jsonschema)", ("jsonschema", "referencing", "rpds", "crawler/itemschema")),
