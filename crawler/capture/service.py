@@ -57,7 +57,7 @@ def _header(headers, name: str) -> str | None:
 
 
 def site_series(crawler, base: str) -> dict:
-    """Site name -> (file prefix, SiteProfile) for the sites the spider crawls."""
+    """Site name -> (its file series: the prefix of its files, SiteProfile) for the sites the spider crawls."""
     sites = getattr(crawler.spider, "site_set", None)
     if sites is None:
         return {}
@@ -76,7 +76,7 @@ class CaptureService:
     """See the module docstring."""
 
     def __init__(self, files: WarcFileSet, revisits: RevisitPolicy, *, stats=None, metadata: bool = True,
-                 signals_=None, site_prefixes: dict[str, str] | None = None, site_of_url=None):
+                 signals_=None, series: dict[str, str] | None = None, site_of_url=None):
         self.files = files
         self.revisits = revisits
         self.stats = stats
@@ -87,7 +87,7 @@ class CaptureService:
         self._closing = False
         self._closed = False
         self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
-        self.site_prefixes = dict(site_prefixes or {})  # site name -> its file prefix (WARC_PREFIX_BY_SITE)
+        self.series = dict(series or {})  # site name -> its file series (WARC_PREFIX_BY_SITE)
         self._site_of_url = site_of_url  # url -> site name, or None
         files.on_close = self._file_closed
         files.on_error = self._write_failed
@@ -110,7 +110,7 @@ class CaptureService:
             site_set = crawler.spider.site_set
             site_of_url = lambda url: (site.profile.name if (site := site_set.site_of(url)) else None)  # noqa: E731
         o = cls(files, RevisitPolicy(digests), stats=crawler.stats, metadata=s.getbool("WARC_METADATA"),
-                signals_=crawler.signals, site_prefixes={name: prefix for name, (prefix, _) in series.items()},
+                signals_=crawler.signals, series={name: prefix for name, (prefix, _) in series.items()},
                 site_of_url=site_of_url)
         crawler.signals.connect(o.close, signal=signals.spider_closed)
         crawler.signals.connect(o.close, signal=signals.engine_stopped)
@@ -120,12 +120,12 @@ class CaptureService:
 
     # --- the file series ------------------------------------------------------------------------
     def series_of(self, url: str, site: str | None = None) -> str | None:
-        """The file prefix of a record about `url` (of `site` when known); None: the crawl's own."""
-        if not self.site_prefixes:
+        """The file series of a record about `url` (of `site` when known); None: the crawl's own."""
+        if not self.series:
             return None
         if site is None and self._site_of_url is not None:
             site = self._site_of_url(url)
-        return self.site_prefixes.get(site) if site else None
+        return self.series.get(site) if site else None
 
     def _write(self, headers, block: bytes, series: str | None) -> RecordLocation:
         """Write one record (raises OSError when it could not be: said once by _write_failed)."""

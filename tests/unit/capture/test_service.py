@@ -10,11 +10,13 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
+from scrapy.signalmanager import SignalManager
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.capture.recorder import WarcRecorderMiddleware
 from crawler.capture.revisits import RevisitPolicy
 from crawler.capture.service import CaptureService
+from crawler.capture.signals import warc_write_failed
 from crawler.warc.digests import DigestIndex
 from crawler.warc.files import WarcFileSet
 from crawler.warc.http import build_exchange
@@ -53,7 +55,7 @@ def service(tmp_path):
     crawler.stats.open_spider()
     files = WarcFileSet(tmp_path / "warc", "test", max_size=10**9)
     made = CaptureService(files, RevisitPolicy(DigestIndex(tmp_path / "digest-index.sqlite")), stats=crawler.stats,
-                          site_prefixes={"spacedaily": "spacedaily"},
+                          series={"spacedaily": "spacedaily"},
                           site_of_url=lambda url: "spacedaily" if "spacedaily" in url else None)
     yield made
     made.close()
@@ -167,8 +169,9 @@ def test_the_recorder_hands_a_parsed_page_its_capture_and_writes_other_metadata_
 def test_a_page_whose_record_could_not_be_written_never_reaches_the_spider(tmp_path):
     files = WarcFileSet(tmp_path / "warc", "test", max_size=10**9, min_free_bytes=2**62)  # never enough room
     failed = []
-    service = CaptureService(files, RevisitPolicy(None))
-    service.signals = type("Signals", (), {"send_catch_log": lambda self, signal, **kw: failed.append(kw)})()
+    signals = SignalManager()
+    signals.connect(lambda exc, path: failed.append({"exc": exc, "path": path}), signal=warc_write_failed, weak=False)
+    service = CaptureService(files, RevisitPolicy(None), signals_=signals)
     recorder = WarcRecorderMiddleware(service)
     page = Request(SITE + "/reports/A_999.html", callback=lambda r: None)
     page.meta["raw_exchange"] = raw = exchange(page.url, http_response(PAGE))
