@@ -77,11 +77,12 @@ class ReplicaProcess:
     """
 
     def __init__(self, articles: int, *, faults: bool = False, startup_timeout: float = 60.0,
-                 clutter_seed: int | None = None, multi_story: bool = False):
+                 clutter_seed: int | None = None, multi_story: bool = False, sisters: int = 0):
         self.articles = articles
         self.faults = faults
         self.clutter_seed = clutter_seed  # the cluttered replica (docs/clutter-replica.md)
         self.multi_story = multi_story
+        self.sisters = sisters  # articles of each sister site served in full (the network job); 0: none
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -103,6 +104,8 @@ class ReplicaProcess:
             cmd += ["--clutter-seed", str(self.clutter_seed)]
         if self.multi_story:
             cmd.append("--multi-story")
+        if self.sisters:
+            cmd += ["--sisters", str(self.sisters)]
         # a file, not a pipe: a chatty server must never block on a full pipe
         self._log = open(Path(self._tmp.name) / "replica.log", "w+b")
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=self._log)

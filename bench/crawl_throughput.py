@@ -58,13 +58,10 @@ class CrawlRun:
     items: int  # items exported (0 for the plain spider)
     elapsed: float  # seconds, spider open to close (Scrapy's elapsed_time_seconds)
     wall: float  # seconds, the whole process (start-up, imports, closing the WARC files)
-    peak_rss_mb: float | None  # largest resident set seen, crawl process and its workers together, MiB
-    # CPU seconds (user + system) of the crawl process and the helper processes it waited for
+    peak_rss_mb: float | None  # largest resident set seen, the crawl's process tree, MiB
+    # CPU seconds (user + system) of the crawl process and any process it waited for
     # (RUSAGE_CHILDREN counts descendants reaped by their parent), start-up and close included
     cpu: float = 0.0
-    # CPU seconds of its helper processes: extraction workers and WARC writer (stats
-    # extract/workers/cpu_seconds and warc/writer/cpu_seconds)
-    worker_cpu: float = 0.0
 
     @property
     def pages_per_s(self) -> float:
@@ -76,13 +73,8 @@ class CrawlRun:
 
     @property
     def cpu_ms_per_page(self) -> float:
-        """CPU per page of the crawl process and its helper processes (extraction workers, WARC writer) together."""
+        """CPU per page of the crawl's whole process tree."""
         return 1000 * self.cpu / self.pages if self.pages else 0.0
-
-    @property
-    def main_cpu_ms_per_page(self) -> float:
-        """CPU per page of the crawl process alone (the reactor's core): the whole less its helpers'."""
-        return 1000 * max(self.cpu - self.worker_cpu, 0.0) / self.pages if self.pages else 0.0
 
 
 def crawl_command(kind: str, outdir: Path, host_map: dict, settings: dict | None = None,
@@ -119,7 +111,7 @@ def _rss_kb(pid: int) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    """Processes below `pid` (the crawl's extraction workers)."""
+    """Processes below `pid` (helper processes a crawl starts)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -144,12 +136,13 @@ def _tree_rss_kb(pid: int, children: list[int]) -> int:
 
 
 def run_sampled(cmd: list[str], cwd: Path, log_path: Path, *, timeout: float, sample_every: float = 0.1,
-                lookup_every: int = 10) -> tuple[subprocess.Popen, int]:
+                lookup_every: int = 10, env: dict | None = None) -> tuple[subprocess.Popen, int]:
     """Run `cmd` in `cwd` with its output in `log_path`, sampling the resident memory of its process tree
     every `sample_every` s until it exits (killed after `timeout` s): (the ended process, the tree's peak
-    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc)."""
+    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc).
+    `env`: the command's environment (None: this process's)."""
     with open(log_path, "wb") as stdio:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT, env=env)
         peak, samples, children = 0, 0, []
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
@@ -195,8 +188,6 @@ def run_crawl(kind: str, outdir: Path, host_map: dict, settings: dict | None = N
         wall=wall,
         peak_rss_mb=round(peak / 1024, 1) if peak else None,
         cpu=round(cpu, 3),
-        worker_cpu=float(stats.get("extract/workers/cpu_seconds") or 0.0)
-        + float(stats.get("warc/writer/cpu_seconds") or 0.0),
     )
 
 
@@ -221,7 +212,7 @@ def alternate(variants: dict[str, tuple], articles: int, rounds: int, workdir: P
                     runs[label].append(r)
                     log(f"  crawl round {i + 1}/{rounds} {label:5s}: {r.pages} pages, {r.items} items, "
                         f"{r.elapsed:.1f} s -> {r.pages_per_s:.1f} pages/s (wall {r.wall:.1f} s, "
-                        f"CPU {r.cpu_ms_per_page:.2f} ms/page, of it crawl process {r.main_cpu_ms_per_page:.2f}, "
+                        f"CPU {r.cpu_ms_per_page:.2f} ms/page, "
                         f"peak RSS {r.peak_rss_mb} MiB)")
     finally:
         if own_tmp is not None:
@@ -279,12 +270,9 @@ def run(articles: int = 1500, rounds: int = 3, workdir: Path | None = None, *,
                                                    if p.pages_per_s), 3) if runs[PLAIN_SKIP] else None,
         "plain_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN]), 2),
         "full_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[FULL]), 2),
-        "plain_main_cpu_ms_per_page": round(median(r.main_cpu_ms_per_page for r in runs[PLAIN]), 2),
-        "full_main_cpu_ms_per_page": round(median(r.main_cpu_ms_per_page for r in runs[FULL]), 2),
         "plain_peak_rss_mb": median(r.peak_rss_mb for r in runs[PLAIN]),
         "full_peak_rss_mb": median(r.peak_rss_mb for r in runs[FULL]),
-        "runs": [asdict(r) | {"pages_per_s": round(r.pages_per_s, 2), "cpu_ms_per_page": round(r.cpu_ms_per_page, 2),
-                              "main_cpu_ms_per_page": round(r.main_cpu_ms_per_page, 2)}
+        "runs": [asdict(r) | {"pages_per_s": round(r.pages_per_s, 2), "cpu_ms_per_page": round(r.cpu_ms_per_page, 2)}
                  for rs in runs.values() for r in rs],
     }
 
@@ -315,12 +303,12 @@ def rawcapture_cost(articles: int = 1500, rounds: int = 3, workdir: Path | None 
 #: Where a profiled second goes, by the file its frame runs in (first match wins). pyinstrument
 #: charges C functions (zlib, sha1, lxml's parser) to the Python function that called them.
 COST_GROUPS = (
-    ("extraction + cleaning (crawler/extract/, pipelines/extract, the extraction workers)",
-     ("crawler/extract/", "pipelines/extract", "crawler/workers/extraction")),
+    ("extraction + cleaning (crawler/extract/, pipelines/extract)",
+     ("crawler/extract/", "pipelines/extract")),
     ("trafilatura fallback (trafilatura, htmldate, courlan, jusText)",
      ("trafilatura", "htmldate", "courlan", "justext")),
-    ("WARC records: capture, writer, gzip, digests (crawler/capture/, crawler/warc/, the writer process)",
-     ("crawler/capture/", "crawler/warc/", "crawler/workers/warcwriter", "pipelines/archived")),
+    ("WARC records: capture, writer, gzip, digests (crawler/capture/, crawler/warc/)",
+     ("crawler/capture/", "crawler/warc/")),
     ("CDXJ index of each closed WARC file (cdxj-indexer, warcio)", ("cdxj_indexer", "warcio")),
     ("item JSON Schema validation (jsonschema)", ("jsonschema", "referencing", "rpds", "crawler/itemschema")),
     ("spider routing and link discovery (spiders/, crawler/site/, bench/plain_spider)",

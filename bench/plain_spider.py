@@ -9,7 +9,9 @@ from the same project settings, so the difference in pages/s is the cost of arch
 It requests every link it finds, as a stock Scrapy spider does, and leaves duplicates to
 Scrapy's duplicate filter; the archival spider skips links it requested before
 (crawler.site.urls.RequestedLinks). `-s PLAIN_SKIP_REQUESTED_LINKS=True` makes this spider skip them
-too, for the like-for-like comparison (the cost of archiving alone).
+too, for the like-for-like comparison (the cost of archiving alone). `-a sites=all` (or a list, as
+`scrapy crawl network` takes) covers several sites of the network at once, each URL judged by the
+profile of its host: the baseline of the network job (bench/capture_cost.py).
 
     python -m scrapy runspider bench/plain_spider.py -s HOST_MAP='{...}' ...
 """
@@ -20,7 +22,7 @@ import scrapy
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
-from crawler.site.profiles import PROFILES
+from crawler.site.profiles import PROFILES, SiteSet, choose
 from crawler.site.urls import FEED, RequestedLinks, canonicalize, page_kind, site_links
 from crawler.site.links import FEED_LINKS, PAGE_LINKS, hrefs
 
@@ -35,29 +37,38 @@ class PlainSpider(scrapy.Spider):
         "FEEDS": {},
     }
 
+    def __init__(self, *args, sites: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # None: SpaceWar.com alone (the profile above); else the network job's sites
+        self.site_set = SiteSet(choose("" if sites == "all" else sites)) if sites else None
+
     @property
     def allowed_domains(self) -> list[str]:
-        return [self.profile.domain]
+        return self.site_set.domains if self.site_set else [self.profile.domain]
 
     async def start(self):
         self.compiled = self.profile.compiled()
         # PLAIN_SKIP_REQUESTED_LINKS: skip the links already requested, as the archival spider does
         # (crawler.site.urls.RequestedLinks), to compare like with like; off, a stock Scrapy spider
         self.requested = RequestedLinks() if self.settings.getbool("PLAIN_SKIP_REQUESTED_LINKS") else None
-        yield scrapy.Request(self.profile.home_url)
-        yield scrapy.Request(self.profile.feed_url)
+        for profile in self.site_set.profiles if self.site_set else [self.profile]:
+            yield scrapy.Request(profile.home_url)
+            yield scrapy.Request(profile.feed_url)
 
     def parse(self, response):
         if not isinstance(response, TextResponse):
             return
-        if isinstance(response, XmlResponse) or page_kind(canonicalize(response.url, self.profile),
-                                                          self.compiled) == FEED:
+        compiled = self.site_set.site_of(response.url) if self.site_set else self.compiled
+        if compiled is None:
+            return
+        if isinstance(response, XmlResponse) or page_kind(canonicalize(response.url, compiled.profile),
+                                                          compiled) == FEED:
             response.selector.remove_namespaces()
             found = hrefs(response.selector, FEED_LINKS)
         else:
             found = hrefs(response.selector, PAGE_LINKS)
         depth = response.meta.get("depth", 0) + 1
-        links, _ = site_links(get_base_url(response), found, self.compiled)
+        links, _ = site_links(get_base_url(response), found, compiled)
         for url in links:
             if self.requested is None or self.requested.first_time(url, depth):
                 yield scrapy.Request(url)

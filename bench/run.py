@@ -145,23 +145,20 @@ def render(data: dict) -> str:
             "plain-skip (`-s PLAIN_SKIP_REQUESTED_LINKS=True`) skips the links it requested before, as "
             "the archival spider does, so full/plain-skip is the cost of archiving alone.\n",
             _table(["spider", "pages", "items", "pages/s (median)", "range", "CPU ms/page (median)",
-                    "of it, crawl process", "peak RSS MiB"], [
+                    "peak RSS MiB"], [
                 ["plain (bench/plain_spider.py)", c["plain_pages"], 0, c["plain_pages_per_s"], c["plain_spread"],
-                 c.get("plain_cpu_ms_per_page"), c.get("plain_main_cpu_ms_per_page"), c["plain_peak_rss_mb"]],
+                 c.get("plain_cpu_ms_per_page"), c["plain_peak_rss_mb"]],
                 ["plain-skip (the same, links requested before skipped)", c.get("plain_skip_pages"), 0,
                  c.get("plain_skip_pages_per_s"), c.get("plain_skip_spread"), c.get("plain_skip_cpu_ms_per_page"),
-                 c.get("plain_skip_cpu_ms_per_page"), c.get("plain_skip_peak_rss_mb")],
+                 c.get("plain_skip_peak_rss_mb")],
                 ["full (scrapy crawl spacewar)", c["full_pages"], c["full_items"], c["full_pages_per_s"],
-                 c["full_spread"], c.get("full_cpu_ms_per_page"), c.get("full_main_cpu_ms_per_page"),
-                 c["full_peak_rss_mb"]],
+                 c["full_spread"], c.get("full_cpu_ms_per_page"), c["full_peak_rss_mb"]],
             ]),
             f"\n**Ratio full/plain: {c['ratio']}** (target >= 0.85; median of the rounds' own full/plain "
             f"ratios, {', '.join(str(x) for x in c.get('paired_ratios') or [])}: {c.get('paired_ratio')}; "
             "over whole-process wall time, start-up "
             f"and closing the WARC files included: {c['wall_ratio']}; CPU time per page, plain/full, whole "
-            f"process with its helper processes: {_cpu_ratio(c)}). CPU and peak RSS count the crawl process "
-            "and its helper processes (extraction worker, EXTRACT_WORKERS; WARC writer, WARC_WRITER_PROCESS) "
-            "together; the crawl process alone is the reactor's core.",
+            f"process tree: {_cpu_ratio(c)}).",
             f"\n**Like for like, full/plain-skip: {c.get('like_for_like_ratio')}** (median of the rounds' own "
             f"ratios, {', '.join(str(x) for x in c.get('like_for_like_paired_ratios') or [])}: "
             f"{c.get('like_for_like_paired_ratio')}): what archiving costs when both spiders handle links alike.",

@@ -1,7 +1,6 @@
 """From an archived article response to the exported item: the one path the crawl's item stages and `scrapy reprocess` share.
 
-The crawl runs these steps spread over its spider and item pipelines (in a worker process, in
-crawl order, waiting for the WARC writer); `scrapy reprocess` (crawler/offline/reprocess/) runs
+The crawl runs these steps spread over its spider and item pipelines (in crawl order); `scrapy reprocess` (crawler/offline/reprocess/) runs
 them in one call, `item_from_page`. Both call the same functions, so an item rebuilt from the
 archive is the live crawl's item, field by field, except `fetched_at` (the capture's WARC-Date)
 and `warc` (the archived record's pointer), which are the capture's in both.
@@ -10,7 +9,7 @@ The steps, in the crawl's order:
 
 1. `route(url, text, profile, xml=...)` (crawler/site/links.py) and `page_fields(url, html, status,
    profile)`: the spider's decision that a page is an article, and the item it starts;
-2. `place_record(fields, pointer, warc_date)`: the archived stage (pipelines/archived.py);
+2. `place_record(fields, pointer, warc_date)`: the spider, from the page's capture (crawler/capture/page.py);
 3. `read_page` + `judge_reading` (crawler/extract/extractor.py), then `fill_article(fields,
    article)`: the extraction stage (pipelines/extract.py); `refusal(exc)` says what a refused
    page counts as (not an article with its reason, too deep, or a bug);

@@ -53,7 +53,7 @@ class ArticleItem(scrapy.Item):
     images = scrapy.Field()  # list of {"url", "caption"}
     rights = scrapy.Field()  # the wire agency's copyright notice, or None
     extraction = scrapy.Field()  # "site-rules" or "fallback"
-    warc = scrapy.Field()  # the response record: a PendingRecord, then {"filename", "record_id", "offset"}
+    warc = scrapy.Field()  # the response record: {"filename", "record_id", "offset"} (crawler/capture/page.py)
     # --- extras ---
     site = scrapy.Field()  # site profile name, e.g. "spacewar"
     fetched_at = scrapy.Field()  # ISO 8601 UTC time of the capture (the response record's WARC-Date)

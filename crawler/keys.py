@@ -38,10 +38,10 @@ META_RAW_EXCHANGE = _meta("raw_exchange", "the exact bytes of the exchange (RawE
                                           "download handler to the WARC recorder")
 META_FETCH_STARTED = _meta("_warc_started", "time.time() when the request entered the WARC recorder "
                                             "(the WARC-Date of its records)")
-META_WARC_RECORD = _meta("warc_record", "the response record of the page (PendingRecord), from the recorder "
-                                        "or the from_warc replay to the spider and the item's `warc` field")
-META_CAPTURE = _meta("_warc_capture", "capture facts of a parsed page waiting for its outlinks, from the "
-                                      "recorder to the outlinks middleware")
+META_CAPTURE = _meta("warc_capture", "the page's capture (PageCapture): its response record's pointer and date "
+                                     "for the item's `warc` and `fetched_at`, and its metadata record waiting for "
+                                     "the outlinks; from the recorder or the from_warc replay to the spider and the "
+                                     "outlinks middleware")
 META_OUTLINKS = _meta("_outlinks", "every on-site link the spider found on the page, requested or not, "
                                    "for the capture metadata record")
 META_HOP_PATH = _meta("hop_path", "the hops from the start pages (L: link, R: redirect), Heritrix-style")
@@ -129,23 +129,16 @@ STAT_FILES = _stat("warc/files", "names of the WARC files this crawl closed, in 
 STAT_FILES_CLOSED = _stat("warc/files_closed", "WARC files closed")
 STAT_WRITE_FAILED = _stat("warc/write_failed", "why the WARC write failed (the crawl stopped)")
 STAT_WRITE_FAILED_FILE = _stat("warc/write_failed_file", "the file left .open by the failed write")
-STAT_WRITER_DIED = _stat("warc/writer/died", "WARC writer processes that died (their records written in-process)")
-STAT_WRITER_WAITED = _stat("warc/writer/waited", "times the crawl waited for a slow WARC writer process")
-STAT_WRITER_CPU = _stat("warc/writer/cpu_seconds", "CPU seconds of the WARC writer process")
 STAT_RECOVERY_FILES = _stat("warc/recovery/files", ".open files recovered at start-up")
 STAT_RECOVERY_RECORDS = _stat("warc/recovery/records", "complete records kept by the recovery")
 STAT_RECOVERY_CUT = _stat("warc/recovery/cut_bytes", "bytes of partial records set aside in .partial sidecars")
 STAT_RECOVERY_LOCKED = _stat("warc/recovery/skipped_locked", "1 when another crawl held WARC_DIR's lock")
 
-# --- extraction (pipelines/extract.py, crawler/workers/extraction.py) -----------------------------
+# --- extraction (pipelines/extract.py) ------------------------------------------------------------
 STAT_EXTRACTION = _stat("articles/extraction/{method}", "article pages extracted by site-rules or fallback")
 STAT_FALLBACK_RATIO = _stat("articles/extraction/fallback_ratio", "share of article pages that needed the fallback")
 STAT_EXTRACTION_ERRORS = _stat("articles/errors/{exception}", "article pages lost to a bug in extraction "
                                                               "(logged at ERROR with the traceback)")
-STAT_WORKER_PAGES = _stat("extract/workers/pages", "pages extracted in a worker process")
-STAT_WORKER_INLINE = _stat("extract/workers/inline", "pages extracted in the crawl process instead")
-STAT_WORKER_DIED = _stat("extract/workers/died", "extraction workers that died")
-STAT_WORKER_CPU = _stat("extract/workers/cpu_seconds", "CPU seconds of the extraction workers")
 STAT_TOO_DEEP = _stat("articles/too_deep", "article pages nested deeper than the parser's bound (MAX_DEPTH, "
                                            "crawler/extract/page.py) even once simplified: logged, no item")
 

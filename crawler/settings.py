@@ -16,7 +16,7 @@ The chain in the order data flows (docs/architecture.md has the picture):
     -> spider middlewares: ... -> outlinks into the capture metadata record 950
     -> spider routing: article / listing / feed; links canonicalised and scheduled
   item
-    -> pipelines: archived 50 (its WARC record is on disk) -> extract 100 -> validate 300
+    -> pipelines: extract 100 (the item carries its WARC record's pointer from the spider) -> validate 300
        -> de-duplicate 400 -> [exported before 450: JOBDIR] -> [incremental 800: STATE_PATH]
        -> [shared export 850: REDIS_URL] -> export 900 -> feed exporter (JSON Lines)
   end of the crawl
@@ -142,9 +142,7 @@ HOST_MAP = {}
 
 # --- items --------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
-    # the page's response record is on disk: the item gets its pointer and capture time
-    "pipelines.archived.ArchivedPipeline": 50,
-    # page in, cleaned article out (in a worker process where there is a spare CPU)
+    # page in, cleaned article out
     "pipelines.extract.ExtractPipeline": 100,
     # the item JSON Schema (crawler/schema/item.schema.json)
     "pipelines.validate.ValidatePipeline": 300,
@@ -155,11 +153,6 @@ ITEM_PIPELINES = {
     # exactly the exported fields
     "pipelines.export.ExportPipeline": 900,
 }
-#: Worker processes that read article pages beside the crawl (parse, regions, blocks), so the
-#: reactor's one core is left to downloading and link discovery. None: 1 when the crawl may use
-#: more than one CPU, else 0; 0 reads in the crawl process. The cleaning's decisions are taken in
-#: the crawl process either way, in crawl order (docs/cleaning.md).
-EXTRACT_WORKERS = None
 #: Learn each site's boilerplate (blocks that recur across its article pages) as pages arrive, and
 #: let the cleaning use it (docs/cleaning.md). False: structure and the site rules alone decide,
 #: nothing is learned, loaded, saved or held back.

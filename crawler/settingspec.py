@@ -272,8 +272,6 @@ _declare("WARC_OPERATOR", TEXT, "operator named in the warcinfo record")
 _declare("WARC_REVISITS", BOOL, "store an already archived payload as a revisit record")
 _declare("WARC_DIGEST_INDEX", PATH, "SQLite file of archived payload digests (None: in WARC_DIR)", optional=True)
 _declare("WARC_METADATA", BOOL, "a metadata record per capture and the item as a record")
-_declare("WARC_WRITER_PROCESS", BOOL, "write WARC records in a process of their own (None: when CPUs allow)",
-         optional=True)
 _declare("WARC_RECOVER", BOOL, "recover a killed crawl's .open WARC files at start")
 _declare("WARC_MIN_FREE_BYTES", INT, "bytes left free in WARC_DIR at least (the crawl stops first)", low=0)
 _declare("RAWCAPTURE_ENABLED", BOOL, "byte-exact capture (False: records rebuilt)")
@@ -282,8 +280,6 @@ _declare("FROM_WARC_USE_CDXJ", BOOL, "use the .cdxj index beside each WARC file 
 _declare("WACZ_PATH", PATH, "where the WACZ goes (None: beside WARC_DIR)", optional=True)
 _declare("WACZ_VALIDATE", BOOL, "check the WACZ with `wacz validate`")
 # --- items (crawler/settings.py) ------------------------------------------------------------------
-_declare("EXTRACT_WORKERS", INT, "worker processes that read article pages (None: 1 when CPUs allow; 0: none)",
-         low=0, high=64, optional=True)
 _declare("CLEANING_LEARN", BOOL, "learn each site's boilerplate as pages arrive")
 _declare("BOILERPLATE_FILE", PATH, "the learned templates' file (None: in WARC_DIR)", optional=True)
 _declare("CLEANING_LOOKAHEAD", INT, "later pages counted before an article page is judged", low=0)

@@ -1,13 +1,11 @@
 """Extraction stage: the page's HTML becomes the cleaned article (crawler/extract/), or the item is dropped.
 
-Each page is read (`read_page`: parse, regions, images, blocks; in an extraction worker where
-there is a spare CPU, see below), then counted in its site's learned template and judged
-(crawler/extract/stream.py, docs/cleaning.md): in the order the pages reached this stage, each
-once CLEANING_LOOKAHEAD later pages were counted, or once no page came for a while (eight of the crawl's
-usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds) while no item waits in an
-earlier stage (the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and
-at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off
-because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
+Each page is read (`read_page`: parse, regions, images, blocks), then counted in its site's
+learned template and judged (crawler/extract/stream.py, docs/cleaning.md): in the order the pages
+reached this stage, each once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
+a while (eight of the crawl's usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds:
+the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and at most half
+of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
 (docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
 
 The learned templates live in BOILERPLATE_FILE (default WARC_DIR/boilerplate.json), loaded when
@@ -29,15 +27,10 @@ means the site's layout changed and the site rules need updating.
 Any other exception is a bug in the extraction: it is logged at ERROR with its traceback, counted
 ("articles/errors/<exception>"), the item is dropped and the crawl goes on. It is never counted
 as "not an article".
-
-With EXTRACT_WORKERS > 0 (the default is 1 where the crawl may use more than one CPU) the page is
-read in a worker process (crawler/workers/extraction.py); the readings, and so the verdicts,
-counts and drops, are the same; EXTRACT_WORKERS=0 reads in the crawl process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -54,8 +47,6 @@ from crawler.extract.cleaning import Cleaned
 from crawler.extract.extractor import read_page
 from crawler.extract.page import MAX_DEPTH
 from crawler.extract.stream import StreamCleaner
-from crawler.workers.extraction import PageWorkers, default_processes
-from crawler.workers.link import helper_setting
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +57,9 @@ IDLE_FLOOR = 0.1
 
 
 class ExtractPipeline:
-    def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5,
-                 workers: PageWorkers | None = None, *, stream: StreamCleaner | None = None,
-                 save: bool = False, idle: float = 0.0, debug: bool = False):
+    def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5, *,
+                 stream: StreamCleaner | None = None, save: bool = False, idle: float = 0.0, debug: bool = False):
         self.stats = stats
-        self.workers = workers  # None: read in the reactor thread
         self.warn_ratio = warn_ratio
         self.warn_min_pages = warn_min_pages
         self.counts = {SITE_RULES: 0, FALLBACK: 0}
@@ -83,19 +72,13 @@ class ExtractPipeline:
         self._last_page = None
         self.debug = debug
         self._arrived = 0  # pages given a place in the arrival order
-        self._fed = 0  # pages of the arrival order fed to the stream
-        self._ready: dict[int, object] = {}  # place -> reading (None: dropped) not yet fed
         self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
         self._timer = None
         self._saved_at = 0
-        self._inside = 0  # items in process_item (held, or waiting for their reading)
-        self.crawler = None  # for the scraper's count of items in the pipelines (see _idle_release)
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        processes = helper_setting(s, "EXTRACT_WORKERS", s.getint, default_processes)
-        workers = PageWorkers(processes, crawler.stats) if processes > 0 else None
         learn = s.getbool("CLEANING_LEARN")
         path, writable = store_location(s.get("BOILERPLATE_FILE"), s.get("WARC_DIR"), s.get("FROM_WARC"))
         store = BoilerplateStore.load(path) if learn else BoilerplateStore()
@@ -104,23 +87,16 @@ class ExtractPipeline:
                 f"{name}: {t.pages} pages, {len(t)} blocks" for name, t in sorted(store.sites.items())))
         stream = StreamCleaner(store, s.getint("CLEANING_LOOKAHEAD"), learn=learn,
                                max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2)
-        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"), workers,
+        pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"),
                    stream=stream, save=learn and writable, idle=s.getfloat("CLEANING_LOOKAHEAD_IDLE"),
                    debug=s.getbool("CLEANING_DEBUG"))
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
-        pipe.crawler = crawler
         return pipe
-
-    def open_spider(self, spider=None):
-        if self.workers is not None:
-            self.workers.start()
 
     def close_spider(self, spider=None):
         self._release(self.stream.flush())  # nothing should be left; never leave an item waiting
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        if self.workers is not None:
-            self.workers.close()
         self._save()
 
     @property
@@ -140,50 +116,29 @@ class ExtractPipeline:
         html, url = adapter.get("html") or "", adapter.get("url")
         place = self._arrived
         self._arrived += 1
-        self._inside += 1
         self._pace()
-        if self.workers is None:
-            try:
-                reading = read_page(html, url)
-            except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: _refuse says which
-                self._inside -= 1
-                self._feed(place, None)
-                self._refuse(exc, url)
-            return self._hold(place, item, adapter, reading, len(html))
-        return self._in_worker(place, item, adapter, html, url)
-
-    async def _in_worker(self, place: int, item, adapter, html: str, url: str):
         try:
-            reading = await self.workers.read(html, url)
-        except Exception as exc:  # NotAnArticle, PageTooDeep or a bug, as in-process
-            self._inside -= 1
-            self._feed(place, None)
+            reading = read_page(html, url)
+        except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: _refuse says which
             self._refuse(exc, url)
-        result = self._hold(place, item, adapter, reading, len(html), asyncio.get_running_loop().create_future)
-        return await result if isinstance(result, asyncio.Future) else result
+        return self._hold(place, item, adapter, reading, len(html))
 
-    def _hold(self, place: int, item, adapter, reading, size: int, waiter=Deferred):
-        """The item once its page is judged: at once when it is due now, else a waiter (a Deferred, or in a
-        worker's coroutine an asyncio future) that gets it when it is."""
+    def _hold(self, place: int, item, adapter, reading, size: int):
+        """The item once its page is judged: at once when it is due now, else a Deferred that gets it when
+        it is."""
         adapter.pop("html", None)  # the reading holds what the verdict needs
         entry = [item, adapter, None, False]
         self._waiting[place] = entry
         self._feed(place, reading, size)
         if entry[3]:
             return item
-        entry[2] = waiter()
+        entry[2] = Deferred()
         self._arm_timer()
         return entry[2]
 
-    def _feed(self, place: int, reading, size: int = 0) -> None:
-        """Give the stream the pages that are next in arrival order (a worker may answer out of order)."""
-        self._ready[place] = (reading, size)
-        while self._fed in self._ready:
-            reading, size = self._ready.pop(self._fed)
-            token = self._fed
-            self._fed += 1
-            if reading is not None:
-                self._release(self.stream.push(token, reading, size))
+    def _feed(self, place: int, reading, size: int) -> None:
+        """Give the stream the page next in arrival order."""
+        self._release(self.stream.push(place, reading, size))
         if self.stats is not None and self.stream.held_max:
             self.stats.max_value(keys.STAT_CLEANING_HELD_MAX, self.stream.held_max)
         if self.save and self.stream.counted - self._saved_at >= SAVE_EVERY:
@@ -195,13 +150,10 @@ class ExtractPipeline:
             if entry is None:
                 continue
             item, adapter, waiter, _ = entry
-            self._inside -= 1
             self._accept(item, adapter, cleaned)
             entry[3] = True
-            if isinstance(waiter, Deferred):
+            if waiter is not None:
                 waiter.callback(item)
-            elif waiter is not None and not waiter.done():
-                waiter.set_result(item)
 
     def _pace(self) -> None:
         """Follow how often pages come (the wait before an idle release is a few of those gaps)."""
@@ -235,23 +187,9 @@ class ExtractPipeline:
         self._timer = None
         if not self.stream.held:
             return
-        if self._upstream():
-            # items wait in an earlier stage (their WARC records are not on disk yet, say): they will come,
-            # and the crawl cannot end before they do; look again later
-            self._arm_timer()
-            return
         if self.stats is not None:
             self.stats.inc_value(keys.STAT_CLEANING_IDLE)
         self._release(self.stream.flush())
-
-    def _upstream(self) -> int:
-        """Items in the item pipelines that are not in this stage: Scrapy's scraper counts the items in its
-        pipelines (Slot.itemproc_size, an attribute of Scrapy's core, not an API: without it, 0)."""
-        try:
-            in_pipelines = self.crawler.engine.scraper.slot.itemproc_size
-        except AttributeError:
-            return 0
-        return max(0, in_pipelines - self._inside)
 
     # --- verdicts --------------------------------------------------------------------------------
     def _refuse(self, exc: Exception, url):

@@ -19,7 +19,7 @@ from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url  # honours <base href>, as response.urljoin does
 
 from crawler import __version__, keys
-from crawler.articleitem import page_fields
+from crawler.articleitem import page_fields, place_record
 from crawler.items import ArticleItem
 from crawler.config import ConfigError
 from crawler.network.addresses import on_domains
@@ -150,10 +150,11 @@ class NetworkSpider(scrapy.Spider):
     def article_item(self, response) -> ArticleItem:
         profile = self.site(response.url).profile  # the site of the page's own URL, whoever linked it
         # the same fields `scrapy reprocess` starts an item with (crawler/articleitem.py)
-        return ArticleItem(
-            **page_fields(response.url, response.text, response.status, profile),
-            warc=response.meta.get(keys.META_WARC_RECORD),  # pointer and fetch time: pipelines/archived.py
-        )
+        fields = page_fields(response.url, response.text, response.status, profile)
+        capture = response.meta.get(keys.META_CAPTURE)  # crawler/capture/page.py, from the recorder or the replay
+        if capture is not None:  # the archived response record's pointer and fetch time
+            place_record(fields, capture.pointer, capture.date)
+        return ArticleItem(**fields)
 
     # --- page requisites -----------------------------------------------------------
     def requisites(self, response):

@@ -1,8 +1,11 @@
 """Add-on that switches WARC capture on (WARC_ENABLED): every HTTP exchange archived, byte-exact.
 
-It puts in the chain, with their order:
+It owns the crawl's capture service (crawler/capture/service.py: the WARC files, the revisit policy
+and digest index, every record), which its components reach as `addon_of(crawler, WarcCapture).service`,
+and puts in the chain, with their order:
 - the byte-exact download handler for http and https (crawler/capture/handler.py);
-- the WARC recorder, closest to the network (downloader middleware 950, crawler/capture/recorder.py);
+- the WARC recorder, closest to the network, which times each exchange and hands it to the service
+  (downloader middleware 950, crawler/capture/recorder.py);
 - the outlinks of each parsed page into its capture metadata record (spider middleware 950,
   crawler/capture/outlinks.py);
 - at start-up, the WARC_DIR lock and the recovery of a killed crawl's `.open` files (extension 50,
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.capture.service import CaptureService
 from crawler.components import defaults, register
 
 HANDLER = "crawler.capture.handler.RawCaptureDownloadHandler"
@@ -42,10 +46,6 @@ DEFAULTS = {
     #: A metadata record per capture (outlinks, hop path, fetch duration) and the cleaned item as a
     #: JSON record linked to its response (WARC-Refers-To).
     "WARC_METADATA": True,
-    #: Compress and write the WARC records in a process of their own beside the crawl
-    #: (crawler/workers/warcwriter.py); items wait for their record to be on disk. None: on when
-    #: the crawl may use more than one CPU; False writes in the crawl process.
-    "WARC_WRITER_PROCESS": None,
     #: Recover the `.open` WARC files a killed crawl left in WARC_DIR when a crawl starts (complete
     #: records kept, the partial tail moved to a `.partial` sidecar); WARC_DIR is locked meanwhile.
     "WARC_RECOVER": True,
@@ -59,13 +59,25 @@ DEFAULTS = {
 
 
 class WarcCapture:
-    """Add-on: see the module docstring."""
+    """Add-on: see the module docstring. `service` is the one capture service its components share."""
+
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+        self._service = None
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("WARC_ENABLED"):
             raise NotConfigured
-        return cls()
+        return cls(crawler)
+
+    @property
+    def service(self):
+        """The crawl's capture service, made at first use (by then WARC_DIR is locked and recovered:
+        crawler/capture/recovery.py), closed when the spider closes."""
+        if self._service is None:
+            self._service = CaptureService.from_crawler(self.crawler)
+        return self._service
 
     def update_settings(self, settings):
         defaults(settings, DEFAULTS)

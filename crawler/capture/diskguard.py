@@ -1,12 +1,13 @@
 """Extension that stops the crawl cleanly when a WARC write fails: nothing is exported that is not archived.
 
 The WARC writer refuses a record that would leave less than WARC_MIN_FREE_BYTES free in
-WARC_DIR, and fails on a full disk or a vanished directory (crawler/warc/files.py, in the crawl
-process and in the writer process alike); the recorder then sends warc_write_failed
+WARC_DIR, and fails on a full disk or a vanished directory (crawler/warc/files.py); the capture
+service (crawler/capture/service.py) then sends warc_write_failed
 (crawler/capture/signals.py). This extension answers it: one ERROR line that says what to do, and
 the spider closed with the finish reason "warc_write_failed" (exit status 74,
 crawler/reporting/outcome.py). The file being written stays `.open` without the failed record;
-items whose record was not written are dropped (pipelines/archived.py); the crash-safety journal
+a page whose record was not written never reaches the spider (crawler/capture/recorder.py), so no
+item is exported that is not archived; the crash-safety journal
 stops marking requests finished, so a rerun with the same JOBDIR and WARC_DIR recovers the file
 and fetches again everything that may not be on disk.
 

@@ -1,8 +1,9 @@
 """Spider middleware that completes each page's WARC metadata record with the outlinks the spider found.
 
-The WARC recorder leaves the capture facts of every parsed page in request.meta; this
-middleware collects the URLs of the requests the callback yields and asks the recorder to
-write the metadata record once the callback is done (or has failed). A callback that does not
+The WARC recorder leaves the capture of every parsed page in request.meta (a PageCapture,
+crawler/capture/page.py); this middleware collects the URLs of the requests the callback yields
+and hands them to the capture service (crawler/capture/service.py), which writes the metadata
+record, once the callback is done (or has failed). A callback that does not
 request every link it found (spiders/network.py skips those it requested before) lists them
 all in response.meta["_outlinks"]; that list is the record's outlinks then. It also extends
 the hop path ("L" per link hop) that the records carry.
@@ -14,32 +15,25 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 
 from crawler import keys
-from crawler.capture.recorder import WarcRecorderMiddleware
+from crawler.capture.addon import WarcCapture
+from crawler.components import addon_of
 
 
 class CaptureMetadataMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self._recorder: WarcRecorderMiddleware | None = None
+    def __init__(self, service):
+        self.service = service
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("WARC_METADATA"):
             raise NotConfigured
-        return cls(crawler)
-
-    @property
-    def recorder(self) -> WarcRecorderMiddleware | None:
-        """The WARC recorder of this crawl (found by class once the engine is up)."""
-        if self._recorder is None:
-            self._recorder = self.crawler.get_downloader_middleware(WarcRecorderMiddleware)
-        return self._recorder
+        return cls(addon_of(crawler, WarcCapture).service)
 
     def _write(self, response, outlinks):
-        capture = response.meta.pop(keys.META_CAPTURE, None)
+        capture = response.meta.get(keys.META_CAPTURE)
         listed = response.meta.pop(keys.META_OUTLINKS, None)
-        if capture is not None and self.recorder is not None:
-            self.recorder.write_capture_metadata(capture, outlinks if listed is None else listed)
+        if capture is not None:
+            self.service.write_metadata(capture, outlinks if listed is None else listed)
 
     @staticmethod
     def _note(entry, hop: str, outlinks: list) -> None:

@@ -1,8 +1,7 @@
 """Extension that, when a crawl starts, locks WARC_DIR and recovers the `.open` WARC files a killed crawl left.
 
-It runs from from_crawler, before the WARC recorder opens its first file. The lock
-(crawler/warc/recovery.py, WarcDirLock) is held for the whole crawl, by the WARC writer process
-too, so a second crawl sharing WARC_DIR never "recovers" a file another live process is still
+It runs from from_crawler, before the capture service opens its first file. The lock
+(crawler/warc/recovery.py, WarcDirLock) is held for the whole crawl, so a second crawl sharing WARC_DIR never "recovers" a file another live process is still
 writing; that second crawl leaves the `.open` files alone and says so. With WARC_RECOVER=False
 the directory is locked but nothing is recovered.
 """

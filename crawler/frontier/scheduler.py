@@ -84,8 +84,6 @@ class RedisScheduler(Scheduler):
         self.loop = None
         self.failed = False  # Redis went away, or a WARC write failed: acknowledge nothing more
         self.unavailable = False
-        self._acking: dict[str, object] = {}  # lease -> the WARC barrier its acknowledgement waits for
-        self._recorder = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -148,7 +146,6 @@ class RedisScheduler(Scheduler):
         if self.reliable is None:
             return
         try:
-            self._settle_acks()
             held = self.server.hlen(self.reliable.inflight_key())
             if held and not self.failed:  # stopped before they were done (SIGTERM): back to the queue
                 n, claims = self.reliable.release()
@@ -223,34 +220,15 @@ class RedisScheduler(Scheduler):
             return 0
 
     # --- settled: acknowledged ----------------------------------------------------------------------
-    @property
-    def recorder(self):
-        """The crawl's WARC recorder (None when the crawl archives nothing), found by class."""
-        if self._recorder is None:
-            from crawler.capture.recorder import WarcRecorderMiddleware
-
-            self._recorder = self.crawler.get_downloader_middleware(WarcRecorderMiddleware) or False
-        return self._recorder or None
-
     def request_finished(self, request) -> None:
-        """The engine is done with `request` (the engine hook): acknowledge its lease once its records are written."""
+        """The engine is done with `request` (the engine hook): its records are on disk by then (the capture
+        service writes each record before the response goes on), so its lease is acknowledged."""
         lease = request.meta.get(keys.META_FRONTIER_LEASE) if request.meta else None
         if lease is None or self.failed:
             return  # not taken from the queue (robots.txt), or nothing more is known to be on disk
-        barrier = self.recorder.barrier() if self.recorder is not None else None
-        if barrier is None:
-            self._ack(lease)
-            return
-        self._acking[lease] = barrier
-        barrier.add_done_callback(lambda written: self._ack(lease, written))
+        self._ack(lease)
 
-    def _ack(self, lease: str, written=None) -> None:
-        if written is not None and self._acking.pop(lease, None) is None:
-            return  # acknowledged at the close already (_settle_acks)
-        if written is not None and (written.cancelled() or written.exception() is not None):
-            return  # a record was not written: the request stays taken, and is fetched again
-        if self.failed:
-            return
+    def _ack(self, lease: str) -> None:
         try:
             if self.reliable.ack(lease):
                 self._count("acknowledged")
@@ -258,16 +236,6 @@ class RedisScheduler(Scheduler):
                 self._count("lease_lost")
         except redis_errors() as e:
             self.lost(e)
-
-    def _settle_acks(self) -> None:
-        """At close: wait for the WARC writer, then acknowledge what waited for it."""
-        if not self._acking:
-            return
-        if self.recorder is not None:
-            self.recorder.drain()
-        for lease, written in list(self._acking.items()):
-            if written.done():
-                self._ack(lease, written)
 
     def _warc_write_failed(self, exc=None, path=None) -> None:
         self.failed = True  # from now on nothing is acknowledged: another worker fetches it again

@@ -9,7 +9,7 @@ conditional: they are fetched in full every run, so new links are found. With
 STATE_REVALIDATE = False known articles are not requested at all.
 
 A 304 must replay as the page it confirms, so the recorder archives it as a revisit naming the
-archived response those validators came from (crawler/capture/recorder.py `original_for`). When
+archived response those validators came from (crawler/capture/revisits.py `original_for`). When
 the WARC files hold no such response a revisit could refer to (the response was stored with its
 chunked framing, or it is not in this WARC_DIR), the article is fetched in full instead, without
 validators (stat incremental/unconditional/<reason>); an unchanged one is still not exported again.
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scrapy.exceptions import IgnoreRequest
 
 from crawler import keys
+from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
 from crawler.incremental.state import payload_digest
@@ -59,7 +60,7 @@ class RevalidateMiddleware:
         self.stats = stats
         self.revalidate = revalidate
         self.crawler = crawler
-        self._recorder = None
+        self._revisits = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -67,20 +68,20 @@ class RevalidateMiddleware:
                    crawler)
 
     @property
-    def recorder(self):
-        """The crawl's WARC recorder (None when WARC capture is off: then every 304 is just "unchanged")."""
-        if self._recorder is None and self.crawler is not None and self.crawler.settings.getbool("WARC_ENABLED"):
-            from crawler.capture.recorder import WarcRecorderMiddleware
-
-            self._recorder = self.crawler.get_downloader_middleware(WarcRecorderMiddleware)
-        return self._recorder
+    def revisits(self):
+        """The capture's revisit policy (crawler/capture/revisits.py); None when WARC capture is off: then
+        every 304 is just "unchanged"."""
+        if self._revisits is None and self.crawler is not None:
+            capture = addon_of(self.crawler, WarcCapture)
+            self._revisits = capture.service.revisits if capture is not None else False
+        return self._revisits or None
 
     def revisit_impossible(self, request, known) -> str | None:
         """Why a 304 for this request could not be archived as a revisit of its response (or None)."""
-        recorder = self.recorder
-        if recorder is None:
+        revisits = self.revisits
+        if revisits is None:
             return None
-        original, why = recorder.original_for(request.url, known.etag, known.last_modified)
+        original, why = revisits.original_for(request.url, known.etag, known.last_modified)
         return why if original is None else None
 
     def _inc(self, key: str) -> None:

@@ -9,8 +9,8 @@ in flight is lost.
 JournalingScheduler is Scrapy's scheduler plus an append-only journal: every request it accepts
 is appended ("+ fp request") with one os.write, before it can reach the downloader; when the
 engine has finished a request (downloaded, callback run, its items through the pipelines and
-exported, its links scheduled, or its failure handled) "- fp" is appended, once every WARC record
-handed to the writer until then is on disk. fsync at most every INFLIGHT_FSYNC_INTERVAL seconds
+exported, its links scheduled, or its failure handled) "- fp" is appended; by then its WARC records
+are on disk (the capture service writes each record when it is built, crawler/capture/service.py). fsync at most every INFLIGHT_FSYNC_INTERVAL seconds
 (0: after every append) and on close. At start-up the journal is read, the requests still pending
 (accepted and not finished: queued, in the downloader, in the scraper) are written to a compacted
 journal, Scrapy's own disk queue (stale after a kill) is set aside, and the pending requests are
@@ -91,22 +91,12 @@ class JournalingScheduler(Scheduler):
         o.journal_dir = journal_dir(crawler.settings)
         o.fsync_interval = crawler.settings.getfloat("INFLIGHT_FSYNC_INTERVAL")
         o.warc_failed = False
-        o._recorder = None
         crawler.signals.connect(o._warc_write_failed, signal=warc_write_failed)
         crawler.signals.connect(o._warc_write_failed, signal=feed_write_failed)  # the same: items not on disk
         return o
 
     def _warc_write_failed(self, exc=None, path=None) -> None:
         self.warc_failed = True  # from now on nothing is marked finished: a rerun fetches it again
-
-    @property
-    def recorder(self):
-        """The crawl's WARC recorder (None when the crawl archives nothing), found by class."""
-        if self._recorder is None:
-            from crawler.capture.recorder import WarcRecorderMiddleware
-
-            self._recorder = self.crawler.get_downloader_middleware(WarcRecorderMiddleware) or False
-        return self._recorder or None
 
     # --- open / close -------------------------------------------------------------
     def open(self, spider):
@@ -157,8 +147,6 @@ class JournalingScheduler(Scheduler):
     def close(self, reason):
         result = super().close(reason)
         if self.journal is not None:
-            if self.recorder is not None:
-                self.recorder.drain()  # the last "finished" lines wait for the WARC writer process
             self.journal.close()
         return result
 
@@ -194,17 +182,7 @@ class JournalingScheduler(Scheduler):
         fp = request.meta.get(keys.META_JOURNAL_FP) if request.meta else None
         if fp is None:
             return  # not one of ours (robots.txt, engine.download_async)
-        barrier = self.recorder.barrier() if self.recorder is not None else None
-        if barrier is not None:
-            # records still with the WARC writer process: finished once they are all written
-            barrier.add_done_callback(lambda future: self._finished(fp, future))
-            return
-        self._finished(fp)
-
-    def _finished(self, fp: str, written=None) -> None:
-        if written is not None and (written.cancelled() or written.exception() is not None):
-            return  # a record could not be written: a rerun fetches the request again
-        if self.journal is None or self.journal.closed or self.warc_failed:
+        if self.journal.closed:
             return
         self.journal.append(f"- {fp}")
         self.crawler.stats.inc_value(keys.STAT_JOURNAL_FINISHED)

@@ -12,8 +12,8 @@ Twisted does), body with the transfer-codings removed but still content-coded, s
 HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows archived 3xx records.
 A record marked WARC-Truncated comes back flagged "dataloss", as the live crawl saw it. Every
 response is flagged "from_warc" (the WARC recorder would not archive it again), and
-request.meta["warc_record"] holds the archived record, so items keep the `warc` pointer and the
-fetch time of the original capture. A URL that is not archived gets a 404 flagged "from_warc" and
+request.meta["warc_capture"] holds the archived record (a PageCapture, crawler/capture/page.py), so
+items keep the `warc` pointer and the fetch time of the original capture. A URL that is not archived gets a 404 flagged "from_warc" and
 "not_archived".
 
 A replay follows the site's links under the current settings (DEPTH_LIMIT, the link structure), so
@@ -38,7 +38,7 @@ from crawler import keys
 from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
 from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
-from crawler.warc.location import PendingRecord
+from crawler.capture.page import PageCapture
 
 logger = logging.getLogger(__name__)
 
@@ -174,9 +174,9 @@ class WarcReplayDownloadHandler:
         if archived is None:
             self._inc(keys.STAT_REPLAY_MISSING)
             logger.debug("Not in the archive: %s", request.url)
-            request.meta.pop(keys.META_WARC_RECORD, None)  # no record left over from a redirect hop
+            request.meta.pop(keys.META_CAPTURE, None)  # no record left over from a redirect hop
         else:
-            request.meta[keys.META_WARC_RECORD] = PendingRecord.written(archived.location, archived.date)
+            request.meta[keys.META_CAPTURE] = PageCapture(archived.location, archived.date)
             self._inc(keys.STAT_REPLAY_RESPONSES)
             if request.callback is not NO_CALLBACK and archived.status < 400:
                 self._inc(keys.STAT_REPLAY_PAGES)  # what the exit status counts (crawler/reporting/outcome.py)

@@ -36,7 +36,8 @@ from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler import __version__, keys
-from crawler.components import defaults, register
+from crawler.capture.addon import WarcCapture
+from crawler.components import addon_of, defaults, register
 from crawler.config import require
 from crawler.warc import records
 from crawler.warc.cdxj import cdxj_path, read_cdxj
@@ -214,18 +215,15 @@ class WaczPackager:
             logger.error("WACZ: WARC files missing or still open: %s", ", ".join(map(str, missing)))
         return [p for p in paths if p.is_file()]
 
-    def recorder(self):
-        if self.crawler is None:
-            return None
-        from crawler.capture.recorder import WarcRecorderMiddleware
-
-        return self.crawler.get_downloader_middleware(WarcRecorderMiddleware)
+    def revisits(self):
+        """The crawl's revisit policy (crawler/capture/revisits.py), None when nothing is archived."""
+        capture = addon_of(self.crawler, WarcCapture) if self.crawler is not None else None
+        return capture.service.revisits if capture is not None else None
 
     def earlier_paths(self, own: list[Path]) -> list[Path]:
         """Earlier runs' WARC files (in WARC_DIR) holding the originals of this crawl's revisits,
         oldest first (their names start with their UTC time)."""
-        recorder = self.recorder()
-        names = sorted(set(getattr(recorder, "referenced_files", ())) - {p.name for p in own})
+        names = sorted(set(getattr(self.revisits(), "referenced_files", ())) - {p.name for p in own})
         paths = [self.warc_dir / name for name in names if (self.warc_dir / name).is_file()]
         if len(paths) < len(names):
             logger.error("WACZ: WARC files holding originals of this crawl's revisits are not in %s: %s; their "
@@ -236,7 +234,7 @@ class WaczPackager:
     def revalidated_pages(self, earlier: list[Path], own: list[Path]) -> list[dict]:
         """Pages for the articles this crawl confirmed with a 304: at the revisit's date, with the title
         and text of their newest item record in the WACZ's files."""
-        revalidated = dict(getattr(self.recorder(), "revalidated", {}) or {})
+        revalidated = dict(getattr(self.revisits(), "revalidated", {}) or {})
         if not revalidated:
             return []
         items = newest_items(earlier + own, set(revalidated))

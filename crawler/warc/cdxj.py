@@ -16,17 +16,26 @@ from typing import Iterator
 logger = logging.getLogger(__name__)
 
 
+#: the record types indexed: cdxj-indexer's defaults (warc-fields metadata left out), kept as a list of our
+#: own because importing `wacz` (WACZ=True) appends "warcinfo" to the class-wide default, and an index
+#: line under no URL breaks its readers
+RECORDS = ["response", "revisit", "resource", "metadata"]
+
+
 def cdxj_path(warc_path: Path) -> Path:
     return warc_path.with_name(warc_path.name + ".cdxj")
 
 
 def write_cdxj(warc_path: Path) -> Path | None:
     """Write <file>.cdxj (sorted CDXJ index, cdxj-indexer) beside a closed WARC file."""
-    from cdxj_indexer.main import write_cdx_index  # a core dependency, imported where it is used
+    from cdxj_indexer.main import CDXJIndexer  # a core dependency, imported where it is used
+
+    class Indexer(CDXJIndexer):
+        DEFAULT_RECORDS = list(RECORDS)
 
     out = cdxj_path(warc_path)
     try:
-        write_cdx_index(str(out), [str(warc_path)], {"sort": True})
+        Indexer(str(out), [str(warc_path)], sort=True).process_all()
     except Exception:  # an index is derived data: never lose the crawl over it
         logger.exception("CDXJ indexing failed for %s", warc_path)
         return None

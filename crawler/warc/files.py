@@ -286,13 +286,6 @@ class WarcFileSet:
         """The `.open` file of the series written last (the one a failed write leaves)."""
         return self._last.current_path
 
-    @property
-    def closed_files(self) -> list[str]:
-        return [name for w in self.writers.values() for name in w.closed_files]
-
-    def ensure_open(self, prefix: str | None = None) -> str:
-        return self.writer(prefix).ensure_open()
-
     def write_record(self, headers: list[tuple[str, str]], block: bytes, prefix: str | None = None) -> RecordLocation:
         """Write one record into the series of `prefix` (WarcFileWriter.write_record)."""
         if self.failed is not None:

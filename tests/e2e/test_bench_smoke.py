@@ -37,10 +37,6 @@ def test_crawl_throughput_compares_both_spiders_over_the_same_pages(smoke):
     assert crawl["full_items"] > 0
     # CPU per page of the crawl processes (the replica's own CPU is not counted)
     assert positive(crawl["plain_cpu_ms_per_page"]) and positive(crawl["full_cpu_ms_per_page"])
-    # the full crawl's figure counts its helper processes (extraction worker, WARC writer) too; the
-    # crawl process alone is the whole less theirs
-    assert positive(crawl["full_main_cpu_ms_per_page"])
-    assert crawl["full_cpu_ms_per_page"] >= crawl["full_main_cpu_ms_per_page"]
     # the baseline follows the same links: same pages, within a page or two of robots/redirect timing;
     # skipping the links requested before changes what is fetched in no way
     assert abs(crawl["plain_pages"] - crawl["full_pages"]) <= max(2, 0.02 * crawl["full_pages"])

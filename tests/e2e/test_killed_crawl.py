@@ -5,8 +5,6 @@ Kill points (kill -9 unless said otherwise):
   mid       - once 25 articles are exported
   in flight - while the downloader waits for a slow article (its response never came)
   twice     - mid-crawl, then again during the rerun; a third run finishes
-  writer    - the WARC writer process frozen with records it has not written, then crawl and
-              writer both killed (a whole service killed at once)
   SIGTERM / Ctrl-C - graceful stop mid-crawl (files closed, feed flushed), then a rerun resumes
 Each run writes its own -O file; across them, every article appears exactly once; the WARC
 files all pass `warcio check` with no `.open` file left; every article has a response record.
@@ -142,50 +140,6 @@ def test_kill_with_a_request_in_flight_fetches_it_again(tmp_path):
         assert [i["url"] for i in read_items(second["items"])] == [SITE + "/reports/Slow_999.html"]
         assert second["stats_data"].get("inflight/rescheduled") == 1
         check_outcome(tmp_path, site, [first, second], site.article_urls() | {SITE + "/reports/Slow_999.html"})
-
-
-def writer_pid(parent: int) -> int:
-    """The WARC writer process (crawler/workers/warcwriter.py) the crawl `parent` started."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat[1]) == parent and b"crawler.workers.warcwriter" in cmdline:
-            return int(entry.name)
-    raise AssertionError("the crawl has no WARC writer process")
-
-
-def test_kill_with_records_the_writer_has_not_written_fetches_them_again(tmp_path, site):
-    proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path))
-    wait_for(lambda: count_lines(first["items"]) >= 10, proc=proc)
-    pid = writer_pid(proc.pid)
-    os.kill(pid, signal.SIGSTOP)  # the writer stops; the crawl goes on fetching and handing records over
-    try:
-        time.sleep(1.0)
-        exported = count_lines(first["items"])
-        pending_before = len(journal_pending(tmp_path))
-        time.sleep(1.5)
-        # no item is exported and no request marked done while its records wait at the writer
-        assert count_lines(first["items"]) == exported < N_ARTICLES
-        assert len(journal_pending(tmp_path)) >= pending_before
-    finally:
-        kill(proc)
-        os.kill(pid, signal.SIGKILL)
-    second = rerun(tmp_path, site, "run2")
-    urls = check_outcome(tmp_path, site, [first, second], site.article_urls())
-    # every exported item points at its response record
-    from tests.e2e.test_warcwriter_process import records_on_disk
-
-    on_disk = records_on_disk(tmp_path / "warc")
-    for run in (first, second):
-        for item in read_items(run["items"]):
-            name, offset, _ = on_disk[item["warc"]["record_id"]]
-            assert (name, offset) == (item["warc"]["filename"], item["warc"]["offset"])
-    assert len(urls) == N_ARTICLES
 
 
 def test_killed_twice_then_a_third_run_finishes(tmp_path, site):

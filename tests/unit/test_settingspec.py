@@ -53,7 +53,7 @@ def test_every_default_of_the_project_and_its_add_ons_is_allowed():
     ("WACZ", "maybe", "WACZ=maybe: allowed: True or False"),
     ("DOWNLOAD_DELAY", "abc", "DOWNLOAD_DELAY=abc: allowed: a number of at least 0"),
     ("WARC_MAX_SIZE", "1GB", "WARC_MAX_SIZE=1GB: allowed: a whole number of at least 1"),
-    ("EXTRACT_WORKERS", "two", "EXTRACT_WORKERS=two: allowed: a whole number from 0 to 64 (unset: None)"),
+    ("CONCURRENT_REQUESTS", "two", "CONCURRENT_REQUESTS=two: allowed: a whole number of at least 1"),
     ("HOST_MAP", "notjson", "HOST_MAP=notjson: allowed: a JSON object"),
     ("HOST_MAP", '{"www.spacewar.com:443": "127.0.0.1:x"}', "HOST_MAP="),
     ("HOST_MAP", "[1, 2]", "HOST_MAP=[1, 2]: allowed: a JSON object"),
@@ -74,7 +74,7 @@ def test_a_bad_value_is_one_entry_naming_the_setting_the_value_and_what_is_allow
 
 @pytest.mark.parametrize("name, value", [
     ("WARC_COMPRESS_LEVEL", "0"), ("WARC_COMPRESS_LEVEL", 9), ("WACZ", "true"), ("WACZ", "1"), ("WACZ", False),
-    ("DOWNLOAD_DELAY", "0.25"), ("DOWNLOAD_DELAY", 2), ("EXTRACT_WORKERS", "None"), ("EXTRACT_WORKERS", "0"),
+    ("DOWNLOAD_DELAY", "0.25"), ("DOWNLOAD_DELAY", 2), ("CONCURRENT_REQUESTS", "8"), ("WARC_DIGEST_INDEX", None),
     ("HOST_MAP", '{"www.spacewar.com:443": "127.0.0.1:8443"}'), ("HOST_MAP", {}), ("REDIS_URL", None),
     ("CLOSESPIDER_PAGECOUNT", "0"), ("REQUISITE_DOMAINS", "a.com,b.com"), ("FALLBACK_WARN_RATIO", "1"),
 ])

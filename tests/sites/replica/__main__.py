@@ -16,6 +16,9 @@ from pathlib import Path
 
 from tests.sites.replica.server import ReplicaServer
 
+#: The sister sites of the network job (crawler/site/profiles.py), served in full with --sisters.
+SISTER_WWW = ("www.spacedaily.com", "www.energy-daily.com", "www.terradaily.com", "www.marsdaily.com")
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.sites.replica", description=__doc__.splitlines()[0])
@@ -27,6 +30,8 @@ def main(argv=None) -> int:
                     help="articles carry the seeded clutter of tests/sites/replica/clutter.py (one site template per seed)")
     ap.add_argument("--multi-story", action="store_true",
                     help="a share of the articles carry further stories below the main one (related_stories)")
+    ap.add_argument("--sisters", type=int, default=0,
+                    help="also serve the network's four sister sites in full, with this many articles each")
     ap.add_argument("--info-file", help="also write the JSON info here (written whole, atomically)")
     ap.add_argument("--log", action="store_true", help="keep the exchange log in memory (off: long runs)")
     args = ap.parse_args(argv)
@@ -36,7 +41,8 @@ def main(argv=None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     server = ReplicaServer(n_articles=args.articles, faults=not args.no_faults, slow_seconds=args.slow_seconds,
                            seed=args.seed, record=args.log, clutter_seed=args.clutter_seed,
-                           multi_story=args.multi_story)
+                           multi_story=args.multi_story,
+                           sisters={www: args.sisters for www in SISTER_WWW} if args.sisters else None)
     with server:
         info = {"host_map": server.host_map(), "http_port": server.http_port, "https_port": server.https_port,
                 "articles": args.articles, "expected_items": len(server.expected_items()) if args.articles <= 5000

@@ -1,4 +1,4 @@
-"""The extraction stage with the learned template: the same items whether a worker reads the pages or not, items held
+"""The extraction stage with the learned template: items held
 for a bounded look-ahead and all released, what was removed counted by signal, deep pages kept or counted as such."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def run_in_process(pipe, items):
 
 
 def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
-    pipe, stats = stage(EXTRACT_WORKERS=0, CLEANING_LOOKAHEAD=10)
+    pipe, stats = stage(CLEANING_LOOKAHEAD=10)
     items = items_of(cluttered)
     results = [pipe.process_item(item) for item in items]
     assert all(isinstance(r, Deferred) for r in results[:10])  # nothing judged before 10 more pages came
@@ -76,20 +76,20 @@ def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
 
 
 def test_the_learned_template_is_saved_beside_the_warc_files(cluttered, tmp_path):
-    pipe, stats = stage(EXTRACT_WORKERS=0, CLEANING_LOOKAHEAD=5, BOILERPLATE_FILE=str(tmp_path / "b.json"))
+    pipe, stats = stage(CLEANING_LOOKAHEAD=5, BOILERPLATE_FILE=str(tmp_path / "b.json"))
     run_in_process(pipe, items_of(cluttered))
     assert (tmp_path / "b.json").exists()
     assert stats.get_value("cleaning/template/pages") == len(cluttered)
     assert stats.get_value("cleaning/template/blocks") > 10
     # with learning off, nothing is held, loaded or saved
-    pipe, stats = stage(EXTRACT_WORKERS=0, CLEANING_LEARN=False, BOILERPLATE_FILE=str(tmp_path / "off.json"))
+    pipe, stats = stage(CLEANING_LEARN=False, BOILERPLATE_FILE=str(tmp_path / "off.json"))
     assert not isinstance(pipe.process_item(items_of(cluttered)[0]), Deferred)
     pipe.close_spider()
     assert not (tmp_path / "off.json").exists()
 
 
 def test_cleaning_debug_logs_each_removed_block_with_its_reason(cluttered, caplog):
-    pipe, _ = stage(EXTRACT_WORKERS=0, CLEANING_LOOKAHEAD=0, CLEANING_DEBUG=True)
+    pipe, _ = stage(CLEANING_LOOKAHEAD=0, CLEANING_DEBUG=True)
     with caplog.at_level(logging.INFO, logger="pipelines.extract"):
         pipe.process_item(items_of(cluttered)[0])
     lines = [r.getMessage() for r in caplog.records if "removed [" in r.getMessage()]
@@ -122,7 +122,7 @@ def test_an_article_under_deep_markup_is_kept_whole(opening, n):
 
 
 def test_a_page_past_the_parsers_bound_is_counted_and_logged_as_such_not_as_a_non_article(caplog):
-    pipe, stats = stage(EXTRACT_WORKERS=0, CLEANING_LOOKAHEAD=0)
+    pipe, stats = stage(CLEANING_LOOKAHEAD=0)
     html = deep_page("<div>x <table><tr><td>y ", 1500)  # text at every level: nothing to collapse
     with caplog.at_level(logging.WARNING, logger="pipelines.extract"), pytest.raises(DropItem, match="bound"):
         pipe.process_item(ArticleItem(url="https://www.spacewar.com/reports/Deep_999.html", html=html))

@@ -165,8 +165,7 @@ def test_a_page_with_an_xml_declaration_is_read():
 
 # --- the pipeline stage ------------------------------------------------------------------------------
 def make_pipeline(**settings):
-    settings.setdefault("EXTRACT_WORKERS", 0)  # in-process...
-    settings.setdefault("CLEANING_LOOKAHEAD", 0)  # ...and judged on arrival: process_item returns the item itself
+    settings.setdefault("CLEANING_LOOKAHEAD", 0)  # judged on arrival: process_item returns the item itself
     crawler = project_crawler(**settings)
     crawler.stats.open_spider()
     return ExtractPipeline.from_crawler(crawler), crawler.stats
@@ -207,30 +206,6 @@ def test_a_bug_in_the_extraction_is_an_error_with_a_stat_not_a_non_article(caplo
     assert not any(key.startswith("articles/dropped/") for key in stats.get_stats())
     [record] = caplog.records
     assert record.levelno == logging.ERROR and record.exc_info and "a bug" in record.getMessage()
-
-
-def test_a_bug_in_a_worker_comes_back_as_an_error_with_the_workers_traceback(monkeypatch):
-    import crawler.workers.extraction as workers
-
-    def broken(html, url):
-        raise KeyError("a field the code forgot")
-
-    class End:  # the worker's end of its link, with one page to do
-        def __init__(self):
-            self.inbox, self.sent = [(1, page("article-afp.html"), AFP_URL), None], []
-
-        def recv(self):
-            return self.inbox.pop(0)
-
-        def send(self, message):
-            self.sent.append(message)
-
-    monkeypatch.setattr(workers, "article_from_page", broken)
-    end = End()
-    workers.serve(end)
-    [(job, ok, error)] = end.sent
-    assert (job, ok) == (1, False) and isinstance(error, workers.WorkerError)
-    assert "KeyError: 'a field the code forgot'" in str(error) and "Traceback (most recent call last)" in str(error)
 
 
 def test_a_layout_change_is_warned_about_once_and_again_at_close_with_the_final_share(caplog):

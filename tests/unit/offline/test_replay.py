@@ -114,14 +114,14 @@ def test_archived_page_is_answered_as_received_content_coded_without_chunking(ar
     assert response.headers.getlist("Set-Cookie") == [b"a=1", b"b=2"]
     assert str(response.ip_address) == "127.0.0.1"
     assert isinstance(response, scrapy.http.HtmlResponse)
-    assert request.meta["warc_record"].pointer() == archive.ids[SITE + "/reports/Page_999.html"]
+    assert request.meta["warc_capture"].pointer == archive.ids[SITE + "/reports/Page_999.html"]
 
 
 def test_revisit_is_answered_with_the_original_payload_and_points_at_the_revisit(archive):
     response, request, _ = replay(archive.directory, SITE + "/reports/Same_page_999.html")
     assert response.status == 200
     assert gzip.decompress(response.body) == PAGE
-    assert request.meta["warc_record"].pointer() == archive.ids[SITE + "/reports/Same_page_999.html"]
+    assert request.meta["warc_capture"].pointer == archive.ids[SITE + "/reports/Same_page_999.html"]
 
 
 def test_archived_redirect_is_replayed_for_the_redirect_middleware(archive):
@@ -142,10 +142,10 @@ def test_truncated_record_comes_back_flagged_dataloss(archive):
 
 def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
     response, request, stats = replay(archive.directory, SITE + "/reports/Never_seen_999.html",
-                                      warc_record={"stale": "pointer"})
+                                      warc_capture={"stale": "pointer"})
     assert response.status == 404
     assert {"from_warc", "not_archived"} <= set(response.flags)
-    assert "warc_record" not in request.meta
+    assert "warc_capture" not in request.meta
     assert stats.get_value("warcreplay/missing") == 1
 
 
@@ -160,7 +160,7 @@ def test_cdxj_index_and_file_scan_answer_alike(archive, use_cdxj):
         for url in (SITE + "/reports/Page_999.html", SITE + "/reports/Same_page_999.html"):
             response, request, _ = replay(path, url, use_cdxj=use_cdxj)
             assert gzip.decompress(response.body) == PAGE  # never the item record under the same URL
-            assert request.meta["warc_record"].pointer() == archive.ids[url]
+            assert request.meta["warc_capture"].pointer == archive.ids[url]
 
 
 def test_stale_cdxj_is_ignored(archive):

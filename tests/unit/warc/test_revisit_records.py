@@ -2,7 +2,7 @@
 validators find the capture a 304 confirms, chunked captures are no originals, the item has a URN."""
 
 from crawler.warc import records
-from crawler.warc.digests import ArchivedPayload, DigestIndex, ValidatedCapture
+from crawler.warc.digests import DigestIndex, ValidatedCapture
 
 URL = "https://www.spacewar.com/reports/a_999.html"
 
@@ -53,22 +53,3 @@ def test_validators_find_the_newest_capture_that_sent_them_across_crawls(tmp_pat
     assert again.validated("https://www.spacewar.com/other.html", etag='"v1"') is None
     assert again.validated(URL) is None
     again.close()
-
-
-def test_the_recorder_finds_a_revisits_original_only_where_a_replay_tool_can(tmp_path):
-    from crawler.capture.recorder import WarcRecorderMiddleware
-
-    index = DigestIndex(tmp_path / "digest-index.sqlite")
-    index.add(ArchivedPayload("sha1:A", URL, "2026-01-01T00:00:00.1Z", "<urn:uuid:1>", "run1.warc.gz", 0))
-    index.add_validated(ValidatedCapture(URL, '"v1"', "", "sha1:A", "2026-01-01T00:00:00.1Z", False))
-    index.add_validated(ValidatedCapture(URL, '"v2"', "", "sha1:B", "2026-01-02T00:00:00Z", True))  # stored chunked
-
-    class Writer:
-        on_close = on_error = None
-
-    recorder = WarcRecorderMiddleware(Writer(), digests=index)
-    original, why = recorder.original_for(URL, '"v1"', None)
-    assert (original.record_id, original.filename, why) == ("<urn:uuid:1>", "run1.warc.gz", None)
-    assert recorder.original_for(URL, '"v2"', None) == (None, "chunked")
-    assert recorder.original_for(URL, '"v9"', None) == (None, "not_archived")
-    assert WarcRecorderMiddleware(Writer(), digests=None).original_for(URL, '"v1"', None) == (None, "not_archived")
