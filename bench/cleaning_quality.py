@@ -170,7 +170,8 @@ class CrawlCleaning:
 
     def learn(self, html: str, url: str) -> None:
         reading = self._read(html, url)
-        self.stream.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys())
+        self.stream.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys(),
+                                                              reading.tails())
 
     def __call__(self, html: str, url: str) -> dict:
         for token, cleaned in self.stream.push(url, self._read(html, url)):
