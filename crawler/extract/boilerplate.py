@@ -16,8 +16,9 @@ masked). For every key the template keeps, per site:
 * how often it appeared on each agency's pages (a wire agency's closing sentence is on that
   agency's stories only; a template line is on all of them);
 * `tail`: the sum over its pages of how many of its story's plain sentences followed it (at most
-  TAIL_CAP): a stock closing sentence stands at its story's end, 0 to 2 sentences before it; a line
-  the template puts mid-story has half the story after it.
+  TAIL_CAP), and `share`: the sum of the share (in percent) of its story's other plain sentences that
+  followed it: a stock closing sentence stands at its story's end, 0 to 2 sentences before it; a
+  line the template puts mid-story has half the story after it.
 
 `evidence(key)` turns these into what the cleaning decides with (crawler/extract/cleaning.py):
 template when seen out of place on OUT_PAGES pages, or when its rate over its span (taken at its
@@ -31,8 +32,8 @@ plain template lines recur on 60% of pages or more: see docs/cleaning.md for the
 from SPREAD_AGENCIES agencies or more, missing from no agency on whose pages in its span its rate
 would have put it SPREAD_ABSENT_EXPECTED times or more, at a rate whose lower bound reaches
 RATE_SPREAD, is template wherever it stands, mid-story included; unless it is a story-like sentence
-that stands, on average, at most STOCK_TAIL sentences before its story's end (a stock closing
-sentence, "No further details were given."). One agency's lines and a follow-up's reused quote
+that stands, on average, at most STOCK_TAIL sentences and STOCK_SHARE of its story's sentences before
+its story's end (a stock closing sentence, "No further details were given."). One agency's lines and a follow-up's reused quote
 (one agency) never reach SPREAD_AGENCIES. The cleaning asks it only of lines that name nobody,
 quote nobody and (sentences) state no figure (crawler/extract/cleaning.py).
 
@@ -87,8 +88,10 @@ RATE_SPREAD = 0.04
 SPREAD_ABSENT_EXPECTED = 2.5
 #: sentences after a block that count towards its tail (a long story's mid-story line counts as this many)
 TAIL_CAP = 8
-#: a sentence with at most this many of its story's sentences after it, on average, is a stock closing sentence
+#: a sentence with at most this many of its story's sentences after it, on average, ...
 STOCK_TAIL = 3.0
+#: ... and at most this share (percent) of them, is a stock closing sentence
+STOCK_SHARE = 24
 #: keys seen on one page only are dropped this many pages later
 PRUNE_AFTER = 400
 #: keys not seen for this many pages are forgotten
@@ -108,10 +111,10 @@ def wilson_low(rate: float, trials: int, z: float = RATE_Z) -> float:
 class Evidence:
     """What the template knows about one key."""
 
-    __slots__ = ("df", "out", "rate", "_span", "_low", "_specific", "agencies", "tail", "_missing")
+    __slots__ = ("df", "out", "rate", "_span", "_low", "_specific", "agencies", "tail", "share", "_missing")
 
     def __init__(self, df: int, out: int, rate: float, agency_specific=False, span: int = 0, agencies: int = 0,
-                 tail: int = 0, missing=False):
+                 tail: int = 0, share: int = 0, missing=False):
         self.df = df  # pages it appeared on
         self.out = out  # pages where it stood out of the story's place
         self.rate = rate  # share of the pages of its span that carried it
@@ -120,6 +123,7 @@ class Evidence:
         self._specific = agency_specific  # a bool, or a function that tells (computed when asked)
         self.agencies = agencies  # how many agencies' pages carried it
         self.tail = tail  # the sum of the sentences after it in its story, over its pages
+        self.share = share  # the sum of the share (percent) of its story's other sentences after it
         self._missing = missing  # a bool, or a function that tells (computed when asked)
 
     @property
@@ -164,8 +168,9 @@ class Evidence:
         return not self.missing
 
     def stock_closing(self) -> bool:
-        """A sentence that stands at its story's end: at most STOCK_TAIL sentences after it, on average."""
-        return self.df >= MIN_PAGES and self.tail <= STOCK_TAIL * self.df
+        """A sentence that stands at its story's end: at most STOCK_TAIL sentences and STOCK_SHARE of its
+        story's sentences after it, on average."""
+        return self.df >= MIN_PAGES and self.tail <= STOCK_TAIL * self.df and self.share <= STOCK_SHARE * self.df
 
 
 NO_EVIDENCE = Evidence(0, 0, 0.0, False)
@@ -178,7 +183,7 @@ class SiteTemplate:
     def __init__(self, pages: int = 0, agency_pages: dict | None = None, blocks: dict | None = None):
         self.pages = pages
         self.agency_pages: dict[str, int] = dict(agency_pages or {})
-        #: key -> (df, out, first, last, {agency: df}, tail): tuples of numbers and a dict of numbers, which the
+        #: key -> (df, out, first, last, {agency: df}, tail, share): tuples of numbers and a dict of numbers, which the
         #: garbage collector does not track (tens of thousands of lists would cost every collection)
         self.blocks: dict[str, tuple] = blocks if blocks is not None else {}
         self._seen_urls: set[bytes] = set()
@@ -189,8 +194,8 @@ class SiteTemplate:
     # --- learning -----------------------------------------------------------------------------
     def observe(self, url: str, agency: str | None, keys: dict[str, bool], tails: dict | None = None) -> bool:
         """Count one page: `keys` maps each key on it to True when (one of) its occurrences stood out of
-        the story's place; `tails`: {key: sentences of its story after it} of its plain sentences (a key
-        not in it counts TAIL_CAP). A URL already counted in this session is not counted again (False)."""
+        the story's place; `tails`: {key: (sentences of its story after it, their share of the story's other
+        sentences in percent)} of its plain sentences (a key not in it counts (TAIL_CAP, 100)). A URL already counted in this session is not counted again (False)."""
         digest = hashlib.blake2b(url.encode("utf-8", "replace"), digest_size=8).digest()
         if digest in self._seen_urls:
             return False
@@ -202,15 +207,18 @@ class SiteTemplate:
         blocks = self.blocks
         get = blocks.get
         tail_of = (tails or {}).get
+        no_tail = (TAIL_CAP, 100)
         for key, out in keys.items():
             entry = get(key)
-            tail = tail_of(key, TAIL_CAP)
+            tail, share = tail_of(key, no_tail)
+            if tail > TAIL_CAP:
+                tail = TAIL_CAP
             if entry is None:
-                blocks[key] = (1, 1 if out else 0, n, n, {agency: 1}, tail)
+                blocks[key] = (1, 1 if out else 0, n, n, {agency: 1}, tail, share)
             else:
-                df, was_out, first, _, per, tails_sum = entry
+                df, was_out, first, _, per, tails_sum, shares = entry
                 per[agency] = per.get(agency, 0) + 1
-                blocks[key] = (df + 1, was_out + 1 if out else was_out, first, n, per, tails_sum + tail)
+                blocks[key] = (df + 1, was_out + 1 if out else was_out, first, n, per, tails_sum + tail, shares + share)
         if self.pages % PRUNE_AFTER == 0:
             self.prune()
         return True
@@ -229,7 +237,7 @@ class SiteTemplate:
         entry = self.blocks.get(key)
         if entry is None or (entry[0] < MIN_PAGES and entry[1] < OUT_PAGES):
             return NO_EVIDENCE  # too little to say anything
-        df, out, first, last, per, tail = entry
+        df, out, first, last, per, tail, share = entry
         span = last - first
         rate = (df - 1) / span if span > 0 else 0.0
 
@@ -243,7 +251,8 @@ class SiteTemplate:
             return any(not per.get(agency) and rate * pages * (span + 1) >= SPREAD_ABSENT_EXPECTED * total
                        for agency, pages in self.agency_pages.items() if agency)
 
-        return Evidence(df, out, rate, specific, span, sum(1 for a, n in per.items() if n and a), tail, missing)
+        return Evidence(df, out, rate, specific, span, sum(1 for a, n in per.items() if n and a), tail, share,
+                        missing)
 
     def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:
         """The keys seen on most pages, with their counts (for `scrapy explain` and the logs)."""
@@ -258,11 +267,13 @@ class SiteTemplate:
     def from_json(cls, data: dict) -> "SiteTemplate":
         blocks = {}
         for key, entry in (data.get("blocks") or {}).items():
-            # five numbers before issue 24 (no tail: read as TAIL_CAP a page, mid-story)
-            if isinstance(entry, list) and len(entry) in (5, 6) and isinstance(entry[4], dict):
-                blocks[str(key)] = (int(entry[0]), int(entry[1]), int(entry[2]), int(entry[3]),
+            # five numbers before issue 24 (no tail: read as mid-story, TAIL_CAP and 100% a page)
+            if isinstance(entry, list) and len(entry) in (5, 7) and isinstance(entry[4], dict):
+                df = int(entry[0])
+                blocks[str(key)] = (df, int(entry[1]), int(entry[2]), int(entry[3]),
                                     {str(a): int(n) for a, n in entry[4].items()},
-                                    int(entry[5]) if len(entry) == 6 else TAIL_CAP * int(entry[0]))
+                                    int(entry[5]) if len(entry) == 7 else TAIL_CAP * df,
+                                    int(entry[6]) if len(entry) == 7 else 100 * df)
         return cls(int(data.get("pages") or 0), {str(a): int(n) for a, n in (data.get("agency_pages") or {}).items()},
                    blocks)
 

@@ -131,16 +131,18 @@ class PageReading:
             keys[key] = True
         return keys
 
-    def tails(self) -> dict[str, int]:
-        """{key: how many plain sentences of its story follow it} for the page's plain sentences (a further
-        story starts at a paragraph that opens with its dateline), for SiteTemplate.observe."""
-        tails: dict[str, int] = {}
+    def tails(self) -> dict[str, tuple[int, int]]:
+        """{key: (how many plain sentences of its story follow it, their share of its story's other plain
+        sentences in percent)} for the page's plain sentences (a further story starts at a paragraph that
+        opens with its dateline), for SiteTemplate.observe."""
+        tails: dict[str, tuple[int, int]] = {}
         run: list[str] = []
 
         def close(run: list[str]) -> None:
             n = len(run)
             for i, key in enumerate(run):
-                tails.setdefault(key, n - 1 - i)
+                after = n - 1 - i
+                tails.setdefault(key, (after, (100 * after) // (n - 1) if n > 1 else 0))
 
         for b, f in zip(self.blocks, self.flags):
             text = b.text
@@ -699,8 +701,9 @@ class _Judge:
             if ev.agencies < SPREAD_AGENCIES:
                 notes.append(f"recurs on {ev.df} pages, from {agencies} only (one agency's or one story's line)")
             elif not suspicious and ev.stock_closing():
-                notes.append(f"recurs on {ev.df} pages from {agencies}, {ev.tail / ev.df:.1f} sentences before its "
-                             "story's end on average (a stock closing sentence)")
+                notes.append(f"recurs on {ev.df} pages from {agencies}, {ev.tail / ev.df:.1f} sentences "
+                             f"({round(ev.share / ev.df)}% of its story) before its story's end on average "
+                             "(a stock closing sentence)")
             elif ev.missing:
                 notes.append(f"recurs on {ev.df} pages, never on one agency's pages (those agencies' text)")
             else:
