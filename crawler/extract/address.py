@@ -104,10 +104,10 @@ def _imperative(text: str) -> str | None:
     return None
 
 
-def reader_address(text: str, names: dict[str, int]) -> tuple[bool, str] | None:
+def reader_address(text: str, names) -> tuple[bool, str] | None:
     """(True, why) when `text` is a call to the reader (see the module docstring); (False, why not) when it
-    speaks to the reader or for the site but is story text; None when it does neither. `names`:
-    story_names() of the page, this line included."""
+    speaks to the reader or for the site but is story text; None when it does neither. `names`: a
+    function that returns story_names() of the page, this line included (asked only when needed)."""
     words = _WORD.findall(text)
     if not words:
         return None
@@ -130,7 +130,9 @@ def reader_address(text: str, names: dict[str, int]) -> tuple[bool, str] | None:
     for w in _CAPITAL.findall(text):
         w = w.lower()
         own[w] = own.get(w, 0) + 1
-    for w in proper_names(text):
-        if names.get(w.lower(), 0) > own[w.lower()]:
+    found = proper_names(text)
+    page_names = names() if found else None
+    for w in found:
+        if page_names.get(w.lower(), 0) > own[w.lower()]:
             return False, f"{person}, but it names the story's {w}"
     return True, f"a call to the reader: {person}, {len(words)} words, none of the story's names"

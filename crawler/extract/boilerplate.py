@@ -251,7 +251,7 @@ class SiteTemplate:
             return any(not per.get(agency) and rate * pages * (span + 1) >= SPREAD_ABSENT_EXPECTED * total
                        for agency, pages in self.agency_pages.items() if agency)
 
-        return Evidence(df, out, rate, specific, span, sum(1 for a, n in per.items() if n and a), tail, share,
+        return Evidence(df, out, rate, specific, span, len(per) - ('' in per), tail, share,
                         missing)
 
     def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:

@@ -52,7 +52,7 @@ from crawler.extract.article import Article
 from crawler.extract.blocks import (
     IMAGE_MARK, ZONE_BODY, Block, author_pattern, join_cut, outside_lines, segment,
 )
-from crawler.extract.address import could_address, proper_names, quoted, reader_address, story_names
+from crawler.extract.address import MAX_WORDS, could_address, proper_names, quoted, reader_address, story_names
 from crawler.extract.boilerplate import (
     NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SPREAD_AGENCIES, SPREAD_PAGES,
     SiteTemplate,
@@ -83,6 +83,7 @@ SIGNALS = (TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, R
 # what `read` knows about a block without other pages (PageReading.flags, one int per block)
 SENTENCE, COMPATIBLE, NOTICE, NAMES_AUTHOR, PHRASE_CLUTTER, PHRASE_RIGHTS = 1, 2, 4, 8, 16, 32
 _ENDS = frozenset(".!?\u2026")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(slots=True)
@@ -651,13 +652,17 @@ class _Judge:
                 ev = evidence(b.key)  # only asked where the template can change the verdict
             suspicious = b.link_chars or b.lead or not f & SENTENCE
             address = None
-            if f & COMPATIBLE and not b.link_chars and b.text.count(" ") < 40 and could_address(b.text.lower()):
-                address = reader_address(b.text, self.names())
-            feats.append((b, f, ev, suspicious, address))
+            if f & COMPATIBLE and not b.link_chars and b.text.count(" ") < MAX_WORDS \
+                    and could_address(b.text.lower()):
+                address = reader_address(b.text, self.names)
+            # template by repetition across agencies (asked of lines that name, quote and count nothing)
+            spread = bool(ev.df) and ev.spread(story_like=not suspicious) \
+                and self._nameless(b.text, not suspicious)
+            feats.append((b, f, ev, suspicious, address, spread))
             if f & COMPATIBLE and not suspicious and not f & (NOTICE | NAMES_AUTHOR) \
                     and b.text.count(" ", 0, 60) >= 3 and not (address and address[0]) \
                     and not (ev.df and (ev.template(RATE_TAIL, story_like=True)
-                                        or (ev.spread(story_like=True) and self._nameless(b.text)))):
+                                        or spread)):
                 if lo < 0:
                     lo = i
                 hi = i
@@ -667,14 +672,15 @@ class _Judge:
             lo = 0  # a further story starts with its dateline paragraph
         kept = []
         removed = self.removed
-        for i, (b, f, ev, suspicious, address) in enumerate(feats):
+        for i, (b, f, ev, suspicious, address, spread) in enumerate(feats):
             if anchor is not None and i == 0:  # a further story's first paragraph: its dateline made it
                 kept.append(b.text)
                 continue
-            why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi, address)
+            why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi, address, spread)
             if why is None:
                 kept.append(b.text)
-                note = self._kept_reason(f, ev, suspicious, address)
+                note = self._kept_reason(f, ev, suspicious, address) \
+                    if address is not None or ev.df >= SPREAD_PAGES else None
                 if note:
                     self.kept.append(Kept(note, b.text, k))
             else:
@@ -686,9 +692,9 @@ class _Judge:
         """Neither a quotation nor naming anyone or anything, nor (a sentence) giving a figure: what repetition
         alone may take as template (a recurring sentence that names people and places, quotes someone or
         states a figure is reporting; a label's counts and times are the template's)."""
-        if quoted(text) or proper_names(text):
+        if sentence and _DIGIT.search(text):
             return False
-        return not (sentence and any(c.isdigit() for c in text))
+        return not quoted(text) and not proper_names(text)
 
     @staticmethod
     def _kept_reason(f: int, ev, suspicious, address) -> str | None:
@@ -711,7 +717,8 @@ class _Judge:
                              "(too few to be the template's)")
         return "; ".join(notes) or None
 
-    def _verdict(self, b: Block, f: int, ev, suspicious, inside: bool, outside: bool, address=None):
+    def _verdict(self, b: Block, f: int, ev, suspicious, inside: bool, outside: bool, address=None,
+                 spread: bool = False):
         """None to keep the block, else (signal, reason)."""
         text = b.text
         if f & (PHRASE_CLUTTER | PHRASE_RIGHTS):  # the site rules' wordings (a prior)
@@ -739,7 +746,7 @@ class _Judge:
             return MARKUP, f"markup <{b.sig}>, not the page's paragraph style"
         if address is not None and address[0]:
             return READER, address[1]
-        if ev.df and ev.spread(story_like=not suspicious) and self._nameless(text, not suspicious):
+        if spread:
             return TEMPLATE, (f"recurs on {ev.df} of the site's pages from {ev.agencies} agencies "
                               f"({round(100 * ev.rate)}% of its span), wherever it stands")
         if ev.df:
