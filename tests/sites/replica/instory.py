@@ -1,8 +1,9 @@
 """The in-story variant of the cluttered replica (issue 24): clutter between the story's paragraphs, in the story's
 own paragraph markup, and story lines that look like clutter but must stay.
 
-`ReplicaSite(..., clutter_seed=N, instory=True)` adds, on top of the ordinary seeded clutter (clutter.py, whose
-pieces stay exactly as drawn: this module has random generators of its own),
+`ReplicaSite(..., clutter_seed=N, instory=True)` adds, on top of the ordinary seeded clutter (clutter.py; this
+module has random generators of its own, so a page without an inserted story line carries exactly the
+ordinary variant's pieces),
 
 clutter (pieces of the page's PagePlan, so the evaluation knows their strings):
 
@@ -135,6 +136,7 @@ class InStory:
         # follow-ups: runs of 3-4 consecutive articles of one agency sharing one quote
         self.quotes: dict[str, str] = {}
         by_agency: dict[str, list] = {}
+        used: set[str] = set()
         for a in legacy:
             by_agency.setdefault(a.agency, []).append(a)
         for agency, arts in sorted(by_agency.items()):
@@ -142,8 +144,12 @@ class InStory:
             while i < len(arts):
                 if rng.random() < 0.12:
                     run = rng.randint(3, 4)
-                    quote = (f"\u201c{rng.choice(QUOTE_LINES)},\u201d said {rng.choice(QUOTE_PEOPLE)}, "
-                             f"speaking in {rng.choice(('Brussels', 'Geneva', 'Warsaw', 'Oslo'))}.")
+                    for _ in range(20):  # one quote per series
+                        quote = (f"\u201c{rng.choice(QUOTE_LINES)},\u201d said {rng.choice(QUOTE_PEOPLE)}, "
+                                 f"speaking in {rng.choice(('Brussels', 'Geneva', 'Warsaw', 'Oslo'))}.")
+                        if quote not in used:
+                            break
+                    used.add(quote)
                     for a in arts[i:i + run]:
                         self.quotes[a.seed] = quote
                     i += run
