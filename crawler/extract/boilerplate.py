@@ -86,6 +86,8 @@ SPREAD_AGENCIES = 2
 RATE_SPREAD = 0.04
 #: ... missing from no agency whose pages in its span should have carried it this many times at its rate
 SPREAD_ABSENT_EXPECTED = 2.5
+#: agencies whose pages are logged one byte a page (SiteTemplate.pages_in_span); more are estimated
+LOG_AGENCIES = 64
 #: sentences after a block that count towards its tail (a long story's mid-story line counts as this many)
 TAIL_CAP = 8
 #: a sentence with at most this many of its story's sentences after it, on average, ...
@@ -180,9 +182,15 @@ NO_EVIDENCE = Evidence(0, 0, 0.0, False)
 class SiteTemplate:
     """One site's learned blocks (see the module docstring)."""
 
-    def __init__(self, pages: int = 0, agency_pages: dict | None = None, blocks: dict | None = None):
+    def __init__(self, pages: int = 0, agency_pages: dict | None = None, blocks: dict | None = None,
+                 log_agencies: list | None = None, agency_log: bytes = b""):
         self.pages = pages
         self.agency_pages: dict[str, int] = dict(agency_pages or {})
+        #: each page's agency (its index in `log_agencies`), one byte per page, for the last len(agency_log)
+        #: pages: how many pages an agency had within a key's span, counted rather than estimated
+        self.log_agencies: list[str] = list(log_agencies or [])
+        self._log_ids = {a: i for i, a in enumerate(self.log_agencies)}
+        self.agency_log = bytearray(agency_log)
         #: key -> (df, out, first, last, {agency: df}, tail, share): tuples of numbers and a dict of numbers, which the
         #: garbage collector does not track (tens of thousands of lists would cost every collection)
         self.blocks: dict[str, tuple] = blocks if blocks is not None else {}
@@ -204,6 +212,14 @@ class SiteTemplate:
         self.pages = n + 1
         agency = agency or ""
         self.agency_pages[agency] = self.agency_pages.get(agency, 0) + 1
+        ident = self._log_ids.get(agency)
+        if ident is None and len(self.log_agencies) < LOG_AGENCIES:
+            ident = self._log_ids[agency] = len(self.log_agencies)
+            self.log_agencies.append(agency)
+        if ident is None:  # too many agencies to log: their pages are estimated from here on
+            self.agency_log = bytearray()
+        else:
+            self.agency_log.append(ident)
         blocks = self.blocks
         get = blocks.get
         tail_of = (tails or {}).get
@@ -247,12 +263,21 @@ class SiteTemplate:
                        for agency, pages in self.agency_pages.items())
 
         def missing() -> bool:
-            total = self.pages
-            return any(not per.get(agency) and rate * pages * (span + 1) >= SPREAD_ABSENT_EXPECTED * total
-                       for agency, pages in self.agency_pages.items() if agency)
+            return any(not per.get(agency) and rate * self.pages_in_span(agency, first, last) >= SPREAD_ABSENT_EXPECTED
+                       for agency in self.agency_pages if agency)
 
         return Evidence(df, out, rate, specific, span, len(per) - ('' in per), tail, share,
                         missing)
+
+    def pages_in_span(self, agency: str, first: int, last: int) -> float:
+        """How many of the pages `first`..`last` were the agency's: counted where the log reaches back that
+        far, else estimated from the agency's share of all pages."""
+        log = self.agency_log
+        start = self.pages - len(log)
+        ident = self._log_ids.get(agency)
+        if first >= start and ident is not None:
+            return log.count(ident, first - start, last - start + 1)
+        return self.agency_pages.get(agency, 0) * (last - first + 1) / max(1, self.pages)
 
     def summary(self, limit: int = 20) -> list[tuple[str, tuple]]:
         """The keys seen on most pages, with their counts (for `scrapy explain` and the logs)."""
@@ -261,6 +286,7 @@ class SiteTemplate:
     # --- persistence ----------------------------------------------------------------------------
     def to_json(self) -> dict:
         return {"pages": self.pages, "agency_pages": self.agency_pages,
+                "log_agencies": self.log_agencies, "agency_log": self.agency_log.decode("latin-1"),
                 "blocks": {k: e for k, e in self.blocks.items() if e[0] >= 2}}
 
     @classmethod
@@ -274,8 +300,12 @@ class SiteTemplate:
                                     {str(a): int(n) for a, n in entry[4].items()},
                                     int(entry[5]) if len(entry) == 7 else TAIL_CAP * df,
                                     int(entry[6]) if len(entry) == 7 else 100 * df)
+        log_agencies = [str(a) for a in data.get("log_agencies") or []]
+        log = str(data.get("agency_log") or "").encode("latin-1", "replace")
+        if len(log_agencies) > LOG_AGENCIES or any(b >= len(log_agencies) for b in set(log)):
+            log_agencies, log = [], b""  # not a log this code wrote: estimate instead
         return cls(int(data.get("pages") or 0), {str(a): int(n) for a, n in (data.get("agency_pages") or {}).items()},
-                   blocks)
+                   blocks, log_agencies, log)
 
 
 def store_location(explicit: str | None, warc_dir: str | None, from_warc: str | None) -> tuple[Path | None, bool]:
