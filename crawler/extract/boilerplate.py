@@ -93,7 +93,7 @@ TAIL_CAP = 8
 #: a sentence with at most this many of its story's sentences after it, on average, ...
 STOCK_TAIL = 3.0
 #: ... and at most this share (percent) of them, is a stock closing sentence
-STOCK_SHARE = 24
+STOCK_SHARE = 27
 #: keys seen on one page only are dropped this many pages later
 PRUNE_AFTER = 400
 #: keys not seen for this many pages are forgotten
