@@ -98,6 +98,11 @@ def test_the_template_file_keeps_where_lines_stand_and_reads_the_older_entries(t
     again = BoilerplateStore.load(tmp_path / "b.json").sites["spacewar.com"]
     assert again.blocks["line"] == store.sites["spacewar.com"].blocks["line"]
     assert again.blocks["line"][5:] == (12, 240)
+    # each page's agency is logged: an agency's pages within a span are counted, not estimated
+    assert [again.pages_in_span(a, 0, 9) for a in ("AFP", "SPX", "UPI", "Sputnik")] == [4, 3, 2, 1]
+    assert again.pages_in_span("SPX", 4, 6) == 3 and again.pages_in_span("AFP", 4, 6) == 0
+    no_log = SiteTemplate.from_json({"pages": 10, "agency_pages": {"AFP": 4, "SPX": 6}, "blocks": {}})
+    assert no_log.pages_in_span("SPX", 0, 4) == 3.0  # estimated from its share of all pages
     old = SiteTemplate.from_json({"pages": 9, "agency_pages": {"AFP": 9},
                                   "blocks": {"line": [9, 0, 0, 8, {"AFP": 9}]}})
     assert old.blocks["line"][5:] == (9 * TAIL_CAP, 900)  # read as mid-story: no stock closing sentence
