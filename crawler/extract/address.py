@@ -28,8 +28,13 @@ import re
 #: at most this many words: a call to the reader is a line, not a paragraph
 MAX_WORDS = 20
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
-_CAPITAL = re.compile(r"\b[A-Z][A-Za-z'\u2019]*")
+#: a word: letters (any alphabet's), perhaps with apostrophes
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019])*")
+
+
+def _capitals(text: str) -> list[str]:
+    """The capitalised words of a text (its first letter upper case, in any alphabet: "Z\u00fcrich", "AFP")."""
+    return [w for w in _WORD.findall(text) if w[0].isupper()]
 _QUOTES = ('"', "\u201c", "\u201d", "\u00ab", "\u00bb", "\u201e")
 #: a clause's end: a sentence's or a label's punctuation, a dash between spaces, a bar
 _CLAUSE = re.compile(r"[.:;!?|(]+\s*|\s[-\u2013\u2014]\s")
@@ -61,7 +66,7 @@ def proper_names(text: str) -> list[str]:
     names it carries."""
     out = []
     for clause in _CLAUSE.split(text):
-        caps = _CAPITAL.findall(clause)
+        caps = _capitals(clause)
         for w in caps[1:] if clause[:1].isupper() else caps:
             lw = w.lower()
             if w != "I" and lw not in _FUNCTION and lw not in _CALENDAR:
@@ -80,7 +85,7 @@ def story_names(texts) -> dict[str, int]:
     names: dict[str, int] = {}
     for text in texts:
         if text:
-            for w in _CAPITAL.findall(text):
+            for w in _capitals(text):
                 w = w.lower()
                 names[w] = names.get(w, 0) + 1
     return names
@@ -127,7 +132,7 @@ def reader_address(text: str, names) -> tuple[bool, str] | None:
         return False, f"{person}, but {len(words)} words long (more than {MAX_WORDS}: a paragraph)"
     # the story's names: a capitalised word that does not open a clause, found on the page outside this line
     own: dict[str, int] = {}
-    for w in _CAPITAL.findall(text):
+    for w in _capitals(text):
         w = w.lower()
         own[w] = own.get(w, 0) + 1
     found = proper_names(text)

@@ -679,7 +679,7 @@ class _Judge:
             why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi, address, spread)
             if why is None:
                 kept.append(b.text)
-                note = self._kept_reason(f, ev, suspicious, address) \
+                note = self._kept_reason(b.text, ev, suspicious, address) \
                     if address is not None or ev.df >= SPREAD_PAGES else None
                 if note:
                     self.kept.append(Kept(note, b.text, k))
@@ -697,7 +697,7 @@ class _Judge:
         return not quoted(text) and not proper_names(text)
 
     @staticmethod
-    def _kept_reason(f: int, ev, suspicious, address) -> str | None:
+    def _kept_reason(text: str, ev, suspicious, address) -> str | None:
         """Why a block that a signal looked at stays story text (None: no signal looked twice at it)."""
         notes = []
         if address is not None:
@@ -712,6 +712,13 @@ class _Judge:
                              "(a stock closing sentence)")
             elif ev.missing:
                 notes.append(f"recurs on {ev.df} pages, never on one agency's pages (those agencies' text)")
+            elif quoted(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but quotes someone (reporting)")
+            elif proper_names(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but names {proper_names(text)[0]} "
+                             "(reporting)")
+            elif not suspicious and _DIGIT.search(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but states a figure (reporting)")
             else:
                 notes.append(f"recurs on {ev.df} pages from {agencies}, on {round(100 * ev.rate)}% of its span "
                              "(too few to be the template's)")
