@@ -55,7 +55,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.quality import decode_like_scrapy, token_f1, tokens
 
@@ -101,21 +101,25 @@ class GenPage:
     needles: list[tuple[str, str]]  # (kind, visible string)
     repeats: list[str]  # repeated story paragraphs on this page
     related: list[dict]  # expected further stories
+    keeps: list = field(default_factory=list)  # (kind, text): story lines that look like clutter (--instory)
+    kinds: frozenset = frozenset()  # the clutter kinds the page carries
 
 
-def site_for(seed: int, n_articles: int, plain: bool = False):
+def site_for(seed: int, n_articles: int, plain: bool = False, instory: bool = False):
     from tests.sites.replica.content import ReplicaSite
 
     return ReplicaSite(max(12, n_articles + 1), faults=False, seed=SITE_SEED_BASE + seed, clutter_seed=seed,
-                       multi_story=True, fixtures_dir=None, plain_clutter=plain)
+                       multi_story=True, fixtures_dir=None, plain_clutter=plain, instory=instory)
 
 
-def pages_for(seed: int, n_pages: int, plain: bool = False) -> list[GenPage]:
+def pages_for(seed: int, n_pages: int, plain: bool = False, instory: bool = False) -> list[GenPage]:
     """The first `n_pages` article pages in the site's template of the seed's site, newest first (`plain`:
-    the stress variant, every kind that may be plain paragraphs made plain paragraphs)."""
+    the stress variant, every kind that may be plain paragraphs made plain paragraphs; `instory`: the
+    in-story variant, tests/sites/replica/instory.py)."""
     from tests.sites.replica.pages import Renderer
 
-    site = site_for(seed, n_pages, plain)
+    site = site_for(seed, n_pages, plain, instory)
+    keep_kind = {text: kind for kind, texts in site.keep_texts.items() for text in texts}
     renderer = Renderer(site, cache_size=4)
     out = []
     for art in site.articles:
@@ -126,7 +130,10 @@ def pages_for(seed: int, n_pages: int, plain: bool = False) -> list[GenPage]:
         plan = site.clutter.plan(site, art)
         paras = set(exp["body"].split("\n\n"))
         out.append(GenPage(art.url, decode_like_scrapy(art.url, page.body, page.content_type), exp, plan.needles(),
-                           [t for _, t in art.inserts if t in paras], exp.get("related_stories", [])))
+                           [t for _, t in art.inserts if t in paras and t not in keep_kind],
+                           exp.get("related_stories", []),
+                           [(keep_kind[t], t) for _, t in art.inserts if t in keep_kind],
+                           frozenset(p.kind for p in plan.pieces if p.needles)))
         if len(out) >= n_pages:
             break
     return out
@@ -163,7 +170,8 @@ class CrawlCleaning:
 
     def learn(self, html: str, url: str) -> None:
         reading = self._read(html, url)
-        self.stream.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys())
+        self.stream.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys(),
+                                                              reading.tails())
 
     def __call__(self, html: str, url: str) -> dict:
         for token, cleaned in self.stream.push(url, self._read(html, url)):
@@ -244,6 +252,9 @@ class PageScore:
     error: str | None = None
     traf_f1: float | None = None
     traf_ms: float | None = None
+    keeps_kept: Counter = field(default_factory=Counter)  # kind -> story lines kept (--instory)
+    keeps: Counter = field(default_factory=Counter)  # kind -> story lines on the page
+    kinds: frozenset = frozenset()  # clutter kinds on the page
 
 
 def score(page: GenPage, fields: dict | None, ms: float, error: str | None = None) -> PageScore:
@@ -268,6 +279,8 @@ def score(page: GenPage, fields: dict | None, ms: float, error: str | None = Non
         rights_ok=fields is not None and norm(fields.get("rights")) == norm(exp["rights"]),
         images_ok=fields is not None and images == [(i["url"], i["caption"]) for i in exp["images"]],
         ms=ms, error=error,
+        keeps_kept=Counter(kind for kind, t in page.keeps if norm(t) in nb), keeps=Counter(k for k, _ in page.keeps),
+        kinds=page.kinds,
     )
 
 
@@ -280,8 +293,8 @@ def _timed(fn, *args):
 
 
 def evaluate_seed(seed: int, n_pages: int = 120, *, factory=CurrentCleaning, warmup: int | str = 0,
-                  compare: bool = True, plain: bool = False) -> dict:
-    pages = pages_for(seed, n_pages, plain)
+                  compare: bool = True, plain: bool = False, instory: bool = False) -> dict:
+    pages = pages_for(seed, n_pages, plain, instory)
     cleaner = factory()
     n_warm = len(pages) if warmup == "all" else min(int(warmup), len(pages))
     for page in pages[:n_warm]:
@@ -338,6 +351,14 @@ def summarise(seed, scores: list[PageScore], *, warmup: int = 0) -> dict:
     if traf:
         row["traf_f1_mean"] = statistics.fmean(s.traf_f1 for s in traf)
         row["traf_ms"] = statistics.median(s.traf_ms for s in traf)
+    kept, total, carried, leaky = Counter(), Counter(), Counter(), Counter()
+    for s in scores:
+        kept.update(s.keeps_kept)
+        total.update(s.keeps)
+        carried.update(s.kinds)
+        leaky.update(s.leaks.keys())
+    row["keeps_by_kind"] = {k: [kept[k], total[k]] for k in sorted(total)}
+    row["pages_by_kind"] = {k: [leaky[k], carried[k]] for k in sorted(carried)}  # [pages with a leak, pages]
     row["_scores"] = scores
     return row
 
@@ -397,8 +418,32 @@ def kinds_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def instory_table(rows: list[dict]) -> str:
+    """Per clutter kind of the in-story variant, pages with a leak of pages carrying it, and per kind of story
+    line that looks like clutter, the share kept; one column per pooled row (per seed row if none)."""
+    from tests.sites.replica.instory import CLUTTER_KINDS, KEEP_KINDS
+
+    groups = [r for r in rows if not isinstance(r["seed"], int)] or rows
+    head = ["in-story kind"] + [str(r["split"] if not isinstance(r["seed"], int) else r["seed"]) for r in groups]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for kind in CLUTTER_KINDS:
+        cells = []
+        for r in groups:
+            leak, n = r["pages_by_kind"].get(kind, [0, 0])
+            cells.append(f"{leak} leaked / {n} pages ({r['leaks_by_kind'].get(kind, 0)} strings)")
+        lines.append("| " + " | ".join([f"clutter: {kind}"] + cells) + " |")
+    for kind in KEEP_KINDS:
+        cells = []
+        for r in groups:
+            k, n = r["keeps_by_kind"].get(kind, [0, 0])
+            cells.append(f"{k}/{n} kept")
+        lines.append("| " + " | ".join([f"story: {kind}"] + cells) + " |")
+    return "\n".join(lines)
+
+
 def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, warmup: int | str = 0,
-        compare: bool = True, lookahead: int | None = None, plain: bool = False) -> list[dict]:
+        compare: bool = True, lookahead: int | None = None, plain: bool = False,
+        instory: bool = False) -> list[dict]:
     """Rows per seed, then one pooled row per split present (dev, held-out, other)."""
     factory = load_factory(cleaner, lookahead)
     # warm-up of imports and compiled rules, outside the timings
@@ -409,7 +454,8 @@ def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, war
             from bench.extraction_speed import trafilatura_text
 
             trafilatura_text(warm.html, warm.url)
-    rows = [evaluate_seed(s, n_pages, factory=factory, warmup=warmup, compare=compare, plain=plain) for s in seeds]
+    rows = [evaluate_seed(s, n_pages, factory=factory, warmup=warmup, compare=compare, plain=plain,
+                          instory=instory) for s in seeds]
     out = list(rows)
     for split in ("dev", "held-out", "other"):
         group = [r for r in rows if r["split"] == split]
@@ -432,13 +478,16 @@ def main(argv=None) -> int:
     ap.add_argument("--plain", action="store_true", help="the stress variant of the replica: every clutter kind "
                                                          "that may be plain paragraphs is (structure cannot "
                                                          "tell it from the story; only the learned template can)")
+    ap.add_argument("--instory", action="store_true", help="the in-story variant (issue 24): clutter between the "
+                                                           "story's paragraphs in their markup, and story lines "
+                                                           "that look like clutter (tests/sites/replica/instory.py)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     warmup = args.warmup if args.warmup == "all" else int(args.warmup)
     t0 = time.perf_counter()
     rows = run(seeds, args.pages, cleaner=args.cleaner, warmup=warmup, compare=not args.no_compare,
-               lookahead=args.lookahead, plain=args.plain)
+               lookahead=args.lookahead, plain=args.plain, instory=args.instory)
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_scores"} for r in rows], indent=1))
         return 0
@@ -446,11 +495,14 @@ def main(argv=None) -> int:
     print(f"Command: `{cmd.strip()}` ({len(seeds)} seeds, {args.pages} pages each, "
           f"cleaner {args.cleaner or 'crawl'}"
           f"{'' if args.lookahead is None else f' (look-ahead {args.lookahead})'}, warm-up {warmup}"
-          f"{', plain stress variant' if args.plain else ''}; "
+          f"{', plain stress variant' if args.plain else ''}{', in-story variant' if args.instory else ''}; "
           f"{time.perf_counter() - t0:.0f} s)\n")
     print(table(rows, compare=not args.no_compare))
     print("\nLeaked clutter strings by kind:\n")
     print(kinds_table(rows))
+    if args.instory:
+        print("\nIn-story variant, by kind:\n")
+        print(instory_table(rows))
     return 0
 
 

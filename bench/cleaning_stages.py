@@ -65,7 +65,9 @@ def judging_stages(pages, rounds: int = 3) -> dict[str, list[float]]:
         stream = StreamCleaner(lookahead=0)
         for r in readings:
             keys = _timed(times, "template keys", r.observed_keys)
-            _timed(times, "template count", stream.store.site(r.site).observe, f"{r.url}#{round_no}", r.agency, keys)
+            tails = _timed(times, "template tails", r.tails)
+            _timed(times, "template count", stream.store.site(r.site).observe, f"{r.url}#{round_no}", r.agency, keys,
+                   tails)
         for r in readings:
             _timed(times, "judge", judge, r, stream.store.sites[r.site])
     return times

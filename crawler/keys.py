@@ -145,7 +145,8 @@ STAT_TOO_DEEP = _stat("articles/too_deep", "article pages nested deeper than the
 # --- cleaning (crawler/extract/cleaning.py, docs/cleaning.md) -------------------------------------
 STAT_CLEANING_REMOVED = _stat("cleaning/removed/{signal}", "blocks taken out of article bodies, by the signal that "
                                                            "took them: tag, class, phrase, links, markup, "
-                                                           "position, credit, author-bio, template, rights")
+                                                           "position, credit, author-bio, template, rights, "
+                                                           "reader")
 STAT_CLEANING_RELATED = _stat("cleaning/related_stories", "further stories split off the pages' bodies "
                                                           "(the items' related_stories)")
 STAT_CLEANING_HELD_MAX = _stat("cleaning/held_max", "most article pages held at once for the look-ahead "

@@ -10,8 +10,10 @@ file, and is read and judged by the crawl's own code (crawler/extract/extractor.
 site's learned template (crawler/extract/boilerplate.py: BOILERPLATE_FILE, else boilerplate.json
 beside the WARC files), which it only reads. It prints the article's fields, then every block
 the cleaning took out of the body: its signal (the `cleaning/removed/<signal>` stats key), the
-reason in words, and its text; `--kept` also prints the paragraphs kept, with what the template
-knows about each. The crawl judged the page with the template as it stood then, so the verdict
+reason in words, and its text; then every block a signal looked at and kept as story text, and why
+(a line that speaks to the reader but names the story's people or places, a sentence that recurs
+from one agency only, a stock closing sentence); `--kept` also prints the paragraphs kept, with what
+the template knows about each. The crawl judged the page with the template as it stood then, so the verdict
 of a page from an early crawl can differ where the template has learned since.
 
 Exit status 0 when the page is an article, 1 when it is not, or cannot be found.
@@ -86,6 +88,13 @@ def explain(html: str, url: str, store: BoilerplateStore | None, *, kept: bool =
         where = f" (related story {removal.story})" if removal.story else ""
         lines.append(f"  [{removal.signal}] {removal.reason}{where}")
         lines.append(f"      {_short(removal.text)}")
+    if cleaned.kept:
+        lines.append("")
+        lines.append(f"kept although a signal looked at it ({len(cleaned.kept)}):")
+        for note in cleaned.kept:
+            where = f" (related story {note.story})" if note.story else ""
+            lines.append(f"  [kept] {note.reason}{where}")
+            lines.append(f"      {_short(note.text)}")
     if kept:
         lines.append("")
         lines.append("kept:")

@@ -27,7 +27,12 @@ The signals (their names are the stats keys' `{signal}` part, `cleaning/removed/
 * `author-bio`: after the story, a block naming the byline's author;
 * `template`: a block the learned template has seen out of place, or on enough of the site's
   pages for where it sits and how story-like it is (boilerplate.py: RATE_*);
-* `rights`: the wire agency's notice (a copyright line naming the page's agency): moved to `rights`.
+* `rights`: the wire agency's notice (a copyright line naming the page's agency): moved to `rights`;
+* `reader`: a short line that calls on the reader (second person, the site's "we", an imperative) and
+  names nothing of the story, wherever it stands, even on one page only (crawler/extract/address.py).
+
+The template also removes, wherever it stands, a block that recurs across agencies' pages
+(boilerplate.Evidence.spread), unless it is a stock closing sentence of the stories.
 
 Further stories: after the main story, a headline on a line of its own followed by
 "<dateline> - <first paragraph>" starts a further story (SITE.md); each becomes one
@@ -47,8 +52,10 @@ from crawler.extract.article import Article
 from crawler.extract.blocks import (
     IMAGE_MARK, ZONE_BODY, Block, author_pattern, join_cut, outside_lines, segment,
 )
+from crawler.extract.address import MAX_WORDS, could_address, proper_names, quoted, reader_address, story_names
 from crawler.extract.boilerplate import (
-    NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SiteTemplate,
+    NO_EVIDENCE, RATE_INSIDE, RATE_SUSPICIOUS, RATE_TAIL, SPREAD_AGENCIES, SPREAD_PAGES,
+    SiteTemplate,
 )
 from crawler.extract.dateline import normalise_author, parse_dateline, split_lead_dateline
 from crawler.extract.page import classes, drop_tree, normalise_space, short_text, text_of
@@ -68,14 +75,15 @@ _LEGAL_MARKS = ("\u00a9", "copyright", "rights reserved", "(c)")
 _STORY_CONTAINERS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "table")
 
 # the signals, as stats keys name them
-TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS = (
-    "tag", "class", "phrase", "links", "markup", "position", "credit", "author-bio", "template", "rights")
-SIGNALS = (TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS)
+TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS, READER = (
+    "tag", "class", "phrase", "links", "markup", "position", "credit", "author-bio", "template", "rights", "reader")
+SIGNALS = (TAG, CLASS, PHRASE, LINKS, MARKUP, POSITION, CREDIT, BIO, TEMPLATE, RIGHTS, READER)
 
 
 # what `read` knows about a block without other pages (PageReading.flags, one int per block)
 SENTENCE, COMPATIBLE, NOTICE, NAMES_AUTHOR, PHRASE_CLUTTER, PHRASE_RIGHTS = 1, 2, 4, 8, 16, 32
 _ENDS = frozenset(".!?\u2026")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(slots=True)
@@ -124,13 +132,48 @@ class PageReading:
             keys[key] = True
         return keys
 
+    def tails(self) -> dict[str, tuple[int, int]]:
+        """{key: (how many plain sentences of its story follow it, their share of its story's other plain
+        sentences in percent)} for the page's plain sentences (a further story starts at a paragraph that
+        opens with its dateline), for SiteTemplate.observe."""
+        tails: dict[str, tuple[int, int]] = {}
+        run: list[str] = []
+
+        def close(run: list[str]) -> None:
+            n = len(run)
+            for i, key in enumerate(run):
+                after = n - 1 - i
+                tails.setdefault(key, (after, (100 * after) // (n - 1) if n > 1 else 0))
+
+        for b, f in zip(self.blocks, self.flags):
+            text = b.text
+            if run and " - " in text[:160] and (split_lead_dateline(text) or any(
+                    split_lead_dateline(line) for line in b.lines[1:])):
+                close(run)  # the story before ends here
+                run = []
+            if b.key and f & COMPATIBLE and f & SENTENCE and not b.link_chars and text.count(" ", 0, 60) >= 3:
+                run.append(b.key)
+        close(run)
+        return tails
+
+
+@dataclass(slots=True)
+class Kept:
+    """A block a signal looked at and kept as story text, and why (for `scrapy explain`)."""
+
+    reason: str
+    text: str
+    story: int = 0  # 0: the main story; k: the k-th further story
+
 
 @dataclass
 class Cleaned:
-    """judge()'s result: the article, and what was removed from its text and why."""
+    """judge()'s result: the article, what was removed from its text and why, and why the blocks that looked
+    like clutter to a signal were kept."""
 
     article: Article
     removed: list  # Removals, in page order (the prior's first)
+    kept: list = field(default_factory=list)  # Kept, in page order
 
 
 def site_name(url: str) -> str:
@@ -516,6 +559,14 @@ class _Judge:
         self.removed: list[Removal] = list(reading.prior)
         self.rights = reading.rights
         self.flags = reading.flags  # by block index
+        self.kept: list[Kept] = []
+        self._names: dict | None = None  # story_names of the page, made when first asked
+
+    def names(self) -> dict:
+        if self._names is None:
+            r = self.r
+            self._names = story_names([r.title, r.location, r.agency, r.author] + [b.text for b in r.blocks])
+        return self._names
 
     def run(self) -> Cleaned:
         r = self.r
@@ -548,7 +599,7 @@ class _Judge:
         article = Article(title=r.title, published=r.published, author=author, location=r.location,
                           agency=r.agency, body="\n\n".join(main), images=r.images, rights=self.rights,
                           extraction=r.extraction, related_stories=related)
-        return Cleaned(article, self.removed)
+        return Cleaned(article, self.removed, self.kept)
 
     # --- further stories ----------------------------------------------------------------------
     def _split_stories(self, blocks: list) -> list:
@@ -594,9 +645,18 @@ class _Judge:
                     and (f & COMPATIBLE or (f & SENTENCE and not b.link_chars)):
                 ev = evidence(b.key)  # only asked where the template can change the verdict
             suspicious = b.link_chars or b.lead or not f & SENTENCE
-            feats.append((b, f, ev, suspicious))
+            address = None
+            if f & COMPATIBLE and not b.link_chars and b.text.count(" ") < MAX_WORDS \
+                    and could_address(b.text.lower()):
+                address = reader_address(b.text, self.names)
+            # template by repetition across agencies (asked of lines that name, quote and count nothing)
+            spread = bool(ev.df) and ev.spread(story_like=not suspicious) \
+                and self._nameless(b.text, not suspicious)
+            feats.append((b, f, ev, suspicious, address, spread))
             if f & COMPATIBLE and not suspicious and not f & (NOTICE | NAMES_AUTHOR) \
-                    and b.text.count(" ", 0, 60) >= 3 and not (ev.df and ev.template(RATE_TAIL, story_like=True)):
+                    and b.text.count(" ", 0, 60) >= 3 and not (address and address[0]) \
+                    and not (ev.df and (ev.template(RATE_TAIL, story_like=True)
+                                        or spread)):
                 if lo < 0:
                     lo = i
                 hi = i
@@ -606,18 +666,60 @@ class _Judge:
             lo = 0  # a further story starts with its dateline paragraph
         kept = []
         removed = self.removed
-        for i, (b, f, ev, suspicious) in enumerate(feats):
+        for i, (b, f, ev, suspicious, address, spread) in enumerate(feats):
             if anchor is not None and i == 0:  # a further story's first paragraph: its dateline made it
                 kept.append(b.text)
                 continue
-            why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi)
+            why = self._verdict(b, f, ev, suspicious, lo < i < hi, i < lo or i > hi, address, spread)
             if why is None:
                 kept.append(b.text)
+                note = self._kept_reason(b.text, ev, suspicious, address) \
+                    if address is not None or ev.df >= SPREAD_PAGES else None
+                if note:
+                    self.kept.append(Kept(note, b.text, k))
             else:
                 removed.append(Removal(why[0], why[1], b.text, k))
         return kept
 
-    def _verdict(self, b: Block, f: int, ev, suspicious, inside: bool, outside: bool):
+    @staticmethod
+    def _nameless(text: str, sentence: bool = True) -> bool:
+        """Neither a quotation nor naming anyone or anything, nor (a sentence) giving a figure: what repetition
+        alone may take as template (a recurring sentence that names people and places, quotes someone or
+        states a figure is reporting; a label's counts and times are the template's)."""
+        if sentence and _DIGIT.search(text):
+            return False
+        return not quoted(text) and not proper_names(text)
+
+    @staticmethod
+    def _kept_reason(text: str, ev, suspicious, address) -> str | None:
+        """Why a block that a signal looked at stays story text (None: no signal looked twice at it)."""
+        notes = []
+        if address is not None:
+            notes.append(address[1])
+        if ev.df >= SPREAD_PAGES:
+            agencies = f"{ev.agencies} agenc{'y' if ev.agencies == 1 else 'ies'}"
+            if ev.agencies < SPREAD_AGENCIES:
+                notes.append(f"recurs on {ev.df} pages, from {agencies} only (one agency's or one story's line)")
+            elif not suspicious and ev.stock_closing():
+                notes.append(f"recurs on {ev.df} pages from {agencies}, {ev.tail / ev.df:.1f} sentences "
+                             f"({round(ev.share / ev.df)}% of its story) before its story's end on average "
+                             "(a stock closing sentence)")
+            elif ev.missing:
+                notes.append(f"recurs on {ev.df} pages, never on one agency's pages (those agencies' text)")
+            elif quoted(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but quotes someone (reporting)")
+            elif proper_names(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but names {proper_names(text)[0]} "
+                             "(reporting)")
+            elif not suspicious and _DIGIT.search(text):
+                notes.append(f"recurs on {ev.df} pages from {agencies}, but states a figure (reporting)")
+            else:
+                notes.append(f"recurs on {ev.df} pages from {agencies}, on {round(100 * ev.rate)}% of its span "
+                             "(too few to be the template's)")
+        return "; ".join(notes) or None
+
+    def _verdict(self, b: Block, f: int, ev, suspicious, inside: bool, outside: bool, address=None,
+                 spread: bool = False):
         """None to keep the block, else (signal, reason)."""
         text = b.text
         if f & (PHRASE_CLUTTER | PHRASE_RIGHTS):  # the site rules' wordings (a prior)
@@ -638,10 +740,16 @@ class _Judge:
             if inside and sentence and not b.link_chars and text.count(" ") >= 19:
                 # a long sentence in a markup of its own, within the story: a quoted passage, unless the
                 # template has seen it before
-                if ev.df and ev.template(RATE_SUSPICIOUS, story_like=False):
+                if ev.df and (ev.template(RATE_SUSPICIOUS, story_like=False)
+                              or (ev.spread(story_like=False) and self._nameless(text, False))):
                     return self._template_reason(ev)
                 return None
             return MARKUP, f"markup <{b.sig}>, not the page's paragraph style"
+        if address is not None and address[0]:
+            return READER, address[1]
+        if spread:
+            return TEMPLATE, (f"recurs on {ev.df} of the site's pages from {ev.agencies} agencies "
+                              f"({round(100 * ev.rate)}% of its span), wherever it stands")
         if ev.df:
             threshold = RATE_SUSPICIOUS if suspicious else RATE_INSIDE if inside else RATE_TAIL
             if ev.template(threshold, story_like=not suspicious):

@@ -53,7 +53,8 @@ class StreamCleaner:
         """Count a page (of `size` bytes) and hold it; the (token, Cleaned) of the pages that are now due,
         oldest first."""
         if self.learn:
-            if self.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys()):
+            if self.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys(),
+                                                       reading.tails()):
                 self.counted += 1
         held = self._held
         held.append((token, reading, size))

@@ -1118,6 +1118,9 @@ def _plan(tpl: ClutterTemplate, site, a) -> PagePlan:
             if s == "after_image":
                 after = 1
             add(name, html, s, after)
+    instory = getattr(site, "instory", None)
+    if instory is not None:  # the in-story variant (instory.py): random generators of its own
+        pieces += instory.pieces(site, a, n_paras, para_style)
     # every page: rights notice, related links, network blocks, footer
     notice = a.rights
     if notice:

@@ -346,13 +346,15 @@ class ReplicaSite:
 
     def __init__(self, n_articles: int = 40, *, faults: bool = True, seed: int = 2024,
                  fixtures_dir: Path | None = FIXTURES, clutter_seed: int | None = None,
-                 multi_story: bool = False, plain_clutter: bool = False):
+                 multi_story: bool = False, plain_clutter: bool = False, instory: bool = False):
         """`clutter_seed`: render the articles with the seeded clutter of tests/sites/replica/clutter.py (one
         site template per seed) and with story paragraphs that repeat across articles (stories.py).
         `multi_story`: a share of the articles carry further stories below the main one, and every
         expected article item gets `related_stories` (needs the clutter renderer: without a
         clutter_seed, `seed` is used as one). `plain_clutter`: the clutter template's stress variant
-        (clutter.ClutterTemplate, plain=True). None set: the replica is exactly as it always was."""
+        (clutter.ClutterTemplate, plain=True). `instory`: the in-story variant (instory.py: clutter between
+        the story's paragraphs in their own markup, and story lines that look like clutter; needs a
+        clutter_seed). None set: the replica is exactly as it always was."""
         if n_articles < 12:
             raise ValueError("the replica needs at least 12 articles (faults and kinds are spread over them)")
         self.n_articles = n_articles
@@ -363,6 +365,10 @@ class ReplicaSite:
         self.clutter_seed = clutter_seed
         self.multi_story = multi_story
         self.plain_clutter = plain_clutter
+        self.instory_on = instory
+        self.instory = None  # instory.InStory with `instory`
+        #: with `instory`: the story lines that look like clutter, by kind (instory.KEEP_KINDS): a cleaner must keep them
+        self.keep_texts: dict[str, set[str]] = {}
         self.clutter = None  # clutter.ClutterTemplate when clutter_seed is set
         #: story paragraphs that repeat across this site's articles (clutter_seed only): a cleaner must keep them
         self.repeat_texts: set[str] = set()
@@ -444,6 +450,10 @@ class ReplicaSite:
         cs = self.clutter_seed
         self.clutter = ClutterTemplate(cs, self.n_articles, plain=self.plain_clutter)
         repeats = choose_repeats(random.Random(f"repeats:{cs}"))
+        if self.instory_on:
+            from tests.sites.replica.instory import InStory
+
+            self.instory = InStory(cs, self.articles)
         titles = {a.title for a in self.articles}
         for art in self.articles:
             if art.layout != "legacy":
@@ -453,6 +463,11 @@ class ReplicaSite:
             art.inserts = place_repeats(random.Random(f"repeats:{cs}:{art.seed}"), repeats, art.agency, n_base)
             self.repeat_texts.update(text for _, text in art.inserts)
             art.custom_rights, art.rights_text = self.clutter.rights_for(art.agency, art.when.year)
+            if self.instory is not None:
+                extra = self.instory.inserts(art, n_base + len(art.inserts))
+                art.inserts = art.inserts + tuple((i, t) for i, t, _ in extra)
+                for _, text, kind in extra:
+                    self.keep_texts.setdefault(kind, set()).add(text)
             if self.multi_story:
                 rng = random.Random(f"related:{cs}:{art.seed}")
                 art.related = related_stories(rng, art.when, titles) if rng.random() < self.clutter.related_share \

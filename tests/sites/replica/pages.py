@@ -373,9 +373,10 @@ def _para_with_inside(text: str, inside: list[str], style: str) -> list[str]:
     return ["<p>", html + ("</p>" if style == "closed" else "")]
 
 
-def related_story_lines(story, markup: str, cls: str, style: str) -> list[str]:
+def related_story_lines(story, markup: str, cls: str, style: str, between: dict | None = None) -> list[str]:
     """A further story below the main one: its headline on a line of its own, then "<dateline> - <first
-    paragraph>", then its other paragraphs (SITE.md "Pages with more than one story")."""
+    paragraph>", then its other paragraphs (SITE.md "Pages with more than one story"); `between`: {j: html
+    lines} put after its paragraph j (the in-story variant's clutter inside further stories)."""
     title = esc(story.title)
     first = f"{esc(story.dateline())} - {esc(story.paragraphs[0])}"
     head = {"b": f"<b>{title}</b>", "plain": title, "font-b": f'<font size="3"><b>{title}</b></font>',
@@ -393,7 +394,8 @@ def related_story_lines(story, markup: str, cls: str, style: str) -> list[str]:
     else:
         out += _para_lines(head, style)
         out += _para_lines(first, style)
-    for text in story.paragraphs[1:]:
+    for j, text in enumerate(story.paragraphs[1:], start=2):
+        out += (between or {}).get(j - 1, [])
         out += _para_lines(esc(text), style)
     return out
 
@@ -421,8 +423,10 @@ def render_cluttered_article(site: ReplicaSite, a: Article) -> bytes:
         if k < len(paras):
             lines += [p.html for p in plan.at("between", k)]
     lines += [p.html for p in plan.at("after_story")]
-    for story in a.related or ():
-        lines += related_story_lines(story, plan.related_markup, plan.related_class, style)
+    for s, story in enumerate(a.related or (), start=1):
+        between = {p.after - 1000 * s: [p.html] for p in plan.pieces
+                   if p.slot == "story_between" and p.after // 1000 == s}
+        lines += related_story_lines(story, plan.related_markup, plan.related_class, style, between)
     lines += [p.html for p in plan.at("end")]
     if plan.marker:
         lines.append("<!--RELATED LINKS-->")

@@ -195,14 +195,14 @@ class ReplicaServer:
                  seed: int = 2024, record: bool = True, fixtures_dir: Path | None = FIXTURES,
                  bind: str = "127.0.0.1", idle_timeout: float = 30.0, clutter_seed: int | None = None,
                  multi_story: bool = False, plain_clutter: bool = False, sisters: dict[str, int] | None = None,
-                 syndication_seed: int | None = None):
-        """`clutter_seed`, `multi_story` and `plain_clutter`: see ReplicaSite (seeded clutter in the articles,
+                 syndication_seed: int | None = None, instory: bool = False):
+        """`clutter_seed`, `multi_story`, `plain_clutter` and `instory`: see ReplicaSite (seeded clutter in the articles,
         pages with further stories and `related_stories` in the expected items, the clutter's plain stress
         variant); off, the site is as it always was. `sisters`: {www host of SISTER_HOSTS: articles}
         served in full (SisterSite). `syndication_seed`: the sites repost each other's wire stories, with
         look-alikes and follow-ups beside them (syndication.py; `expected_story_groups()`)."""
         self.site = ReplicaSite(n_articles, faults=faults, seed=seed, fixtures_dir=fixtures_dir,
-                                clutter_seed=clutter_seed, multi_story=multi_story, plain_clutter=plain_clutter)
+                                clutter_seed=clutter_seed, multi_story=multi_story, plain_clutter=plain_clutter, instory=instory)
         self.renderer = Renderer(self.site)
         self.faults = faults
         self.slow_seconds = slow_seconds

@@ -292,3 +292,95 @@ def test_the_benchmark_prints_a_markdown_table(capsys):
     assert "Leaked clutter strings by kind" in out
 
 
+# --- the in-story variant (issue 24: tests/sites/replica/instory.py) ------------------------------------
+@pytest.fixture(scope="module")
+def instory_site():
+    return cq.site_for(DEV_SEEDS[0], N, instory=True)
+
+
+def test_the_in_story_variant_adds_its_kinds_and_leaves_the_ordinary_clutter_as_drawn(sites, instory_site):
+    from tests.sites.replica.instory import CLUTTER_KINDS
+
+    plain_site, site = sites[DEV_SEEDS[0]], instory_site
+    pages, same = Counter(), 0
+    for a, b in zip(legacy(plain_site), legacy(site)):
+        if b.inserts == a.inserts:  # no story line inserted (those change the draws of the paragraphs' places)
+            same += 1
+            ordinary = [p for p in site.clutter.plan(site, b).pieces if p.kind not in CLUTTER_KINDS]
+            assert ordinary == plain_site.clutter.plan(plain_site, a).pieces
+        pages.update({p.kind for p in site.clutter.plan(site, b).pieces if p.kind in CLUTTER_KINDS})
+    assert same >= N // 3 and set(pages) == set(CLUTTER_KINDS)
+    assert pages["reader_call"] == 3 and all(pages[k] >= 10 for k in CLUTTER_KINDS if k != "reader_call")
+
+
+def test_in_story_clutter_sits_between_the_story_paragraphs_in_their_markup(instory_site):
+    site = instory_site
+    repeat_pages, agencies, wordings, calls, promo_markups, in_further = 0, set(), set(), [], set(), 0
+    for art in legacy(site):
+        for p in site.clutter.plan(site, art).pieces:
+            if p.kind == "repeat_line":
+                assert p.slot in ("between", "story_between")
+                if p.slot == "between":
+                    repeat_pages += 1
+                    agencies.add(art.agency)
+                    assert 1 <= p.after < len(art.paragraphs())
+                else:
+                    in_further += 1
+                wordings.add(p.needles)
+            elif p.kind == "promo_line":
+                promo_markups.add("small" if "<small>" in p.html else "link" if "<a " in p.html else "plain")
+            elif p.kind in ("consent_line", "audio_label"):
+                assert p.slot == "top" or (p.slot == "between" and p.after == 1)  # near the first paragraph
+            elif p.kind == "reader_call":
+                calls.append(p.needles)
+            if p.kind in ("repeat_line", "consent_line", "audio_label", "reader_call"):  # the story's own markup
+                assert "<small" not in p.html and "<a " not in p.html and 'class="' not in p.html
+    n = len(legacy(site))
+    assert 0.2 * n <= repeat_pages <= 0.45 * n and agencies == {"AFP", "SPX", "UPI", "Sputnik"}
+    assert len(wordings) == 2 and in_further >= 3
+    assert len(set(calls)) == len(calls) == 3  # each call to the reader on one page only
+    assert promo_markups == {"plain", "small", "link"}
+
+
+def test_story_lines_that_look_like_clutter_are_in_the_expected_bodies_and_on_the_pages(instory_site):
+    from tests.sites.replica.instory import KEEP_KINDS
+
+    site = instory_site
+    renderer = Renderer(site)
+    assert set(site.keep_texts) == set(KEEP_KINDS)
+    closer_agencies: dict[str, set] = {}
+    quote_runs: dict[str, list] = {}
+    for art in legacy(site):
+        body = art.expected()["body"].split("\n\n")
+        text = page_text(site, renderer, art)
+        for kind, texts in site.keep_texts.items():
+            for t in texts & set(body):
+                assert norm(t) in text
+                if kind == "agency_closer":
+                    closer_agencies.setdefault(t, set()).add(art.agency)
+                if kind == "followup_quote":
+                    quote_runs.setdefault(t, []).append((art.index, art.agency))
+        for kind, needle in site.clutter.plan(site, art).needles():
+            assert needle in text, (art.path, kind, needle)
+    assert all(len(a) == 1 for a in closer_agencies.values())  # one agency's closing sentence
+    for runs in quote_runs.values():  # a follow-up series: 3-4 articles of one agency (fewer at the archive's end)
+        assert len(runs) <= 4 and len({agency for _, agency in runs}) == 1
+    assert sum(len(runs) >= 3 for runs in quote_runs.values()) >= 2
+    corrections = site.keep_texts["correction"]
+    assert corrections and all(any(a.location in t for a in legacy(site)) for t in corrections)
+
+
+def test_the_evaluation_reports_the_in_story_kinds_and_story_lines():
+    seed, n = DEV_SEEDS[0], 40
+
+    class InStoryOracle(Oracle):
+        def __init__(self):
+            self.items = {e["url"]: e for e in cq.site_for(seed, n, instory=True).expected_items()}
+
+    good = cq.evaluate_seed(seed, n, factory=InStoryOracle, compare=False, instory=True)
+    assert good["leaks"] == 0 and good["f1_mean"] == 1.0
+    assert good["keeps_by_kind"] and all(k == t > 0 for k, t in good["keeps_by_kind"].values())
+    assert good["pages_by_kind"]["repeat_line"][1] > 0
+    bad = cq.evaluate_seed(seed, n, factory=Careless, compare=False, instory=True)
+    assert bad["pages_by_kind"]["repeat_line"][0] == bad["pages_by_kind"]["repeat_line"][1] > 0
+    assert "clutter: repeat_line" in cq.instory_table([bad])
