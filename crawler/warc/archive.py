@@ -25,6 +25,7 @@ from warcio.timeutils import iso_date_to_timestamp
 from crawler.warc.cdxj import BadLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
 from crawler.warc.location import RecordLocation
+from crawler.warc.uris import target_uri
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def captures_from_scan(warc: Path) -> list[Capture]:
         for record in records:
             if record.rec_type not in ("response", "revisit") or not record.http_headers:
                 continue
-            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            url = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
             if not url.startswith(("http:", "https:")):
                 continue
             try:
@@ -237,7 +238,7 @@ class WarcArchive:
         if capture.revisit:
             if "server-not-modified" in (rec.get_header("WARC-Profile") or ""):
                 # the 304 confirmed an earlier capture: answer with that capture
-                original = self.latest_full(rec.get_header("WARC-Refers-To-Target-URI") or capture.url)
+                original = self.latest_full(target_uri(rec.get_header("WARC-Refers-To-Target-URI")) or capture.url)
                 if original is not None:
                     _, http, body, truncated = read_capture(original)
             else:

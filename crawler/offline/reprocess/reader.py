@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 
 from crawler.warc.http import entity_body, split_response
 from crawler.warc.members import record_end, record_start
+from crawler.warc.uris import target_uri
 
 
 def _fastwarc_available() -> bool:
@@ -66,11 +67,20 @@ class HttpMessage:
 
 
 # --- iteration, per library -----------------------------------------------------------------
+def _headers(pairs) -> dict[str, str]:
+    """WARC headers, names lower-cased, the target URI normalised (crawler/warc/uris.py) whichever library read them."""
+    headers = {k.lower(): v for k, v in pairs}
+    for name in ("warc-target-uri", "warc-refers-to-target-uri"):
+        if name in headers:
+            headers[name] = target_uri(headers[name])
+    return headers
+
+
 def _iter_fastwarc(fh, want_block: bool):
     from fastwarc.warc import ArchiveIterator
 
     for rec in ArchiveIterator(fh, parse_http=False, verify_digests=False):
-        headers = {k.lower(): v for k, v in rec.headers.items()}
+        headers = _headers(rec.headers.items())
         kind = headers.get("warc-type", "")
         block = rec.reader.read() if want_block(kind) else b""
         yield Record(rec.stream_pos, kind, headers, block)
@@ -79,13 +89,14 @@ def _iter_fastwarc(fh, want_block: bool):
 def _iter_warcio(fh, want_block: bool):
     from warcio.archiveiterator import ArchiveIterator
 
-    base = fh.tell()
     records = ArchiveIterator(fh, no_record_parse=True)
     for rec in records:
-        headers = {k.lower(): v for k, v in rec.rec_headers.headers}
+        headers = _headers(rec.rec_headers.headers)
         kind = headers.get("warc-type", "")
         block = rec.raw_stream.read() if want_block(kind) else b""
-        yield Record(base + records.get_record_offset(), kind, headers, block)
+        # warcio's offsets are already absolute (it starts from fh.tell()): adding the start again lost every
+        # record after a file's first task
+        yield Record(records.get_record_offset(), kind, headers, block)
 
 
 def _iterate(fh, want_block):
