@@ -15,7 +15,17 @@ def target_uri(value: str | bytes | None) -> str:
         return ""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    uri = value.strip()
+    uri = _trim(value)
     if uri.startswith("<") and uri.endswith(">"):
-        uri = uri[1:-1].strip()
+        uri = _trim(uri[1:-1])
+    return uri
+
+
+def _trim(uri: str) -> str:
+    """Whitespace removed at both ends, also where a reader percent-encoded it (warcio writes a space as %20)."""
+    uri = uri.strip()
+    while uri.startswith("%20"):
+        uri = uri[3:].lstrip()
+    while uri.endswith("%20"):
+        uri = uri[:-3].rstrip()
     return uri
