@@ -247,8 +247,10 @@ def _file_facts(path: Path) -> dict:
 
 
 # --- the build ----------------------------------------------------------------------------
-def build(inputs: list[Path], outdir: Path) -> dict:
-    """Merge the JSON Lines INPUTS (files or directories) into OUTDIR; return the manifest."""
+def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None) -> dict:
+    """Merge the JSON Lines INPUTS (files or directories) into OUTDIR; return the manifest. `archives`: when the
+    lines were made from archives (`scrapy reprocess --dataset`: its own temporary JSON Lines), the input
+    archives (`{"path", ...}` each), which the manifest lists as its inputs instead."""
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
     files = find_inputs(inputs)
@@ -285,7 +287,8 @@ def build(inputs: list[Path], outdir: Path) -> dict:
         "schema_version": SCHEMA_VERSION,
         "built_at": _iso(built_at),
         "build_seconds": None,  # set last
-        "inputs": {"files": len(files), "list": per_file},
+        "inputs": ({"files": len(files), "list": per_file} if archives is None
+                   else {"files": len(archives), "archives": archives}),
         "lines": {
             "read": valid + bad.total,  # blank lines are not counted
             "valid": valid,

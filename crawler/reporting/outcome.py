@@ -33,6 +33,7 @@ from crawler import keys
 logger = logging.getLogger(__name__)
 
 OK = 0
+NO_INPUT = 66  # EX_NOINPUT: the offline commands' inputs hold nothing they can read (no archive, not a WARC)
 NOTHING_ARCHIVED = 69  # EX_UNAVAILABLE
 WARC_WRITE_FAILED = 74  # EX_IOERR
 STOPPED_EARLY = 75  # EX_TEMPFAIL: try again (same JOBDIR resumes)

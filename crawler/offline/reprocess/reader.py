@@ -82,7 +82,7 @@ def _iter_fastwarc(fh, want_block: bool):
     for rec in ArchiveIterator(fh, parse_http=False, verify_digests=False):
         headers = _headers(rec.headers.items())
         kind = headers.get("warc-type", "")
-        block = rec.reader.read() if want_block(kind) else b""
+        block = rec.reader.read() if want_block(kind, headers) else b""
         yield Record(rec.stream_pos, kind, headers, block)
 
 
@@ -93,7 +93,7 @@ def _iter_warcio(fh, want_block: bool):
     for rec in records:
         headers = _headers(rec.rec_headers.headers)
         kind = headers.get("warc-type", "")
-        block = rec.raw_stream.read() if want_block(kind) else b""
+        block = rec.raw_stream.read() if want_block(kind, headers) else b""
         # warcio's offsets are already absolute (it starts from fh.tell()): adding the start again lost every
         # record after a file's first task
         yield Record(records.get_record_offset(), kind, headers, block)
@@ -103,13 +103,14 @@ def _iterate(fh, want_block):
     return (_iter_fastwarc if READER == "fastwarc" else _iter_warcio)(fh, want_block)
 
 
-def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = lambda kind: True,
-            on_damage: Callable[[int, str], None] | None = None) -> Iterator[Record]:
-    """The records starting in [start, end) of the file at `path` (see the module docstring)."""
+def records(path, start: int, end: int, *, want_block: Callable[[str, dict], bool] = lambda kind, headers: True,
+            on_damage: Callable[[int, str], None] | None = None, gz: bool | None = None) -> Iterator[Record]:
+    """The records starting in [start, end) of the file at `path` (see the module docstring); `gz`: the records
+    are gzip members (None: by the file's name)."""
     path = Path(path)
     size = path.stat().st_size
     end = min(end, size)
-    at = record_start(path, start, end)
+    at = record_start(path, start, end, gz)
     while at is not None and at < end:
         last = None
         why = None
@@ -129,7 +130,7 @@ def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = l
         if last is None:
             damage = at  # not even the first record could be read
         else:
-            done = record_end(path, last.offset)  # the last record is whole only when its member ends
+            done = record_end(path, last.offset, gz)  # the last record is whole only when its member ends
             if done is None:
                 damage = last.offset
                 why = why or "record cut short"
@@ -140,14 +141,14 @@ def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = l
                 damage = done  # the library stopped before the range's end
         if on_damage is not None:
             on_damage(damage, why or "unreadable record")
-        at = record_start(path, damage + 1, end)
+        at = record_start(path, damage + 1, end, gz)
 
 
 def read_at(path, offset: int) -> Record:
     """The record at `offset` (a record boundary) of the file at `path`."""
     with open(path, "rb") as fh:
         fh.seek(offset)
-        for rec in _iterate(fh, lambda kind: True):
+        for rec in _iterate(fh, lambda kind, headers: True):
             return rec
     raise EOFError(f"no WARC record at offset {offset} of {path}")
 

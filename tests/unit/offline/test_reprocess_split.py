@@ -11,6 +11,7 @@ from crawler.offline.reprocess import reader
 from crawler.offline.reprocess.tasks import Task, split, task_size, warc_files
 from crawler.warc.files import gzip_member, serialize_record
 from crawler.warc.http import decode_content
+from crawler.warc.inputs import open_inputs
 from crawler.warc.members import record_end, record_start
 
 
@@ -92,7 +93,8 @@ def test_tasks_cover_the_files_in_order_and_the_size_is_bounded(tmp_path):
     (tmp_path / "notes.txt").write_text("not a WARC file")
     files = warc_files([tmp_path])
     assert [f.name for f in files] == ["a.warc.gz", "b.warc.gz"]
-    tasks = split(files, processes=2, size=100_000)
+    with open_inputs([tmp_path]) as inputs:
+        tasks = split(inputs.sources, processes=2, size=100_000)
     assert [t.index for t in tasks] == list(range(len(tasks)))
     for file_no, f in enumerate(files):
         mine = [t for t in tasks if t.file_no == file_no]
