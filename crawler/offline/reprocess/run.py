@@ -194,7 +194,8 @@ def gave_nothing(row: dict) -> str | None:
     if row.get("refused"):
         return f"not read: {row['refused']}"
     if not row["records"]:
-        return "no WARC record could be read" + (f" ({row['damaged']} damaged places)" if row["damaged"] else "")
+        return "no WARC record could be read" + (f" ({row['damaged']} damaged places)" if row["damaged"] else
+                                                 " (no whole record header in it: cut short or corrupt)")
     if not row["captures"]:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(row["skipped"].items()))
         return f"{row['records']} records, but no response of the sites asked for" + (f" ({skipped})" if skipped
