@@ -18,8 +18,8 @@ A revisit is resolved to the record holding its payload, as crawler/warc/archive
 for `-a from_warc`: an identical-payload-digest revisit to the record its WARC-Refers-To names,
 else a 200 response with the same payload digest; a server-not-modified revisit (a 304 answer)
 to the latest full 200 response of its URL. A revisit that resolves to nothing is not selected
-(and counted: `unresolved_revisits`), nor is a capture cut short, or a revisit of one (counted:
-`truncated`): an earlier whole capture of the same page is taken instead. Captures whose content type is never a page the crawl
+(and counted: `unresolved_revisits`), nor is a capture cut short, or a revisit that resolves only to one (a whole original
+is preferred; counted: `truncated`): an earlier whole capture of the same page is taken instead. Captures whose content type is never a page the crawl
 reads (images, fonts, audio, video, stylesheets, scripts) are not selected either (counted as
 `not_text`, as the spider counts them).
 
@@ -171,11 +171,12 @@ class CaptureIndex:
                       CASE  -- the capture whose payload this one carries: itself, or a revisit's original
                         WHEN c.revisit = 0 THEN c.rowid
                         WHEN c.snm = 1 THEN (SELECT o.rowid FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
-                                             AND o.revisit = 0 AND o.status = 200 AND o.cut IS NULL
-                                             ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
+                                             AND o.revisit = 0 AND o.status = 200
+                                             ORDER BY o.cut IS NOT NULL, o.date DESC, o.file DESC, o.off DESC
+                                             LIMIT 1)
                         ELSE COALESCE((SELECT o.rowid FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
                                       (SELECT o.rowid FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
-                                       AND o.status = 200 AND o.cut IS NULL ORDER BY o.file, o.off LIMIT 1))
+                                       AND o.status = 200 ORDER BY o.cut IS NOT NULL, o.file, o.off LIMIT 1))
                       END AS src
                     FROM cap c
                     WHERE (c.revisit = 0 AND c.status BETWEEN 200 AND 299)

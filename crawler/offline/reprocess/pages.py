@@ -112,14 +112,28 @@ def _decoded(body: bytes, headers) -> tuple[bytes, bool]:
     marker is a truncated capture; one that does not decode at all is Undecodable."""
     try:
         return decode_content(body, headers), False
-    except EOFError:
-        return body, True
-    except zlib.error as exc:
-        if "incomplete or truncated" in str(exc):
+    except (EOFError, zlib.error, OSError) as exc:  # OSError: gzip.BadGzipFile
+        if _ends_early(body, headers):
             return body, True
-        raise Undecodable(str(exc)) from None
-    except OSError as exc:  # gzip.BadGzipFile
-        raise Undecodable(str(exc)) from None
+        raise Undecodable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _ends_early(body: bytes, headers) -> bool:
+    """The outermost content-coding's stream decodes without error as far as it goes, and has no end."""
+    coding = ",".join(v for k, v in headers if k.lower() == "content-encoding").lower()
+    names = [c.strip() for c in coding.split(",") if c.strip()]
+    if not names:
+        return False
+    wbits = {"gzip": (16 + zlib.MAX_WBITS,), "x-gzip": (16 + zlib.MAX_WBITS,),
+             "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS)}.get(names[-1], ())
+    for bits in wbits:
+        d = zlib.decompressobj(bits)
+        try:
+            d.decompress(body)
+        except zlib.error:
+            continue
+        return not d.eof
+    return False
 
 
 def response_of(path: str, offset: int, src_path: str, src_offset: int):
