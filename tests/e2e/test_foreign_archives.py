@@ -256,3 +256,24 @@ def test_one_bad_file_among_good_ones_costs_only_itself(live, tmp_path):
     refused = [row for row in got["summary"]["files"] if row.get("refused")]
     assert [r["file"] for r in refused] == [str(good / "broken.warc.gz")]
     assert "not read: a file starting with '<html>an error page" in refused[0]["gave_nothing"]
+
+
+def test_one_bad_file_costs_only_itself_in_a_from_warc_replay(live, tmp_path):
+    from tests.crawling import crawl
+
+    good = tmp_path / "arch" / "nested"
+    good.mkdir(parents=True)
+    for f in live["warc"]:
+        shutil.copy(f, good / f.name)
+    shutil.copy(live["template"], tmp_path / "arch" / "boilerplate.json")
+    (tmp_path / "arch" / "broken.warc.gz").write_bytes(b"<html>an error page saved under a WARC name</html>")
+    result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={tmp_path / 'arch'}"],
+                   settings={"BOILERPLATE_FILE": str(live["template"])})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Not read: " in result.log and "broken.warc.gz: a file starting with '<html>an error page" in result.log
+    assert result.stats.get("warcreplay/unreadable") == 1
+    items = {i["url"]: i for i in result.items}
+    assert set(items) == set(live["items"])
+    for url, item in items.items():
+        assert {k: v for k, v in item.items() if k not in CAPTURE_FIELDS} == \
+            {k: v for k, v in live["items"][url].items() if k not in CAPTURE_FIELDS}
