@@ -29,7 +29,7 @@ from crawler import __version__
 from crawler.config import ConfigError, require
 from crawler.itemschema import SCHEMA_VERSION, validate
 from crawler.items import EXPORT_FIELDS
-from crawler.reporting.outcome import CONFIG_ERROR
+from crawler.reporting.outcome import CONFIG_ERROR, NO_INPUT
 
 logger = logging.getLogger(__name__)
 
@@ -247,10 +247,16 @@ def _file_facts(path: Path) -> dict:
 
 
 # --- the build ----------------------------------------------------------------------------
-def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None) -> dict:
+class NoItems(Exception):
+    """The inputs hold no item line at all (no JSON Lines file, or none valid): one line saying what was found."""
+
+
+def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None, *, require_items: bool = False) -> dict:
     """Merge the JSON Lines INPUTS (files or directories) into OUTDIR; return the manifest. `archives`: when the
     lines were made from archives (`scrapy reprocess --dataset`: its own temporary JSON Lines), the input
-    archives (`{"path", ...}` each), which the manifest lists as its inputs instead."""
+    archives (`{"path", ...}` each), which the manifest lists as its inputs instead. `require_items`: NoItems,
+    before anything is written (an existing dataset in OUTDIR stays as it was), when no valid item line was
+    read."""
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
     files = find_inputs(inputs)
@@ -273,6 +279,12 @@ def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None) 
         per_file.append({"path": str(path), "valid_lines": valid - valid_before,
                          "bad_lines": bad.total - bad_before})
 
+    if require_items and not valid:
+        seen = f"{len(files)} JSON Lines files" if files else "no *.jsonl file"
+        why = (f", {bad.total} lines none of which is an item ({', '.join(sorted(bad.by_reason))})" if bad.total
+               else "" if not files else ", all empty")
+        raise NoItems(f"no item to build a dataset from: {', '.join(map(str, inputs))} holds {seen}{why}; "
+                      f"expected JSON Lines of items (a crawl's -O output, or `scrapy reprocess -O`)")
     rows = [a.row() for a in articles.values()]
     rows.sort(key=lambda r: (r["published"], r["url"]))
     outdir = Path(outdir)
@@ -338,15 +350,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
     try:
-        manifest = build(args.inputs, args.outdir)
+        manifest = build(args.inputs, args.outdir, require_items=True)
     except FileNotFoundError as exc:
         parser.error(str(exc))
+    except NoItems as exc:
+        print(f"error: {exc} (exit status {NO_INPUT})", file=sys.stderr)
+        return NO_INPUT
     lines = manifest["lines"]
     print(f"dataset: {manifest['articles']} articles from {lines['valid']} valid lines in "
           f"{manifest['inputs']['files']} files ({manifest['duplicates_collapsed']} duplicates collapsed, "
           f"{lines['skipped']} bad lines skipped) in {manifest['build_seconds']:.2f}s -> {args.outdir}/")
-    if manifest["inputs"]["files"] == 0:
-        print(f"warning: no *.jsonl files found in {', '.join(map(str, args.inputs))}", file=sys.stderr)
     return 0
 
 

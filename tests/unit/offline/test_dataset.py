@@ -207,3 +207,23 @@ def test_command_line_reports_a_missing_input(tmp_path):
                            str(tmp_path / "nowhere")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr
+
+
+def test_the_command_on_inputs_without_items_says_what_it_found_and_keeps_the_dataset(tmp_path, capsys):
+    from crawler.offline.dataset import main
+
+    out = tmp_path / "dataset"
+    out.mkdir()
+    (out / "articles.jsonl").write_text("kept\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["build", str(out), str(empty)]) == 66
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: no item to build a dataset from: {empty} holds no *.jsonl file; expected JSON Lines "
+                   "of items (a crawl's -O output, or `scrapy reprocess -O`) (exit status 66)"]
+    warc = tmp_path / "crawl.jsonl"
+    warc.write_bytes(b"\x1f\x8b\x08\x00binary, not JSON\n")
+    assert main(["build", str(out), str(warc)]) == 66
+    assert "holds 1 JSON Lines files, 1 lines none of which is an item" in capsys.readouterr().err
+    assert (out / "articles.jsonl").read_text() == "kept\n"
+    assert not (out / "manifest.json").exists()
