@@ -79,10 +79,29 @@ def site_set(names: str | None) -> SiteSet:
     return _SITES[names]
 
 
+_BY_HOST: dict = {}
+
+
+def site_of(uri: str, sites: SiteSet):
+    """The site of a target URI, by its host, which is cut out of the URI with string operations and memoised:
+    the first pass asks it of every record of an archive of the whole web (SiteSet.site_of parses the URI)."""
+    rest = uri.partition("//")[2]
+    for sep in "/?#":
+        rest = rest.partition(sep)[0]
+    host = rest.rpartition("@")[2]
+    if host.startswith("["):  # an IPv6 literal: no site of the network
+        return None
+    host = host.partition(":")[0]
+    key = (id(sites), host)
+    if key not in _BY_HOST:
+        _BY_HOST[key] = sites.site_of(f"https://{host}/")
+    return _BY_HOST[key]
+
+
 def selection_key(uri: str, sites: SiteSet) -> str:
     """What captures of one article share: the item's URL (https, the www host, no query, so no tracking
     parameter), as the crawl's de-duplication keys them; an off-site URI is its own key."""
-    site = sites.site_of(uri)
+    site = site_of(uri, sites)
     return article_url(uri, site.profile) if site is not None else uri
 
 
@@ -99,7 +118,7 @@ def scan(task: Task) -> ScanResult:
         if kind not in ("response", "revisit"):
             return False
         uri = headers.get("warc-target-uri") or ""
-        return uri.startswith(("http:", "https:")) and sites.site_of(uri) is not None
+        return uri.startswith(("http:", "https:")) and site_of(uri, sites) is not None
 
     for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz):
         out.records += 1
@@ -108,7 +127,7 @@ def scan(task: Task) -> ScanResult:
         uri = rec.get("warc-target-uri") or ""
         if not uri.startswith(("http:", "https:")):
             continue
-        if sites.site_of(uri) is None:
+        if site_of(uri, sites) is None:
             out.skipped["off_site"] += 1
             continue
         revisit = rec.type == "revisit"

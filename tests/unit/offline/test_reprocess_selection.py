@@ -134,3 +134,14 @@ def test_a_cut_short_capture_is_never_selected_an_earlier_whole_one_is(index):
     assert selected(index) == [(0, 100, 0, 100)]
     assert left_out["truncated"] == 3 and left_out["unresolved_revisits"] == 0
     assert index.left_out == {0: {"truncated": 2}, 1: {"truncated": 1}}
+
+
+@pytest.mark.parametrize("uri", ["https://www.spacewar.com/reports/a.html", "http://SpaceWar.com:80/x?y#z",
+                                 "https://user@www.spacewar.com./a", "https://news.example.org/www.spacewar.com/",
+                                 "https://[::1]/a", "https://www.spacewar.com?q=1", "mailto:someone"])
+def test_the_site_of_a_uri_by_its_host_is_the_site_sets_answer(uri):
+    from crawler.offline.reprocess.index import site_of, site_set
+
+    sites = site_set(None)
+    want = sites.site_of(uri)
+    assert site_of(uri, sites) is want
