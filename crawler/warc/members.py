@@ -75,8 +75,9 @@ def record_start(path, pos: int, limit: int | None = None, gz: bool | None = Non
             i = block.find(needle)
             while i >= 0 and at + i < limit:
                 cand = at + i
-                # a plain record's version line starts a line (or the file)
-                if (gz or cand == 0 or _line_start(fh, cand)) and check(fh, cand):
+                # a plain record's version line starts a line, the file, or the range asked for (a WACZ's member
+                # starts right after the ZIP's local header, not after a newline)
+                if (gz or cand == pos or _line_start(fh, cand)) and check(fh, cand):
                     return cand
                 i = block.find(needle, i + 1)
             at += _CHUNK
