@@ -194,6 +194,9 @@ def test_straight_into_the_dataset_build(crawls, rebuilt, tmp_path):
     assert proc.returncode == 0
     manifest = json.loads((outdir / "manifest.json").read_text())
     assert manifest["articles"] == len(rebuilt["items"])
+    # the inputs are the archives, not reprocess's temporary JSON Lines
+    assert manifest["inputs"] == {"files": len(list(crawls["first_warc"].glob("*.warc.gz"))),
+                                  "archives": [{"path": str(p)} for p in sorted(crawls["first_warc"].glob("*.warc.gz"))]}
     table = pq.read_table(outdir / "articles.parquet")
     assert table.num_rows == len(rebuilt["items"])
     assert set(table.column("url").to_pylist()) == {i["url"] for i in rebuilt["items"]}
