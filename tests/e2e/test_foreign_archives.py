@@ -5,7 +5,10 @@ the tools themselves, or by warcio's writer following the tool's documented conv
 
 * GNU wget `--warc-file`, in list mode (`-i`) and recursive (`-r`), through a CONNECT proxy that
   sends www.spacewar.com to the replica (tests/sites/connect_proxy.py): wget writes the target URI
-  in angle brackets and stores the replica's cut-off article as an ordinary record;
+  in angle brackets, and stores a transfer it retried with a Range without the body's first bytes;
+* warcprox (a MITM archiving proxy, in a virtualenv of its own: `bash .ci/archive-tools`), its
+  upstream the same proxy as SOCKS5 on 127.0.0.2 (warcprox refuses 127.0.0.1 upstreams): it stores
+  the replica's cut-off article as an ordinary 200 whose body is the first bytes ("The ...");
 * Common Crawl's layout (`segments/*/warc/CC-MAIN-*.warc.gz`): WARC/1.0, payloads stored decoded
   with the original Content-Encoding and Content-Length kept as `X-Crawler-*` headers, and mostly
   other sites' pages (skipped on their WARC headers);
@@ -119,6 +122,74 @@ def test_wget_recursive(wget_archives, live, replica, tmp_path):
     assert_same_articles(got, live, without={flaky_url(replica)})
     # the replica's cut-off article: wget retries it with a Range and writes no response record for it at all
     assert got["summary"]["non_articles"]["truncated"] == 1
+
+
+# --- warcprox ------------------------------------------------------------------------------------------
+def warcprox_bin() -> Path | None:
+    import os
+
+    for candidate in (os.environ.get("WARCPROX_BIN"), Path(__file__).parents[2] / ".replay-tools" / "warcprox-venv"
+                      / "bin" / "warcprox", shutil.which("warcprox")):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def warcprox_archive(replica, live, tmp_path_factory):
+    import os
+    import socket
+    import time
+
+    tool = warcprox_bin()
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("warcprox is not installed: bash .ci/archive-tools")
+        pytest.skip("warcprox is not installed: bash .ci/archive-tools")
+    base = tmp_path_factory.mktemp("warcprox")
+    cut = next(a.url for a in replica.site.articles if a.fault == "truncated")
+    (base / "urls.txt").write_text("\n".join(["https://www.spacewar.com/", cut, *sorted(live["items"])]) + "\n")
+    port = free_port()
+    with ConnectProxy(replica.host_map(), bind="127.0.0.2") as socks:
+        proc = subprocess.Popen([str(tool), "-b", "127.0.0.1", "-p", str(port), "-d", str(base / "warcs"), "-z",
+                                 "--socks-proxy", f"127.0.0.2:{socks.port}", "--certs-dir", str(base / "certs"),
+                                 "-c", str(base / "ca.pem"), "--dedup-db-file", "/dev/null",
+                                 "--stats-db-file", "/dev/null"],
+                                stdout=open(base / "warcprox.log", "w"), stderr=subprocess.STDOUT)
+        try:
+            for _ in range(150):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            fetch = subprocess.run(["wget", "-q", "--no-check-certificate", "-e", "use_proxy=yes",
+                                    "-e", f"https_proxy=http://127.0.0.1:{port}", "--tries=3",
+                                    "--retry-on-http-error=503", "--waitretry=0", "--timeout=5",
+                                    "-P", str(base / "tree"), "-i", str(base / "urls.txt")],
+                                   capture_output=True, text=True, timeout=300)
+            assert fetch.returncode in (0, 4, 8), fetch.stderr[-2000:]
+        finally:
+            proc.terminate()  # warcprox finishes writing its WARC files on SIGTERM
+            proc.wait(timeout=60)
+    return {"dir": base / "warcs", "cut": cut}
+
+
+def test_warcprox_and_its_cut_off_transfer_stored_as_a_200(warcprox_archive, live, replica, tmp_path):
+    got = rebuild(tmp_path, live, warcprox_archive["dir"])
+    # the cut-off article is archived as an ordinary 200 under its full Content-Length: truncated, never an item
+    # (warcprox archives the replica's whole answer to wget's Range retry of the flaky article: every live item)
+    assert_same_articles(got, live)
+    assert warcprox_archive["cut"] not in {i["url"] for i in got["items"]}
+    assert got["summary"]["non_articles"]["truncated"] >= 1  # one per try of wget's (--tries=3)
 
 
 # --- Common Crawl's layout --------------------------------------------------------------------------
