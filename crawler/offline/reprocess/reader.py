@@ -42,7 +42,8 @@ READER = os.environ.get("REPROCESS_READER") or ("fastwarc" if _fastwarc_availabl
 @dataclass
 class Record:
     """One WARC record: its offset, type ("response", "revisit", ...), WARC headers (names lower-cased)
-    and its block (for a response: the HTTP message as archived)."""
+    and its block (for a response: the HTTP message as archived). A record whose block was not asked
+    for (`want_block`) carries its type and target URI only, and an empty block."""
 
     offset: int
     type: str
@@ -76,14 +77,25 @@ def _headers(pairs) -> dict[str, str]:
     return headers
 
 
+def _brief(kind: str, uri) -> dict[str, str]:
+    """The headers a caller judges a record on before its block is read: its type and target URI."""
+    brief = {"warc-type": kind}
+    if uri is not None:
+        brief["warc-target-uri"] = target_uri(uri)
+    return brief
+
+
 def _iter_fastwarc(fh, want_block: bool):
     from fastwarc.warc import ArchiveIterator
 
     for rec in ArchiveIterator(fh, parse_http=False, verify_digests=False):
-        headers = _headers(rec.headers.items())
-        kind = headers.get("warc-type", "")
-        block = rec.reader.read() if want_block(kind, headers) else b""
-        yield Record(rec.stream_pos, kind, headers, block)
+        h = rec.headers  # FastWARC's header map: names case-insensitive
+        kind = h.get("WARC-Type") or ""
+        brief = _brief(kind, h.get("WARC-Target-URI"))
+        if want_block(kind, brief):
+            yield Record(rec.stream_pos, kind, _headers(h.items()), rec.reader.read())
+        else:  # skipped on its headers (most of an archive of the whole web): no more work than that
+            yield Record(rec.stream_pos, kind, brief, b"")
 
 
 def _iter_warcio(fh, want_block: bool):
@@ -91,12 +103,14 @@ def _iter_warcio(fh, want_block: bool):
 
     records = ArchiveIterator(fh, no_record_parse=True)
     for rec in records:
-        headers = _headers(rec.rec_headers.headers)
-        kind = headers.get("warc-type", "")
-        block = rec.raw_stream.read() if want_block(kind, headers) else b""
+        h = rec.rec_headers
+        kind = h.get_header("WARC-Type") or ""
+        brief = _brief(kind, h.get_header("WARC-Target-URI"))
+        wanted = want_block(kind, brief)
+        block = rec.raw_stream.read() if wanted else b""
         # warcio's offsets are already absolute (it starts from fh.tell()): adding the start again lost every
         # record after a file's first task
-        yield Record(records.get_record_offset(), kind, headers, block)
+        yield Record(records.get_record_offset(), kind, _headers(h.headers) if wanted else brief, block)
 
 
 def _iterate(fh, want_block):
