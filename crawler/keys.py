@@ -213,6 +213,8 @@ STAT_REPLAY_MISSING = _stat("warcreplay/missing", "requests for URLs the archive
 STAT_REPLAY_NOT_REQUESTED = _stat("warcreplay/not_requested", "archived 2xx HTML pages (one per URL) the replay never "
                                   "requested: DEPTH_LIMIT and the link structure decide what it reaches; "
                                   "`scrapy reprocess` rebuilds them")
+STAT_REPLAY_UNREADABLE = _stat("warcreplay/unreadable", "input files the replay could not read (not a WARC, damaged "
+                                "beyond reading): each costs only itself and is logged with its cause")
 STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files (all it holds), earlier_warc_files (of "
                                  "earlier runs, holding the originals of this run's revisits), pages, "
                                  "revalidated_pages (articles answered 304, listed with their earlier item), "

@@ -16,12 +16,17 @@ from one agency only, a stock closing sentence); `--kept` also prints the paragr
 the template knows about each. The crawl judged the page with the template as it stood then, so the verdict
 of a page from an early crawl can differ where the template has learned since.
 
-Exit status 0 when the page is an article, 1 when it is not, or cannot be found.
+The archive is read as `scrapy reprocess` reads it (crawler/warc/inputs.py: a directory searched
+recursively, WACZ, whole-file gzip, ARC); a file that cannot be read costs only itself.
+
+Exit status 0 when the page is an article, 1 when it is not, or cannot be found; 66 when the
+archive path holds nothing readable (one line: what was found, what was expected).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -31,7 +36,9 @@ from scrapy.http import HtmlResponse
 from crawler.extract.article import NotAnArticle, PageTooDeep
 from crawler.extract.boilerplate import BoilerplateStore, store_location
 from crawler.extract.extractor import judge_reading, read_page
+from crawler.reporting.outcome import NO_INPUT
 from crawler.warc.http import decode_content
+from crawler.warc.inputs import NoInput
 
 
 def page_from_warc(url: str, path) -> tuple[str, str]:
@@ -39,7 +46,10 @@ def page_from_warc(url: str, path) -> tuple[str, str]:
     from crawler.warc.archive import WarcArchive
 
     archive = WarcArchive.open(path)
-    answer = archive.response_for(url)
+    try:
+        answer = archive.response_for(url)
+    finally:
+        archive.close()
     if answer is None:
         raise LookupError(f"{url} is not archived in {path}")
     headers = answer.headers
@@ -144,6 +154,10 @@ class Command(ScrapyCommand):
                 html, where = page_from_file(url, opts.file)
             else:
                 html, where = page_from_warc(url, warc)
+        except NoInput as exc:
+            print(f"explain: {exc} (exit status {NO_INPUT})", file=sys.stderr)
+            self.exitcode = NO_INPUT
+            return
         except (LookupError, OSError) as exc:
             print(f"explain: {exc}")
             self.exitcode = 1

@@ -6,7 +6,9 @@
     scrapy reprocess output/warc -O out.jsonl --processes 2 --summary summary.json
     scrapy reprocess output/warc -O out.jsonl --engine ray           # on Ray Data (pip install -e ".[ray]")
 
-PATH is a WARC file or a directory of them. The archived responses are read directly (not
+PATH is an archive file (WARC 1.0/1.1/0.17/0.18, per-record or whole-file gzip or not
+compressed; ARC; WACZ) or a directory searched recursively for them (Common Crawl's
+segments/*/warc/). The archived responses are read directly (not
 through the Scrapy engine, no crawl settings, no link structure), and each article response is
 made into an item by the crawl's own code (crawler/articleitem.py) with the learned template
 beside the WARC files (or --template), read only. By default the latest 2xx capture of each URL
@@ -14,8 +16,10 @@ beside the WARC files (or --template), read only. By default the latest 2xx capt
 bar on a terminal, progress lines otherwise, and a summary at the end (--summary FILE: as JSON).
 docs/reprocess.md has the details.
 
-Exit status: 0 when articles were made; 74 when no record could be read; 69 when no article came
-of the records; 78 for a configuration error (a missing extra), with one line naming it.
+Exit status: 0 when articles were made; 66 when the paths hold no archive it can read (one line
+says what was found and what was expected); 74 when no record could be read; 69 when no article
+came of the records; 78 for a configuration error (a missing extra, an unknown --sites name), with
+one line naming it. -O FILE is replaced only on success: otherwise an existing FILE stays.
 """
 
 from __future__ import annotations
@@ -70,11 +74,14 @@ class Command(ScrapyCommand):
         parser.add_argument("--task-size", type=int, metavar="BYTES",
                             help="bytes of WARC file per task (default: the input over 4 tasks per process, "
                                  "1 to 4 MiB)")
+        parser.add_argument("--sites", metavar="NAMES",
+                            help="only these sites of the network (comma-separated profile names, as `-a sites=`); "
+                                 "other records are skipped on their WARC headers (default: every site)")
         parser.add_argument("--tmp-dir", metavar="DIR", help="where the capture index (SQLite) goes "
                                                              "(default: the system's temporary directory)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from crawler.offline.reprocess.run import Options, run, summary_lines, write_summary
+        from crawler.offline.reprocess.run import NoInput, Options, no_input_status, run, summary_lines, write_summary
 
         if not args:
             raise UsageError("give at least one WARC file or directory")
@@ -89,13 +96,17 @@ class Command(ScrapyCommand):
         options = Options(paths=args, output=output, append=bool(opts.output), dataset=opts.dataset,
                           processes=opts.processes, engine=opts.engine, all_captures=opts.all_captures,
                           template=opts.template, summary=opts.summary, progress_interval=opts.progress_interval,
-                          tmp_dir=opts.tmp_dir, task_size=opts.task_size)
+                          tmp_dir=opts.tmp_dir, task_size=opts.task_size, sites=opts.sites)
         _logging(self.settings)
         try:
             summary, status = run(options)
         except ConfigError as exc:
             print(f"Configuration error: {exc} (exit status {CONFIG_ERROR})", file=sys.stderr)
             self.exitcode = CONFIG_ERROR
+            return
+        except NoInput as exc:
+            print(f"Reprocess: {exc} (exit status {no_input_status()})", file=sys.stderr)
+            self.exitcode = no_input_status()
             return
         except FileNotFoundError as exc:
             raise UsageError(str(exc)) from None

@@ -30,7 +30,7 @@ from crawler import __version__
 from crawler.config import ConfigError, require
 from crawler.itemschema import SCHEMA_VERSION, validate
 from crawler.items import EXPORT_FIELDS
-from crawler.reporting.outcome import CONFIG_ERROR
+from crawler.reporting.outcome import CONFIG_ERROR, NO_INPUT
 from crawler.syndication.groups import assign_groups
 
 logger = logging.getLogger(__name__)
@@ -248,8 +248,16 @@ def _file_facts(path: Path) -> dict:
 
 
 # --- the build ----------------------------------------------------------------------------
-def build(inputs: list[Path], outdir: Path) -> dict:
-    """Merge the JSON Lines INPUTS (files or directories) into OUTDIR; return the manifest."""
+class NoItems(Exception):
+    """The inputs hold no item line at all (no JSON Lines file, or none valid): one line saying what was found."""
+
+
+def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None, *, require_items: bool = False) -> dict:
+    """Merge the JSON Lines INPUTS (files or directories) into OUTDIR; return the manifest. `archives`: when the
+    lines were made from archives (`scrapy reprocess --dataset`: its own temporary JSON Lines), the input
+    archives (`{"path", ...}` each), which the manifest lists as its inputs instead. `require_items`: NoItems,
+    before anything is written (an existing dataset in OUTDIR stays as it was), when no valid item line was
+    read."""
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
     files = find_inputs(inputs)
@@ -272,6 +280,12 @@ def build(inputs: list[Path], outdir: Path) -> dict:
         per_file.append({"path": str(path), "valid_lines": valid - valid_before,
                          "bad_lines": bad.total - bad_before})
 
+    if require_items and not valid:
+        seen = f"{len(files)} JSON Lines files" if files else "no *.jsonl file"
+        why = (f", {bad.total} lines none of which is an item ({', '.join(sorted(bad.by_reason))})" if bad.total
+               else "" if not files else ", all empty")
+        raise NoItems(f"no item to build a dataset from: {', '.join(map(str, inputs))} holds {seen}{why}; "
+                      f"expected JSON Lines of items (a crawl's -O output, or `scrapy reprocess -O`)")
     rows = [a.row() for a in articles.values()]
     rows.sort(key=lambda r: (r["published"], r["url"]))
     if any(not r.get("story_group") for r in rows):  # items of schema < 1.2.0 (or of other tools) get one here
@@ -290,7 +304,8 @@ def build(inputs: list[Path], outdir: Path) -> dict:
         "schema_version": SCHEMA_VERSION,
         "built_at": _iso(built_at),
         "build_seconds": None,  # set last
-        "inputs": {"files": len(files), "list": per_file},
+        "inputs": ({"files": len(files), "list": per_file} if archives is None
+                   else {"files": len(archives), "archives": archives}),
         "lines": {
             "read": valid + bad.total,  # blank lines are not counted
             "valid": valid,
@@ -361,15 +376,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
     try:
-        manifest = build(args.inputs, args.outdir)
+        manifest = build(args.inputs, args.outdir, require_items=True)
     except FileNotFoundError as exc:
         parser.error(str(exc))
+    except NoItems as exc:
+        print(f"error: {exc} (exit status {NO_INPUT})", file=sys.stderr)
+        return NO_INPUT
     lines = manifest["lines"]
     print(f"dataset: {manifest['articles']} articles from {lines['valid']} valid lines in "
           f"{manifest['inputs']['files']} files ({manifest['duplicates_collapsed']} duplicates collapsed, "
           f"{lines['skipped']} bad lines skipped) in {manifest['build_seconds']:.2f}s -> {args.outdir}/")
-    if manifest["inputs"]["files"] == 0:
-        print(f"warning: no *.jsonl files found in {', '.join(map(str, args.inputs))}", file=sys.stderr)
     return 0
 
 

@@ -39,6 +39,7 @@ from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
 from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
 from crawler.capture.page import PageCapture
+from crawler.warc.inputs import NoInput
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ class FromWarc:
         return sum(1 for key in self._archive.html_pages() if key not in self.requested)
 
     def spider_closed(self, spider=None, reason=None):
+        if self._archive is not None and self._archive.unreadable:
+            self.crawler.stats.set_value(keys.STAT_REPLAY_UNREADABLE, len(self._archive.unreadable))
         missed = self.not_requested()
+        if self._archive is not None:
+            self._archive.close()
         self.crawler.stats.set_value(keys.STAT_REPLAY_NOT_REQUESTED, missed)
         if missed:
             source = self._archive.source if self._archive is not None else self.crawler.settings.get("FROM_WARC")
@@ -117,7 +122,7 @@ class FromWarc:
             path = str(s.get("FROM_WARC"))
             try:
                 self._archive = WarcArchive.open(path, s.getbool("FROM_WARC_USE_CDXJ"))
-            except FileNotFoundError as exc:
+            except (FileNotFoundError, NoInput) as exc:
                 raise ConfigError(f"from_warc: {exc}") from None
             logger.info("Replaying from %s: %d captures in %d WARC files", path, self._archive.size,
                         len(self._archive.files))

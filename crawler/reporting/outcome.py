@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 # The exit statuses of every command of the project (crawl, reprocess, explain, frontier-status, the
 # dataset build): README.md's "Exit status" table lists what each means for each command.
 OK = 0
+NO_INPUT = 66  # EX_NOINPUT: the offline commands' inputs hold nothing they can read (no archive, not a WARC)
 NOTHING_ARCHIVED = 69  # EX_UNAVAILABLE: nothing to archive or read (a site, a service, an input unusable)
 OUTPUT_FAILED = 74  # EX_IOERR: an output cannot be written (at start-up), or a write failed (mid-crawl)
 #: the same status, under the name the WARC write failure had first (kept for the modules that use it)

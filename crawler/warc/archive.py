@@ -24,11 +24,12 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
+from crawler.warc.inputs import EXPECTED, NoInput, find, open_inputs
 from crawler.warc.location import RecordLocation
+from crawler.warc.uris import target_uri
 
 logger = logging.getLogger(__name__)
 
-WARC_SUFFIXES = (".warc.gz", ".warc")
 
 @dataclass(frozen=True)
 class Capture:
@@ -50,20 +51,17 @@ class Capture:
 
 
 def warc_files(path) -> list[Path]:
-    """The WARC files at PATH: the file itself, or the WARC files directly inside a directory."""
-    path = Path(path)
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
-    if path.is_file():
-        return [path]
-    raise FileNotFoundError(f"no WARC file or directory at {path}")
+    """The archive files at PATH: the file itself, or those in a directory, searched recursively
+    (crawler/warc/inputs.py's `find`)."""
+    return find([path])[0]
 
 
 def archive_files(path) -> list[Path]:
-    """The WARC files of an archive at PATH (see warc_files); FileNotFoundError when there are none."""
-    files = warc_files(path)
+    """The archive files at PATH (see warc_files); FileNotFoundError when there are none, naming what was found
+    and what was expected."""
+    files, empty = find([path])
     if not files:
-        raise FileNotFoundError(f"no WARC files (*.warc.gz, *.warc) in {path}")
+        raise FileNotFoundError(f"{'; '.join(empty) or path}; expected {EXPECTED}")
     return files
 
 
@@ -111,15 +109,19 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None)
     return out
 
 
-def captures_from_scan(warc: Path) -> list[Capture]:
-    """Response and revisit captures of one WARC file, read record by record."""
+def captures_from_scan(warc: Path, start: int = 0, end: int | None = None) -> list[Capture]:
+    """Response and revisit captures of one WARC file (or of its bytes [start, end): a WACZ's member), read record
+    by record."""
     out = []
     with open(warc, "rb") as fh:
+        fh.seek(start)
         records = ArchiveIterator(fh)
         for record in records:
+            if end is not None and records.get_record_offset() >= end:
+                break
             if record.rec_type not in ("response", "revisit") or not record.http_headers:
                 continue
-            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            url = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
             if not url.startswith(("http:", "https:")):
                 continue
             try:
@@ -179,19 +181,45 @@ class WarcArchive:
                 self._by_digest.setdefault(capture.digest, capture)
         self.size = len(captures)
         self.bad_index_lines = BadIndexLines()
+        self.inputs = None  # crawler/warc/inputs.py's Inputs, when opened from paths
+        self.unreadable: list[tuple[str, str]] = []  # (file, why) of the inputs that could not be read
 
     @classmethod
-    def open(cls, path, use_cdxj: bool = True) -> "WarcArchive":
-        """Index every WARC file at PATH (a file or a directory); `bad_index_lines` says what was skipped."""
-        files = archive_files(path)
-        captures, bad = [], BadIndexLines()
-        for warc in files:
-            captures.extend(captures_of(warc, use_cdxj, bad))
+    def open(cls, path, use_cdxj: bool = True, tmp_dir: str | None = None) -> "WarcArchive":
+        """Index every archive at PATH (a file, or a directory searched recursively; crawler/warc/inputs.py says
+        what is read and how); `bad_index_lines` says what was skipped. A file that cannot be read costs only
+        itself: it is logged with its cause and listed in `unreadable`. NoInput (one line) when nothing at
+        PATH can be read; call `close()` when done (a decompressed or converted copy is removed)."""
+        inputs = open_inputs([path], tmp_dir)
+        captures, bad, unreadable = [], BadIndexLines(), list(inputs.refused)
+        for source in inputs.sources:
+            try:
+                if source.note or source.base or source.end < Path(source.path).stat().st_size:
+                    found = captures_from_scan(Path(source.path), source.start, source.end)
+                else:
+                    found = captures_of(Path(source.path), use_cdxj, bad)
+            except Exception as exc:  # the library's own error on a damaged file: that file only
+                unreadable.append((source.origin, f"unreadable: {type(exc).__name__}: {str(exc).strip()[:200]}"))
+                continue
+            captures.extend(found)
+        for origin, why in unreadable:
+            logger.warning("Not read: %s: %s", origin, why)
+        if not captures and unreadable:
+            inputs.close()
+            raise NoInput(f"nothing to read at {path}: {'; '.join(f'{f}: {w}' for f, w in unreadable[:3])}; "
+                          f"expected {EXPECTED}")
         archive = cls(captures, str(path))
+        archive.inputs = inputs
+        archive.unreadable = unreadable
         archive.bad_index_lines = bad
         if bad.count:
             logger.warning("CDXJ index lines skipped: %d (first: %s)", bad.count, bad.first)
         return archive
+
+    def close(self) -> None:
+        """Remove what reading the inputs put in a temporary directory."""
+        if self.inputs is not None:
+            self.inputs.close()
 
     # --- lookup --------------------------------------------------------------------
     def lookup(self, url: str) -> Capture | None:
@@ -237,7 +265,7 @@ class WarcArchive:
         if capture.revisit:
             if "server-not-modified" in (rec.get_header("WARC-Profile") or ""):
                 # the 304 confirmed an earlier capture: answer with that capture
-                original = self.latest_full(rec.get_header("WARC-Refers-To-Target-URI") or capture.url)
+                original = self.latest_full(target_uri(rec.get_header("WARC-Refers-To-Target-URI")) or capture.url)
                 if original is not None:
                     _, http, body, truncated = read_capture(original)
             else:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 16
-_VERSION = re.compile(rb"WARC/1\.[01]\r?\n")
+_VERSION = re.compile(rb"WARC/(1\.[01]|0\.1[78])\r?\n")  # 1.0, 1.1, and the drafts 0.17 and 0.18
 
 
 def is_gzip(path) -> bool:
@@ -56,11 +56,12 @@ def _starts_record_plain(fh, pos: int) -> bool:
     return end > 0 and b"\ncontent-length:" in head[:end].lower()
 
 
-def record_start(path, pos: int, limit: int | None = None) -> int | None:
-    """The offset of the first record starting at or after `pos` (and before `limit`), or None."""
+def record_start(path, pos: int, limit: int | None = None, gz: bool | None = None) -> int | None:
+    """The offset of the first record starting at or after `pos` (and before `limit`), or None. `gz`: the records
+    are gzip members (None: judged by the file's name)."""
     path = Path(path)
-    gz = is_gzip(path)
-    needle = GZIP_MAGIC if gz else b"WARC/1."
+    gz = is_gzip(path) if gz is None else gz
+    needle = GZIP_MAGIC if gz else b"WARC/"
     check = _starts_record_gz if gz else _starts_record_plain
     with open(path, "rb") as fh:
         size = fh.seek(0, 2)
@@ -74,8 +75,9 @@ def record_start(path, pos: int, limit: int | None = None) -> int | None:
             i = block.find(needle)
             while i >= 0 and at + i < limit:
                 cand = at + i
-                # a plain record's version line starts a line (or the file)
-                if (gz or cand == 0 or _line_start(fh, cand)) and check(fh, cand):
+                # a plain record's version line starts a line, the file, or the range asked for (a WACZ's member
+                # starts right after the ZIP's local header, not after a newline)
+                if (gz or cand == pos or _line_start(fh, cand)) and check(fh, cand):
                     return cand
                 i = block.find(needle, i + 1)
             at += _CHUNK
@@ -87,13 +89,13 @@ def _line_start(fh, pos: int) -> bool:
     return fh.read(1) == b"\n"
 
 
-def record_end(path, start: int) -> int | None:
+def record_end(path, start: int, gz: bool | None = None) -> int | None:
     """Where the record starting at `start` ends: the end of its gzip member, or for a plain file the end of
     its Content-Length bytes and the two CRLFs after them. None when it is cut short or corrupt."""
     path = Path(path)
     with open(path, "rb") as fh:
         fh.seek(start)
-        if is_gzip(path):
+        if is_gzip(path) if gz is None else gz:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             pos = start
             try:

@@ -76,12 +76,13 @@ def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_p
     # Scrapy only logs a download handler that fails to load: without this check every request failed and the
     # crawl ended as "robots.txt disallows the start pages" (69), which sends an operator to the wrong place
     (tmp_path / "empty").mkdir()
-    for path, says in ((tmp_path / "missing", "no WARC file or directory at"),
-                       (tmp_path / "empty", "no WARC files (*.warc.gz, *.warc) in")):
+    expected = "expected WARC files (*.warc.gz, *.warc), ARC files (*.arc.gz, *.arc) or WACZ files (*.wacz)"
+    for path, says in ((tmp_path / "missing", f"no archive file or directory at {tmp_path / 'missing'}"),
+                       (tmp_path / "empty", f"{tmp_path / 'empty'} holds no archive file (it is empty); {expected}")):
         proc = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warc={path}",
              "-O", str(tmp_path / "items.jsonl")],
             cwd=REPO, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 78, proc.stderr[-3000:]
         assert "Traceback" not in proc.stderr
-        assert last_line(proc.stderr).endswith(f"from_warc: {says} {path} (exit status 78)")
+        assert last_line(proc.stderr).endswith(f"from_warc: {says} (exit status 78)")

@@ -194,24 +194,58 @@ def test_straight_into_the_dataset_build(crawls, rebuilt, tmp_path):
     assert proc.returncode == 0
     manifest = json.loads((outdir / "manifest.json").read_text())
     assert manifest["articles"] == len(rebuilt["items"])
+    # the inputs are the archives, not reprocess's temporary JSON Lines
+    assert manifest["inputs"] == {"files": len(list(crawls["first_warc"].glob("*.warc.gz"))),
+                                  "archives": [{"path": str(p)} for p in sorted(crawls["first_warc"].glob("*.warc.gz"))]}
     table = pq.read_table(outdir / "articles.parquet")
     assert table.num_rows == len(rebuilt["items"])
     assert set(table.column("url").to_pylist()) == {i["url"] for i in rebuilt["items"]}
     assert not list(outdir.glob("reprocess-*"))
 
 
-def test_nothing_readable_exits_74_and_no_article_69(tmp_path):
+def one_line(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def test_inputs_it_cannot_use_give_one_line_66_and_keep_the_existing_output(tmp_path):
+    out = tmp_path / "items.jsonl"
+    out.write_text('{"url": "kept"}\n' * 49)
+    empty = tmp_path / "empty"
+    empty.mkdir()
     junk = tmp_path / "junk.warc.gz"
     junk.write_bytes(b"this is not a WARC file" * 100)
-    proc = reprocess(junk, "-O", tmp_path / "out.jsonl")
-    assert proc.returncode == 74 and "exit status 74" in proc.stderr
-    # a WARC file with records but no article page in it
+    runs = tmp_path / "runs"  # a directory of run folders: reports and items, no archive
+    for name in ("2026-01-01", "2026-01-02"):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "report.html").write_text("<html></html>")
+        (runs / name / "items.jsonl").write_text("{}\n")
+    for path, found in ((empty, "it is empty"), (junk, "a file starting with 'this is not a WARC file"),
+                        (runs, "4 files: 2 .html, 2 .jsonl; 2 directories")):
+        proc = reprocess(path, "-O", out)
+        assert proc.returncode == 66, proc.stderr
+        lines = one_line(proc.stderr)
+        assert len(lines) == 1 and found in lines[0] and "expected WARC files" in lines[0], lines
+        assert lines[0].endswith("(exit status 66)")
+        assert out.read_text() == '{"url": "kept"}\n' * 49  # -O writes beside and renames only on success
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "items.jsonl", "junk.warc.gz", "runs"]
+
+
+def test_nothing_readable_exits_74_and_no_article_69(tmp_path):
     from tests.unit.offline.test_reprocess_split import write_warc
 
     listing = tmp_path / "listing.warc.gz"
     write_warc(listing, n=3)
-    proc = reprocess(listing, "-O", tmp_path / "out.jsonl")
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(listing.read_bytes()[:60])  # a WARC file cut inside its first record
+    out = tmp_path / "out.jsonl"
+    out.write_text("earlier\n")
+    proc = reprocess(cut, "-O", out)
+    assert proc.returncode == 74 and "exit status 74" in proc.stderr
+    assert f"{cut}: no WARC record could be read (no whole record header in it: cut short or corrupt)" in proc.stderr
+    # a WARC file with records but no article page in it
+    proc = reprocess(listing, "-O", out)
     assert proc.returncode == 69
+    assert out.read_text() == "earlier\n"
 
 
 def test_usage_errors(tmp_path):

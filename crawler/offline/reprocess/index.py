@@ -1,19 +1,25 @@
 """Which captures a reprocess turns into items: the first pass over the WARC files, into an on-disk SQLite table, and the selection.
 
 `scan(task)` reads the WARC headers of every record of a task's byte range (in a worker) and
-returns a row per response and revisit record: URL, WARC-Date, HTTP status, digest, the revisit's
-profile and what it refers to, and the content type. `CaptureIndex` keeps the rows in a SQLite
+returns a row per response and revisit record of the sites asked for (`--sites`, else every site
+of the network): URL, its selection key (the item's URL), WARC-Date, HTTP status, digest, the
+revisit's profile and what it refers to, the content type, and whether the response is cut short
+(crawler/warc/truncation.py: by its bytes, not only by WARC-Truncated). A record of another host
+is skipped on its WARC headers, before its payload is read (counted: `off_site`), so an archive of
+the whole web (a Common Crawl or CC-NEWS file) costs little more than its headers. `CaptureIndex` keeps the rows in a SQLite
 file on disk, so the driver's memory does not grow with the archive, and selects:
 
-* by default, for each URL (WARC-Target-URI) its latest capture (WARC-Date, then file and offset)
-  among the 2xx responses and the revisits that resolve to one;
+* by default, for each article (the item URL the crawl would give it: tracking parameters, http and
+  the bare host make no second item) its latest capture (WARC-Date, then file and offset) among
+  the whole 2xx responses and the revisits that resolve to one;
 * with `all_captures`, every such capture.
 
 A revisit is resolved to the record holding its payload, as crawler/warc/archive.py resolves it
 for `-a from_warc`: an identical-payload-digest revisit to the record its WARC-Refers-To names,
 else a 200 response with the same payload digest; a server-not-modified revisit (a 304 answer)
 to the latest full 200 response of its URL. A revisit that resolves to nothing is not selected
-(and counted: `unresolved_revisits`). Captures whose content type is never a page the crawl
+(and counted: `unresolved_revisits`), nor is a capture cut short, or a revisit that resolves only to one (a whole original
+is preferred; counted: `truncated`): an earlier whole capture of the same page is taken instead. Captures whose content type is never a page the crawl
 reads (images, fonts, audio, video, stylesheets, scripts) are not selected either (counted as
 `not_text`, as the spider counts them).
 
@@ -26,11 +32,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.offline.reprocess import reader
 from crawler.offline.reprocess.tasks import Task
+from crawler.site.profiles import SiteSet, choose
+from crawler.site.urls import article_url
+from crawler.warc.truncation import cut_short
 
 #: content types the spider never parses (Scrapy makes no TextResponse of them, or they are requisites)
 NOT_TEXT_PREFIXES = ("image/", "audio/", "video/", "font/", "text/css", "application/javascript",
@@ -45,6 +55,7 @@ class ScanResult:
     records: int = 0  # WARC records read (every type)
     rows: list[tuple] = field(default_factory=list)
     damage: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, what)
+    skipped: Counter = field(default_factory=Counter)  # records left out on their headers, by reason
 
 
 def _content_type(block: bytes) -> str:
@@ -58,20 +69,66 @@ def _content_type(block: bytes) -> str:
     return ""
 
 
+_SITES: dict = {}
+
+
+def site_set(names: str | None) -> SiteSet:
+    """The sites a reprocess keeps (`--sites`, else every site of the network), compiled once per process."""
+    if names not in _SITES:
+        _SITES[names] = SiteSet(choose(names))
+    return _SITES[names]
+
+
+_BY_HOST: dict = {}
+
+
+def site_of(uri: str, sites: SiteSet):
+    """The site of a target URI, by its host, which is cut out of the URI with string operations and memoised:
+    the first pass asks it of every record of an archive of the whole web (SiteSet.site_of parses the URI)."""
+    rest = uri.partition("//")[2]
+    for sep in "/?#":
+        rest = rest.partition(sep)[0]
+    host = rest.rpartition("@")[2]
+    if host.startswith("["):  # an IPv6 literal: no site of the network
+        return None
+    host = host.partition(":")[0]
+    key = (id(sites), host)
+    if key not in _BY_HOST:
+        _BY_HOST[key] = sites.site_of(f"https://{host}/")
+    return _BY_HOST[key]
+
+
+def selection_key(uri: str, sites: SiteSet) -> str:
+    """What captures of one article share: the item's URL (https, the www host, no query, so no tracking
+    parameter), as the crawl's de-duplication keys them; an off-site URI is its own key."""
+    site = site_of(uri, sites)
+    return article_url(uri, site.profile) if site is not None else uri
+
+
 def scan(task: Task) -> ScanResult:
     """The first pass over one task: a row per response and revisit record (see the module docstring)."""
     out = ScanResult(task.index)
+    sites = site_set(task.sites)
 
     def damaged(offset: int, what: str) -> None:
         out.damage.append((task.path, offset, what))
 
-    for rec in reader.records(task.path, task.start, task.end,
-                              want_block=lambda kind: kind in ("response", "revisit"), on_damage=damaged):
+    def wanted(kind: str, headers: dict) -> bool:
+        # judged on the WARC headers alone: an off-site record's payload is never read
+        if kind not in ("response", "revisit"):
+            return False
+        uri = headers.get("warc-target-uri") or ""
+        return uri.startswith(("http:", "https:")) and site_of(uri, sites) is not None
+
+    for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz):
         out.records += 1
         if rec.type not in ("response", "revisit"):
             continue
         uri = rec.get("warc-target-uri") or ""
         if not uri.startswith(("http:", "https:")):
+            continue
+        if site_of(uri, sites) is None:
+            out.skipped["off_site"] += 1
             continue
         revisit = rec.type == "revisit"
         profile = rec.get("warc-profile") or ""
@@ -79,19 +136,27 @@ def scan(task: Task) -> ScanResult:
         if status is None and revisit and "server-not-modified" in profile:
             status = 304  # a 304 revisit may hold no HTTP headers at all (this crawl's hold none)
         if status is None:
+            out.skipped["not_http"] += 1
             continue
+        cut = None
+        if rec.get("warc-truncated"):
+            cut = f"WARC-Truncated: {rec.get('warc-truncated')}"
+        elif not revisit:
+            cut = cut_short(rec.block)  # a revisit's block holds the headers only
         out.rows.append((
             task.file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
             int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),
             rec.get("warc-payload-digest") or rec.get("x-entity-payload-digest"),
             rec.get("warc-refers-to"), rec.get("warc-refers-to-target-uri"), _content_type(rec.block),
+            selection_key(uri, sites), cut,
         ))
     return out
 
 
 _SCHEMA = """
 CREATE TABLE cap (file INTEGER, off INTEGER, uri TEXT, date TEXT, status INTEGER, revisit INTEGER,
-                  snm INTEGER, record_id TEXT, digest TEXT, refers_to TEXT, refers_uri TEXT, mime TEXT);
+                  snm INTEGER, record_id TEXT, digest TEXT, refers_to TEXT, refers_uri TEXT, mime TEXT,
+                  key TEXT, cut TEXT);
 """
 
 
@@ -105,9 +170,10 @@ class CaptureIndex:
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
                               "PRAGMA cache_size=-2000;" + _SCHEMA)
         self.captures = 0
+        self.left_out: dict[int, Counter] = {}  # {file: {reason: captures not selected}}, after select()
 
     def add(self, rows: list[tuple]) -> None:
-        self.db.executemany("INSERT INTO cap VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany("INSERT INTO cap VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.captures += len(rows)
 
     def select(self, all_captures: bool = False) -> dict[str, int]:
@@ -118,17 +184,18 @@ class CaptureIndex:
             CREATE INDEX cap_digest ON cap(digest, revisit, status);
             CREATE INDEX cap_uri ON cap(uri, revisit, status, date);
             CREATE TABLE res AS
-              SELECT c.file, c.off, c.uri, c.date, c.mime, c.status, c.revisit,
-                     o.file AS src_file, o.off AS src_off
+              SELECT c.file, c.off, c.uri, c.key, c.date, c.mime, c.status, c.revisit,
+                     o.file AS src_file, o.off AS src_off, COALESCE(c.cut, o.cut) AS cut
               FROM (SELECT c.*,
                       CASE  -- the capture whose payload this one carries: itself, or a revisit's original
                         WHEN c.revisit = 0 THEN c.rowid
                         WHEN c.snm = 1 THEN (SELECT o.rowid FROM cap o WHERE o.uri = COALESCE(c.refers_uri, c.uri)
                                              AND o.revisit = 0 AND o.status = 200
-                                             ORDER BY o.date DESC, o.file DESC, o.off DESC LIMIT 1)
+                                             ORDER BY o.cut IS NOT NULL, o.date DESC, o.file DESC, o.off DESC
+                                             LIMIT 1)
                         ELSE COALESCE((SELECT o.rowid FROM cap o WHERE o.record_id = c.refers_to AND o.revisit = 0),
                                       (SELECT o.rowid FROM cap o WHERE o.digest = c.digest AND o.revisit = 0
-                                       AND o.status = 200 ORDER BY o.file, o.off LIMIT 1))
+                                       AND o.status = 200 ORDER BY o.cut IS NOT NULL, o.file, o.off LIMIT 1))
                       END AS src
                     FROM cap c
                     WHERE (c.revisit = 0 AND c.status BETWEEN 200 AND 299)
@@ -136,23 +203,33 @@ class CaptureIndex:
                        OR (c.revisit = 1 AND c.snm = 1 AND c.status = 304)) c
               LEFT JOIN cap o ON o.rowid = c.src;
         """)
-        counts = {
-            "unresolved_revisits": db.execute("SELECT COUNT(*) FROM res WHERE src_off IS NULL").fetchone()[0],
-            "not_text": 0,
-        }
-        where = "src_off IS NOT NULL"
+        by_file: dict[int, Counter] = {}
+
+        def tally(reason: str, query: str) -> None:
+            for file, n in db.execute(query):
+                by_file.setdefault(file, Counter())[reason] += n
+
+        tally("unresolved_revisits", "SELECT file, COUNT(*) FROM res WHERE src_off IS NULL GROUP BY file")
+        tally("truncated", "SELECT file, COUNT(*) FROM res WHERE src_off IS NOT NULL AND cut IS NOT NULL GROUP BY file")
+        where = "src_off IS NOT NULL AND cut IS NULL"  # a cut-short capture is never selected: an earlier whole one is
         not_text = " OR ".join(f"mime LIKE '{p}%'" for p in NOT_TEXT_PREFIXES)
         if all_captures:
             db.execute(f"CREATE TABLE sel AS SELECT file, off, src_file, src_off, mime FROM res WHERE {where}")
         else:
             db.execute(f"""CREATE TABLE sel AS SELECT file, off, src_file, src_off, mime FROM (
-                             SELECT *, ROW_NUMBER() OVER (PARTITION BY uri ORDER BY date DESC, file DESC, off DESC)
+                             SELECT *, ROW_NUMBER() OVER (PARTITION BY key ORDER BY date DESC, file DESC, off DESC)
                                AS n FROM res WHERE {where}) WHERE n = 1""")
-        counts["not_text"] = db.execute(f"SELECT COUNT(*) FROM sel WHERE {not_text}").fetchone()[0]
+        tally("not_text", f"SELECT file, COUNT(*) FROM sel WHERE {not_text} GROUP BY file")
         db.execute(f"DELETE FROM sel WHERE {not_text}")
         db.execute("CREATE INDEX sel_pos ON sel(file, off)")
         db.commit()
-        return counts
+        self.left_out = by_file
+        return {reason: sum(c[reason] for c in by_file.values())
+                for reason in ("unresolved_revisits", "truncated", "not_text")}
+
+    def selected_by_file(self) -> dict[int, int]:
+        """{file: selected records}."""
+        return dict(self.db.execute("SELECT file, COUNT(*) FROM sel GROUP BY file"))
 
     def selected(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM sel").fetchone()[0]

@@ -7,7 +7,8 @@ For each selected record of a task's range (crawler/offline/reprocess/index.py),
    304 revisit stands for the full response it confirmed), the content-coding undone as
    HttpCompressionMiddleware undoes it, Scrapy's own response class and text decoding;
 2. the spider's routing (crawler/site/links.py `route`: a page of no site of the network is
-   "off_site", a non-text response "not_text", a truncated one "truncated", feeds and listings
+   "off_site", a non-text response "not_text", a truncated one "truncated" (also a content-coding
+   stream that ends early; one that does not decode at all is "undecodable"), feeds and listings
    "feed" and "listing");
 3. the crawl's item steps in one call (crawler/articleitem.py `item_from_page`), with the sites'
    learned templates frozen: read once per process from the template file, never learned
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +35,9 @@ from crawler.articleitem import BUG, item_from_page
 from crawler.extract.article import FALLBACK
 from crawler.extract.boilerplate import BoilerplateStore
 from crawler.offline.reprocess import reader
+from crawler.offline.reprocess.index import site_set
 from crawler.site.links import route
-from crawler.site.profiles import PROFILES, SiteSet
+from crawler.site.profiles import SiteSet
 from crawler.site.urls import ARTICLE
 from crawler.warc.http import decode_content
 
@@ -50,6 +53,10 @@ class PageTask:
     entries: list[tuple[int, str, int]]
     template: str | None  # the learned templates' file (read only), or None
     size: int = 0  # bytes of the range, for the progress
+    file_no: int = 0  # the source's place in the input order (the per-file summary)
+    name: str = ""  # the WARC file's name as items point to it (default: the file's own name)
+    base: int = 0  # where that WARC file starts in `path` (a WACZ member): item offsets are relative to it
+    sites: str | None = None  # `--sites` (None: every site)
 
 
 @dataclass
@@ -58,6 +65,7 @@ class TaskResult:
 
     index: int
     lines: list[str] = field(default_factory=list)
+    file_no: int = 0
     records: int = 0
     articles: int = 0
     fallbacks: int = 0
@@ -77,11 +85,11 @@ def _templates(path: str | None) -> dict:
     return _STATE[key]
 
 
-def warm(template: str | None) -> None:
+def warm(template: str | None, sites: str | None = None) -> None:
     """Load, before the workers fork, what every page needs: the templates, the sites, the schema's compiled
     check, the fallback extractor's library (so each worker does not load them again)."""
     _templates(template)
-    _sites()
+    _sites(sites)
     from crawler import itemschema
 
     itemschema.validate({})
@@ -91,10 +99,41 @@ def warm(template: str | None) -> None:
         pass
 
 
-def _sites() -> SiteSet:
-    if "sites" not in _STATE:
-        _STATE["sites"] = SiteSet(PROFILES.values())
-    return _STATE["sites"]
+def _sites(names: str | None = None) -> SiteSet:
+    return site_set(names)
+
+
+class Undecodable(Exception):
+    """The body's content-coding does not decode (corrupt, not cut short): the capture's fault, not a bug."""
+
+
+def _decoded(body: bytes, headers) -> tuple[bytes, bool]:
+    """(the body without its content-coding, cut short): a gzip or deflate stream that ends before its end
+    marker is a truncated capture; one that does not decode at all is Undecodable."""
+    try:
+        return decode_content(body, headers), False
+    except (EOFError, zlib.error, OSError) as exc:  # OSError: gzip.BadGzipFile
+        if _ends_early(body, headers):
+            return body, True
+        raise Undecodable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _ends_early(body: bytes, headers) -> bool:
+    """The outermost content-coding's stream decodes without error as far as it goes, and has no end."""
+    coding = ",".join(v for k, v in headers if k.lower() == "content-encoding").lower()
+    names = [c.strip() for c in coding.split(",") if c.strip()]
+    if not names:
+        return False
+    wbits = {"gzip": (16 + zlib.MAX_WBITS,), "x-gzip": (16 + zlib.MAX_WBITS,),
+             "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS)}.get(names[-1], ())
+    for bits in wbits:
+        d = zlib.decompressobj(bits)
+        try:
+            d.decompress(body)
+        except zlib.error:
+            continue
+        return not d.eof
+    return False
 
 
 def response_of(path: str, offset: int, src_path: str, src_offset: int):
@@ -112,17 +151,22 @@ def response_of(path: str, offset: int, src_path: str, src_offset: int):
         else:
             own = reader.http_message(rec.block)  # its own headers, the original's payload
             msg = reader.HttpMessage(own.status, own.headers, original.body)
-    body = decode_content(msg.body, msg.headers)
-    return rec.get("warc-target-uri"), msg.status, msg.headers, body, truncated, rec
+    body, cut = _decoded(msg.body, msg.headers)
+    return rec.get("warc-target-uri"), msg.status, msg.headers, body, truncated or cut, rec
 
 
-def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict, result: TaskResult) -> None:
+def page(task: PageTask, offset: int, src_path: str, src_offset: int, templates: dict, result: TaskResult) -> None:
     """One selected record into `result`: a JSON line, or a counted reason (see the module docstring)."""
     from scrapy.http import Headers, TextResponse, XmlResponse
     from scrapy.responsetypes import responsetypes
 
-    url, status, headers, body, truncated, rec = response_of(path, offset, src_path, src_offset)
-    site = _sites().site_of(url)
+    path = task.path
+    try:
+        url, status, headers, body, truncated, rec = response_of(path, offset, src_path, src_offset)
+    except Undecodable:
+        result.non_articles["undecodable"] += 1
+        return
+    site = _sites(task.sites).site_of(url)
     if site is None:
         result.non_articles["off_site"] += 1
         return
@@ -143,7 +187,8 @@ def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict
     if kind != ARTICLE:
         result.non_articles[kind] += 1
         return
-    pointer = {"filename": Path(path).name, "record_id": rec.get("warc-record-id"), "offset": offset}
+    pointer = {"filename": task.name or Path(path).name, "record_id": rec.get("warc-record-id"),
+               "offset": offset - task.base}
     made = item_from_page(url, text, status, site.profile, pointer, rec.get("warc-date") or "", templates)
     if made.item is None:
         if made.kind == BUG:
@@ -159,11 +204,11 @@ def page(path: str, offset: int, src_path: str, src_offset: int, templates: dict
 def run_task(task: PageTask) -> TaskResult:
     """Every selected record of one task (in a worker process, or a Ray worker)."""
     templates = _templates(task.template)
-    result = TaskResult(task.index, size=task.size)
+    result = TaskResult(task.index, size=task.size, file_no=task.file_no)
     for offset, src_path, src_offset in task.entries:
         result.records += 1
         try:
-            page(task.path, offset, src_path, src_offset, templates, result)
+            page(task, offset, src_path, src_offset, templates, result)
         except Exception as exc:
             result.errors.append((task.path, offset, "".join(traceback.format_exception(exc))))
     return result

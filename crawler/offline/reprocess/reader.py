@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 
 from crawler.warc.http import entity_body, split_response
 from crawler.warc.members import record_end, record_start
+from crawler.warc.uris import target_uri
 
 
 def _fastwarc_available() -> bool:
@@ -41,7 +42,8 @@ READER = os.environ.get("REPROCESS_READER") or ("fastwarc" if _fastwarc_availabl
 @dataclass
 class Record:
     """One WARC record: its offset, type ("response", "revisit", ...), WARC headers (names lower-cased)
-    and its block (for a response: the HTTP message as archived)."""
+    and its block (for a response: the HTTP message as archived). A record whose block was not asked
+    for (`want_block`) carries its type and target URI only, and an empty block."""
 
     offset: int
     type: str
@@ -66,39 +68,63 @@ class HttpMessage:
 
 
 # --- iteration, per library -----------------------------------------------------------------
+def _headers(pairs) -> dict[str, str]:
+    """WARC headers, names lower-cased, the target URI normalised (crawler/warc/uris.py) whichever library read them."""
+    headers = {k.lower(): v for k, v in pairs}
+    for name in ("warc-target-uri", "warc-refers-to-target-uri"):
+        if name in headers:
+            headers[name] = target_uri(headers[name])
+    return headers
+
+
+def _brief(kind: str, uri) -> dict[str, str]:
+    """The headers a caller judges a record on before its block is read: its type and target URI."""
+    brief = {"warc-type": kind}
+    if uri is not None:
+        brief["warc-target-uri"] = target_uri(uri)
+    return brief
+
+
 def _iter_fastwarc(fh, want_block: bool):
     from fastwarc.warc import ArchiveIterator
 
     for rec in ArchiveIterator(fh, parse_http=False, verify_digests=False):
-        headers = {k.lower(): v for k, v in rec.headers.items()}
-        kind = headers.get("warc-type", "")
-        block = rec.reader.read() if want_block(kind) else b""
-        yield Record(rec.stream_pos, kind, headers, block)
+        h = rec.headers  # FastWARC's header map: names case-insensitive
+        kind = h.get("WARC-Type") or ""
+        brief = _brief(kind, h.get("WARC-Target-URI"))
+        if want_block(kind, brief):
+            yield Record(rec.stream_pos, kind, _headers(h.items()), rec.reader.read())
+        else:  # skipped on its headers (most of an archive of the whole web): no more work than that
+            yield Record(rec.stream_pos, kind, brief, b"")
 
 
 def _iter_warcio(fh, want_block: bool):
     from warcio.archiveiterator import ArchiveIterator
 
-    base = fh.tell()
     records = ArchiveIterator(fh, no_record_parse=True)
     for rec in records:
-        headers = {k.lower(): v for k, v in rec.rec_headers.headers}
-        kind = headers.get("warc-type", "")
-        block = rec.raw_stream.read() if want_block(kind) else b""
-        yield Record(base + records.get_record_offset(), kind, headers, block)
+        h = rec.rec_headers
+        kind = h.get_header("WARC-Type") or ""
+        brief = _brief(kind, h.get_header("WARC-Target-URI"))
+        wanted = want_block(kind, brief)
+        block = rec.raw_stream.read() if wanted else b""
+        # warcio's offsets are already absolute (it starts from fh.tell()): adding the start again lost every
+        # record after a file's first task
+        yield Record(records.get_record_offset(), kind, _headers(h.headers) if wanted else brief, block)
 
 
 def _iterate(fh, want_block):
     return (_iter_fastwarc if READER == "fastwarc" else _iter_warcio)(fh, want_block)
 
 
-def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = lambda kind: True,
-            on_damage: Callable[[int, str], None] | None = None) -> Iterator[Record]:
-    """The records starting in [start, end) of the file at `path` (see the module docstring)."""
+def records(path, start: int, end: int, *, want_block: Callable[[str, dict], bool] = lambda kind, headers: True,
+            on_damage: Callable[[int, str], None] | None = None, gz: bool | None = None) -> Iterator[Record]:
+    """The records starting in [start, end) of the file at `path` (see the module docstring); `gz`: the records
+    are gzip members (None: by the file's name)."""
     path = Path(path)
     size = path.stat().st_size
     end = min(end, size)
-    at = record_start(path, start, end)
+    at = record_start(path, start, end, gz)
     while at is not None and at < end:
         last = None
         why = None
@@ -118,7 +144,7 @@ def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = l
         if last is None:
             damage = at  # not even the first record could be read
         else:
-            done = record_end(path, last.offset)  # the last record is whole only when its member ends
+            done = record_end(path, last.offset, gz)  # the last record is whole only when its member ends
             if done is None:
                 damage = last.offset
                 why = why or "record cut short"
@@ -129,14 +155,14 @@ def records(path, start: int, end: int, *, want_block: Callable[[str], bool] = l
                 damage = done  # the library stopped before the range's end
         if on_damage is not None:
             on_damage(damage, why or "unreadable record")
-        at = record_start(path, damage + 1, end)
+        at = record_start(path, damage + 1, end, gz)
 
 
 def read_at(path, offset: int) -> Record:
     """The record at `offset` (a record boundary) of the file at `path`."""
     with open(path, "rb") as fh:
         fh.seek(offset)
-        for rec in _iterate(fh, lambda kind: True):
+        for rec in _iterate(fh, lambda kind, headers: True):
             return rec
     raise EOFError(f"no WARC record at offset {offset} of {path}")
 

@@ -41,19 +41,23 @@ from crawler.config import ConfigError, require
 from crawler.extract.boilerplate import FILE_NAME
 from crawler.offline.reprocess import index, pages, reader
 from crawler.offline.reprocess.progress import Progress
-from crawler.offline.reprocess.tasks import split, warc_files
-from crawler.reporting.outcome import NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
+from crawler.offline.reprocess.tasks import split
+from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
+from crawler.site.profiles import choose
 from crawler.syndication.groups import StoryGrouper, group_jsonl
 from crawler.syndication.stores import MemoryStore
+from crawler.warc.inputs import NoInput, open_inputs
 
 logger = logging.getLogger("crawler.reprocess")
 
 NOTHING_READ = WARC_WRITE_FAILED  # 74, EX_IOERR: the input could not be read
 NO_ARTICLE = NOTHING_ARCHIVED  # 69, EX_UNAVAILABLE
 ENGINES = ("local", "ray")
+#: input files listed one by one in the summary's lines (all of them in --summary's JSON)
+MAX_FILE_LINES = 20
 #: keys every summary has (the benchmarks read them)
 SUMMARY_KEYS = ("records", "captures", "selected", "articles", "non_articles", "fallbacks", "errors",
-                "extraction_errors", "damaged",
+                "extraction_errors", "damaged", "files",
                 "unresolved_revisits", "seconds", "articles_per_second", "processes", "engine", "reader", "template",
                 "inputs", "output", "driver_peak_rss_mib", "workers_peak_rss_mib", "exit_status")
 
@@ -72,6 +76,7 @@ class Options:
     progress_interval: float = 10.0
     tmp_dir: str | None = None
     task_size: int | None = None  # bytes per task (None: tasks.task_size decides)
+    sites: str | None = None  # the sites kept (`--sites spacewar,spacedaily`; None: every site of the network)
 
 
 def default_processes() -> int:
@@ -122,10 +127,13 @@ def _rss_mib(who) -> float:
 
 
 class _Output:
-    """Where the JSON lines go: a file (written or appended), stdout, or a temporary file for the dataset build."""
+    """Where the JSON lines go: a file, stdout, or a temporary file for the dataset build. `-O FILE` is written
+    beside FILE and renamed over it only when the run succeeds (`commit`): a run that fails, or reads nothing,
+    leaves an existing FILE as it was. `-o FILE` appends to it."""
 
     def __init__(self, opts: Options):
         self.dataset_tmp = None
+        self.final = None
         if opts.dataset:
             self.dataset_tmp = Path(tempfile.mkdtemp(prefix="reprocess-dataset-", dir=opts.tmp_dir))
             self.path = self.dataset_tmp / "items.jsonl"
@@ -136,7 +144,13 @@ class _Output:
         else:
             self.path = Path(opts.output)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fh = open(self.path, "a" if opts.append else "w", encoding="utf-8")
+            if opts.append:
+                self.fh = open(self.path, "a", encoding="utf-8")
+            else:
+                self.final = self.path
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+                self.path = Path(tmp)
+                self.fh = open(fd, "w", encoding="utf-8")
         #: where this run's lines start (-o appends after what the file held)
         self.start = self.fh.tell() if self.path is not None else 0
 
@@ -151,6 +165,48 @@ class _Output:
         else:
             self.fh.flush()
 
+    def commit(self) -> None:
+        """The file written beside -O's FILE replaces it."""
+        if self.final is not None:
+            self.path.replace(self.final)
+            self.path = self.final
+            self.final = None
+
+    def discard(self) -> None:
+        """A run that did not succeed: the file written beside -O's FILE goes, FILE stays as it was."""
+        if self.fh is not sys.stdout and not self.fh.closed:
+            self.fh.close()
+        if self.final is not None:
+            self.path.unlink(missing_ok=True)
+            self.final = None
+
+
+def _per_file(inputs) -> list[dict]:
+    """The per-input-file summary rows, one per source (a WACZ's members each), then one per refused file."""
+    rows = [{"file": src.origin, "records": 0, "captures": 0, "selected": 0, "articles": 0,
+             "skipped": Counter(), "damaged": 0, "note": src.note} for src in inputs.sources]
+    for path, why in inputs.refused:
+        rows.append({"file": path, "records": 0, "captures": 0, "selected": 0, "articles": 0,
+                     "skipped": Counter(), "damaged": 0, "note": "", "refused": why})
+    return rows
+
+
+def gave_nothing(row: dict) -> str | None:
+    """Why an input file gave no article, in words (None when it gave some)."""
+    if row["articles"]:
+        return None
+    if row.get("refused"):
+        return f"not read: {row['refused']}"
+    if not row["records"]:
+        return "no WARC record could be read" + (f" ({row['damaged']} damaged places)" if row["damaged"] else
+                                                 " (no whole record header in it: cut short or corrupt)")
+    if not row["captures"]:
+        skipped = ", ".join(f"{k}: {v}" for k, v in sorted(row["skipped"].items()))
+        return f"{row['records']} records, but no response of the sites asked for" + (f" ({skipped})" if skipped
+                                                                                       else "")
+    reasons = ", ".join(f"{k}: {v}" for k, v in row["skipped"].most_common(4))
+    return f"{row['captures']} captures, no article ({reasons or 'none selected'})"
+
 
 def _grouped(line: str, grouper: StoryGrouper) -> str:
     """An item line with its story group, for output streamed to stdout (grouped in the order written)."""
@@ -161,15 +217,31 @@ def _grouped(line: str, grouper: StoryGrouper) -> str:
 
 def run(opts: Options) -> tuple[dict, int]:
     """The run (see the module docstring): (summary, exit status). ConfigError for a configuration error,
-    FileNotFoundError for a PATH that is neither a WARC file nor a directory."""
+    FileNotFoundError for a PATH that does not exist, NoInput when the paths hold nothing readable."""
     started = time.monotonic()
     processes = opts.processes or default_processes()
     engine = engine_of(opts.engine)
     if opts.dataset:
         require("pyarrow.parquet", why="--dataset writes Parquet", package="pyarrow", extra="dataset")
-    files = warc_files(opts.paths)
-    names = [str(f) for f in files]
-    total = sum(f.stat().st_size for f in files)
+    if opts.sites:
+        try:
+            choose(opts.sites)
+        except ValueError as exc:
+            raise ConfigError(f"--sites {opts.sites}: {exc}") from None
+    inputs = open_inputs(opts.paths, opts.tmp_dir)  # NoInput: the caller exits NO_INPUT with its one line
+    with inputs:
+        return _run(opts, inputs, processes, engine, started)
+
+
+def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple[dict, int]:
+    sources = inputs.sources
+    names = [s.path for s in sources]
+    total = sum(s.size for s in sources)
+    for path, why in inputs.refused:
+        logger.warning("Not read: %s: %s", path, why)
+    for src in sources:
+        if src.note:
+            logger.warning("%s: %s", src.origin, src.note)
     template = Path(opts.template) if opts.template else find_template(opts.paths)
     if template is not None and not template.is_file():
         raise ConfigError(f"--template {template}: no such file")
@@ -178,66 +250,93 @@ def run(opts: Options) -> tuple[dict, int]:
                        "differ from the crawl's where its template removed a block", FILE_NAME, ", ".join(opts.paths))
     else:
         logger.info("Learned template: %s (read only)", template)
-    logger.info("Reprocessing %d WARC files (%.1f MB) with %d process(es), engine %s, reader %s%s", len(files),
-                total / 1e6, processes, opts.engine, reader.READER, ", every capture" if opts.all_captures else "")
-    tasks = split(files, processes, opts.task_size)
+    logger.info("Reprocessing %d archive files (%d WARC sources, %.1f MB) with %d process(es), engine %s, reader %s%s%s",
+                len(inputs.files), len(sources), total / 1e6, processes, opts.engine, reader.READER,
+                ", every capture" if opts.all_captures else "", f", sites {opts.sites}" if opts.sites else "")
+    tasks = split(sources, processes, opts.task_size, opts.sites)
     summary = {"records": 0, "captures": 0, "selected": 0, "articles": 0, "non_articles": Counter(),
                "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}
+    files = _per_file(inputs)
     template_path = str(template) if template is not None else None
-    pages.warm(template_path)  # loaded once here, so that forked workers start warm
+    pages.warm(template_path, opts.sites)  # loaded once here, so that forked workers start warm
     idx = index.CaptureIndex(opts.tmp_dir)
     out = None
+    status = None
     with engine.engine(processes) as workers:
         try:
             # --- first pass: the captures ---------------------------------------------------------------
             progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
             for res in workers.map_ordered(index.scan, tasks):
                 idx.add(res.rows)
+                row = files[tasks[res.task].file_no]
+                row["records"] += res.records
+                row["captures"] += len(res.rows)
+                row["skipped"].update(res.skipped)
                 summary["records"] += res.records
+                summary["non_articles"].update(res.skipped)
                 for path, offset, what in res.damage:
                     logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
                                    "readable one are skipped", path, offset, what)
                     summary["damaged"].append({"file": path, "offset": offset, "what": what})
+                    row["damaged"] += 1
                 progress.update(tasks[res.task].size, 0)
             progress.close()
             summary["captures"] = idx.captures
             left_out = idx.select(opts.all_captures)
             summary["selected"] = idx.selected()
+            for file_no, n in idx.selected_by_file().items():
+                files[file_no]["selected"] = n
+            for file_no, counts in idx.left_out.items():
+                files[file_no]["skipped"].update(counts)
             summary["unresolved_revisits"] = left_out["unresolved_revisits"]
-            if left_out["not_text"]:
-                summary["non_articles"]["not_text"] += left_out["not_text"]
+            for reason in ("not_text", "truncated"):
+                if left_out[reason]:
+                    summary["non_articles"][reason] += left_out[reason]
             if left_out["unresolved_revisits"]:
                 logger.warning("%d revisit records whose original is not in the inputs: not reprocessed",
                                left_out["unresolved_revisits"])
 
             # --- second pass: the items --------------------------------------------------------------------
-            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size) for t in tasks)
+            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
+                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites)
+                          for t in tasks)
             out = _Output(opts)
             progress = Progress(total, interval=opts.progress_interval)
             streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
                 out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
+                row = files[res.file_no]
+                row["articles"] += res.articles
+                row["skipped"].update(res.non_articles)
                 summary["articles"] += res.articles
                 summary["fallbacks"] += res.fallbacks
                 summary["non_articles"].update(res.non_articles)
                 for path, offset, trace in res.errors:
                     summary["extraction_errors"] += 1
+                    row["skipped"]["error"] += 1
                     logger.error("Reprocessing failed on the record at offset %d of %s (a bug, not the page's "
                                  "fault):\n%s", offset, path, trace.rstrip())
                 progress.update(res.size, res.articles)
             progress.close()
             out.close()
-            if out.path is not None:  # story groups over what this run wrote, in capture order (crawler/syndication/)
-                summary["stories"] = group_jsonl(out.path, out.start)
-            if opts.dataset:
+            status = NOTHING_READ if summary["records"] == 0 else NO_ARTICLE if summary["articles"] == 0 else OK
+            if out.path is not None and status == OK:  # story groups over what this run wrote, in capture order
+                summary["stories"] = group_jsonl(out.path, out.start)  # (crawler/syndication/), before -O's rename
+            if status == OK:
+                out.commit()
+            if opts.dataset and status == OK:
                 from crawler.offline.dataset import build
 
-                manifest = build([out.path], Path(opts.dataset))
+                archives = [{"path": row["file"], **({"refused": row["refused"]} if row.get("refused") else {})}
+                            for row in files]
+                manifest = build([out.path], Path(opts.dataset), archives=archives)
                 summary["dataset"] = {"dir": str(opts.dataset), "articles": manifest["articles"]}
         finally:
             idx.close()
-            if out is not None and out.dataset_tmp is not None:
-                shutil.rmtree(out.dataset_tmp, ignore_errors=True)
+            if out is not None:
+                out.discard()
+                if out.dataset_tmp is not None:
+                    shutil.rmtree(out.dataset_tmp, ignore_errors=True)
 
     seconds = time.monotonic() - started
     summary["errors"] = summary["extraction_errors"] + len(summary["damaged"])
@@ -247,17 +346,14 @@ def run(opts: Options) -> tuple[dict, int]:
         "articles_per_second": round(summary["articles"] / seconds, 1) if seconds > 0 else None,
         "processes": processes, "engine": opts.engine, "reader": reader.READER,
         "template": str(template) if template is not None else None,
-        "inputs": {"files": len(files), "bytes": total},
+        "inputs": {"files": len(inputs.files), "sources": len(sources), "bytes": total,
+                   "refused": len(inputs.refused)},
+        "files": [{**row, "skipped": dict(sorted(row["skipped"].items())), "gave_nothing": gave_nothing(row)}
+                  for row in files],
         "output": str(opts.dataset or opts.output or "-"),
         "driver_peak_rss_mib": _rss_mib(resource.RUSAGE_SELF),
         "workers_peak_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
     })
-    if summary["records"] == 0:
-        status = NOTHING_READ
-    elif summary["articles"] == 0:
-        status = NO_ARTICLE
-    else:
-        status = OK
     summary["exit_status"] = status
     return summary, status
 
@@ -267,7 +363,7 @@ def summary_lines(summary: dict) -> list[str]:
     non = summary["non_articles"]
     lines = [
         f"Reprocess: {summary['articles']} articles from {summary['records']} WARC records in "
-        f"{summary['inputs']['files']} files ({summary['inputs']['bytes'] / 1e6:.1f} MB) in {summary['seconds']:.1f} s, "
+        f"{summary['inputs']['files']} archive files ({summary['inputs']['bytes'] / 1e6:.1f} MB) in {summary['seconds']:.1f} s, "
         f"{summary['articles_per_second'] or 0:.0f} articles/s ({summary['processes']} process(es), engine "
         f"{summary['engine']})",
         f"  captures: {summary['captures']} response and revisit records, {summary['selected']} selected"
@@ -279,8 +375,16 @@ def summary_lines(summary: dict) -> list[str]:
         + "".join(f"\n    {d['file']} at offset {d['offset']}: {d['what']}" for d in summary["damaged"][:10]),
         f"  template: {summary['template'] or 'none'}   output: {summary['output']}   driver peak RSS "
         f"{summary['driver_peak_rss_mib']} MiB",
-        f"Reprocess outcome: exit status {summary['exit_status']}",
     ]
+    if len(summary["files"]) > 1 or any(row["gave_nothing"] for row in summary["files"]):
+        lines.append("  per file:")
+        for row in summary["files"][:MAX_FILE_LINES]:
+            lines.append(f"    {row['file']}: " + (row["gave_nothing"] or (
+                f"{row['articles']} articles of {row['records']} records, {row['captures']} captures"
+                + (" (" + ", ".join(f"{k}: {v}" for k, v in row["skipped"].items()) + ")" if row["skipped"] else ""))))
+        if len(summary["files"]) > MAX_FILE_LINES:
+            lines.append(f"    ... and {len(summary['files']) - MAX_FILE_LINES} more files (--summary FILE lists them)")
+    lines.append(f"Reprocess outcome: exit status {summary['exit_status']}")
     return lines
 
 
@@ -289,3 +393,7 @@ def write_summary(summary: dict, path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
     tmp.replace(path)
+
+
+def no_input_status() -> int:
+    return NO_INPUT

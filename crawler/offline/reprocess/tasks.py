@@ -1,6 +1,7 @@
-"""The work of a reprocess cut into tasks: (file, byte range) pieces of the WARC files, in file and offset order.
+"""The work of a reprocess cut into tasks: (file, byte range) pieces of the inputs' sources, in source and offset order.
 
-A file larger than the task size is cut into ranges of about that size; a range's reader starts
+The sources are what crawler/warc/inputs.py makes of the PATH arguments: a WARC file, a WACZ's
+stored `archive/` member (a byte range of the .wacz), a decompressed or converted copy. A source larger than the task size is cut into ranges of about that size; a range's reader starts
 at the first record boundary in it (crawler/warc/members.py), so the cut points need not be
 record boundaries and every record belongs to exactly one range: the one its first byte is in.
 The task size is the input's size spread over four tasks per process (so a slow task does not
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.warc.archive import warc_files as files_at
+from crawler.warc.inputs import Source, find
 
 MIN_TASK_BYTES = 1 << 20
 MAX_TASK_BYTES = 4 << 20
@@ -28,9 +29,11 @@ class Task:
 
     index: int
     path: str
-    file_no: int  # the file's place in the input order
+    file_no: int  # the source's place in the input order
     start: int
     end: int
+    gz: bool | None = None  # the records are gzip members (None: by the file's name)
+    sites: str | None = None  # the sites kept (`--sites`: names, comma-separated; None: every site)
 
     @property
     def size(self) -> int:
@@ -38,17 +41,10 @@ class Task:
 
 
 def warc_files(paths) -> list[Path]:
-    """The WARC files named by PATH arguments (crawler/warc/archive.py's warc_files for each: a file as
-    given, a directory's *.warc.gz and *.warc, not recursive, sorted by name); each file once, in argument
-    order. FileNotFoundError for a path that is neither."""
-    found, seen = [], set()
-    for entry in paths:
-        for path in files_at(entry):
-            key = path.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(path)
-    return found
+    """The archive files named by PATH arguments (crawler/warc/inputs.py's `find`: a file as given, a
+    directory searched recursively); each file once, in argument order. FileNotFoundError for a path
+    that is neither."""
+    return find(paths)[0]
 
 
 def task_size(total: int, processes: int) -> int:
@@ -57,15 +53,14 @@ def task_size(total: int, processes: int) -> int:
     return max(MIN_TASK_BYTES, min(MAX_TASK_BYTES, want))
 
 
-def split(files: list[Path], processes: int, size: int | None = None) -> list[Task]:
-    """The tasks of a set of files, in file and offset order."""
-    sizes = [Path(f).stat().st_size for f in files]
-    size = size or task_size(sum(sizes), processes)
+def split(sources: list[Source], processes: int, size: int | None = None, sites: str | None = None) -> list[Task]:
+    """The tasks of a set of sources, in source and offset order."""
+    size = size or task_size(sum(s.size for s in sources), processes)
     tasks = []
-    for file_no, (path, length) in enumerate(zip(files, sizes)):
-        start = 0
-        while start < length:
-            end = min(length, start + size)
-            tasks.append(Task(len(tasks), str(path), file_no, start, end))
+    for file_no, src in enumerate(sources):
+        start = src.start
+        while start < src.end:
+            end = min(src.end, start + size)
+            tasks.append(Task(len(tasks), src.path, file_no, start, end, src.gz, sites))
             start = end
     return tasks

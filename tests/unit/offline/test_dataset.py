@@ -188,3 +188,23 @@ def test_an_empty_input_directory_gives_an_empty_dataset(tmp_path):
     import pandas as pd
 
     assert len(pd.read_parquet(tmp_path / "dataset" / "articles.parquet")) == 0
+
+
+def test_the_command_on_inputs_without_items_says_what_it_found_and_keeps_the_dataset(tmp_path, capsys):
+    from crawler.offline.dataset import main
+
+    out = tmp_path / "dataset"
+    out.mkdir()
+    (out / "articles.jsonl").write_text("kept\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["build", str(out), str(empty)]) == 66
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: no item to build a dataset from: {empty} holds no *.jsonl file; expected JSON Lines "
+                   "of items (a crawl's -O output, or `scrapy reprocess -O`) (exit status 66)"]
+    warc = tmp_path / "crawl.jsonl"
+    warc.write_bytes(b"\x1f\x8b\x08\x00binary, not JSON\n")
+    assert main(["build", str(out), str(warc)]) == 66
+    assert "holds 1 JSON Lines files, 1 lines none of which is an item" in capsys.readouterr().err
+    assert (out / "articles.jsonl").read_text() == "kept\n"
+    assert not (out / "manifest.json").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+from pathlib import Path
 
 import pytest
 import scrapy
@@ -17,6 +18,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.warc.digests import sha1_digest
 from crawler.warc.files import WarcFileWriter
+from crawler.warc.inputs import NoInput
 from crawler.warc.records import new_record_id, warc_date
 from crawler.offline.replay import WarcReplayDownloadHandler
 from tests.crawling import project_crawler
@@ -200,8 +202,26 @@ def test_handler_is_off_without_from_warc():
         WarcReplayDownloadHandler.from_crawler(get_crawler())
 
 
-def test_a_path_without_warc_files_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_a_path_without_warc_files_is_an_error_naming_what_was_found(tmp_path):
+    with pytest.raises(NoInput, match=r"holds no archive file \(it is empty\); expected WARC files"):
         WarcArchive.open(tmp_path)
     with pytest.raises(FileNotFoundError):
         WarcArchive.open(tmp_path / "missing.warc.gz")
+    (tmp_path / "notes.warc.gz").write_text("not a WARC")
+    with pytest.raises(NoInput, match="notes.warc.gz: a file starting with 'not a WARC', not a WARC file"):
+        WarcArchive.open(tmp_path)
+
+
+def test_one_unreadable_file_costs_only_itself_and_a_tree_is_searched(tmp_path):
+    from tests.unit.offline.test_reprocess_split import write_warc
+
+    deep = tmp_path / "segments" / "1" / "warc"
+    deep.mkdir(parents=True)
+    write_warc(deep / "a.warc.gz", n=5)
+    (tmp_path / "segments" / "broken.warc.gz").write_bytes(b"\x1f\x8b\x08" + b"\x00" * 50)
+    archive = WarcArchive.open(tmp_path)
+    assert archive.size == 5
+    assert [(Path(f).name, why) for f, why in archive.unreadable] == [
+        ("broken.warc.gz", "a gzip file that does not decompress")]
+    assert archive.response_for("https://www.spacewar.com/reports/p3.html").status == 200
+    archive.close()

@@ -12,9 +12,9 @@ A, B, C = ("https://www.spacewar.com/reports/a.html", "https://www.spacewar.com/
 
 
 def row(file, off, uri, date, status=200, *, revisit=False, snm=False, rid=None, digest=None, refers_to=None,
-        refers_uri=None, mime="text/html"):
+        refers_uri=None, mime="text/html", key=None, cut=None):
     return (file, off, uri, date, status, int(revisit), int(snm), rid or f"<urn:{file}:{off}>", digest, refers_to,
-            refers_uri, mime)
+            refers_uri, mime, key or uri, cut)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_the_latest_2xx_capture_of_each_url_is_selected(index):
     ])
     left_out = index.select()
     assert selected(index) == [(0, 200, 0, 200)]
-    assert left_out == {"unresolved_revisits": 0, "not_text": 1}
+    assert left_out == {"unresolved_revisits": 0, "truncated": 0, "not_text": 1}
 
 
 def test_every_capture_with_all_captures(index):
@@ -99,3 +99,49 @@ def test_the_index_file_is_removed_when_closed(tmp_path):
     path = idx.path
     idx.close()
     assert not list(tmp_path.iterdir()) and path
+
+
+def test_captures_of_one_article_under_several_urls_give_one_selection(index):
+    """wget -r followed ?utm_ links, http and the bare host: one item per article, as the crawl gives."""
+    key = "https://www.spacewar.com/reports/a.html"
+    index.add([
+        row(0, 100, "http://spacewar.com/reports/a.html", "2026-01-01T00:00:00Z", key=key),
+        row(0, 200, key + "?utm_source=rss", "2026-01-02T00:00:00Z", key=key),
+        row(0, 300, key, "2026-01-01T12:00:00Z", key=key),
+    ])
+    index.select()
+    assert selected(index) == [(0, 200, 0, 200)]
+
+
+def test_every_capture_is_still_given_with_all_captures_whatever_its_key(tmp_path):
+    idx = CaptureIndex(str(tmp_path))
+    key = "https://www.spacewar.com/reports/a.html"
+    idx.add([row(0, 100, "http://spacewar.com/reports/a.html", "2026-01-01T00:00:00Z", key=key),
+             row(0, 200, key + "?utm_source=rss", "2026-01-02T00:00:00Z", key=key)])
+    idx.select(all_captures=True)
+    assert selected(idx) == [(0, 100, 0, 100), (0, 200, 0, 200)]
+    idx.close()
+
+
+def test_a_cut_short_capture_is_never_selected_an_earlier_whole_one_is(index):
+    index.add([
+        row(0, 100, A, "2026-01-01T00:00:00Z", digest="sha1:X"),
+        row(0, 200, A, "2026-02-01T00:00:00Z", cut="body of 3 bytes, Content-Length 9000"),
+        row(0, 300, B, "2026-01-01T00:00:00Z", cut="chunked body without its last chunk", digest="sha1:Y"),
+        row(1, 100, B, "2026-02-01T00:00:00Z", revisit=True, digest="sha1:Y"),  # a revisit of a cut capture
+    ])
+    left_out = index.select()
+    assert selected(index) == [(0, 100, 0, 100)]
+    assert left_out["truncated"] == 3 and left_out["unresolved_revisits"] == 0
+    assert index.left_out == {0: {"truncated": 2}, 1: {"truncated": 1}}
+
+
+@pytest.mark.parametrize("uri", ["https://www.spacewar.com/reports/a.html", "http://SpaceWar.com:80/x?y#z",
+                                 "https://user@www.spacewar.com./a", "https://news.example.org/www.spacewar.com/",
+                                 "https://[::1]/a", "https://www.spacewar.com?q=1", "mailto:someone"])
+def test_the_site_of_a_uri_by_its_host_is_the_site_sets_answer(uri):
+    from crawler.offline.reprocess.index import site_of, site_set
+
+    sites = site_set(None)
+    want = sites.site_of(uri)
+    assert site_of(uri, sites) is want

@@ -11,14 +11,22 @@ from crawler.offline.reprocess import reader
 from crawler.offline.reprocess.tasks import Task, split, task_size, warc_files
 from crawler.warc.files import gzip_member, serialize_record
 from crawler.warc.http import decode_content
+from crawler.warc.inputs import open_inputs
 from crawler.warc.members import record_end, record_start
 
 
-def _record(n: int, size: int) -> bytes:
+@pytest.fixture(params=["fastwarc", "warcio"], autouse=True)
+def warc_reader(request, monkeypatch):
+    """Every test here runs under both readers: they must give the same records on every input."""
+    monkeypatch.setattr(reader, "READER", request.param)
+    return request.param
+
+
+def _record(n: int, size: int, uri: str | None = None) -> bytes:
     body = (f"<p>page {n}</p>" + "x" * size).encode()
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
     headers = [("WARC-Type", "response"), ("WARC-Record-ID", f"<urn:uuid:{n:08d}-0000-0000-0000-000000000000>"),
-               ("WARC-Date", "2026-01-01T00:00:00Z"), ("WARC-Target-URI", f"https://www.spacewar.com/reports/p{n}.html"),
+               ("WARC-Date", "2026-01-01T00:00:00Z"), ("WARC-Target-URI", uri or f"https://www.spacewar.com/reports/p{n}.html"),
                ("Content-Type", "application/http; msgtype=response")]
     return serialize_record(headers, http)
 
@@ -85,7 +93,8 @@ def test_tasks_cover_the_files_in_order_and_the_size_is_bounded(tmp_path):
     (tmp_path / "notes.txt").write_text("not a WARC file")
     files = warc_files([tmp_path])
     assert [f.name for f in files] == ["a.warc.gz", "b.warc.gz"]
-    tasks = split(files, processes=2, size=100_000)
+    with open_inputs([tmp_path]) as inputs:
+        tasks = split(inputs.sources, processes=2, size=100_000)
     assert [t.index for t in tasks] == list(range(len(tasks)))
     for file_no, f in enumerate(files):
         mine = [t for t in tasks if t.file_no == file_no]
@@ -116,3 +125,14 @@ def test_the_http_message_is_split_and_its_codings_undone():
 def test_a_task_is_a_plain_value():
     t = Task(0, "a.warc.gz", 0, 10, 30)
     assert t.size == 20
+
+
+@pytest.mark.parametrize("written", ["<https://www.spacewar.com/reports/w.html>",
+                                     "  https://www.spacewar.com/reports/w.html ",
+                                     "< https://www.spacewar.com/reports/w.html >"])
+def test_a_target_uri_in_angle_brackets_or_whitespace_is_read_as_the_bare_uri(tmp_path, written):
+    path = tmp_path / "wget.warc.gz"
+    with open(path, "wb") as fh:
+        fh.write(gzip_member(_record(1, 100, uri=written)))
+    got = [rec.get("warc-target-uri") for rec in reader.records(path, 0, os.path.getsize(path))]
+    assert got == ["https://www.spacewar.com/reports/w.html"]
