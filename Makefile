@@ -30,7 +30,8 @@ crawl: $(VENV)/.installed
 	$(BIN)/scrapy crawl spacewar $(ARGS)
 
 ## Start the replica of the site on 127.0.0.1, crawl it with the same spider, print where the outputs are
-demo: $(VENV)/.installed-test
+## (the base install is enough: the replica is in tests/sites/)
+demo: $(VENV)/.installed
 	$(BIN)/python -m tests.demo $(ARGS)
 
 ## Run the test suite

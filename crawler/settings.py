@@ -194,6 +194,9 @@ FEED_EXPORTERS = {
     "jsonl": "crawler.journal.exporter.JsonLinesFlushingExporter",
 }
 LOG_LEVEL = "INFO"
+#: A dropped item is one log line naming why, at the level its pipeline chose (expected drops such as
+#: unchanged articles at DEBUG), never the whole item (crawler/reporting/logformatter.py).
+LOG_FORMATTER = "crawler.reporting.logformatter.OneLineLogFormatter"
 
 #: `scrapy check spacewar` runs the callbacks on fixture pages (no network).
 SPIDER_CONTRACTS = {"spiders.contracts.FixtureContract": 10}

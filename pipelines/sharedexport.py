@@ -27,5 +27,5 @@ class SharedExportPipeline:
         if self.server.sadd(self.key, url) == 0:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_by_another_worker"))
-            raise DropItem(f"exported by another worker: {url}")
+            raise DropItem(f"exported by another worker: {url}", log_level="DEBUG")
         return item
