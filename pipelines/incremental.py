@@ -65,6 +65,7 @@ class IncrementalPipeline:
         verdict, digest = self.classify(item)
         self._inc(keys.STAT_INCREMENTAL.format(verdict=verdict))
         if verdict == "unchanged":
+            self._inc(keys.STAT_DROPPED.format(reason="unchanged"))
             raise UnchangedItem(f"unchanged since the last run: {ItemAdapter(item)['url']}", log_level="DEBUG")
         return item
 

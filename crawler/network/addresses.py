@@ -32,6 +32,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler import keys
 from crawler.network.hostmap import parse_host_map
+from crawler.network.signals import request_refused
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ class PrivateAddressMiddleware:
         if self.stats:
             self.stats.inc_value(keys.STAT_REFUSED.format(reason=reason))
         logger.warning("Refused %s: %s", request.url, detail)
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:  # the run report lists the URL
+            crawler.signals.send_catch_log(signal=request_refused, request=request,
+                                           reason=f"address policy ({reason.replace('_', ' ')})")
         raise IgnoreRequest(f"refused ({reason}): {detail}")
 
     def _allowed_domains(self):
