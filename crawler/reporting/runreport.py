@@ -264,8 +264,8 @@ RESPONSES_MEANING = "every HTTP answer received: pages, robots.txt, images and s
 #: Rows of an incremental run after new/changed/unchanged, each shown when its stat is in the crawl's
 #: stats (a revisit policy's "revalidated" and "left due" figures belong here).
 INCREMENTAL_ROWS = [
-    ("Revalidated", keys.STAT_NOT_MODIFIED, "known articles asked with validators and answered 304 (archived as "
-                                            "revisits, not exported again)"),
+    ("Revalidated", keys.STAT_NOT_MODIFIED, "known articles asked with validators and answered 304: archived as "
+                                            "revisits, not exported again"),
     ("Known, not requested", keys.STAT_SKIPPED_KNOWN, "known articles left alone (STATE_REVALIDATE off)"),
 ]
 
@@ -296,12 +296,15 @@ def headline(s: RunSummary) -> list[tuple[str, str]]:
     """The run's story for the first screen, after the outcome: pages, articles, what changed, errors."""
     t = s.totals
     replayed = not s.stats.get(keys.STAT_PAGES_ARCHIVED) and s.stats.get(keys.STAT_REPLAY_PAGES)
-    share = f", {t.fallbacks} by fallback extraction ({t.fallbacks / t.articles:.0%})" if t.articles else ""
+    share = f" ({t.fallbacks} by fallback extraction, {t.fallbacks / t.articles:.0%})" if t.articles else ""
     nothing_new = " (nothing new or changed)" if not t.articles and incremental(s) else ""
     rows = [("Pages replayed" if replayed else "Pages archived",
              f"{t.pages} ({REPLAYED_MEANING if replayed else PAGES_MEANING})"),
             ("Articles exported", f"{t.articles}{share}{nothing_new}")]
     rows += incremental(s)
+    if keys.STAT_SHARED_PAGES_ARCHIVED in s.stats:
+        rows.append(("Shared crawl", f"{s.count(keys.STAT_SHARED_PAGES_ARCHIVED)} (pages archived by all the "
+                                     f"workers while this one ran, this one's included)"))
     rows.append(("Errors", s.errors()))
     problems = _problem_rows(s)
     rows.append(("Needs a look", "; ".join(f"{kind}: {count}" for kind, count, _ in problems) + " (URLs below)"

@@ -132,7 +132,7 @@ def summary() -> RunSummary:
 def test_markdown_report_has_the_run_facts_and_tables():
     md = render_markdown(summary())
     for expected in ("| Finish reason | finished |", "| Pages archived | 40 (spider pages", "| Responses received | 57 (",
-                     "| Articles exported | 4, 1 by fallback extraction (25%) |", "| Elapsed | 1:02:03 |",
+                     "| Articles exported | 4 (1 by fallback extraction, 25%) |", "| Elapsed | 1:02:03 |",
                      "| Dropped items | 3 (duplicate: 2, invalid: 1) |",
                      "| duplicate | 2 |", "| invalid | 1 |", "| 404 | 7 |", "| 2024-05 | 2 |", "| 2026-03 | 2 |",
                      "| reports | 2 |", "| afp | 1 |", "| Launch Pad | 1 |", "| AFP | 2 |", "| (none) | 1 |",
@@ -287,7 +287,7 @@ def test_a_crawl_writes_markdown_and_html_reports_next_to_the_outputs(tiny_crawl
     assert md_files[0].name[:-3] == html_files[0].name[:-5]
     md = md_files[0].read_text("utf-8")
     for expected in ("| Finish reason | finished |", "| Pages archived | 0 (", "| Responses received | 5 (",
-                     "| Articles exported | 4, 1 by fallback extraction (25%) |", "| Dropped items | 1 (invalid: 1) |",
+                     "| Articles exported | 4 (1 by fallback extraction, 25%) |", "| Dropped items | 1 (invalid: 1) |",
                      "| invalid | 1 |", "| 200 | 5 |",
                      "| reports | 2 |", "| afp | 1 |", "| 2024-05 | 2 |", "| AFP | 2 |",
                      "`tiny-20260303100000000-00000-host.warc.gz`", f"`{work / 'items-tiny.jsonl'}`"):
