@@ -41,7 +41,10 @@ class NetworkSpider(scrapy.Spider):
             contact = settings.get("CONTACT_URL") or ""
             settings.set("USER_AGENT", f"spacewar-archiver/{__version__} (+{contact})", priority="spider")
         if not settings.getdict("FEEDS") and settings.get("DEFAULT_FEED"):
-            settings.set("FEEDS", {settings["DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")
+            # store_empty off: a run that exports nothing (a failed crawl, an incremental run with
+            # nothing new) leaves no empty file in output/items/ for `make dataset` to read
+            settings.set("FEEDS", {settings["DEFAULT_FEED"]: {"format": "jsonlines", "store_empty": False}},
+                         priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

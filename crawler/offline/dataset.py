@@ -33,6 +33,8 @@ from crawler.reporting.outcome import CONFIG_ERROR
 
 logger = logging.getLogger(__name__)
 
+#: Exit status of a build that found no article (sysexits.h EX_NOINPUT): nothing written over OUTDIR.
+NO_INPUT = 66
 #: Columns added to each article by the build, after the item's own fields.
 HISTORY_FIELDS = ("versions", "history_count", "first_seen", "last_seen")
 #: Bad lines logged one by one (and kept as examples in the manifest) before only counting.
@@ -335,15 +337,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
     try:
-        manifest = build(args.inputs, args.outdir)
+        files = find_inputs(args.inputs)
     except FileNotFoundError as exc:
         parser.error(str(exc))
+    named = ", ".join(map(str, args.inputs))
+    if not files:
+        logger.warning("no *.jsonl files in %s: no dataset built, %s left as it was (exit status %d)",
+                       named, args.outdir, NO_INPUT)
+        return NO_INPUT
+    shown = ", ".join(str(p) for p in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    print(f"dataset: reading {len(files)} JSON Lines file(s) from {named}: {shown}")
+    if not any(p.stat().st_size for p in files):
+        logger.warning("the %d JSON Lines file(s) in %s are all empty: no dataset built, %s left as it was "
+                       "(exit status %d)", len(files), named, args.outdir, NO_INPUT)
+        return NO_INPUT
+    manifest = build(files, args.outdir)
     lines = manifest["lines"]
     print(f"dataset: {manifest['articles']} articles from {lines['valid']} valid lines in "
           f"{manifest['inputs']['files']} files ({manifest['duplicates_collapsed']} duplicates collapsed, "
           f"{lines['skipped']} bad lines skipped) in {manifest['build_seconds']:.2f}s -> {args.outdir}/")
-    if manifest["inputs"]["files"] == 0:
-        print(f"warning: no *.jsonl files found in {', '.join(map(str, args.inputs))}", file=sys.stderr)
+    if not manifest["articles"]:
+        logger.warning("the dataset in %s is empty: no valid article in %s (exit status %d)", args.outdir, named,
+                       NO_INPUT)
+        return NO_INPUT
     return 0
 
 

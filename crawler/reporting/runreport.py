@@ -389,7 +389,8 @@ def render_markdown(s: RunSummary) -> str:
     lines += ["## Articles by agency", ""] + _md_table(("agency", "articles"), _by_count(s.counts.by_agency))
     lines += ["## Articles by site", ""] + _md_table(("site", "articles"), _by_count(s.counts.by_site))
     lines += ["## WARC files written", ""] + ([f"- `{f}`" for f in s.warc_files] or ["(none)"]) + [""]
-    lines += ["## Item outputs", ""] + ([f"- `{f}`" for f in s.outputs] or ["(none)"]) + [""]
+    lines += ["## Item outputs", ""] + ([f"- `{path}`" + (f" ({rest}" if rest else "") for path, _, rest in
+                                         (f.partition(" (") for f in s.outputs)] or ["(none)"]) + [""]
     return "\n".join(lines)
 
 
@@ -485,7 +486,8 @@ def render_html(s: RunSummary) -> str:
         for kind, count, urls in _problem_rows(s)) or \
         "<p class=nothing>Nothing: no error answers, failed downloads, refusals or retries.</p>"
     files = "".join(f"<li><code>{e(f)}</code></li>" for f in s.warc_files) or "<li>(none)</li>"
-    outputs = "".join(f"<li><code>{e(f)}</code></li>" for f in s.outputs) or "<li>(none)</li>"
+    outputs = "".join(f"<li><code>{e(path)}</code>" + (f" ({e(rest)}" if rest else "") + "</li>"
+                      for path, _, rest in (f.partition(" (") for f in s.outputs)) or "<li>(none)</li>"
     kind = verdict(s)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -537,7 +539,8 @@ def claim(report_dir: Path, name: str) -> Path:
 
 
 def feed_paths(crawler) -> list[str]:
-    """The item outputs as Scrapy's feed exporter opened them (%(name)s and %(time)s filled in)."""
+    """The item outputs as Scrapy's feed exporter opened them (%(name)s and %(time)s filled in), with
+    their item counts: "output/items/spacewar-2026-12-07T14-15-00.jsonl (49 items)"."""
     from scrapy.extensions.feedexport import FeedExporter
 
     middlewares = getattr(getattr(crawler, "extensions", None), "middlewares", ())
@@ -545,8 +548,9 @@ def feed_paths(crawler) -> list[str]:
     for ext in middlewares:
         if isinstance(ext, FeedExporter):
             for slot in ext.slots:
-                uri = slot.uri
-                paths.append(uri[len("file://"):] if uri.startswith("file://") else uri)
+                uri = slot.uri[len("file://"):] if slot.uri.startswith("file://") else slot.uri
+                written = slot.itemcount or slot.store_empty
+                paths.append(f"{uri} ({slot.itemcount} items{'' if written else ', not written'})")
     return paths
 
 

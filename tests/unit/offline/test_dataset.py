@@ -207,3 +207,20 @@ def test_command_line_reports_a_missing_input(tmp_path):
                            str(tmp_path / "nowhere")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr
+
+
+def test_no_input_or_only_empty_files_is_a_warning_and_exit_66_and_leaves_the_dataset(tmp_path, caplog, capsys):
+    from crawler.offline.dataset import NO_INPUT, main
+
+    out = tmp_path / "dataset"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")  # an earlier build: not replaced by an empty one
+    (tmp_path / "items").mkdir()
+    caplog.set_level("WARNING")
+    assert main(["build", str(out), str(tmp_path / "items")]) == NO_INPUT == 66
+    assert f"no *.jsonl files in {tmp_path / 'items'}: no dataset built" in caplog.text
+    (tmp_path / "items" / "spacewar-2026-12-07T01-00-00.jsonl").write_bytes(b"")  # a run that exported nothing
+    assert main(["build", str(out), str(tmp_path / "items")]) == NO_INPUT
+    assert "are all empty: no dataset built" in caplog.text
+    assert "reading 1 JSON Lines file(s)" in capsys.readouterr().out  # it says what it read
+    assert [p.name for p in out.iterdir()] == ["manifest.json"] and (out / "manifest.json").read_text() == "{}"

@@ -290,7 +290,7 @@ def test_a_crawl_writes_markdown_and_html_reports_next_to_the_outputs(tiny_crawl
                      "| Articles exported | 4 (1 by fallback extraction, 25%) |", "| Dropped items | 1 (invalid: 1) |",
                      "| invalid | 1 |", "| 200 | 5 |",
                      "| reports | 2 |", "| afp | 1 |", "| 2024-05 | 2 |", "| AFP | 2 |",
-                     "`tiny-20260303100000000-00000-host.warc.gz`", f"`{work / 'items-tiny.jsonl'}`"):
+                     "`tiny-20260303100000000-00000-host.warc.gz`", f"`{work / 'items-tiny.jsonl'}` (4 items)"):
         assert expected in md, (expected, md)
     assert ".warc-dir.lock" not in md and "%(name)s" not in md
     page = parse(html_files[0].read_text("utf-8"))
