@@ -4,7 +4,7 @@ It puts the shared scheduler and seen-set in place (crawler/frontier/scheduler.p
 Redis keys, gives this worker its WORKER_ID and its own WARC and JSONL file names, stops an idle
 worker once the shared queue stayed empty (crawler/frontier/idle.py), lets exactly one worker
 export each article (pipelines/sharedexport.py), and writes this worker's heartbeat for
-`scrapy frontier-status` (crawler/frontier/status.py), with METRICS_PORT also in the Prometheus
+`scrapy frontier` (crawler/frontier/status.py), with METRICS_PORT also in the Prometheus
 text format (crawler/frontier/metrics.py, prometheus-client imported only then).
 
 Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers|heartbeat". The incremental state
@@ -29,7 +29,7 @@ DEFAULTS = {
     "FRONTIER_IDLE_TIMEOUT": 30,
     #: Keep the shared queue, seen-set and exported-set when the last worker leaves (to resume).
     "FRONTIER_KEEP": False,
-    #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier-status`); 0: none.
+    #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier`); 0: none.
     "FRONTIER_HEARTBEAT_INTERVAL": 10.0,
     #: Serve this worker's and the shared crawl's figures in the Prometheus text format on
     #: http://127.0.0.1:METRICS_PORT/metrics (needs the "metrics" extra); 0: off. Give each worker

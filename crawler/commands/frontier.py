@@ -1,11 +1,12 @@
-"""`scrapy frontier-status [SPIDER] -s REDIS_URL=... [-s CRAWL_ID=...] [--json] [--watch SECONDS]`: a shared crawl at a glance.
+"""`scrapy frontier [SPIDER] -s REDIS_URL=... [-s CRAWL_ID=...] [--json] [--watch SECONDS]`: a shared crawl at a glance.
 
 Prints, for a running or stopped crawl on the Redis frontier: the queue length, the requests in
 flight and waiting, per worker the last heartbeat, pages and items, and per host (shared
 politeness) the rate over the last 10 s and 60 s, the requests in flight and the current delay.
 Without SPIDER, every crawl found on the Redis server. Reads only (crawler/frontier/status.py
 lists the keys). The module's name is the command's: Scrapy names a COMMANDS_MODULE command
-after its module.
+after its module (`frontier`, not `frontier-status`: `scrapy --help` aligns names of up to 13
+characters).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+
+from crawler.commands.helpformat import CommandHelpFormatter
 
 
 class Command(ScrapyCommand):
@@ -31,6 +34,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
+        parser.formatter_class = CommandHelpFormatter
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.add_argument("--watch", type=float, default=0, metavar="SECONDS", help="print again every SECONDS")
 
