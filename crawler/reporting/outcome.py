@@ -15,7 +15,7 @@ failures: a crawl they ended that archived a page exits 0.
 
 A page counts as archived when a response or revisit record of a spider request (not robots.txt)
 with a status below 400 was written (stat warc/pages_archived); a rebuild from WARC files
-(`-a from_warc`) counts the pages it replayed instead. A worker of a shared crawl (REDIS_URL) exits
+(`-a from_warc`) counts the pages it replayed instead, and says "replayed". A worker of a shared crawl (REDIS_URL) exits
 by the crawl it was part of: when its own share of the queue held only errors but the workers that
 ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), it exits 0
 and its last line says both.
@@ -84,9 +84,10 @@ def _why_nothing(stats: dict) -> str:
 def decide(stats: dict, reason: str | None) -> Outcome:
     """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly)."""
     reason = reason or stats.get("finish_reason") or "finished"
-    pages = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0) or int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
+    archived, replayed = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0), int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
+    pages = archived or replayed
     items = int(stats.get("item_scraped_count") or 0)
-    done = f"{pages} pages archived, {items} articles exported"
+    done = f"{pages} pages {'replayed' if replayed and not archived else 'archived'}, {items} articles exported"
     if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
         return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")

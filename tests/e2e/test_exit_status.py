@@ -63,7 +63,8 @@ def test_a_worker_whose_share_held_only_errors_exits_by_the_shared_crawl():
 
 
 def test_a_rebuild_from_warc_counts_the_pages_it_replayed():
-    assert decide({"warcreplay/pages": 4}, "finished").status == 0
+    rebuilt = decide({"warcreplay/pages": 4, "item_scraped_count": 2}, "finished")
+    assert rebuilt.status == 0 and rebuilt.summary == "finished: 4 pages replayed, 2 articles exported"
 
 
 # --- real crawls --------------------------------------------------------------------------------
