@@ -117,7 +117,11 @@ class ProblemLog:
             for url, answers in self.retried.items():
                 if answers[-1] == "no answer":
                     self._kind(kind).add(url, " -> ".join(answers))
-        self.retried = {url: answers for url, answers in self.retried.items() if len(answers) > 1}
+        # an error answer whose retry this process never fetched (a shared crawl's queue gave it to
+        # another worker, or the crawl stopped) is shown as such, so the HTTP counts add up
+        self.retried = {url: answers if len(answers) > 1 else answers + ["retry not fetched here"]
+                        for url, answers in self.retried.items()
+                        if len(answers) > 1 or answers[-1] not in ("no answer",) and answers[-1][:1] in "45"}
 
 
 def section_of(item: dict) -> str:

@@ -402,3 +402,17 @@ def test_reports_are_never_overwritten_and_name_the_worker(tmp_path):
     [md, _] = RunReport(tmp_path, FakeStats(), worker="host-a-1234").write(s)
     assert md.name == "spacewar-host-a-1234-20260303T100000Z-report.md"
     assert "# Run report: spacewar, worker host-a-1234, 2026-03-03 10:00:00 UTC" in md.read_text()
+
+
+def test_a_server_error_whose_retry_another_worker_fetched_is_still_shown():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.reporting.runreport import ProblemLog
+
+    log = ProblemLog()
+    request = Request("https://www.spacewar.com/reports/flaky_999.html")
+    log.response_downloaded(HtmlResponse(request.url, status=503, request=request, body=b""), request)
+    log.request_left_downloader(request)  # the retry went back to the shared queue
+    md = render_markdown(RunSummary.from_stats("spacewar", "finished", {}, [], [], ArticleCounts(), log))
+    assert "- `https://www.spacewar.com/reports/flaky_999.html` (503 -> retry not fetched here)" in md
