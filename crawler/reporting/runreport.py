@@ -275,14 +275,17 @@ INCREMENTAL_ROWS = [
 
 
 def verdict(s: RunSummary) -> str:
-    """"ok", "stopped" or "failed": the outcome's colour."""
+    """"ok", "stopped", "failed" or "unknown" (no outcome extension): the outcome's colour."""
     status = s.stats.get(keys.STAT_EXIT_STATUS)
+    if status is None:
+        return "unknown"
     if status == 0:
         return "ok"
     return "stopped" if status == 75 else "failed"
 
 
-VERDICT_WORDS = {"ok": "\u2714 OK", "stopped": "\u23f8 STOPPED EARLY", "failed": "\u2716 FAILED"}
+VERDICT_WORDS = {"ok": "\u2714 OK", "stopped": "\u23f8 STOPPED EARLY", "failed": "\u2716 FAILED",
+                 "unknown": "NO OUTCOME RECORDED"}
 
 
 def incremental(s: RunSummary) -> list[tuple[str, str]]:
@@ -454,6 +457,7 @@ h3 { font-size: 1em; margin: .8em 0 .2em; }
 .ok { background: #e6f4ea; border-color: #2e7d32; }
 .stopped { background: #fff4e0; border-color: #e08a00; }
 .failed { background: #fde8e8; border-color: #c62828; }
+.unknown { background: #f2f2f2; border-color: #888; }
 table { border-collapse: collapse; margin-bottom: 1em; }
 th, td { border: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; font-weight: 600; white-space: nowrap; }

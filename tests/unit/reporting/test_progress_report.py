@@ -414,5 +414,6 @@ def test_a_server_error_whose_retry_another_worker_fetched_is_still_shown():
     request = Request("https://www.spacewar.com/reports/flaky_999.html")
     log.response_downloaded(HtmlResponse(request.url, status=503, request=request, body=b""), request)
     log.request_left_downloader(request)  # the retry went back to the shared queue
+    log.finish()
     md = render_markdown(RunSummary.from_stats("spacewar", "finished", {}, [], [], ArticleCounts(), log))
     assert "- `https://www.spacewar.com/reports/flaky_999.html` (503 -> retry not fetched here)" in md
