@@ -217,5 +217,6 @@ EXTENSIONS = {
 STATS_FILE = None
 #: Seconds between progress lines; 0 turns them off.
 PROGRESS_INTERVAL = 60
-#: Directory of the run reports; None = next to the WARC files (WARC_DIR/..).
+#: Directory of the run reports; None = beside the WARC directory (WARC_DIR/..), or WARC_DIR itself
+#: when its parent is the directory the crawl runs in (`-s WARC_DIR=warc/` from the checkout).
 REPORT_DIR = None
