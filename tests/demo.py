@@ -120,7 +120,9 @@ def main(argv=None) -> int:
                            capture_output=True, text=True) if files else None
     fallbacks = sum(1 for i in items if i.get("extraction") == "fallback")
     print()
-    print(f"Crawl {'stopped by Ctrl-C' if interrupted else 'finished'} in {elapsed:.1f} s (exit status {status})")
+    stopped = interrupted and stats.get(keys.STAT_EXIT_STATUS, status) != 0
+    late = " (Ctrl-C came as it was ending)" if interrupted and not stopped else ""
+    print(f"Crawl {'stopped by Ctrl-C' if stopped else 'finished'} in {elapsed:.1f} s{late} (exit status {status})")
     print(f"  outcome       : {outcome(stats, log_path)}")
     pages = int(stats.get(keys.STAT_REPLAY_PAGES if replaying else keys.STAT_PAGES_ARCHIVED) or 0)
     print(f"  pages         : {pages} {'replayed' if replaying else 'archived'} (spider pages answered below 400); "

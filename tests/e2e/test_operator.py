@@ -107,8 +107,9 @@ def test_a_run_whose_articles_come_back_unchanged_logs_one_debug_line_each(demo_
 
 def test_ctrl_c_during_the_demo_lets_the_crawl_finish_and_says_where_the_outputs_are(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.demo", "--out", "demo-output"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # --polite: delays between requests, so the Ctrl-C lands mid-crawl even on a loaded machine
+    proc = subprocess.Popen([sys.executable, "-m", "tests.demo", "--out", "demo-output", "--polite"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout.readline().startswith("Replica of www.spacewar.com serving")
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("demo-output/run-*/warc/*.open")) and time.monotonic() < deadline:
