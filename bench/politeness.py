@@ -17,7 +17,7 @@ the log says who sent what. --per-process is the BEFORE: SHARED_POLITENESS=False
 polite on its own. --answer-429 K answers the K-th request to the site with 429 and Retry-After
 (--retry-after seconds), once, and reports who started requests meanwhile; --kill-after S kills
 worker w1 with SIGKILL at the first moment after S seconds at which it holds a lease, and reports
-how long the host waited; --status-at S runs `scrapy frontier-status` at S seconds.
+how long the host waited; --status-at S runs `scrapy frontier` at S seconds.
 
 Writes <out>/exchanges.jsonl (no bodies), <out>/result.json and each worker's crawl.log and
 stats.json under <out>/<worker>/; prints one JSON line.
@@ -59,7 +59,7 @@ def start_worker(out: Path, name: str, host_map: dict, redis_url: str, crawl_id:
 
 class LeaseWatcher(threading.Thread):
     """Samples the host's leases every 0.25 s; kills w1 (SIGKILL) at `kill_after` s once it holds a
-    lease; runs `scrapy frontier-status` at `status_at` s."""
+    lease; runs `scrapy frontier` at `status_at` s."""
 
     def __init__(self, client, procs, kill_after: float, status_at: float, redis_url: str, crawl_id: str):
         super().__init__(daemon=True)
@@ -85,7 +85,7 @@ class LeaseWatcher(threading.Thread):
                 self.killed_at = time.time()
             if self.status_at and self.status_output is None and now - began >= self.status_at:
                 self.status_output = subprocess.run(
-                    [sys.executable, "-m", "scrapy", "frontier-status", "spacewar", "-s", f"REDIS_URL={self.redis_url}",
+                    [sys.executable, "-m", "scrapy", "frontier", "spacewar", "-s", f"REDIS_URL={self.redis_url}",
                      "-s", f"CRAWL_ID={self.crawl_id}"], cwd=REPO, capture_output=True, text=True).stdout
 
     def stop(self):
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     ap.add_argument("--answer-429", type=int, default=0, metavar="K")
     ap.add_argument("--retry-after", type=int, default=5)
     ap.add_argument("--kill-after", type=float, default=0.0, metavar="S", help="SIGKILL worker w1 after S seconds")
-    ap.add_argument("--status-at", type=float, default=0.0, metavar="S", help="run scrapy frontier-status at S s")
+    ap.add_argument("--status-at", type=float, default=0.0, metavar="S", help="run scrapy frontier at S s")
     ap.add_argument("-s", action="append", default=[], metavar="NAME=VALUE", help="extra Scrapy setting")
     args = ap.parse_args(argv)
     result = run(args.workers, args.articles, args.out, per_process=args.per_process,

@@ -160,8 +160,8 @@ STAT_TEMPLATE_BLOCKS = _stat("cleaning/template/blocks", "blocks the learned tem
 
 # --- items (pipelines/) ---------------------------------------------------------------------------
 STAT_DROPPED = _stat("articles/dropped/{reason}", "items dropped, by reason: a NotAnArticle reason, "
-                                                  "missing_<field>, invalid, duplicate, exported_before, "
-                                                  "exported_by_another_worker, warc_write_failed")
+                                                  "missing_<field>, invalid, duplicate, unchanged, past_itemcount, "
+                                                  "exported_before, exported_by_another_worker, warc_write_failed")
 STAT_EXPORTED = _stat("articles/exported", "articles exported")
 STAT_EXPORTED_BY = _stat("articles/exported/{method}", "articles exported, by extraction method")
 STAT_STORY_GROUPS = _stat("stories/{kind}", "articles given a story group (pipelines/storygroup.py): founded (the "

@@ -195,6 +195,9 @@ FEED_EXPORTERS = {
     "jsonl": "crawler.journal.exporter.JsonLinesFlushingExporter",
 }
 LOG_LEVEL = "INFO"
+#: A dropped item is one log line naming why, at the level its pipeline chose (expected drops such as
+#: unchanged articles at DEBUG), never the whole item (crawler/reporting/logformatter.py).
+LOG_FORMATTER = "crawler.reporting.logformatter.OneLineLogFormatter"
 
 #: `scrapy check spacewar` runs the callbacks on fixture pages (no network).
 SPIDER_CONTRACTS = {"spiders.contracts.FixtureContract": 10}
@@ -215,5 +218,6 @@ EXTENSIONS = {
 STATS_FILE = None
 #: Seconds between progress lines; 0 turns them off.
 PROGRESS_INTERVAL = 60
-#: Directory of the run reports; None = next to the WARC files (WARC_DIR/..).
+#: Directory of the run reports; None = beside the WARC directory (WARC_DIR/..), or WARC_DIR itself
+#: when its parent is the directory the crawl runs in (`-s WARC_DIR=warc/` from the checkout).
 REPORT_DIR = None

@@ -22,6 +22,6 @@ class DedupePipeline:
         if url in self.seen:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="duplicate"))
-            raise DropItem(f"duplicate: {url} already exported in this crawl")
+            raise DropItem(f"duplicate: {url} already exported in this crawl", log_level="DEBUG")
         self.seen.add(url)
         return item

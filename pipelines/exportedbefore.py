@@ -48,5 +48,5 @@ class ExportedBeforePipeline:
         if url in self.urls:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_before"))
-            raise DropItem(f"exported_before: {url} was exported by an earlier run of this JOBDIR")
+            raise DropItem(f"exported_before: {url} was exported by an earlier run of this JOBDIR", log_level="DEBUG")
         return item

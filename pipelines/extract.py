@@ -199,7 +199,7 @@ class ExtractPipeline:
         if kind == NOT_AN_ARTICLE:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason=reason))
-            raise DropItem(f"not an article ({reason}): {url}") from None
+            raise DropItem(f"not an article ({reason}): {url}", log_level="INFO") from None
         if kind == TOO_DEEP:
             if self.stats:
                 self.stats.inc_value(keys.STAT_TOO_DEEP)

@@ -65,7 +65,8 @@ class IncrementalPipeline:
         verdict, digest = self.classify(item)
         self._inc(keys.STAT_INCREMENTAL.format(verdict=verdict))
         if verdict == "unchanged":
-            raise UnchangedItem(f"unchanged since the last run: {ItemAdapter(item)['url']}")
+            self._inc(keys.STAT_DROPPED.format(reason="unchanged"))
+            raise UnchangedItem(f"unchanged since the last run: {ItemAdapter(item)['url']}", log_level="DEBUG")
         return item
 
     # --- signals: what the state learns --------------------------------------------------

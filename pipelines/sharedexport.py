@@ -49,7 +49,7 @@ class SharedExportPipeline:
         if not claimed:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_by_another_worker"))
-            raise DropItem(f"exported by another worker: {url}")
+            raise DropItem(f"exported by another worker: {url}", log_level="DEBUG")
         return item
 
     def item_scraped(self, item, response=None, spider=None):

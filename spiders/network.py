@@ -12,6 +12,7 @@ export them.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 import scrapy
@@ -27,6 +28,16 @@ from crawler.site.links import FEED_LINKS, PAGE_LINKS, REQUISITE_LINKS, hrefs, r
 from crawler.site.profiles import CompiledProfile, SiteProfile, SiteSet, choose
 from crawler.site.urls import ARTICLE, FEED, RequestedLinks, host_of, site_links
 
+logger = logging.getLogger(__name__)
+
+
+def placeholder_contact(settings) -> bool:
+    """A live crawl (not rebuilt from WARC files, its hosts not mapped to a test site by HOST_MAP)
+    whose CONTACT_URL is still the placeholder of crawler/settings.py (a host under .invalid)."""
+    host = (urlsplit(settings.get("CONTACT_URL") or "").hostname or "").rstrip(".")
+    placeholder = host == "invalid" or host.endswith(".invalid")
+    return placeholder and not settings.get("FROM_WARC") and not settings.getdict("HOST_MAP")
+
 
 class NetworkSpider(scrapy.Spider):
     """Crawl sites of the network: a subclass sets `name` and either `profile` (one site) or none
@@ -41,7 +52,10 @@ class NetworkSpider(scrapy.Spider):
             contact = settings.get("CONTACT_URL") or ""
             settings.set("USER_AGENT", f"spacewar-archiver/{__version__} (+{contact})", priority="spider")
         if not settings.getdict("FEEDS") and settings.get("DEFAULT_FEED"):
-            settings.set("FEEDS", {settings["DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")
+            # store_empty off: a run that exports nothing (a failed crawl, an incremental run with
+            # nothing new) leaves no empty file in output/items/ for `make dataset` to read
+            settings.set("FEEDS", {settings["DEFAULT_FEED"]: {"format": "jsonlines", "store_empty": False}},
+                         priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -60,6 +74,11 @@ class NetworkSpider(scrapy.Spider):
         spider.requisite_domains = ([*spider.site_set.domains, *s.getlist("REQUISITE_DOMAINS")]
                                     if s.getbool("REQUISITES") and not s.get("FROM_WARC") else [])
         spider.requisites_seen = set()  # each requisite requested once (most pages share the logo and CSS)
+        if placeholder_contact(s):
+            logger.warning("CONTACT_URL is the placeholder %s: before crawling a live site, set -s CONTACT_URL=<a page "
+                           "about this crawl> (it goes into the User-Agent) and -s WARC_OPERATOR=\"Name <mail>\" (it "
+                           "goes into the WARC files), so the site's owners know who crawls them",
+                           s.get("CONTACT_URL"))
         return spider
 
     @classmethod

@@ -1,9 +1,10 @@
 """`scrapy explain URL`: how the cleaning reads one archived article page, each removed block with its reason.
 
-    scrapy explain https://www.spacewar.com/reports/Some_story_999.html           # from WARC_DIR
-    scrapy explain URL --warc output/warc/                                        # a WARC file or directory
-    scrapy explain URL --file saved-page.html                                     # a page on disk
+    scrapy explain URL                          # from WARC_DIR
+    scrapy explain URL --warc output/warc/      # a WARC file or directory
+    scrapy explain URL --file saved-page.html   # a page on disk
     scrapy explain URL --template other/boilerplate.json --kept
+    (URL: an article's URL, e.g. https://www.spacewar.com/reports/Some_story_999.html)
 
 The page comes from the archive (the best capture of URL, as `-a from_warc` replays it) or from a
 file, and is read and judged by the crawl's own code (crawler/extract/extractor.py) with the
@@ -33,6 +34,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.http import HtmlResponse
 
+from crawler.commands.helpformat import CommandHelpFormatter
 from crawler.extract.article import NotAnArticle, PageTooDeep
 from crawler.extract.boilerplate import BoilerplateStore, store_location
 from crawler.extract.extractor import judge_reading, read_page
@@ -132,10 +134,11 @@ class Command(ScrapyCommand):
         return "Show how the cleaning reads an archived article page: each removed block and why"
 
     def long_desc(self) -> str:
-        return __doc__.split("\n\n", 1)[1].strip()
+        return __doc__.split("\n\n", 1)[1].strip("\n")  # the examples keep their indentation
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.formatter_class = CommandHelpFormatter
         parser.add_argument("--warc", metavar="PATH", help="a WARC file or a directory of them (default: WARC_DIR)")
         parser.add_argument("--file", metavar="PATH", help="read the page from this HTML file instead")
         parser.add_argument("--template", metavar="PATH", help="the learned templates' file (default: "

@@ -31,6 +31,7 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands.helpformat import CommandHelpFormatter
 from crawler.config import ConfigError
 from crawler.reporting.outcome import CONFIG_ERROR
 
@@ -53,6 +54,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.formatter_class = CommandHelpFormatter
         parser.add_argument("-O", "--overwrite-output", metavar="FILE", dest="overwrite_output",
                             help="write the items to FILE as JSON Lines, replacing it ('-' for stdout)")
         parser.add_argument("-o", "--output", metavar="FILE", dest="output",

@@ -4,7 +4,7 @@ It puts the shared scheduler and seen-set in place (crawler/frontier/scheduler.p
 Redis keys, gives this worker its WORKER_ID and its own WARC and JSONL file names, stops an idle
 worker once the shared queue stayed empty (crawler/frontier/idle.py), lets exactly one worker
 export each article (pipelines/sharedexport.py), and writes this worker's heartbeat for
-`scrapy frontier-status` (crawler/frontier/status.py), with METRICS_PORT also in the Prometheus
+`scrapy frontier` (crawler/frontier/status.py), with METRICS_PORT also in the Prometheus
 text format (crawler/frontier/metrics.py, prometheus-client imported only then).
 
 Keys: "<spider>[:<CRAWL_ID>]:requests|dupefilter|exported|workers|heartbeat". The incremental state
@@ -32,7 +32,7 @@ DEFAULTS = {
     #: Seconds after a worker's last sign of life (renewed every third of it) before the other workers
     #: requeue the requests it had taken and not finished (a worker killed -9).
     "FRONTIER_WORKER_TTL": 60.0,
-    #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier-status`); 0: none.
+    #: Seconds between two heartbeats of a worker in Redis (`scrapy frontier`); 0: none.
     "FRONTIER_HEARTBEAT_INTERVAL": 10.0,
     #: Serve this worker's and the shared crawl's figures in the Prometheus text format on
     #: http://127.0.0.1:METRICS_PORT/metrics (needs the "metrics" extra); 0: off. Give each worker

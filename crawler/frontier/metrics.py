@@ -6,7 +6,7 @@ Off by default (METRICS_PORT = 0); switched on, it needs prometheus-client (the 
 and stops the crawl at start-up with one line naming the extra when it is missing. The server is
 prometheus-client's own, in a thread of its own, bound to 127.0.0.1 (a scraper on another machine
 goes through an SSH tunnel or a local agent); each scrape reads the same figures as
-`scrapy frontier-status` (crawler/frontier/status.py) from Redis in that thread, never in the
+`scrapy frontier` (crawler/frontier/status.py) from Redis in that thread, never in the
 reactor. A port already taken is a configuration error: give each worker of one machine its own.
 
 Metrics (gauges; labels in brackets):

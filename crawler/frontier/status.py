@@ -1,4 +1,4 @@
-"""The operator's view of a shared crawl: each worker's heartbeat in Redis, and what `scrapy frontier-status` reads.
+"""The operator's view of a shared crawl: each worker's heartbeat in Redis, and what `scrapy frontier` reads.
 
 Read only, so it works while the crawl runs and after it stopped. Keys (prefix "<spider>[:<CRAWL_ID>]",
 crawler/frontier/addon.py; ns = POLITE_NAMESPACE, crawler/network/politeness.py):
@@ -171,7 +171,7 @@ def host_status(server, namespace: str, now_ms: int) -> list[dict]:
 
 
 def frontier_status(server, prefix: str, namespace: str = "polite", now: float | None = None) -> dict:
-    """Everything `scrapy frontier-status` prints about the crawl of `prefix`, as a dict (no key written)."""
+    """Everything `scrapy frontier` prints about the crawl of `prefix`, as a dict (no key written)."""
     now = time.time() if now is None else now
     seconds, micros = server.time()
     now_ms = int(seconds) * 1000 + int(micros) // 1000  # the clock of the politeness slots
@@ -211,7 +211,7 @@ def frontier_status(server, prefix: str, namespace: str = "polite", now: float |
 
 
 def format_status(st: dict) -> str:
-    """The table `scrapy frontier-status` prints."""
+    """The table `scrapy frontier` prints."""
     lines = [f"crawl {st['crawl']}: {st['queue']} queued, {st['in_flight']} in flight, {st['waiting']} waiting "
              f"for a host, {st.get('taken', 0)} taken by workers and not finished, {st['seen']} seen, "
              f"{st['exported']} exported, {len(st['workers_joined'])} worker(s) in"]

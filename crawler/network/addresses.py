@@ -32,6 +32,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler import keys
 from crawler.network.hostmap import parse_host_map
+from crawler.network.signals import request_refused
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class PrivateAddressMiddleware:
         self.mapped = {(h.lower().rstrip("."), port) for h, port in mapped}
         self.stats = stats
         self.resolve = resolve
+        self.signals = None  # the crawler's, in a crawl
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -92,12 +94,16 @@ class PrivateAddressMiddleware:
 
         o = cls(mapped, crawler.stats, resolve)
         o.crawler = crawler
+        o.signals = crawler.signals
         return o
 
     def _refuse(self, reason: str, request, detail: str):
         if self.stats:
             self.stats.inc_value(keys.STAT_REFUSED.format(reason=reason))
         logger.warning("Refused %s: %s", request.url, detail)
+        if self.signals is not None:  # the run report lists the URL
+            self.signals.send_catch_log(signal=request_refused, request=request,
+                                        reason=f"address policy ({reason.replace('_', ' ')})")
         raise IgnoreRequest(f"refused ({reason}): {detail}")
 
     def _allowed_domains(self):

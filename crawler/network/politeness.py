@@ -33,7 +33,7 @@ the host name or address:
   polite:host:<k>     hash   next, delay, blocked_until (ms), errors, starts, backoffs, latency (s)
   polite:leases:<k>   zset   lease id -> expiry (ms, server clock): the requests in flight
   polite:starts:<k>   zset   lease id -> start (ms), the last POLITE_RATE_WINDOW seconds: the rate
-  polite:hosts        zset   <k> -> last start (ms): the hosts `scrapy frontier-status` lists
+  polite:hosts        zset   <k> -> last start (ms): the hosts `scrapy frontier` lists
 All expire POLITE_STATE_TTL seconds after the host's last start.
 
 Without REDIS_URL (or with SHARED_POLITENESS=False, or replaying FROM_WARC) and without
@@ -75,7 +75,7 @@ DEFAULTS = {
     #: Seconds between two asks for a host whose requests in flight are all taken (a release by this
     #: worker wakes its waiting requests at once).
     "POLITE_POLL_INTERVAL": 0.05,
-    #: Start times kept per host for the rate `scrapy frontier-status` shows (seconds).
+    #: Start times kept per host for the rate `scrapy frontier` shows (seconds).
     "POLITE_RATE_WINDOW": 60.0,
     #: A host's slot state expires this long after its last start (seconds).
     "POLITE_STATE_TTL": 3600.0,

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.misc import build_from_crawler
 
 from crawler import keys
+from crawler.network.signals import request_refused
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,13 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
+    def process_request_2(self, rp, request):
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:  # the run report lists the URL
+            self.crawler.signals.send_catch_log(signal=request_refused, request=request, reason="robots.txt")
+            raise
+
     async def _parse_robots(self, response, netloc, request):
         if response.status >= 500:
             self._disallow(netloc, f"robots.txt answered {response.status}", "5xx")

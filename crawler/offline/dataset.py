@@ -376,9 +376,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
     try:
-        manifest = build(args.inputs, args.outdir, require_items=True)
+        files = find_inputs(args.inputs)
     except FileNotFoundError as exc:
         parser.error(str(exc))
+    named = ", ".join(map(str, args.inputs))
+    if not files:
+        logger.warning("no *.jsonl files in %s: no dataset built, %s left as it was (exit status %d)",
+                       named, args.outdir, NO_INPUT)
+        return NO_INPUT
+    shown = ", ".join(str(p) for p in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    print(f"dataset: reading {len(files)} JSON Lines file(s) from {named}: {shown}")
+    if not any(p.stat().st_size for p in files):
+        logger.warning("the %d JSON Lines file(s) in %s are all empty: no dataset built, %s left as it was "
+                       "(exit status %d)", len(files), named, args.outdir, NO_INPUT)
+        return NO_INPUT
+    try:
+        manifest = build(files, args.outdir, require_items=True)
     except NoItems as exc:
         print(f"error: {exc} (exit status {NO_INPUT})", file=sys.stderr)
         return NO_INPUT

@@ -14,10 +14,9 @@ as what they are. The operator's bounds CLOSESPIDER_PAGECOUNT, _ITEMCOUNT and _T
 failures: a crawl they ended that archived a page exits 0.
 
 A page counts as archived when a response or revisit record of a spider request (not robots.txt)
-with a status below 400 is on disk (stat warc/pages_archived, counted when the writer reports the
-record written); an article counts as exported when the feed's file took its line (stat
-feed/items_written); a rebuild from WARC files
-(`-a from_warc`) counts the pages it replayed instead. A worker of a shared crawl (REDIS_URL) exits
+with a status below 400 is on disk (stat warc/pages_archived, counted when the record is written);
+an article counts as exported when the feed's file took its line (stat feed/items_written); a rebuild
+from WARC files (`-a from_warc`) counts the pages it replayed instead, and says "replayed". A worker of a shared crawl (REDIS_URL) exits
 by the crawl it was part of: when its own share of the queue held only errors but the workers that
 ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), it exits 0
 and its last line says both.
@@ -34,7 +33,7 @@ from crawler import keys
 
 logger = logging.getLogger(__name__)
 
-# The exit statuses of every command of the project (crawl, reprocess, explain, frontier-status, the
+# The exit statuses of every command of the project (crawl, reprocess, explain, frontier, the
 # dataset build): README.md's "Exit status" table lists what each means for each command.
 OK = 0
 NO_INPUT = 66  # EX_NOINPUT: the offline commands' inputs hold nothing they can read (no archive, not a WARC)
@@ -109,9 +108,10 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
     """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly);
     `warc_dir`: where the archive is, for the way to rebuild items the feed lost."""
     reason = reason or stats.get("finish_reason") or "finished"
-    pages = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0) or int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
+    archived, replayed = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0), int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
+    pages = archived or replayed
     items = exported(stats)
-    done = f"{pages} pages archived, {items} articles exported"
+    done = f"{pages} pages {'replayed' if replayed and not archived else 'archived'}, {items} articles exported"
     if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
         return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")

@@ -1,9 +1,11 @@
 """Extension that logs one progress line every PROGRESS_INTERVAL seconds, and a last one when the crawl ends.
 
-    progress: pages=1234 (+56) articles=789 fallbacks=3 dropped=4 errors=2 rate=12.3 pages/min,
-    8.1 articles/min, elapsed 0:12:34
+    progress: pages=1234 (+56) responses=2345 articles=789 fallbacks=3 dropped=4 errors=2
+    rate=12.3 pages/min, 8.1 articles/min, elapsed 0:12:34
 
-(one line in the log). The rates are over the last interval; the final line's are over the whole run.
+(one line in the log). `pages` are pages archived, as the outcome line and the run report count
+them; `responses` every HTTP answer (crawler/reporting/counts.py). The rates are over the last
+interval; the final line's are over the whole run.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def progress_line(now: Counts, before: Counts, interval: float, elapsed: float, 
     minutes = interval / 60 if interval > 0 else 0
     page_rate = (now.pages - before.pages) / minutes if minutes else 0.0
     article_rate = (now.articles - before.articles) / minutes if minutes else 0.0
-    return (f"{prefix}: pages={now.pages} (+{now.pages - before.pages}) articles={now.articles} "
+    return (f"{prefix}: pages={now.pages} (+{now.pages - before.pages}) responses={now.responses} "
+            f"articles={now.articles} "
             f"fallbacks={now.fallbacks} dropped={now.dropped} errors={now.errors} "
             f"rate={page_rate:.1f} pages/min, {article_rate:.1f} articles/min, elapsed {format_elapsed(elapsed)}")
 

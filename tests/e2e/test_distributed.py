@@ -53,7 +53,7 @@ def test_two_workers_fetch_every_url_once_and_export_every_article_once(replica,
     assert len(robots) <= 2
 
     # the last worker out left nothing behind in Redis but the workers' last heartbeats, which
-    # expire (`scrapy frontier-status` shows how each worker ended meanwhile)
+    # expire (`scrapy frontier` shows how each worker ended meanwhile)
     assert redis.keys("spacewar:*") == [b"spacewar:heartbeat"]
     assert 0 < redis.ttl("spacewar:heartbeat") <= 7 * 86400
     assert {json.loads(b)["reason"] for b in redis.hvals("spacewar:heartbeat")} == {"finished"}

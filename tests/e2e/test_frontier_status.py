@@ -1,4 +1,4 @@
-"""What `scrapy frontier-status` and METRICS_PORT show of a shared crawl, read from a real redis-server."""
+"""What `scrapy frontier` and METRICS_PORT show of a shared crawl, read from a real redis-server."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_frontier_status_reads_queue_workers_and_hosts(redis):
 
 def test_the_command_prints_the_crawl_and_says_when_there_is_none(redis, redis_url):
     def status(*args):
-        return subprocess.run([sys.executable, "-m", "scrapy", "frontier-status", *args, "-s", f"REDIS_URL={redis_url}"],
+        return subprocess.run([sys.executable, "-m", "scrapy", "frontier", *args, "-s", f"REDIS_URL={redis_url}"],
                               cwd=REPO, capture_output=True, text=True, timeout=60)
 
     assert "no crawl on" in status().stdout

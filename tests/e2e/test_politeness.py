@@ -35,7 +35,7 @@ HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 def frontier_status(redis_url: str, crawl_id: str, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "frontier-status", "spacewar", "-s", f"REDIS_URL={redis_url}",
+    return subprocess.run([sys.executable, "-m", "scrapy", "frontier", "spacewar", "-s", f"REDIS_URL={redis_url}",
                            "-s", f"CRAWL_ID={crawl_id}", *extra], cwd=REPO, capture_output=True, text=True, timeout=60)
 
 
@@ -57,7 +57,7 @@ class Run:
             threads = [threading.Thread(target=worker, args=(f"w{i + 1}",)) for i in range(workers)]
             for t in threads:
                 t.start()
-            # `scrapy frontier-status` while the crawl runs: once the server has served a third of it
+            # `scrapy frontier` while the crawl runs: once the server has served a third of it
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and sum(e.host.startswith(WWW) for e in replica.log) < 30:
                 time.sleep(0.2)

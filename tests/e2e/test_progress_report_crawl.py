@@ -105,11 +105,13 @@ def tiny_crawl(tmp_path_factory):
     warc_dir = work / "out" / "warc"
     warc_dir.mkdir(parents=True)
     (warc_dir / "tiny-20260303100000000-00000-host.warc.gz").write_bytes(b"")  # as if a recorder wrote it
+    (warc_dir / ".warc-dir.lock").write_bytes(b"")  # the capture's lock: not a WARC file
     extensions = {"crawler.reporting.progress.ProgressLog": 500, "crawler.reporting.runreport.RunReport": 510}
     settings = {"EXTENSIONS": json.dumps(extensions), "PROGRESS_INTERVAL": "0.25", "DOWNLOAD_DELAY": "0.2",
                 "CONCURRENT_REQUESTS": "1", "RANDOMIZE_DOWNLOAD_DELAY": "False", "WARC_DIR": str(warc_dir),
                 "LOG_FILE": str(work / "crawl.log"), "TELNETCONSOLE_ENABLED": "False"}
-    cmd = [sys.executable, "-m", "scrapy", "runspider", "tiny_spider.py", "-O", str(work / "items.jsonl")]
+    # the item output as a template: the report shows the path the feed exporter wrote
+    cmd = [sys.executable, "-m", "scrapy", "runspider", "tiny_spider.py", "-O", str(work / "items-%(name)s.jsonl")]
     for key, value in settings.items():
         cmd += ["-s", f"{key}={value}"]
     # run outside the project directory: only this spider's settings apply
@@ -123,11 +125,12 @@ def test_a_crawl_logs_progress_lines_and_a_final_one(tiny_crawl):
     _, log = tiny_crawl
     lines = re.findall(r"progress: pages=\d+ .*", log)
     assert lines, log[-2000:]
-    assert all(re.fullmatch(r"progress: pages=\d+ \(\+\d+\) articles=\d+ fallbacks=\d+ dropped=\d+ errors=\d+ "
+    assert all(re.fullmatch(r"progress: pages=\d+ \(\+\d+\) responses=\d+ articles=\d+ fallbacks=\d+ dropped=\d+ errors=\d+ "
                             r"rate=\d+\.\d pages/min, \d+\.\d articles/min, elapsed \d+:\d\d:\d\d", line)
                for line in lines), lines
     final = re.search(r"progress \(end, finished\): (.*)", log)
-    assert final and "pages=5 (+5) articles=4 fallbacks=1 dropped=1 errors=0" in final.group(1)
+    # no WARC recorder in this crawl: no page archived, five responses
+    assert final and "pages=0 (+0) responses=5 articles=4 fallbacks=1 dropped=1 errors=0" in final.group(1)
 
 
 def test_a_crawl_writes_markdown_and_html_reports_next_to_the_outputs(tiny_crawl):
@@ -138,11 +141,13 @@ def test_a_crawl_writes_markdown_and_html_reports_next_to_the_outputs(tiny_crawl
     assert re.fullmatch(r"tiny-\d{8}T\d{6}Z-report\.md", md_files[0].name)
     assert md_files[0].name[:-3] == html_files[0].name[:-5]
     md = md_files[0].read_text("utf-8")
-    for expected in ("| Finish reason | finished |", "| Pages | 5 |", "| Articles | 4 |", "| Dropped items | 1 |",
-                     "| Fallback extractions | 1 (25% of articles) |", "| invalid | 1 |", "| 200 | 5 |",
+    for expected in ("| Finish reason | finished |", "| Pages archived | 0 (", "| Responses received | 5 (",
+                     "| Articles exported | 4 (1 by fallback extraction, 25%) |", "| Dropped items | 1 (invalid: 1) |",
+                     "| invalid | 1 |", "| 200 | 5 |",
                      "| reports | 2 |", "| afp | 1 |", "| 2024-05 | 2 |", "| AFP | 2 |",
-                     "`tiny-20260303100000000-00000-host.warc.gz`", str(work / "items.jsonl")):
+                     "`tiny-20260303100000000-00000-host.warc.gz`", f"`{work / 'items-tiny.jsonl'}` (4 items)"):
         assert expected in md, (expected, md)
+    assert ".warc-dir.lock" not in md and "%(name)s" not in md
     page = parse(html_files[0].read_text("utf-8"))
     assert page.tags["svg"] == 3 and page.tags["rect"] == 2 + 3 + 3
     assert "run report:" in log

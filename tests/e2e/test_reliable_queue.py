@@ -3,7 +3,7 @@
 Queue logic (crawler/frontier/reliable.py): a taken request stays the worker's until acknowledged; a
 dead worker's requests and unconfirmed export claims come back once its alive key expired, and not
 before; a restart under the same id takes its own back at once; the seen-set never blocks a requeue.
-Faults (the operator's view): `scrapy crawl` and `scrapy frontier-status` with no Redis at REDIS_URL
+Faults (the operator's view): `scrapy crawl` and `scrapy frontier` with no Redis at REDIS_URL
 print one line naming the URL and exit 69; Redis killed mid-crawl stops the worker within seconds,
 with one ERROR line naming the URL, no traceback and a non-zero status.
 """
@@ -78,7 +78,7 @@ def test_no_redis_at_start_is_one_line_naming_it_and_exit_69(replica, tmp_path):
     assert f"Redis at {url} is unreachable" in line and "(exit status 69)" in line
     assert "Traceback" not in crawl["log_text"] + crawl["output"]
 
-    status = subprocess.run([sys.executable, "-m", "scrapy", "frontier-status", "-s", f"REDIS_URL={url}"],
+    status = subprocess.run([sys.executable, "-m", "scrapy", "frontier", "-s", f"REDIS_URL={url}"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert status.returncode == 69
     assert status.stdout == "" and status.stderr.count("\n") == 1 and f"Redis at {url} is unreachable" in status.stderr

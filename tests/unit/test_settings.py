@@ -29,6 +29,29 @@ def test_user_agent_names_the_project_and_the_contact_url():
     assert "https://archive.example.org/crawler" in s["USER_AGENT"]
 
 
+def test_a_live_crawl_with_the_placeholder_contact_warns_once_naming_both_settings(caplog):
+    from tests.crawling import project_crawler
+
+    caplog.set_level("WARNING")
+    crawler = project_crawler(SpacewarSpider)  # the project's settings: the placeholder, no HOST_MAP
+    crawler._create_spider()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "CONTACT_URL is the placeholder https://example.invalid/" in warnings[0]
+    assert "WARC_OPERATOR" in warnings[0]
+    # a contact set, a test site mapped by HOST_MAP, or a rebuild from WARC files: no warning
+    for settings in ({"CONTACT_URL": "https://archive.example.org/crawler"},
+                     {"HOST_MAP": {"www.spacewar.com": "127.0.0.1:8443"}}):
+        caplog.clear()
+        project_crawler(SpacewarSpider, **settings)._create_spider()
+        assert not [r for r in caplog.records if "CONTACT_URL" in r.getMessage()], settings
+    from scrapy.settings import Settings
+
+    from spiders.network import placeholder_contact
+
+    assert placeholder_contact(Settings({"CONTACT_URL": "https://example.invalid/x"}))
+    assert not placeholder_contact(Settings({"CONTACT_URL": "https://example.invalid/x", "FROM_WARC": "/w"}))
+
+
 def test_cookies_work_without_touching_the_network(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("network access attempted")

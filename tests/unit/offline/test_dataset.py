@@ -196,15 +196,28 @@ def test_the_command_on_inputs_without_items_says_what_it_found_and_keeps_the_da
     out = tmp_path / "dataset"
     out.mkdir()
     (out / "articles.jsonl").write_text("kept\n")
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert main(["build", str(out), str(empty)]) == 66
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: no item to build a dataset from: {empty} holds no *.jsonl file; expected JSON Lines "
-                   "of items (a crawl's -O output, or `scrapy reprocess -O`) (exit status 66)"]
-    warc = tmp_path / "crawl.jsonl"
+    warc = tmp_path / "crawl.jsonl"  # a file named like items that holds none (the empty cases: below)
     warc.write_bytes(b"\x1f\x8b\x08\x00binary, not JSON\n")
     assert main(["build", str(out), str(warc)]) == 66
-    assert "holds 1 JSON Lines files, 1 lines none of which is an item" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: no item to build a dataset from:" in err
+    assert "holds 1 JSON Lines files, 1 lines none of which is an item" in err
     assert (out / "articles.jsonl").read_text() == "kept\n"
     assert not (out / "manifest.json").exists()
+
+
+def test_no_input_or_only_empty_files_is_a_warning_and_exit_66_and_leaves_the_dataset(tmp_path, caplog, capsys):
+    from crawler.offline.dataset import NO_INPUT, main
+
+    out = tmp_path / "dataset"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")  # an earlier build: not replaced by an empty one
+    (tmp_path / "items").mkdir()
+    caplog.set_level("WARNING")
+    assert main(["build", str(out), str(tmp_path / "items")]) == NO_INPUT == 66
+    assert f"no *.jsonl files in {tmp_path / 'items'}: no dataset built" in caplog.text
+    (tmp_path / "items" / "spacewar-2026-12-07T01-00-00.jsonl").write_bytes(b"")  # a run that exported nothing
+    assert main(["build", str(out), str(tmp_path / "items")]) == NO_INPUT
+    assert "are all empty: no dataset built" in caplog.text
+    assert "reading 1 JSON Lines file(s)" in capsys.readouterr().out  # it says what it read
+    assert [p.name for p in out.iterdir()] == ["manifest.json"] and (out / "manifest.json").read_text() == "{}"

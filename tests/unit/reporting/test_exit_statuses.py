@@ -17,7 +17,7 @@ def test_readme_lists_every_status_of_the_crawl_with_its_sysexits_number():
     named = {outcome.OK, outcome.NOTHING_ARCHIVED, outcome.OUTPUT_FAILED, outcome.STOPPED_EARLY, outcome.CONFIG_ERROR}
     assert named == {0, 69, 74, 75, 78} and named <= rows
     assert outcome.WARC_WRITE_FAILED == outcome.OUTPUT_FAILED  # one status, the older name kept
-    for command in ("scrapy reprocess", "scrapy explain", "scrapy frontier-status", "crawler.offline.dataset build"):
+    for command in ("scrapy reprocess", "scrapy explain", "scrapy frontier", "crawler.offline.dataset build"):
         assert re.search(rf"^\| `[^`]*{re.escape(command)}[^`]*` \|", table, re.M), command
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -12,7 +13,8 @@ from scrapy.utils.test import get_crawler
 
 from crawler.reporting.counts import Counts
 from crawler.reporting.progress import ProgressLog, progress_line
-from crawler.reporting.runreport import ArticleCounts, RunReport, RunSummary, render_html, render_markdown, section_of
+from crawler.reporting.runreport import (VERDICT_WORDS, ArticleCounts, RunReport, RunSummary, render_html,
+                                         render_markdown, section_of)
 
 
 # --- progress lines -------------------------------------------------------------------------
@@ -36,7 +38,7 @@ class FakeClock:
 
 
 def test_progress_line_reads_the_crawl_stats():
-    stats = FakeStats({"response_received_count": 1234, "item_scraped_count": 789,
+    stats = FakeStats({"warc/pages_archived": 1234, "response_received_count": 2345, "item_scraped_count": 789,
                        "articles/extraction/fallback": 3, "item_dropped_count": 4,
                        "downloader/exception_count": 1, "log_count/ERROR": 1})
     clock = FakeClock()
@@ -45,18 +47,18 @@ def test_progress_line_reads_the_crawl_stats():
     progress.last = Counts(pages=1234 - 56, articles=789 - 36)
     progress.last_time = clock.now - 60 * 4
     assert progress.log_progress() == (
-        "progress: pages=1234 (+56) articles=789 fallbacks=3 dropped=4 errors=2 "
+        "progress: pages=1234 (+56) responses=2345 articles=789 fallbacks=3 dropped=4 errors=2 "
         "rate=14.0 pages/min, 9.0 articles/min, elapsed 0:11:34")
 
 
 def test_each_line_reports_the_change_since_the_previous_line():
-    stats = FakeStats({"response_received_count": 30, "item_scraped_count": 10})
+    stats = FakeStats({"warc/pages_archived": 30, "item_scraped_count": 10})
     clock = FakeClock()
     progress = ProgressLog(stats, interval=30, clock=clock)
     progress.started = progress.last_time = clock.now
     clock.now += 30
     first = progress.log_progress()
-    stats.values.update(response_received_count=45, item_scraped_count=25)
+    stats.values.update({"warc/pages_archived": 45, "item_scraped_count": 25})
     clock.now += 30
     second = progress.log_progress()
     assert "pages=30 (+30)" in first and "rate=60.0 pages/min, 20.0 articles/min" in first
@@ -65,7 +67,7 @@ def test_each_line_reports_the_change_since_the_previous_line():
 
 def test_the_final_line_gives_whole_run_rates_and_the_reason(caplog):
     caplog.set_level("INFO")
-    stats = FakeStats({"response_received_count": 600, "item_scraped_count": 300})
+    stats = FakeStats({"warc/pages_archived": 600, "item_scraped_count": 300})
     clock = FakeClock()
     progress = ProgressLog(stats, interval=60, clock=clock)
     progress.started = clock.now - 3600 * 2
@@ -83,7 +85,7 @@ def test_progress_lines_are_off_when_the_interval_is_zero():
 
 def test_progress_line_with_an_idle_interval():
     line = progress_line(Counts(pages=5), Counts(pages=5), 60, 90061)
-    assert line.endswith("pages=5 (+0) articles=0 fallbacks=0 dropped=0 errors=0 rate=0.0 pages/min, "
+    assert line.endswith("pages=5 (+0) responses=0 articles=0 fallbacks=0 dropped=0 errors=0 rate=0.0 pages/min, "
                          "0.0 articles/min, elapsed 25:01:01")
 
 
@@ -113,7 +115,7 @@ def summary() -> RunSummary:
     stats = {
         "start_time": datetime(2026, 3, 3, 10, 0, 0, tzinfo=timezone.utc),
         "finish_time": datetime(2026, 3, 3, 11, 2, 3, tzinfo=timezone.utc),
-        "response_received_count": 57, "item_scraped_count": 4, "articles/extraction/fallback": 1,
+        "warc/pages_archived": 40, "response_received_count": 57, "item_scraped_count": 4, "articles/extraction/fallback": 1,
         "item_dropped_count": 3, "articles/dropped/invalid": 1, "articles/dropped/duplicate": 2,
         "downloader/response_status_count/200": 50, "downloader/response_status_count/404": 7,
     }
@@ -123,8 +125,9 @@ def summary() -> RunSummary:
 
 def test_markdown_report_has_the_run_facts_and_tables():
     md = render_markdown(summary())
-    for expected in ("| Finish reason | finished |", "| Pages | 57 |", "| Articles | 4 |",
-                     "| Fallback extractions | 1 (25% of articles) |", "| Elapsed | 1:02:03 |",
+    for expected in ("| Finish reason | finished |", "| Pages archived | 40 (spider pages", "| Responses received | 57 (",
+                     "| Articles exported | 4 (1 by fallback extraction, 25%) |", "| Elapsed | 1:02:03 |",
+                     "| Dropped items | 3 (duplicate: 2, invalid: 1) |",
                      "| duplicate | 2 |", "| invalid | 1 |", "| 404 | 7 |", "| 2024-05 | 2 |", "| 2026-03 | 2 |",
                      "| reports | 2 |", "| afp | 1 |", "| Launch Pad | 1 |", "| AFP | 2 |", "| (none) | 1 |",
                      "| spacedaily | 1 |", "`spacewar-20260303100000000-00000-h.warc.gz`", "`items.jsonl`"):
@@ -178,6 +181,10 @@ def test_html_escapes_what_it_shows():
 def test_report_goes_next_to_the_warc_directory_unless_report_dir_is_set(tmp_path):
     crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path / "out" / "warc")})
     assert RunReport.from_crawler(crawler).report_dir == tmp_path / "out"
+    # -s WARC_DIR=warc/ from the project's directory: the reports go beside the WARC files, not into the root
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        assert RunReport.from_crawler(get_crawler(settings_dict={"WARC_DIR": "warc/"})).report_dir == Path("warc/")
     crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path / "warc"), "REPORT_DIR": str(tmp_path / "rep")})
     assert RunReport.from_crawler(crawler).report_dir == tmp_path / "rep"
 
@@ -231,3 +238,73 @@ def test_the_report_names_problem_urls_by_kind_and_the_wacz_with_its_validation(
         assert expected in md, expected
     page = render_html(s)
     assert "gone_999.html" in page and "NOT VALID" in page
+
+
+# --- the first screen: the run's story ---------------------------------------------------------------
+def test_the_outcome_comes_first_highlighted_by_its_exit_status():
+    for status, css, words in ((0, "ok", "OK"), (75, "stopped", "STOPPED EARLY"), (69, "failed", "FAILED")):
+        s = summary()
+        s.stats["outcome/exit_status"] = status
+        s.outcome = f"exit status {status}: something"
+        md = render_markdown(s).splitlines()
+        assert md[2] == f"> **{VERDICT_WORDS[css]}: exit status {status}: something**" and words in md[2]
+        page = render_html(s)
+        assert f'<div class="outcome {css}">' in page
+        # the outcome is the first thing after the title, before the story table and the details
+        assert page.index('class="outcome') < page.index("Pages archived") < page.index("Needs a look") \
+            < page.index("<h2>Details")
+
+
+def test_an_incremental_run_says_new_changed_unchanged_and_revalidated():
+    s = summary()
+    s.stats.update({"incremental/new": 0, "incremental/changed": 0, "incremental/unchanged": 49,
+                    "incremental/not_modified": 49})
+    s.totals = Counts(pages=76, articles=0, dropped=0)
+    md = render_markdown(s)
+    assert "| Since the last run | 0 new, 0 changed, 49 unchanged articles |" in md
+    assert "| Revalidated | 49 (known articles asked with validators and answered 304" in md
+    assert "| Articles exported | 0 (nothing new or changed) |" in md
+    assert "Since the last run" not in render_markdown(summary())  # a full crawl has no such row
+
+
+def test_refused_requests_are_listed_with_their_urls():
+    from scrapy import Request
+
+    from crawler.reporting.runreport import ProblemLog
+
+    log = ProblemLog()
+    log.request_refused(Request("https://www.spacewar.com/private/x.html"), "robots.txt")
+    log.request_refused(Request("http://10.0.0.1/y.html"), "address policy (private address)")
+    s = RunSummary.from_stats("spacewar", "finished", {"robotstxt/forbidden": 1}, [], [], ArticleCounts(), log)
+    md = render_markdown(s)
+    assert "### refused by robots.txt: 1\n\n- `https://www.spacewar.com/private/x.html`" in md
+    assert "### refused by address policy (private address): 1" in md
+    assert "Needs a look | refused by address policy (private address): 1; refused by robots.txt: 1" in md
+
+
+def test_reports_are_never_overwritten_and_name_the_worker(tmp_path):
+    report = RunReport(tmp_path, FakeStats())
+    first, second = report.write(summary()), report.write(summary())
+    assert [p.name for p in first] == ["spacewar-20260303T100000Z-report.md", "spacewar-20260303T100000Z-report.html"]
+    assert [p.name for p in second] == ["spacewar-20260303T100000Z-2-report.md",
+                                        "spacewar-20260303T100000Z-2-report.html"]
+    s = summary()
+    s.worker = "host-a-1234"
+    [md, _] = RunReport(tmp_path, FakeStats(), worker="host-a-1234").write(s)
+    assert md.name == "spacewar-host-a-1234-20260303T100000Z-report.md"
+    assert "# Run report: spacewar, worker host-a-1234, 2026-03-03 10:00:00 UTC" in md.read_text()
+
+
+def test_a_server_error_whose_retry_another_worker_fetched_is_still_shown():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.reporting.runreport import ProblemLog
+
+    log = ProblemLog()
+    request = Request("https://www.spacewar.com/reports/flaky_999.html")
+    log.response_downloaded(HtmlResponse(request.url, status=503, request=request, body=b""), request)
+    log.request_left_downloader(request)  # the retry went back to the shared queue
+    log.finish()
+    md = render_markdown(RunSummary.from_stats("spacewar", "finished", {}, [], [], ArticleCounts(), log))
+    assert "- `https://www.spacewar.com/reports/flaky_999.html` (503 -> retry not fetched here)" in md

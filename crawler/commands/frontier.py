@@ -1,4 +1,4 @@
-"""`scrapy frontier-status [SPIDER] -s REDIS_URL=... [-s CRAWL_ID=...] [--json] [--watch SECONDS]`: a shared crawl at a glance.
+"""`scrapy frontier [SPIDER] -s REDIS_URL=... [-s CRAWL_ID=...] [--json] [--watch SECONDS]`: a shared crawl at a glance.
 
 Prints, for a running or stopped crawl on the Redis frontier: the queue length, the requests in
 flight and waiting, per worker the requests it took from the queue and has not finished (a dead
@@ -6,7 +6,8 @@ worker's until they are queued again), the last heartbeat, pages and items, and 
 politeness) the rate over the last 10 s and 60 s, the requests in flight and the current delay.
 Without SPIDER, every crawl found on the Redis server. Reads only (crawler/frontier/status.py
 lists the keys). The module's name is the command's: Scrapy names a COMMANDS_MODULE command
-after its module.
+after its module (`frontier`, not `frontier-status`: `scrapy --help` aligns names of up to 13
+characters).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands.helpformat import CommandHelpFormatter
 from crawler.reporting.outcome import NOTHING_ARCHIVED
 
 
@@ -35,6 +37,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
+        parser.formatter_class = CommandHelpFormatter
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.add_argument("--watch", type=float, default=0, metavar="SECONDS", help="print again every SECONDS")
 
