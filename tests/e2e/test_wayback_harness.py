@@ -19,10 +19,12 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.site.profiles import PROFILES
 from crawler.wayback.cdx import CDXQuery, iter_pages, parse_answer
 from crawler.wayback.select import select_articles
+from tests.crawling import REPO
 from tests.replay import tools
 from tests.sites.wayback import get, wayback_archive
 
 SW = PROFILES["spacewar"].compiled()
+DOC = REPO / "docs" / "wayback.md"
 LIMIT = 20
 
 
@@ -68,6 +70,7 @@ def test_the_listing_pages_through_resume_keys_and_loses_nothing(archive, listin
     assert 0 < len(pages[-1].captures) <= LIMIT and pages[-1].resume_key is None
     whole = parse_answer(get(CDXQuery(archive.base, "spacewar.com/*", limit=10_000).page_url()).body, archive.base)
     assert [c for page in pages for c in page.captures] == list(whole.captures)
+    assert f"the site's {len(whole.captures)} captures listed in pages of {LIMIT}" in " ".join(DOC.read_text().split())
     # each later page was asked for with the key the page before it ended with
     asked = [parse_qs(urlsplit(t).query).get("resumeKey", [None])[0] for t in archive.requests
              if t.startswith("/cdx/") and "limit=20&" in t + "&"]
