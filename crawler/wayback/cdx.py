@@ -195,7 +195,8 @@ def _shown(value, limit: int = 80) -> str:
 
 
 def parse_answer(body: bytes | str, base: str) -> CDXPage:
-    """The captures (and resume key) of an `output=json` answer of the archive at `base`."""
+    """The captures (and resume key) of an `output=json` answer of the archive at `base`. `[]` and the
+    header row alone are both an empty page."""
     base = archive_base(base)
     if isinstance(body, bytes):
         try:

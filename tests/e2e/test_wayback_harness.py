@@ -1,4 +1,4 @@
-"""The backfill's groundwork against a real Wayback: pywb over a replica crawl's WARC files, in the Internet Archive's layout.
+"""The backfill's groundwork against a real Wayback: pywb over a replica crawl's WARC files, in IA's layout.
 
 The shared crawl of the replica (tests/conftest.py full_crawl: a 301, 404s, a 503 then a 200, a
 truncated article) becomes a pywb collection behind tests/sites/wayback.py, which answers as
@@ -29,8 +29,12 @@ LIMIT = 20
 
 
 @pytest.fixture(scope="module")
-def archive(full_crawl, tmp_path_factory):
-    tools.need("pywb")
+def pywb_installed():
+    tools.need("pywb")  # before the crawl: a missing pywb skips without crawling first
+
+
+@pytest.fixture(scope="module")
+def archive(pywb_installed, full_crawl, tmp_path_factory):
     assert full_crawl.returncode == 0
     with wayback_archive(full_crawl.warc_files(), tmp_path_factory.mktemp("wayback")) as proxy:
         yield proxy

@@ -114,12 +114,19 @@ def test_rows_become_captures_with_their_time_in_utc_and_their_capture_url():
     assert (capture.urlkey, capture.original, capture.mimetype, capture.statuscode, capture.digest,
             capture.length) == (ROW[0], ROW[2], "text/html", "200", ROW[5], "5310")
     assert capture.captured_at == datetime(2005, 3, 12, 10, 12, 4, tzinfo=timezone.utc)
-    assert capture.capture_url == "http://127.0.0.1:9000/web/20050312101204id_/http://www.spacewar.com/reports/X_999.html"
+    assert capture.capture_url == \
+        "http://127.0.0.1:9000/web/20050312101204id_/http://www.spacewar.com/reports/X_999.html"
 
 
 def test_nothing_matches_is_an_empty_page():
     assert parse_answer(b"[]", IA_BASE) == CDXPage(())
     assert parse_answer(b"[]\n", IA_BASE).captures == ()
+    assert parse_answer(json.dumps([HEADER]), IA_BASE) == CDXPage(())  # the header row alone: nothing either
+
+
+def test_a_page_may_hold_only_its_resume_key():
+    """Nothing in the documented shape forbids it; the listing then goes on with the key."""
+    assert parse_answer(json.dumps([HEADER, [], ["k"]]), IA_BASE) == CDXPage((), "k")
 
 
 def test_recorded_style_answer_keeps_every_row_in_order():
