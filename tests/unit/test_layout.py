@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 #: packages that must not import Scrapy (or Twisted): used by the crawl, the reprocessor and tools alike
-PURE = ("crawler/warc", "crawler/extract", "crawler/syndication")
+PURE = ("crawler/warc", "crawler/extract", "crawler/syndication", "crawler/wayback")
 
 
 def modules(*folders: str) -> list[Path]:
