@@ -7,7 +7,8 @@ at the first moment that is:
   slot       a request taken from the queue waits in the downloader for its host's shared
              politeness slot (crawler/network/politeness.py)
   lookahead  at least 3 items wait in the cleaning's look-ahead (pipelines/extract.py)
-  warc       a page's response record was handed to the WARC writer and is not written yet
+  warc       a page's response record is written and the rest of its capture (metadata record, the
+             spider's item) is not yet
 
 Before dying it logs one WARNING line, "KILL_AT <moment>: ...", with what it held, which the test reads.
 """
@@ -84,17 +85,21 @@ class KillAt:
                 self.die(f"{held} items wait in the cleaning's look-ahead")
 
     def _watch_writes(self) -> None:
-        from crawler.capture.recorder import WarcRecorderMiddleware
+        from crawler.capture.addon import WarcCapture
+        from crawler.components import addon_of
 
-        writer = self.crawler.get_downloader_middleware(WarcRecorderMiddleware).writer
-        write_record = writer.write_record
+        files = addon_of(self.crawler, WarcCapture).service.files
+        write_record = files.write_record
 
         def watched(headers, block, *args, **kwargs):
-            pending = write_record(headers, block, *args, **kwargs)
+            location = write_record(headers, block, *args, **kwargs)
             fields = dict(headers)
             if (fields.get("WARC-Type") == "response" and "/reports/" in fields.get("WARC-Target-URI", "")
-                    and self.items >= self.after and not pending.done()):
-                self.die(f"the response record of {fields['WARC-Target-URI']} is with the WARC writer, not written")
-            return pending
+                    and self.items >= self.after):
+                # the page's response record is written, its metadata record not yet, and the page has not
+                # reached the spider: the kill lands in the middle of the capture's writes
+                self.die(f"the response record of {fields['WARC-Target-URI']} is written, the rest of its capture "
+                         f"not")
+            return location
 
-        writer.write_record = watched
+        files.write_record = watched
