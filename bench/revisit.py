@@ -33,7 +33,7 @@ SHIPPED_DELAY = 0.5
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "PROGRESS_INTERVAL": "0", "LOG_LEVEL": "INFO"}
 
 
-def day_command(outdir: Path, server, day: int, state_path: Path, settings: dict | None = None) -> list[str]:
+def day_command(outdir: Path, server, day: int, state_path: Path | str, settings: dict | None = None) -> list[str]:
     """The documented scheduled command, run `day` simulated days later (faketime)."""
     opts = dict(FAST, HOST_MAP=json.dumps(server.host_map()), WARC_DIR=str(outdir / "warc"),
                 STATE_PATH=str(state_path), DEFAULT_FEED=str(outdir / "items" / f"day{day:02d}-%(time)s.jsonl"),
@@ -56,7 +56,7 @@ def state_size(state_path: Path) -> tuple[int, int]:
     return size, rows
 
 
-def run_day(outdir: Path, server, day: int, state_path: Path, settings: dict | None = None,
+def run_day(outdir: Path, server, day: int, state_path: Path | str, settings: dict | None = None,
             timeout: float = 1800) -> dict:
     """Move the site to `day`, run that day's crawl; one row of the per-day table (items included)."""
     corrections = server.set_day(day)
@@ -72,7 +72,7 @@ def run_day(outdir: Path, server, day: int, state_path: Path, settings: dict | N
     items = []
     for path in sorted((outdir / "items").glob(f"day{day:02d}-*.jsonl")):
         items += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    size, rows = state_size(state_path) if state_path.exists() else (0, 0)
+    size, rows = state_size(state_path) if isinstance(state_path, Path) and state_path.exists() else (0, 0)
     log = outdir / f"day{day:02d}.log"
     return {
         "day": day, "exit": proc.returncode, "requests": stats.get("downloader/request_count", 0),
@@ -88,8 +88,9 @@ def run_day(outdir: Path, server, day: int, state_path: Path, settings: dict | N
 
 
 def simulate(outdir: Path, n_articles: int, days: int, per_day: int, settings: dict | None = None,
-             young: int = 2, old: int = 1, timeout: float = 1800) -> tuple[list[dict], object]:
-    """Days 0..`days` of scheduled runs against a growing replica: (the rows, the site)."""
+             young: int = 2, old: int = 1, timeout: float = 1800, state: str | None = None) -> tuple[list[dict], object]:
+    """Days 0..`days` of scheduled runs against a growing replica: (the rows, the site). `state`: a STATE_PATH
+    other than <outdir>/state.sqlite (a redis:// URL)."""
     from tests.sites.replica.growth import GrowingServer, GrowingSite
 
     outdir = Path(outdir)
@@ -98,7 +99,7 @@ def simulate(outdir: Path, n_articles: int, days: int, per_day: int, settings: d
     rows = []
     with GrowingServer(site) as server:
         for day in range(days + 1):
-            rows.append(run_day(outdir, server, day, outdir / "state.sqlite", settings, timeout))
+            rows.append(run_day(outdir, server, day, state or outdir / "state.sqlite", settings, timeout))
             print(table([rows[-1]], header=day == 0), flush=True)
     return rows, site
 

@@ -12,6 +12,9 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | `article` | an exported article | quiet age q = days since the later of its own date (`published`) and the last change found: every run while q < 4 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 0.5 (`REVISIT_ARTICLE_FACTOR`), at least 1 and at most 7 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0 |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
+`REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before
+the policy: the most thorough, and the dearest).
+
 An interval of 0 means "every run": the row is due again as soon as it was fetched. The first time a
 row gets an interval of more than a day (an old article or archive page met by a first, full crawl),
 its due time is spread over that interval by a hash of its URL (the same for every run), so that the
@@ -45,13 +48,14 @@ class RevisitPolicy:
     article_factor: float = 0.5
     article_min_days: float = 1.0
     article_max_days: float = 7.0
+    every_run: bool = False
 
     SETTINGS = {
         "front_days": "REVISIT_FRONT_DAYS", "archive_start_days": "REVISIT_ARCHIVE_START_DAYS",
         "archive_min_days": "REVISIT_ARCHIVE_MIN_DAYS", "archive_max_days": "REVISIT_ARCHIVE_MAX_DAYS",
         "archive_growth": "REVISIT_ARCHIVE_GROWTH", "article_young_days": "REVISIT_ARTICLE_YOUNG_DAYS",
         "article_factor": "REVISIT_ARTICLE_FACTOR", "article_min_days": "REVISIT_ARTICLE_MIN_DAYS",
-        "article_max_days": "REVISIT_ARTICLE_MAX_DAYS",
+        "article_max_days": "REVISIT_ARTICLE_MAX_DAYS", "every_run": "REVISIT_EVERY_RUN",
     }
 
     @classmethod
@@ -60,7 +64,9 @@ class RevisitPolicy:
         values = {}
         for f in fields(cls):
             raw = get(cls.SETTINGS[f.name])
-            if raw is not None and raw != "":
+            if f.name == "every_run":
+                values[f.name] = str(raw).lower() in ("1", "true", "yes") if raw is not None else False
+            elif raw is not None and raw != "":
                 value = float(raw)
                 if value < 0:
                     raise ValueError(f"{cls.SETTINGS[f.name]}={raw}: must be 0 or more")
@@ -87,6 +93,8 @@ class RevisitPolicy:
 
     def interval(self, kind: str, now: float, *, previous: float | None = None, changed: bool = False,
                  published: float | None = None, changed_at: float | None = None) -> float:
+        if self.every_run:
+            return 0.0
         if kind == ARTICLE:
             return self.article_interval(now, published, changed_at)
         if kind == ARCHIVE:

@@ -101,7 +101,7 @@ class RevalidateMiddleware:
         key = state_key(request.url)
         known = self.state.get(key)
         if request.meta.get(keys.META_REQUISITE) and self.revisits is not None:
-            if known is not None and known.status == 200:
+            if known is not None and not self.revisits.allowed(key, known):
                 self._inc(keys.STAT_REVISIT.format(event="assets_known"))
                 raise IgnoreRequest(f"page requisite archived by an earlier run: {request.url}")
             return None
