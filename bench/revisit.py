@@ -88,14 +88,15 @@ def run_day(outdir: Path, server, day: int, state_path: Path | str, settings: di
 
 
 def simulate(outdir: Path, n_articles: int, days: int, per_day: int, settings: dict | None = None,
-             young: int = 2, old: int = 1, timeout: float = 1800, state: str | None = None) -> tuple[list[dict], object]:
+             young: int = 2, old: int = 1, timeout: float = 1800, state: str | None = None,
+             span_days: float | None = None) -> tuple[list[dict], object]:
     """Days 0..`days` of scheduled runs against a growing replica: (the rows, the site). `state`: a STATE_PATH
-    other than <outdir>/state.sqlite (a redis:// URL)."""
+    other than <outdir>/state.sqlite (a redis:// URL); `span_days`: the archive's dates cover that many days."""
     from tests.sites.replica.growth import GrowingServer, GrowingSite
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    site = GrowingSite(n_articles, days=days, per_day=per_day, young=young, old=old)
+    site = GrowingSite(n_articles, days=days, per_day=per_day, young=young, old=old, span_days=span_days)
     rows = []
     with GrowingServer(site) as server:
         for day in range(days + 1):

@@ -82,7 +82,7 @@ REVISIT_ARCHIVE_MAX_DAYS = 90
 REVISIT_ARCHIVE_GROWTH = 2
 #: Articles: every run while younger than YOUNG days (age from the article's date or its last change
 #: found), then every age x FACTOR days, at least MIN and at most MAX days.
-REVISIT_ARTICLE_YOUNG_DAYS = 4
+REVISIT_ARTICLE_YOUNG_DAYS = 3
 REVISIT_ARTICLE_FACTOR = 0.5
 REVISIT_ARTICLE_MIN_DAYS = 1
 REVISIT_ARTICLE_MAX_DAYS = 7

@@ -9,7 +9,7 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | --- | --- | --- |
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 7 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
-| `article` | an exported article | quiet age q = days since the later of its own date (`published`) and the last change found: every run while q < 4 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 0.5 (`REVISIT_ARTICLE_FACTOR`), at least 1 and at most 7 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0 |
+| `article` | an exported article | quiet age q = days since the later of its own date (`published`) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 0.5 (`REVISIT_ARTICLE_FACTOR`), at least 1 and at most 7 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0 |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
 `REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before
@@ -44,7 +44,7 @@ class RevisitPolicy:
     archive_min_days: float = 1.0
     archive_max_days: float = 90.0
     archive_growth: float = 2.0
-    article_young_days: float = 4.0
+    article_young_days: float = 3.0
     article_factor: float = 0.5
     article_min_days: float = 1.0
     article_max_days: float = 7.0

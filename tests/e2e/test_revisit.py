@@ -1,6 +1,6 @@
 """Scheduled daily runs with the revisit policy against the replica growing by simulated day (issue 23).
 
-200 articles at day 0, 5 new ones and 3 corrections a day (2 to articles of the last 3 days, 1 to an
+200 articles at day 0 (dated over 800 days), 5 new ones and 3 corrections a day (2 to articles of the last 3 days, 1 to an
 article older than a year), 7 simulated days: day d's run is the documented command under
 `faketime -f +{d}d` (politeness off), with one STATE_PATH and WARC_DIR (bench/revisit.py runs them;
 `python -m bench.revisit --articles 3000 --days 10` is the same at the issue's size). Then:
@@ -31,7 +31,7 @@ def week(tmp_path_factory):
     from bench.revisit import simulate
 
     outdir = tmp_path_factory.mktemp("revisit")
-    rows, site = simulate(outdir, 200, DAYS, 5, timeout=300)
+    rows, site = simulate(outdir, 200, DAYS, 5, timeout=300, span_days=800)  # a third older than a year
     return {"rows": rows, "site": site, "outdir": outdir}
 
 
@@ -80,8 +80,8 @@ def test_scrapy_state_tells_what_is_due(week):
     assert o["kinds"]["archive"]["known"] == len(site.archives)
     assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
     assert sum(o["falling_due"].values()) > 0
-    # a week later nearly everything is due again, and some of it overdue
-    later = subprocess.run(["faketime", "-f", "+9d", sys.executable, "-m", "scrapy", "state", str(state), "--json"],
+    # 8 days after the last run every article is due again (7 days at most), and some overdue
+    later = subprocess.run(["faketime", "-f", f"+{DAYS + 8}d", sys.executable, "-m", "scrapy", "state", str(state), "--json"],
                            cwd=REPO, capture_output=True, text=True, timeout=60)
     o9 = json.loads(later.stdout)
     assert o9["kinds"]["article"]["due_now"] == len(site.articles) and o9["overdue"] > 0
@@ -110,7 +110,7 @@ def test_the_policy_in_a_redis_state(redis_url, redis, tmp_path):
     transaction, the due ones found again by the next run, the others left alone."""
     from bench.revisit import check, simulate
 
-    rows, site = simulate(tmp_path, 60, 2, 3, state=redis_url, timeout=180)
+    rows, site = simulate(tmp_path, 60, 2, 3, state=redis_url, timeout=180, span_days=600)
     assert [r["exit"] for r in rows] == [0, 0, 0]
     assert [r["new"] for r in rows] == [60, 3, 3]
     result = check(rows, site)

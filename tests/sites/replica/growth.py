@@ -9,7 +9,7 @@
 Time: day 0 is when the site is made (`start`, the real clock); day d is start + d days, the clock of
 a crawl run under `faketime -f +{d}d`. The archive's articles are dated back from day 0 with the
 replica's usual spacing (90-600 minutes apart: 3,000 articles cover about two years, so about half are
-older than a year); the `per_day` articles of day d are dated within day d, before its crawl.
+older than a year; `span_days` stretches the archive over that many days instead); the `per_day` articles of day d are dated within day d, before its crawl.
 A page, once published, keeps its bytes until it is corrected (as the site's static pages do: an
 article links to the three articles published before it, whatever was published since).
 
@@ -38,12 +38,13 @@ class GrowingSite(ReplicaSite):
     of `days` days, with `young` and `old` corrections a day."""
 
     def __init__(self, n_articles: int = 200, days: int = 5, per_day: int = 5, *, young: int = 2, old: int = 1,
-                 seed: int = 2024, start: datetime | None = None):
+                 seed: int = 2024, start: datetime | None = None, span_days: float | None = None):
         super().__init__(n_articles + days * per_day, faults=False, seed=seed, fixtures_dir=None)
         self.days = days
         self.per_day = per_day
         self.n_young, self.n_old = young, old
         self.start = (start or datetime.now(timezone.utc)).replace(microsecond=0)
+        self.span_days = span_days
         self.all_articles = list(self.articles)  # newest first; Article.index is its place here, for good
         self._redate()
         self.day = -1
@@ -54,9 +55,12 @@ class GrowingSite(ReplicaSite):
     def _redate(self) -> None:
         grown = self.days * self.per_day
         base = self.all_articles[grown:]
-        shift = (self.start - timedelta(hours=1)) - base[0].when
+        newest = base[0].when
+        scale = 1.0
+        if self.span_days and len(base) > 1:  # stretch (or shrink) the archive to cover span_days
+            scale = self.span_days * 86400 / (newest - base[-1].when).total_seconds()
         for art in base:
-            art.when += shift
+            art.when = self.start - timedelta(hours=1) - (newest - art.when) * scale
         for d in range(1, self.days + 1):
             day_start = self.start + timedelta(days=d - 1)
             batch = self.all_articles[grown - d * self.per_day:grown - (d - 1) * self.per_day]  # newest first
@@ -123,7 +127,10 @@ class GrowingSite(ReplicaSite):
         made = []
         for pool, n, what in ((young, self.n_young, "recent"), (old, self.n_old, "old")):
             for art in self._rng.sample(pool, min(n, len(pool))):
-                text = f"Correction of day {day} to this {what} story: an earlier version misstated a figure."
+                # each correction worded for its story (a text repeated across pages would read as clutter)
+                n = self._rng.randint(3, 90)
+                text = (f"Editor's note, day {day}: the {what} report \u201c{art.title}\u201d first gave "
+                        f"{n + self._rng.randint(1, 9)} where {n} was meant; the figure is corrected above.")
                 self.edit_article(art.url, text)
                 art.modified = now - timedelta(hours=2)
                 made.append((day, art.url, text))

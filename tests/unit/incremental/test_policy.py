@@ -18,7 +18,7 @@ def days(seconds: float) -> float:
 
 
 # --- articles: young every run, then growing intervals up to the maximum, reset on change ------------
-@pytest.mark.parametrize("age, interval", [(0, 0.0), (3.9, 0.0), (4, 2.0), (8, 4.0), (14, 7.0), (400, 7.0),
+@pytest.mark.parametrize("age, interval", [(0, 0.0), (2.9, 0.0), (3, 1.5), (4, 2.0), (8, 4.0), (14, 7.0), (400, 7.0),
                                            (4000, 7.0)])
 def test_article_interval_grows_with_its_age_up_to_the_maximum(age, interval):
     assert POLICY.article_interval(NOW, NOW - age * DAY, None) == interval
