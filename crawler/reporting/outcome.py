@@ -81,12 +81,28 @@ def _why_nothing(stats: dict) -> str:
     return "no page was fetched"
 
 
+# --- incremental runs (STATE_PATH, crawler/incremental/): their counts in the last line and the run report ---
+def incremental_counts(stats: dict) -> str | None:
+    """"15 new, 2 changed, 478 unchanged, 494 revalidated, 0 left due" for a run with STATE_PATH; None without."""
+    if keys.STAT_INCREMENTAL.format(verdict="new") not in stats:
+        return None
+    get = lambda key: int(stats.get(key) or 0)  # noqa: E731
+    verdicts = [f"{get(keys.STAT_INCREMENTAL.format(verdict=v))} {v}" for v in ("new", "changed", "unchanged")]
+    revisits = [f"{get(keys.STAT_REVISIT.format(event=e))} {w}" for e, w in
+                (("revalidated", "revalidated"), ("left_due", "left due"))]
+    overdue = get(keys.STAT_REVISIT.format(event="overdue"))
+    return ", ".join(verdicts + revisits) + (f" ({overdue} overdue)" if overdue else "")
+
+
 def decide(stats: dict, reason: str | None) -> Outcome:
     """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly)."""
     reason = reason or stats.get("finish_reason") or "finished"
     pages = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0) or int(stats.get(keys.STAT_REPLAY_PAGES) or 0)
     items = int(stats.get("item_scraped_count") or 0)
     done = f"{pages} pages archived, {items} articles exported"
+    incremental = incremental_counts(stats)
+    if incremental:
+        done += f"; incremental: {incremental}"
     if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
         return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")

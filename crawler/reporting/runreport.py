@@ -27,6 +27,7 @@ from scrapy import signals
 
 from crawler import keys
 from crawler.reporting.counts import Counts, format_elapsed
+from crawler.reporting.outcome import incremental_counts
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +260,8 @@ def _facts(s: RunSummary) -> list[tuple[str, str]]:
             if s.count("retry/count") else "")),
         ("Page requisites", s.requisites()),
         ("WACZ", s.wacz()),
+        # incremental runs (STATE_PATH): what was new, changed, revalidated, left due (crawler/reporting/outcome.py)
+        ("Incremental", incremental_counts(s.stats) or "off (no STATE_PATH)"),
     ]
 
 

@@ -64,8 +64,12 @@ def test_later_runs_cost_a_fraction_of_the_first(week):
     assert all(r["requests"] <= 0.3 * first for r in rows[1:]), [r["requests"] for r in rows]
     # nothing waits: the due ones fit the default budget
     assert all(r["left_due"] == 0 and r["overdue"] == 0 for r in rows)
-    # the last log line of the incremental stage says it all
-    assert "Incremental crawl: 5 new," in (week["outdir"] / f"day{DAYS:02d}.log").read_text("utf-8")
+    # the last log line says it at a glance, and so does the run report
+    last = rows[-1]["last_log_line"]
+    assert "Crawl outcome: finished:" in last and "; incremental: 5 new, " in last and " left due" in last
+    assert last.endswith("(exit status 0)")
+    report = sorted((week["outdir"] / "reports").glob("*-report.md"))[-1]  # the last day's (dated by the clock)
+    assert "| Incremental | 5 new, " in report.read_text("utf-8")
 
 
 def test_scrapy_state_tells_what_is_due(week):
