@@ -26,6 +26,7 @@ latest version (ReplicaSite.expected_items()).
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from tests.sites.replica.content import SECTIONS, Article, ReplicaSite
@@ -145,6 +146,11 @@ class GrowingServer(ReplicaServer):
         super().__init__(n_articles=12, faults=False, fixtures_dir=None, **kwargs)
         self.site = site
         self.renderer = Renderer(site)
+        self.requests_by_host: Counter = Counter()  # requests answered, by Host header (also with record=False)
+
+    def _route(self, scheme: str, host: str, method: str, target: str, headers: dict):
+        self.requests_by_host[host.rsplit(":", 1)[0]] += 1
+        return super()._route(scheme, host, method, target, headers)
 
     def set_day(self, day: int) -> list[tuple[int, str, str]]:
         made = self.site.set_day(day)
