@@ -150,3 +150,16 @@ def test_an_older_state_file_gains_the_policy_columns(tmp_path):
     assert row.exported and row.next_due is None and row.kind is None
     # never scheduled: the policy treats it as new (fetched, then scheduled)
     assert Revisits(state, POLICY, clock=Clock(NOW)).allowed("https://w/a", row)
+
+
+def test_the_policy_imports_nothing_of_scrapy():
+    """The policy is pure (any clock, no I/O): the unit tests above and bench/revisit.py use it without a crawl."""
+    import ast
+    from pathlib import Path
+
+    import crawler.incremental.policy as policy
+
+    tree = ast.parse(Path(policy.__file__).read_text())
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not names & {"scrapy", "twisted", "itemadapter"}, names
