@@ -70,7 +70,8 @@ WACZ = False
 STATE_PATH = None
 #: With STATE_PATH, the revisit policy (crawler/incremental/policy.py; docs/scheduling.md has the table):
 #: a run fetches what is new plus what is due. REVISIT_BUDGET: at most this many due archive
-#: listings and articles per run, oldest-due first (the rest waits; stat revisit/left_due); 0: no limit.
+#: listings and articles per run, those due every run first, then oldest-due first (the rest waits;
+#: stat revisit/left_due); 0: no limit.
 REVISIT_BUDGET = 1000
 #: Front pages (home, sections, feeds): days between fetches (0: every run).
 REVISIT_FRONT_DAYS = 0

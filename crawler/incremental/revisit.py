@@ -1,9 +1,10 @@
 """A run's revisits: which known URLs it fetches (new ones, plus the due ones within REVISIT_BUDGET), and when each
 URL it fetched falls due again.
 
-At the run's start (its first request) the plan is read from the state: every due `front` row (home,
-sections, feeds: every run), and the due `archive` and `article` rows oldest-due first, at most
-REVISIT_BUDGET of them (0: no limit); the due rows over the budget are left for a later run
+At the run's start the plan is read from the state: every due `front` row (home, sections, feeds:
+every run), and the due `archive` and `article` rows, at most REVISIT_BUDGET of them (0: no limit):
+first those due at every run (young articles, archive pages found changed), then the others
+oldest-due first; the due rows over the budget are left for a later run
 (stat revisit/left_due; those due for more than a day, revisit/overdue). The start requests are
 the spider's own (home page, feed) followed by one request per planned URL, so that an old article
 is revalidated even though no page fetched this run links to it. A known URL found on a page
@@ -136,14 +137,13 @@ class RevisitStartMiddleware:
         from crawler.components import addon_of
         from crawler.incremental.addon import Incremental
 
+        revisits = addon_of(self.crawler, Incremental).revisits
+        revisits.plan  # read from the state now, before the first response is rescheduled  # noqa: B018
         seen = set()
         async for request in start:
             if isinstance(request, Request):
                 seen.add(request.url)
             yield request
-        revisits = addon_of(self.crawler, Incremental).revisits
-        if revisits is None:
-            return
         spider = self.crawler.spider
         callback = getattr(spider, "parse_page", None)
         for url in revisits.start_urls():

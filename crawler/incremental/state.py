@@ -146,13 +146,15 @@ class SqliteState:
         self._upsert(url, values)
 
     def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
-        """Rows due at `now` (of `kinds`), oldest-due first, at most `limit` (0: all)."""
+        """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
+        articles, changed archive pages), then the others oldest-due first, so that a backlog over the budget
+        never holds back what must be seen at every run."""
         sql = "SELECT url, kind, next_due FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
             sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
-        sql += " ORDER BY next_due, url"
+        sql += " ORDER BY coalesce(interval, 1) > 0, next_due, url"
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
@@ -230,22 +232,24 @@ class RedisState:
         self._update(url, values)
 
     def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
-        """As SqliteState.due: the sorted set gives the order, the rows their kind (read 500 at a time)."""
-        out: list[DueRow] = []
+        """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
+        at a time); every-run rows first, then oldest-due first."""
+        found: list[tuple[bool, float, str, str]] = []
         offset = 0
         while True:
             chunk = self.server.zrangebyscore(self.due_key, "-inf", now, start=offset, num=500, withscores=True)
             if not chunk:
-                return out
+                break
             offset += len(chunk)
             urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u, _ in chunk]
             for url, (_, score), raw in zip(urls, chunk, self.server.hmget(self.key, urls)):
-                kind = json.loads(raw).get("kind") if raw else None
-                if kinds and kind not in kinds:
+                row = json.loads(raw) if raw else {}
+                if kinds and row.get("kind") not in kinds:
                     continue
-                out.append(DueRow(url, kind, score))
-                if limit and len(out) >= limit:
-                    return out
+                interval = row.get("interval")
+                found.append(((1 if interval is None else interval) > 0, score, url, row.get("kind")))
+        found.sort()
+        return [DueRow(url, kind, score) for _, score, url, kind in (found[:limit] if limit else found)]
 
     def count_due(self, now: float, kinds=None) -> int:
         if not kinds:

@@ -163,3 +163,14 @@ def test_the_policy_imports_nothing_of_scrapy():
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not names & {"scrapy", "twisted", "itemadapter"}, names
+
+
+def test_rows_due_every_run_come_before_a_backlog(tmp_path):
+    """A young article (interval 0) due since this morning goes before old rows due for days, whatever the budget."""
+    state = SqliteState(tmp_path / "state.sqlite")
+    for k in range(5):
+        state.schedule(f"https://w/old{k}", {"kind": ARTICLE, "next_due": NOW - (5 + k) * DAY, "interval": 7.0})
+    state.schedule("https://w/young", {"kind": ARTICLE, "next_due": NOW - 3600, "interval": 0.0})
+    plan = Revisits(state, POLICY, budget=2, clock=Clock(NOW)).plan
+    assert list(plan.taken) == ["https://w/young", "https://w/old4"]
+    assert plan.left == 4
