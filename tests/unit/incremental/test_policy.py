@@ -174,3 +174,23 @@ def test_rows_due_every_run_come_before_a_backlog(tmp_path):
     plan = Revisits(state, POLICY, budget=2, clock=Clock(NOW)).plan
     assert list(plan.taken) == ["https://w/young", "https://w/old4"]
     assert plan.left == 4
+
+
+def test_the_documented_defaults_are_the_shipped_ones():
+    """docs/scheduling.md's policy table and budget name each REVISIT_* setting with its default: the same as
+    crawler/settings.py and as RevisitPolicy's own defaults."""
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    from crawler import settings
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "scheduling.md").read_text("utf-8")
+    documented = dict(re.findall(r"`(REVISIT_[A-Z_]+)` \(([0-9.]+|True|False)\)", doc))
+    policy = RevisitPolicy()
+    for f in fields(RevisitPolicy):
+        name = RevisitPolicy.SETTINGS[f.name]
+        assert float(getattr(settings, name)) == float(getattr(policy, f.name)), name
+        assert name in documented, f"{name} is not in docs/scheduling.md"
+        assert str(documented[name]) == str(getattr(settings, name)), name
+    assert documented["REVISIT_BUDGET"] == str(settings.REVISIT_BUDGET)
