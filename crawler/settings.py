@@ -87,7 +87,8 @@ REVISIT_ARTICLE_YOUNG_DAYS = 3
 REVISIT_ARTICLE_FACTOR = 0.5
 REVISIT_ARTICLE_MIN_DAYS = 1
 REVISIT_ARTICLE_MAX_DAYS = 7
-#: True: every known URL is due at every run (page requisites included), as before the policy.
+#: True: every known URL is due at every run (page requisites included, REVISIT_BUDGET not applied),
+#: as before the policy.
 REVISIT_EVERY_RUN = False
 #: Distributed mode: redis://host:port/db of the shared frontier (WORKER_ID, CRAWL_ID and the
 #: other settings of the mode: crawler/frontier/addon.py). None: one process.

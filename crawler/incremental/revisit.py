@@ -45,7 +45,7 @@ class Revisits:
     def __init__(self, state, policy: RevisitPolicy, budget: int = 0, stats=None, clock=time.time):
         self.state = state
         self.policy = policy
-        self.budget = budget
+        self.budget = 0 if policy.every_run else budget  # REVISIT_EVERY_RUN: everything, as before the policy
         self.stats = stats
         self.clock = clock
         self._plan: Plan | None = None

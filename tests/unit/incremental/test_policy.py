@@ -194,3 +194,13 @@ def test_the_documented_defaults_are_the_shipped_ones():
         assert name in documented, f"{name} is not in docs/scheduling.md"
         assert str(documented[name]) == str(getattr(settings, name)), name
     assert documented["REVISIT_BUDGET"] == str(settings.REVISIT_BUDGET)
+
+
+def test_every_run_takes_every_known_url_whatever_the_budget(tmp_path):
+    state = SqliteState(tmp_path / "state.sqlite")
+    for k in range(5):
+        state.schedule(f"https://w/a{k}", {"kind": ARTICLE, "next_due": NOW - k * DAY, "interval": 7.0})
+    every = RevisitPolicy.from_settings({"REVISIT_EVERY_RUN": "True"}.get)
+    plan = Revisits(state, every, budget=2, clock=Clock(NOW)).plan
+    assert len(plan.taken) == 5 and plan.left == 0
+    assert every.interval(ASSET, NOW) == every.interval(ARTICLE, NOW, published=NOW - 900 * DAY) == 0.0
