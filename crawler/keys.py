@@ -192,6 +192,14 @@ STAT_UNCONDITIONAL = _stat("incremental/unconditional/{reason}", "known articles
                                                                  "framing), not_archived (no response with those "
                                                                  "validators in WARC_DIR)")
 
+STAT_REVISIT = _stat("revisit/{event}", "the revisit policy (crawler/incremental/revisit.py): planned (due archive "
+                                       "listings and articles the run took, oldest-due first, within "
+                                       "REVISIT_BUDGET), revalidated (known URLs fetched again because due: 200 "
+                                       "or 304), left_due (due but over the budget: left for a later run), "
+                                       "overdue (of those left, due for more than a day), not_due (known URLs "
+                                       "found on a page but not due: not requested), assets_known (page "
+                                       "requisites archived by an earlier run: not requested again)")
+
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
 STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "
                                           "acknowledged (requests settled), requeued_own (taken by this worker "

@@ -68,6 +68,28 @@ WACZ = False
 #: of REDIS_URL) or a redis:// URL shares the state between distributed workers. None: every
 #: run exports everything it finds.
 STATE_PATH = None
+#: With STATE_PATH, the revisit policy (crawler/incremental/policy.py; docs/scheduling.md has the table):
+#: a run fetches what is new plus what is due. REVISIT_BUDGET: at most this many due archive
+#: listings and articles per run, those due every run first, then oldest-due first (the rest waits;
+#: stat revisit/left_due); 0: no limit.
+REVISIT_BUDGET = 1000
+#: Front pages (home, sections, feeds): days between fetches (0: every run).
+REVISIT_FRONT_DAYS = 0
+#: Archive listings, adaptive: first seen, due within this many days (spread by URL); a change found
+#: makes them due every run, no change doubles (GROWTH) the interval, from MIN up to MAX days.
+REVISIT_ARCHIVE_START_DAYS = 7
+REVISIT_ARCHIVE_MIN_DAYS = 1
+REVISIT_ARCHIVE_MAX_DAYS = 90
+REVISIT_ARCHIVE_GROWTH = 2
+#: Articles: every run while younger than YOUNG days (age from the article's date or its last change
+#: found), then every age x FACTOR days, at least MIN and at most MAX days.
+REVISIT_ARTICLE_YOUNG_DAYS = 3
+REVISIT_ARTICLE_FACTOR = 0.5
+REVISIT_ARTICLE_MIN_DAYS = 1
+REVISIT_ARTICLE_MAX_DAYS = 7
+#: True: every known URL is due at every run (page requisites included, REVISIT_BUDGET not applied),
+#: as before the policy.
+REVISIT_EVERY_RUN = False
 #: Distributed mode: redis://host:port/db of the shared frontier (WORKER_ID, CRAWL_ID and the
 #: other settings of the mode: crawler/frontier/addon.py). None: one process.
 REDIS_URL = None

@@ -262,6 +262,17 @@ _declare("INFLIGHT_FSYNC_INTERVAL", FLOAT, "seconds between fsyncs of the journa
 # --- incremental (crawler/incremental/addon.py) ---------------------------------------------------
 _declare("STATE_REVALIDATE", BOOL, "revalidate known articles with conditional requests")
 _declare("STATE_REDIS_KEY", TEXT, "Redis hash of the state")
+_declare("REVISIT_BUDGET", INT, "due archive listings and articles revalidated per run at most (0: no limit)", low=0)
+_declare("REVISIT_FRONT_DAYS", FLOAT, "days between two fetches of home, sections and feeds (0: every run)", low=0)
+_declare("REVISIT_ARCHIVE_START_DAYS", FLOAT, "days within which a newly seen archive listing is due again", low=0)
+_declare("REVISIT_ARCHIVE_MIN_DAYS", FLOAT, "shortest interval of an archive listing, in days", low=0)
+_declare("REVISIT_ARCHIVE_MAX_DAYS", FLOAT, "longest interval of an archive listing, in days", low=0)
+_declare("REVISIT_ARCHIVE_GROWTH", FLOAT, "factor an unchanged archive listing's interval grows by", low=1)
+_declare("REVISIT_ARTICLE_YOUNG_DAYS", FLOAT, "an article younger than this is due every run (days)", low=0)
+_declare("REVISIT_ARTICLE_FACTOR", FLOAT, "an older article's interval: its age times this", low=0)
+_declare("REVISIT_ARTICLE_MIN_DAYS", FLOAT, "shortest interval of an article, in days", low=0)
+_declare("REVISIT_ARTICLE_MAX_DAYS", FLOAT, "longest interval of an article, in days", low=0)
+_declare("REVISIT_EVERY_RUN", BOOL, "every known URL due at every run (the behaviour before the revisit policy)")
 # --- WARC capture (crawler/capture/addon.py) ------------------------------------------------------
 _declare("WARC_DIR", PATH, "directory of the WARC files")
 _declare("WARC_PREFIX", TEXT, "file name prefix (None: the spider name)", optional=True)

@@ -4,8 +4,10 @@ An item whose content digest (crawler/incremental/state.py, CONTENT_FIELDS) equa
 for its URL is dropped as unchanged; otherwise it goes on, counted as new or changed. The
 state learns of an export only when the item has really been scraped (item_scraped), with
 the validators of the response it came from. Articles answered 304 to a conditional request
-never get here (crawler/incremental/revalidate.py counts them as unchanged). The crawl ends with a log
-line: "Incremental crawl: N new, N changed, N unchanged articles".
+never get here (crawler/incremental/revalidate.py counts them as unchanged). Each verdict also tells the
+revisit policy when the article falls due again (crawler/incremental/revisit.py: a change found resets
+its interval; its own date, `published`, is kept in the state). The crawl ends with a log line:
+"Incremental crawl: N new, N changed, N unchanged articles; N revalidated, N left due (N overdue)".
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scrapy.exceptions import DropItem
 from crawler import keys
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
+from crawler.incremental.policy import ARTICLE, parse_date
 from crawler.incremental.revalidate import utc_now
 from crawler.incremental.state import item_digest
 
@@ -37,13 +40,15 @@ def _header(response, name: str) -> str | None:
 
 
 class IncrementalPipeline:
-    def __init__(self, state, stats=None):
+    def __init__(self, state, stats=None, revisits=None):
         self.state = state
         self.stats = stats
+        self.revisits = revisits
 
     @classmethod
     def from_crawler(cls, crawler):
-        o = cls(addon_of(crawler, Incremental).state, crawler.stats)
+        addon = addon_of(crawler, Incremental)
+        o = cls(addon.state, crawler.stats, addon.revisits)
         crawler.signals.connect(o.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(o.item_dropped, signal=signals.item_dropped)
         return o
@@ -72,13 +77,23 @@ class IncrementalPipeline:
     # --- signals: what the state learns --------------------------------------------------
     def item_scraped(self, item, response=None, spider=None):
         adapter = ItemAdapter(item)
+        known = self.state.get(adapter["url"]) if self.revisits is not None else None
         self.state.record_export(adapter["url"], item_digest(adapter), utc_now(),
                                  _header(response, "ETag"), _header(response, "Last-Modified"))
+        if self.revisits is not None:
+            # new: no change yet (its age counts from its own date); exported again: a change found
+            changed = known is not None and known.exported
+            self.revisits.reschedule(adapter["url"], ARTICLE, known, changed=changed,
+                                     published=parse_date(adapter.get("published")))
 
     def item_dropped(self, item, response=None, exception=None, spider=None):
         if isinstance(exception, UnchangedItem):
-            self.state.refresh_validators(ItemAdapter(item)["url"], _header(response, "ETag"),
+            adapter = ItemAdapter(item)
+            self.state.refresh_validators(adapter["url"], _header(response, "ETag"),
                                           _header(response, "Last-Modified"))
+            if self.revisits is not None:
+                self.revisits.reschedule(adapter["url"], ARTICLE, self.state.get(adapter["url"]),
+                                         published=parse_date(adapter.get("published")))
 
     def close_spider(self, spider=None):
         get = (self.stats.get_value if self.stats else (lambda key, default=0: default))
@@ -86,8 +101,13 @@ class IncrementalPipeline:
         for k, v in counts.items():  # present in the stats even when zero
             if self.stats:
                 self.stats.set_value(keys.STAT_INCREMENTAL.format(verdict=k), v)
-        logger.info("Incremental crawl: %(new)d new, %(changed)d changed, %(unchanged)d unchanged articles"
+        revisit = {k: get(keys.STAT_REVISIT.format(event=k), 0) for k in ("revalidated", "left_due", "overdue")}
+        if self.stats and self.revisits is not None:
+            for k, v in revisit.items():
+                self.stats.set_value(keys.STAT_REVISIT.format(event=k), v)
+        logger.info("Incremental crawl: %(new)d new, %(changed)d changed, %(unchanged)d unchanged articles;"
+                    " %(revalidated)d revalidated, %(left_due)d left due (%(overdue)d overdue)"
                     " (%(not_modified)d answered 304, %(skipped)d known ones not requested)",
-                    {**counts, "not_modified": get(keys.STAT_NOT_MODIFIED, 0),
-                     "skipped": get(keys.STAT_SKIPPED_KNOWN, 0)})
+                    {**counts, **revisit, "not_modified": get(keys.STAT_NOT_MODIFIED, 0),
+                     "skipped": get(keys.STAT_SKIPPED_KNOWN, 0) + get(keys.STAT_REVISIT.format(event="not_due"), 0)})
         self.state.commit()

@@ -1,4 +1,5 @@
-"""Add-on for incremental recrawls (STATE_PATH set): known articles revalidated, unchanged ones not exported again.
+"""Add-on for incremental recrawls (STATE_PATH set): a run fetches what is new plus what is due, unchanged articles
+are not exported again.
 
 It owns the crawl's state store (crawler/incremental/state.py: SQLite, or Redis for distributed
 workers), opened on first use and closed when the engine stops, and puts in the chain:
@@ -7,7 +8,10 @@ workers), opened on first use and closed when the engine stops, and puts in the 
   recorder archives the conditional headers as sent (downloader middleware 580,
   crawler/incremental/revalidate.py);
 - the incremental stage, after de-duplication and before export: articles whose content is the
-  one last exported are dropped as unchanged (item pipeline 800, pipelines/incremental.py).
+  one last exported are dropped as unchanged (item pipeline 800, pipelines/incremental.py);
+- the run's revisits (crawler/incremental/revisit.py, policy in crawler/incremental/policy.py, settings
+  REVISIT_* in crawler/settings.py): the due URLs of the state added to the start requests (spider
+  middleware 10), known URLs that are not due left out (in the downloader middleware above).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.components import defaults, register
+from crawler.config import ConfigError
+from crawler.incremental.policy import RevisitPolicy
 from crawler.incremental.state import is_redis_spec, open_state
 
 logger = logging.getLogger(__name__)
@@ -38,6 +44,7 @@ class Incremental:
     def __init__(self, crawler):
         self.crawler = crawler
         self._state = None
+        self._revisits = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -49,6 +56,24 @@ class Incremental:
         defaults(settings, DEFAULTS)
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.incremental.revalidate.RevalidateMiddleware", 580)
         register(settings, "ITEM_PIPELINES", "pipelines.incremental.IncrementalPipeline", 800)
+        register(settings, "SPIDER_MIDDLEWARES", "crawler.incremental.revisit.RevisitStartMiddleware", 10)
+
+    @property
+    def revisits(self):
+        """The run's revisits (crawler/incremental/revisit.py), made on first use."""
+        if self._revisits is None:
+            from crawler.incremental.revisit import Revisits
+
+            s = self.crawler.settings
+            try:
+                policy = RevisitPolicy.from_settings(s.get)
+                budget = s.getint("REVISIT_BUDGET")
+            except ValueError as e:
+                raise ConfigError(f"revisit policy: {e}") from None
+            if budget < 0:
+                raise ConfigError(f"REVISIT_BUDGET={budget}: must be 0 (no limit) or more")
+            self._revisits = Revisits(self.state, policy, budget, self.crawler.stats)
+        return self._revisits
 
     @property
     def state(self):

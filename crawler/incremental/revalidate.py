@@ -14,6 +14,11 @@ the WARC files hold no such response a revisit could refer to (the response was 
 chunked framing, or it is not in this WARC_DIR), the article is fetched in full instead, without
 validators (stat incremental/unconditional/<reason>); an unchanged one is still not exported again.
 
+It also keeps a run to what is new plus what is due (crawler/incremental/revisit.py): a known URL
+that is not due is not requested (stat revisit/not_due), nor a page requisite an earlier run archived;
+and after each fetch it asks the revisit policy when the URL falls due again (a listing is changed when
+its payload digest is; an article unchanged when answered 304, else the item pipeline decides).
+
 It also records every page fetch (time, status, payload digest) in the state. It sits
 below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC recorder
 (950) so the recorder archives the conditional headers as sent.
@@ -30,6 +35,8 @@ from crawler import keys
 from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
+from crawler.incremental.policy import ARTICLE
+from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest
 
 
@@ -55,17 +62,19 @@ def conditional_headers(known) -> dict[str, str]:
 
 
 class RevalidateMiddleware:
-    def __init__(self, state, stats=None, revalidate: bool = True, crawler=None):
+    def __init__(self, state, stats=None, revalidate: bool = True, crawler=None, revisits=None):
         self.state = state
         self.stats = stats
         self.revalidate = revalidate
         self.crawler = crawler
         self._revisits = None
+        #: this run's revisit plan (crawler/incremental/revisit.py): which known pages are due
+        self.plan = revisits
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(addon_of(crawler, Incremental).state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"),
-                   crawler)
+        addon = addon_of(crawler, Incremental)
+        return cls(addon.state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"), crawler, addon.revisits)
 
     @property
     def revisits(self):
@@ -89,9 +98,21 @@ class RevalidateMiddleware:
             self.stats.inc_value(key)
 
     def process_request(self, request, spider=None):
-        if request.method != "GET" or request.meta.get(keys.META_DONT_REVALIDATE):
+        if request.method != "GET":
             return None
-        known = self.state.get(state_key(request.url))
+        key = state_key(request.url)
+        known = self.state.get(key)
+        if request.meta.get(keys.META_REQUISITE) and self.plan is not None:
+            if known is not None and not self.plan.allowed(key, known):
+                self._inc(keys.STAT_REVISIT.format(event="assets_known"))
+                raise IgnoreRequest(f"page requisite archived by an earlier run: {request.url}")
+            return None
+        if request.meta.get(keys.META_DONT_REVALIDATE):
+            return None
+        if self.plan is not None and known is not None:
+            if not self.plan.allowed(key, known):
+                self._inc(keys.STAT_REVISIT.format(event="not_due"))
+                raise IgnoreRequest(f"known and not due: {request.url}")
         if known is None or not known.exported:
             return None
         if not self.revalidate:
@@ -112,10 +133,32 @@ class RevalidateMiddleware:
     def process_response(self, request, response, spider=None):
         key = state_key(response.url)
         if response.status == 304 and keys.META_STATE_KNOWN in request.meta:
+            known = request.meta[keys.META_STATE_KNOWN]
             self.state.record_fetch(key, utc_now(), 304)
             self._inc(keys.STAT_NOT_MODIFIED)
             self._inc(keys.STAT_INCREMENTAL.format(verdict="unchanged"))
+            if self.plan is not None:
+                self._count_revalidated(key)
+                self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)
             raise IgnoreRequest(f"not modified since the last run: {response.url}")
         if response.status == 200:
-            self.state.record_fetch(key, utc_now(), 200, payload_digest(response.body))
+            digest = payload_digest(response.body)
+            known = self.state.get(key) if self.plan is not None else None
+            self.state.record_fetch(key, utc_now(), 200, digest)
+            if self.plan is not None:
+                self._count_revalidated(key)
+                kind = (known.kind if known is not None and known.kind else
+                        url_kind(key, self.crawler.spider if self.crawler else None,
+                                 bool(request.meta.get(keys.META_REQUISITE))))
+                if kind == ARTICLE:
+                    if known is not None and known.exported:
+                        # unchanged until the item pipeline finds otherwise (an item not made: no change seen)
+                        self.plan.reschedule(key, ARTICLE, known)
+                else:
+                    changed = known is not None and known.payload_digest is not None and known.payload_digest != digest
+                    self.plan.reschedule(key, kind, known, changed=changed)
         return response
+
+    def _count_revalidated(self, key: str) -> None:
+        if key in self.plan.plan.taken:
+            self._inc(keys.STAT_REVISIT.format(event="revalidated"))

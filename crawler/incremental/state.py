@@ -12,6 +12,13 @@ time; `redis://...` (or just `redis`, meaning REDIS_URL) keeps the same rows in 
 hash so that the workers of a distributed crawl share them. Writes to SQLite are committed
 in batches and on close: a killed crawl may forget its newest rows, which costs a
 re-export next time, never a lost article.
+
+Each row also carries the revisit policy's facts (crawler/incremental/policy.py): its `kind`
+(front, archive, article, asset), `next_due` (epoch seconds, the crawl's clock; inf: never),
+the `interval` it was last given (days), the article's own date (`published`), when a change
+was last found (`changed_at`) and how many were (`changes`). `due()` lists the rows due at a
+time, oldest-due first, from an index (SQLite) or a sorted set (Redis: `<key>:due`, written in
+the same MULTI as the row), so a run's plan costs the same whatever the archive's size.
 """
 
 from __future__ import annotations
@@ -41,6 +48,12 @@ class PageState:
     last_modified: str | None = None
     item_digest: str | None = None  # digest of the exported item's content fields
     exported_at: str | None = None
+    kind: str | None = None  # revisit policy kind: front, archive, article, asset
+    next_due: float | None = None  # epoch seconds; None: never scheduled (a new page); inf: never again
+    interval: float | None = None  # days, the last interval the policy gave
+    published: float | None = None  # the article's own date (epoch seconds)
+    changed_at: float | None = None  # when a change was last found (epoch seconds)
+    changes: int = 0  # changes found since the first export
 
     @property
     def exported(self) -> bool:
@@ -62,6 +75,19 @@ def is_redis_spec(spec: str) -> bool:
     return spec == "redis" or spec.startswith(("redis://", "rediss://", "unix://"))
 
 
+#: what the policy writes when a row is scheduled
+SCHEDULE_FIELDS = ("kind", "next_due", "interval", "published", "changed_at", "changes")
+POLICY_COLUMNS = {"kind": "TEXT", "next_due": "REAL", "interval": "REAL", "published": "REAL",
+                  "changed_at": "REAL", "changes": "INTEGER DEFAULT 0"}
+
+
+@dataclass
+class DueRow:
+    url: str
+    kind: str
+    next_due: float
+
+
 class SqliteState:
     """State rows in a SQLite file."""
 
@@ -76,6 +102,11 @@ class SqliteState:
             "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at TEXT, status INTEGER,"
             " payload_digest TEXT, etag TEXT, last_modified TEXT, item_digest TEXT, exported_at TEXT)"
         )
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}
+        for name, decl in POLICY_COLUMNS.items():  # a state file of an earlier version gains the columns
+            if name not in have:
+                self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
+        self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
         self.db.commit()
         self.batch = batch
         self.pending = 0
@@ -110,6 +141,44 @@ class SqliteState:
         """The exported content is unchanged but the server's validators moved on."""
         self._upsert(url, {"etag": etag, "last_modified": last_modified})
 
+    def schedule(self, url: str, values: dict) -> None:
+        """Write the policy's facts of a row (keys of SCHEDULE_FIELDS)."""
+        self._upsert(url, values)
+
+    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+        """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
+        articles, changed archive pages), then the others oldest-due first, so that a backlog over the budget
+        never holds back what must be seen at every run."""
+        sql = "SELECT url, kind, next_due FROM pages WHERE next_due <= ?"
+        args: list = [now]
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            args += list(kinds)
+        sql += " ORDER BY coalesce(interval, 1) > 0, next_due, url"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [DueRow(*row) for row in self.db.execute(sql, args)]
+
+    def count_due(self, now: float, kinds=None) -> int:
+        sql = "SELECT COUNT(*) FROM pages WHERE next_due <= ?"
+        args: list = [now]
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            args += list(kinds)
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def kinds(self) -> dict[str, int]:
+        """Known rows by kind ("unscheduled": fetched but never given a due time)."""
+        return {k or "unscheduled": n for k, n in
+                self.db.execute("SELECT kind, COUNT(*) FROM pages GROUP BY kind ORDER BY kind")}
+
+    def due_times(self, kinds=None) -> list[tuple[str, float]]:
+        """(kind, next_due) of every scheduled row that will fall due (not the never-again ones)."""
+        return [(k, t) for k, t in self.db.execute(
+            "SELECT kind, next_due FROM pages WHERE next_due IS NOT NULL AND next_due < 9e999")
+            if not kinds or k in kinds]
+
     def __len__(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
 
@@ -137,6 +206,7 @@ class RedisState:
     def __init__(self, server, key: str):
         self.server = server
         self.key = key
+        self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
 
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)
@@ -145,7 +215,62 @@ class RedisState:
     def _update(self, url: str, values: dict) -> None:
         state = self.get(url) or PageState(url)
         data = {**asdict(state), **values}
-        self.server.hset(self.key, url, json.dumps(data, separators=(",", ":")))
+        row = json.dumps(data, separators=(",", ":"))
+        if "next_due" not in values:
+            self.server.hset(self.key, url, row)
+            return
+        pipe = self.server.pipeline(transaction=True)  # row and due time together, or neither
+        pipe.hset(self.key, url, row)
+        due = values["next_due"]
+        if due is None or due == float("inf"):
+            pipe.zrem(self.due_key, url)
+        else:
+            pipe.zadd(self.due_key, {url: due})
+        pipe.execute()
+
+    def schedule(self, url: str, values: dict) -> None:
+        self._update(url, values)
+
+    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+        """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
+        at a time); every-run rows first, then oldest-due first."""
+        found: list[tuple[bool, float, str, str]] = []
+        offset = 0
+        while True:
+            chunk = self.server.zrangebyscore(self.due_key, "-inf", now, start=offset, num=500, withscores=True)
+            if not chunk:
+                break
+            offset += len(chunk)
+            urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u, _ in chunk]
+            for url, (_, score), raw in zip(urls, chunk, self.server.hmget(self.key, urls)):
+                row = json.loads(raw) if raw else {}
+                if kinds and row.get("kind") not in kinds:
+                    continue
+                interval = row.get("interval")
+                found.append(((1 if interval is None else interval) > 0, score, url, row.get("kind")))
+        found.sort()
+        return [DueRow(url, kind, score) for _, score, url, kind in (found[:limit] if limit else found)]
+
+    def count_due(self, now: float, kinds=None) -> int:
+        if not kinds:
+            return self.server.zcount(self.due_key, "-inf", now)
+        return len(self.due(now, kinds))
+
+    def _rows(self):
+        for _, raw in self.server.hscan_iter(self.key, count=1000):
+            yield json.loads(raw)
+
+    def kinds(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in self._rows():
+            k = row.get("kind") or "unscheduled"
+            out[k] = out.get(k, 0) + 1
+        return dict(sorted(out.items()))
+
+    def due_times(self, kinds=None) -> list[tuple[str, float]]:
+        return [(row.get("kind"), row["next_due"]) for row in self._rows()
+                if row.get("next_due") is not None and row["next_due"] != float("inf")
+                and (not kinds or row.get("kind") in kinds)]
 
     def record_fetch(self, url, fetched_at, status, digest=None):
         values = {"fetched_at": fetched_at, "status": status}

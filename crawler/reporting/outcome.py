@@ -104,6 +104,19 @@ def _feed_failed(stats: dict) -> str | None:
     return None
 
 
+# --- incremental runs (STATE_PATH, crawler/incremental/): their counts in the last line and the run report ---
+def incremental_counts(stats: dict) -> str | None:
+    """"15 new, 2 changed, 478 unchanged, 494 revalidated, 0 left due" for a run with STATE_PATH; None without."""
+    if keys.STAT_INCREMENTAL.format(verdict="new") not in stats:
+        return None
+    get = lambda key: int(stats.get(key) or 0)  # noqa: E731
+    verdicts = [f"{get(keys.STAT_INCREMENTAL.format(verdict=v))} {v}" for v in ("new", "changed", "unchanged")]
+    revisits = [f"{get(keys.STAT_REVISIT.format(event=e))} {w}" for e, w in
+                (("revalidated", "revalidated"), ("left_due", "left due"))]
+    overdue = get(keys.STAT_REVISIT.format(event="overdue"))
+    return ", ".join(verdicts + revisits) + (f" ({overdue} overdue)" if overdue else "")
+
+
 def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outcome:
     """The outcome of a crawl from its final stats and its finish reason (pure: tests call it directly);
     `warc_dir`: where the archive is, for the way to rebuild items the feed lost."""
@@ -112,6 +125,9 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
     pages = archived or replayed
     items = exported(stats)
     done = f"{pages} pages {'replayed' if replayed and not archived else 'archived'}, {items} articles exported"
+    incremental = incremental_counts(stats)
+    if incremental:
+        done += f"; incremental: {incremental}"
     if stats.get(keys.STAT_WRITE_FAILED) or reason == "warc_write_failed":
         return Outcome(WARC_WRITE_FAILED, f"stopped: the WARC write failed ({stats.get(keys.STAT_WRITE_FAILED)}); "
                                           f"free space and rerun with the same JOBDIR and WARC_DIR ({done})")

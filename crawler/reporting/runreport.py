@@ -38,6 +38,7 @@ from scrapy import signals
 from crawler import keys
 from crawler.network.signals import request_refused
 from crawler.reporting.counts import Counts, format_elapsed
+from crawler.reporting.outcome import incremental_counts
 
 logger = logging.getLogger(__name__)
 
@@ -346,6 +347,8 @@ def _facts(s: RunSummary) -> list[tuple[str, str]]:
             f"{k}: {v}" for k, v in sorted(s.counted("retry/reason_count/").items())) + ")"
             if s.count("retry/count") else "")),
         ("WACZ", s.wacz()),
+        # incremental runs (STATE_PATH): what was new, changed, revalidated, left due (crawler/reporting/outcome.py)
+        ("Incremental", incremental_counts(s.stats) or "off (no STATE_PATH)"),
     ]
 
 

@@ -19,7 +19,9 @@ ARTICLE = "https://www.spacewar.com/reports/Navy_tests_new_interceptor_999.html"
 def scheduled_run(outdir: Path, host_map: dict, state_path: Path, timeout: float = 300) -> dict:
     """A run as cron would start it: no -o, the dated default feed, a shared WARC_DIR and STATE_PATH."""
     stats = outdir / f"stats-{len(list(outdir.glob('stats-*.json')))}.json"
+    # REVISIT_EVERY_RUN: every known article revalidated at every run (tests/e2e/test_revisit.py runs the policy)
     opts = dict(FAST, HOST_MAP=json.dumps(host_map), WARC_DIR=str(outdir / "warc"), STATE_PATH=str(state_path),
+                REVISIT_EVERY_RUN="True",
                 DEFAULT_FEED=str(outdir / "items" / "%(name)s-%(time)s.jsonl"), STATS_FILE=str(stats),
                 REPORT_DIR=str(outdir / "reports"), LOG_FILE=str(outdir / "crawl.log"))
     cmd = [sys.executable, "-m", "scrapy", "crawl", "spacewar"]

@@ -62,8 +62,9 @@ def two_runs(outdir: Path, replica, *, settings: dict | None = None, edit: int =
         before = set(warc_dir.glob("*.warc.gz")) if warc_dir.exists() else set()
         run_dir = outdir / f"run{number}"
         wacz = run_dir / "crawl.wacz"
+        # REVISIT_EVERY_RUN: run 2 revalidates every known article (the revisit policy would leave old ones for later)
         opts = {"WARC_DIR": str(warc_dir), "STATE_PATH": str(state), "WACZ": "True", "WACZ_PATH": str(wacz),
-                **(settings or {})}
+                "REVISIT_EVERY_RUN": "True", **(settings or {})}
         result = run_crawl(run_dir, replica, opts, timeout, repo)
         runs.append(Run(number, result, sorted(set(warc_dir.glob("*.warc.gz")) - before), wacz))
     out = TwoRuns(outdir, warc_dir, runs, expected, edited)

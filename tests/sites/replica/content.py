@@ -541,6 +541,10 @@ class ReplicaSite:
         arts = self.sections[section.page]
         return arts[page_no * self.per_page:(page_no + 1) * self.per_page]
 
+    def neighbour(self, a: Article, k: int) -> Article:
+        """The article `k` places older than `a` (wrapping round to the newest): its page links to it."""
+        return self.articles[(a.index + k) % len(self.articles)]
+
     def home_articles(self) -> list[Article]:
         return self.articles[:30]
 

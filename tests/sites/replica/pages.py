@@ -282,9 +282,8 @@ def after_body(site: ReplicaSite, a: Article) -> list[str]:
         out += [f'<a href="{url}reports/{slug(t)}_999.html">{esc(t)}</a><br>' for t in titles]
     out.append('<p><span class="BL"><a href="https://www.spacewar.com/">Military Space News, Nuclear Weapons, '
                "Missile Defense</a></span><br>")
-    n = len(site.articles)
     for k in (1, 2, 3):
-        other = site.articles[(a.index + k) % n]
+        other = site.neighbour(a, k)
         link = href(other, a.index + k, page_dir=posixpath.dirname(a.path))
         out.append(f'<a href="{attr(link)}">{esc(other.title)}</a><br>')
     url, name, titles = blocks[2]
@@ -448,7 +447,7 @@ def render_html5_article(site: ReplicaSite, a: Article) -> bytes:
           "author": {"@type": "Person", "name": a.byline},
           "publisher": {"@type": "Organization", "name": "SpaceWar.com"}}
     nav = "".join(f'<li><a href="{s.path}">{s.name}</a></li>' for s in SECTIONS)
-    others = site.articles[(a.index + 1) % len(site.articles)], site.articles[(a.index + 2) % len(site.articles)]
+    others = site.neighbour(a, 1), site.neighbour(a, 2)
     lines = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

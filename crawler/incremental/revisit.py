@@ -1,0 +1,156 @@
+"""A run's revisits: which known URLs it fetches (new ones, plus the due ones within REVISIT_BUDGET), and when each
+URL it fetched falls due again.
+
+At the run's start the plan is read from the state: every due `front` row (home, sections, feeds:
+every run), and the due `archive` and `article` rows, at most REVISIT_BUDGET of them (0: no limit):
+first those due at every run (young articles, archive pages found changed), then the others
+oldest-due first; the due rows over the budget are left for a later run
+(stat revisit/left_due; those due for more than a day, revisit/overdue). The start requests are
+the spider's own (home page, feed) followed by one request per planned URL, so that an old article
+is revalidated even though no page fetched this run links to it. A known URL found on a page
+is requested only when it is in the plan (else stat revisit/not_due): a run fetches what is new
+plus what is due, and nothing else. A URL the state has never scheduled (never fetched, or
+fetched but never exported) is new.
+
+After a fetch, `reschedule` asks the policy (crawler/incremental/policy.py) when the URL falls due
+again and writes it to the state with the facts the policy needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from crawler import keys
+from crawler.incremental.policy import ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, RevisitPolicy
+
+logger = logging.getLogger(__name__)
+
+
+class Plan:
+    """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
+
+    def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int):
+        self.now = now
+        self.taken = taken  # url -> kind, archive and article rows due now, within the budget
+        self.front = front  # url -> kind, front rows due now (every run)
+        self.left = left
+        self.overdue = overdue
+
+
+class Revisits:
+    """The policy applied to one crawl's state; the clock is the crawl's (time.time, which faketime moves)."""
+
+    def __init__(self, state, policy: RevisitPolicy, budget: int = 0, stats=None, clock=time.time):
+        self.state = state
+        self.policy = policy
+        self.budget = 0 if policy.every_run else budget  # REVISIT_EVERY_RUN: everything, as before the policy
+        self.stats = stats
+        self.clock = clock
+        self._plan: Plan | None = None
+
+    @property
+    def plan(self) -> Plan:
+        """The run's plan, read from the state once, at the first question."""
+        if self._plan is None:
+            now = self.clock()
+            taken = self.state.due(now, BUDGETED, limit=self.budget)
+            due_now = self.state.count_due(now, BUDGETED)
+            overdue_all = self.state.count_due(now - DAY, BUDGETED)
+            overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
+            front = self.state.due(now, (FRONT,))
+            self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
+                              left=due_now - len(taken), overdue=overdue_all - overdue_taken)
+            if self.stats is not None:
+                self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
+                self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
+                self.stats.set_value(keys.STAT_REVISIT.format(event="overdue"), self._plan.overdue)
+            logger.info("Revisit plan: %d due (archive listings and articles, REVISIT_BUDGET=%s) and %d front pages;"
+                        " %d due left for later runs (%d overdue by more than a day)", len(taken),
+                        self.budget or "no limit", len(front), self._plan.left, self._plan.overdue)
+        return self._plan
+
+    def allowed(self, url: str, known) -> bool:
+        """May this run request `url`, whose state row is `known`?"""
+        if known is None or known.next_due is None:
+            return True  # new, or never scheduled (fetched but never exported: fetched again)
+        if known.kind in BUDGETED:
+            return url in self.plan.taken
+        return known.next_due <= self.plan.now
+
+    def start_urls(self) -> list[str]:
+        """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first."""
+        plan = self.plan
+        return [*plan.front, *plan.taken]
+
+    def reschedule(self, url: str, kind: str, known, *, changed: bool = False, published: float | None = None,
+                   now: float | None = None) -> None:
+        """Write when `url` (of `kind`, fetched `now`, `changed` or not) falls due again."""
+        now = self.clock() if now is None else now
+        known_published = known.published if known is not None else None
+        changed_at = known.changed_at if known is not None else None
+        changes = known.changes if known is not None and known.changes else 0
+        if changed:
+            changed_at = now
+            changes += 1
+        published = published if published is not None else known_published
+        previous = known.interval if known is not None and known.kind == kind else None
+        interval = self.policy.interval(kind, now, previous=previous, changed=changed,
+                                        published=published, changed_at=changed_at)
+        previous_due = known.next_due if known is not None and known.kind == kind else None
+        next_due = self.policy.next_due(url, kind, now, interval, previous_due)
+        self.state.schedule(url, {"kind": kind, "next_due": next_due, "interval": interval,
+                                  "published": published, "changed_at": changed_at, "changes": changes})
+
+
+def url_kind(url: str, spider, requisite: bool = False) -> str:
+    """The policy kind of a URL from its form: asset, archive (a dated listing), article, or front."""
+    if requisite:
+        return ASSET
+    from crawler.site.urls import ARTICLE as PAGE_ARTICLE, SKIP, page_kind
+
+    site = spider.site(url) if spider is not None and hasattr(spider, "site") else None
+    if site is None:
+        return FRONT
+    if site.archive_re.match(urlsplit(url).path or "/"):
+        return ARCHIVE
+    kind = page_kind(url, site)
+    if kind == PAGE_ARTICLE:
+        return ARTICLE
+    return ASSET if kind == SKIP else FRONT
+
+
+class RevisitStartMiddleware:
+    """Spider middleware: the spider's start requests, then one per URL of the run's plan (front pages, due ones)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_start(self, start):
+        from scrapy import Request
+
+        from crawler.components import addon_of
+        from crawler.incremental.addon import Incremental
+
+        revisits = addon_of(self.crawler, Incremental).revisits
+        revisits.plan  # read from the state now, before the first response is rescheduled  # noqa: B018
+        seen = set()
+        async for request in start:
+            if isinstance(request, Request):
+                seen.add(request.url)
+            yield request
+        spider = self.crawler.spider
+        callback = getattr(spider, "parse_page", None)
+        for url in revisits.start_urls():
+            if url in seen:
+                continue
+            meta = {}
+            site = spider.site(url) if hasattr(spider, "site") else None
+            if site is not None:
+                meta[keys.META_SITE] = site.profile.name
+            yield Request(url, callback=callback, meta=meta)
