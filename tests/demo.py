@@ -4,7 +4,7 @@ It needs only the base install (`pip install -e .`) and the replica in tests/sit
 in what it imports comes from the test extras. Each run writes demo-output/run-<UTC time>/.
 
     make demo                                # one crawl
-    make demo ARGS=--incremental             # run it twice: the second run revalidates, exports nothing new
+    make demo ARGS=--incremental             # run it twice: the second run fetches only what is due, exports nothing new
     make demo ARGS="-s WACZ=True"            # a WACZ too
     make demo ARGS="-a from_warc=DIR"        # rebuild the items from WARC files, nothing fetched
 
@@ -131,7 +131,8 @@ def main(argv=None) -> int:
     if settings.get("STATE_PATH"):
         verdict = {k: int(stats.get(keys.STAT_INCREMENTAL.format(verdict=k)) or 0) for k in ("new", "changed", "unchanged")}
         print(f"  incremental   : {verdict['new']} new, {verdict['changed']} changed, {verdict['unchanged']} unchanged "
-              f"({int(stats.get(keys.STAT_NOT_MODIFIED) or 0)} revalidated: answered 304); "
+              f"({int(stats.get(keys.STAT_NOT_MODIFIED) or 0)} revalidated: answered 304; "
+              f"{int(stats.get(keys.STAT_REVISIT.format(event='not_due')) or 0)} known pages not due yet); "
               f"state {shown(settings['STATE_PATH'])}")
     print(f"  items (JSONL) : {shown(items_path)}")
     if replaying:

@@ -55,11 +55,12 @@ class Revisits:
         """The run's plan, read from the state once, at the first question."""
         if self._plan is None:
             now = self.clock()
-            taken = self.state.due(now, BUDGETED, limit=self.budget)
-            due_now = self.state.count_due(now, BUDGETED)
+            horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
+            taken = self.state.due(horizon, BUDGETED, limit=self.budget)
+            due_now = self.state.count_due(horizon, BUDGETED)
             overdue_all = self.state.count_due(now - DAY, BUDGETED)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
-            front = self.state.due(now, (FRONT,))
+            front = self.state.due(horizon, (FRONT,))
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
                               left=due_now - len(taken), overdue=overdue_all - overdue_taken)
             if self.stats is not None:
@@ -73,8 +74,8 @@ class Revisits:
 
     def allowed(self, url: str, known) -> bool:
         """May this run request `url`, whose state row is `known`?"""
-        if known is None or known.next_due is None:
-            return True  # new, or never scheduled (fetched but never exported: fetched again)
+        if known is None or known.next_due is None or self.policy.every_run:
+            return True  # new, or never scheduled (fetched but never exported: fetched again), or all due
         if known.kind in BUDGETED:
             return url in self.plan.taken
         return known.next_due <= self.plan.now

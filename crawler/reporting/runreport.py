@@ -272,6 +272,9 @@ INCREMENTAL_ROWS = [
     ("Revalidated", keys.STAT_NOT_MODIFIED, "known articles asked with validators and answered 304: archived as "
                                             "revisits, not exported again"),
     ("Known, not requested", keys.STAT_SKIPPED_KNOWN, "known articles left alone (STATE_REVALIDATE off)"),
+    ("Not due yet", keys.STAT_REVISIT.format(event="not_due"), "known pages the revisit policy leaves for a later run "
+                                                               "(docs/scheduling.md)"),
+    ("Left due", keys.STAT_REVISIT.format(event="left_due"), "due pages over REVISIT_BUDGET: first in line next run"),
 ]
 
 
