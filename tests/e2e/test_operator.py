@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.crawling import FAST, REPO, crawl, crawl_command
+from tests.sites.replica.server import ReplicaServer
 
 README = REPO / "README.md"
 SCHEDULING = REPO / "docs" / "scheduling.md"
@@ -97,13 +98,15 @@ def test_incremental_demo_runs_fetch_what_is_due_revalidate_and_say_so_quietly(d
     assert len(every_log) <= len(logs[-3].read_text("utf-8"))  # no longer than the first incremental run's
 
 
-def test_a_run_whose_articles_come_back_unchanged_logs_one_debug_line_each(demo_runs, replica, tmp_path):
+def test_a_run_whose_articles_come_back_unchanged_logs_one_debug_line_each(demo_runs, tmp_path):
     """Without revalidation (a WARC directory without the originals) the articles come back in full and
     are dropped as unchanged: a DEBUG line each, no WARNING, no item in the log."""
     cwd, plain, _, _ = demo_runs
     state = cwd / "demo-output" / "state.sqlite"  # the demo's incremental runs exported every article
-    run = crawl(tmp_path, replica.host_map(), settings={"STATE_PATH": str(state), "LOG_LEVEL": "DEBUG",
-                                                        "REVISIT_EVERY_RUN": "True"})  # every article due
+    # a replica as the demo's (not the session's, which other tests edit)
+    with ReplicaServer(n_articles=40, faults=True, slow_seconds=1.5) as replica:
+        run = crawl(tmp_path, replica.host_map(), settings={"STATE_PATH": str(state), "LOG_LEVEL": "DEBUG",
+                                                            "REVISIT_EVERY_RUN": "True"})  # every article due
     assert run.returncode == 0
     assert run.stats["incremental/unconditional/not_archived"] >= 49  # fetched in full, not revalidated
     dropped = [line for line in run.log.splitlines() if "Dropped: unchanged since the last run" in line]
