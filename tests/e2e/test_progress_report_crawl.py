@@ -8,46 +8,10 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections import Counter
-from html.parser import HTMLParser
 
 import pytest
 
-
-# --- run report, without a crawl ---------------------------------------------------------------
-def items():
-    return [
-        {"url": "https://www.spacewar.com/reports/A_999.html", "site": "spacewar", "published": "2024-05-30",
-         "agency": "AFP"},
-        {"url": "https://www.spacewar.com/reports/B_999.html", "site": "spacewar", "published": "2024-05-02",
-         "agency": "SPX"},
-        {"url": "https://www.spacewar.com/afp/260303115101.76yp06cs.html", "site": "spacewar",
-         "published": "2026-03-03", "agency": "AFP"},
-        {"url": "https://www.spacedaily.com/news/X.html", "site": "spacedaily", "published": "2026-03-01",
-         "agency": None, "section": "Launch Pad"},
-    ]
-
-
-class Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags = Counter()
-        self.text = []
-        self.attrs = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags[tag] += 1
-        self.attrs.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(html_text: str) -> Page:
-    page = Page()
-    page.feed(html_text)
-    page.close()
-    return page
+from tests.unit.reporting.test_progress_report import items, parse
 
 
 # --- a tiny real crawl ------------------------------------------------------------------------
