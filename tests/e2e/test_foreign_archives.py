@@ -24,22 +24,19 @@ capture's own fields (`fetched_at`, `warc`); no junk, no duplicates, exit 0.
 from __future__ import annotations
 
 import gzip
-import hashlib
-import io
 import json
 import shutil
 import subprocess
 import sys
-from base64 import b32encode
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from tests.crawling import read_items
 from tests.e2e.test_reprocess import CAPTURE_FIELDS, reprocess
+from tests.sites.commoncrawl import write_common_crawl
 from tests.sites.connect_proxy import ConnectProxy
 
 OFF_SITE_PER_PAGE = 3  # other sites' pages per page of the site in the Common Crawl-like file
@@ -193,56 +190,8 @@ def test_warcprox_and_its_cut_off_transfer_stored_as_a_200(warcprox_archive, liv
 
 
 # --- Common Crawl's layout --------------------------------------------------------------------------
-def _sha1(data: bytes) -> str:
-    return "sha1:" + b32encode(hashlib.sha1(data).digest()).decode()
-
-
-def write_common_crawl(sources: list[Path], out: Path, off_site_per_page: int = OFF_SITE_PER_PAGE) -> Path:
-    """The responses of `sources` as Common Crawl stores them (see the module docstring), among other sites'."""
-    path = out / "crawl-data" / "CC-MAIN-2026-49" / "segments" / "1764000000000.12" / "warc"
-    path.mkdir(parents=True)
-    warc = path / "CC-MAIN-20261201000000-20261201010000-00000.warc.gz"
-    with open(warc, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.0")
-        writer.write_record(writer.create_warcinfo_record(warc.name, {"software": "Apache Nutch 1.20 (modified)",
-                                                                      "format": "WARC File Format 1.0"}))
-        n = 0
-        for source in sources:
-            with open(source, "rb") as src:
-                for record in ArchiveIterator(src):
-                    if record.rec_type != "response" or not record.http_headers:
-                        continue
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    body = record.content_stream().read()  # chunked and content-coding undone, as CC stores it
-                    kept = []
-                    for name, value in record.http_headers.headers:
-                        low = name.lower()
-                        if low in ("content-encoding", "content-length", "transfer-encoding"):
-                            kept.append((f"X-Crawler-{name}", value))
-                        else:
-                            kept.append((name, value))
-                    kept.append(("Content-Length", str(len(body))))
-                    http = StatusAndHeaders(record.http_headers.statusline, kept, protocol="HTTP/1.1")
-                    date = record.rec_headers.get_header("WARC-Date")
-                    own = {"WARC-Date": date, "WARC-Payload-Digest": _sha1(body),
-                           "WARC-Identified-Payload-Type": "text/html"}
-                    if record.rec_headers.get_header("WARC-Truncated"):  # CC keeps the flag of a cut transfer
-                        own["WARC-Truncated"] = record.rec_headers.get_header("WARC-Truncated")
-                    for k in range(off_site_per_page):  # other news sites around each of ours
-                        n += 1
-                        other = f"<html><head><title>News {n}</title></head><body><p>{'Other news. ' * 400}</p></body></html>"
-                        writer.write_record(writer.create_warc_record(
-                            f"https://news{n % 7}.example.org/2026/story-{n}.html", "response",
-                            payload=io.BytesIO(other.encode()), warc_headers_dict={"WARC-Date": date},
-                            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
-                                                          protocol="HTTP/1.1")))
-                    writer.write_record(writer.create_warc_record(
-                        uri, "response", payload=io.BytesIO(body), http_headers=http, warc_headers_dict=own))
-    return out / "crawl-data"
-
-
 def test_common_crawl_layout_searched_recursively_and_off_site_skipped_on_headers(live, tmp_path):
-    tree = write_common_crawl(live["warc"], tmp_path / "cc")
+    tree = write_common_crawl(live["warc"], tmp_path / "cc", OFF_SITE_PER_PAGE)
     got = rebuild(tmp_path, live, tree)
     assert_same_articles(got, live)
     summary = got["summary"]
