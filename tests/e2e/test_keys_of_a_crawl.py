@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 
 from crawler import keys
-
-#: stats keys of Scrapy itself and of the Scrapy components the crawl runs (documented by Scrapy)
-SCRAPY_STATS = re.compile(
-    r"^(downloader/|scheduler/|log_count/|memusage/|robotstxt/|httpcompression/|dupefilter/|offsite/"
-    r"|response_received_count$|item_scraped_count$|item_dropped_count$|item_dropped_reasons_count/"
-    r"|items_per_minute$|responses_per_minute$|request_depth_max$|request_depth_count/"
-    r"|start_time$|finish_time$|finish_reason$|elapsed_time_seconds$|feedexport/|retry/count$"
-    r"|retry/max_reached$|retry/reason_count/|spider_exceptions/|httperror/|urllength/)")
+from tests.unit.test_keys import SCRAPY_STATS
 
 
 def pattern_of(key: str) -> re.Pattern:
