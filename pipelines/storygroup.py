@@ -20,6 +20,7 @@ from crawler import keys
 from crawler.config import require
 from crawler.frontier import frontier_deleted
 from crawler.frontier.addon import key_prefix
+from crawler.incremental.state import is_redis_spec
 from crawler.syndication.groups import StoryGrouper, group_id
 from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
 
@@ -34,12 +35,12 @@ def stories_path(state_path: str) -> Path:
 def open_store(settings, spider_name: str):
     """The store the settings ask for (module docstring)."""
     state = str(settings.get("STATE_PATH") or "")
-    is_redis = state == "redis" or state.startswith(("redis://", "rediss://", "unix://"))
+    is_redis = is_redis_spec(state)
     if state and not is_redis:
         return SqliteStore(stories_path(state))
     if is_redis or settings.get("REDIS_URL"):
         redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
-        url = state if state.startswith(("redis://", "rediss://", "unix://")) else settings.get("REDIS_URL")
+        url = settings.get("REDIS_URL") if state in ("", "redis") else state
         # kept with the state across crawls (as STATE_REDIS_KEY), or for this shared crawl only (its CRAWL_ID)
         prefix = spider_name if is_redis else key_prefix(settings, spider_name)
         return RedisStore(redis.Redis.from_url(url), f"{prefix}:stories")
@@ -64,7 +65,7 @@ class StoryGroupPipeline:
         return o
 
     def forget(self):
-        self.store.r.delete(*self.store.keys())
+        self.store.clear()
 
     def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)

@@ -115,9 +115,9 @@ class RedisStore:
         self._postings_key = f"{prefix}:postings"
         self._lists: dict[int, list[str]] = {}  # the lists read by the last postings() call
 
-    def keys(self) -> list[str]:
-        """Every key the store writes (the lock deletes itself)."""
-        return [self._members_key, self._postings_key]
+    def clear(self) -> None:
+        """Delete every key the store wrote (the lock deletes itself)."""
+        self.r.delete(self._members_key, self._postings_key)
 
     def _decode(self, url: str, raw) -> Member | None:
         if raw is None:
