@@ -177,6 +177,16 @@ NEWEST = datetime(2025, 11, 26, 17, 40, tzinfo=timezone.utc)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def archive_letters(k: int, width: int) -> str:
+    """The letters of the k-th archive page in its path (base 26: 1 -> "b", 26 -> "ba"), padded with "a"."""
+    letters = ""
+    while True:
+        letters = "abcdefghijklmnopqrstuvwxyz"[k % 26] + letters
+        k //= 26
+        if k == 0:
+            return letters.rjust(width, "a")
+
+
 def slug(title: str) -> str:
     """The site's path words for a title: "Air Force holds air drills: officials" -> "Air_Force_holds_air_drills_officials"."""
     words = re.sub(r"[^A-Za-z0-9 -]+", "", title.replace("-", " ")).split()
@@ -527,14 +537,7 @@ class ReplicaSite:
         out = []
         for k in range(1, (len(arts) + self.per_page - 1) // self.per_page):
             first = arts[k * self.per_page]
-            letters = ""
-            m = k
-            while True:
-                letters = "abcdefghijklmnopqrstuvwxyz"[m % 26] + letters
-                m //= 26
-                if m == 0:
-                    break
-            out.append(f"/news/{section.topic}-{first.when:%y}{letters.rjust(2, 'a')}.html")
+            out.append(f"/news/{section.topic}-{first.when:%y}{archive_letters(k, 2)}.html")
         return out
 
     def listing(self, section: Section, page_no: int) -> list[Article]:

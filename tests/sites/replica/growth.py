@@ -29,7 +29,7 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from tests.sites.replica.content import SECTIONS, Article, ReplicaSite
+from tests.sites.replica.content import SECTIONS, Article, ReplicaSite, archive_letters
 from tests.sites.replica.pages import Renderer
 from tests.sites.replica.server import ReplicaServer
 
@@ -101,13 +101,7 @@ class GrowingSite(ReplicaSite):
     def archive_paths(self, section) -> list[str]:
         out = []
         for k, chunk in enumerate(self._chunks(section)):
-            letters, m = "", k
-            while True:
-                letters = "abcdefghijklmnopqrstuvwxyz"[m % 26] + letters
-                m //= 26
-                if m == 0:
-                    break
-            out.append(f"/news/{section.topic}-{chunk[0].when:%y}{letters.rjust(3, 'a')}.html")
+            out.append(f"/news/{section.topic}-{chunk[0].when:%y}{archive_letters(k, 3)}.html")
         return out[::-1]  # newest first, as ReplicaSite's
 
     def listing(self, section, page_no: int) -> list[Article]:
