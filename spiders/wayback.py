@@ -75,11 +75,12 @@ class WaybackMode:
             return
         self.wayback_host = urlsplit(self.wayback).hostname
         self.wayback_all = s.get("WAYBACK_VERSIONS") == "all"
-        self.wayback_known = self._known_captures()
         self.requisite_domains = []
 
-    def _known_captures(self):
-        """The incremental state (STATE_PATH), which holds a row per capture taken (keyed by its id_ URL), or None."""
+    @property
+    def wayback_known(self):
+        """The incremental state (STATE_PATH), which holds a row per capture taken (keyed by its id_ URL), or None
+        (asked when the crawl runs: the add-ons are made after the spider)."""
         if not self.crawler.settings.get("STATE_PATH"):
             return None
         from crawler.components import addon_of
