@@ -51,10 +51,13 @@ def page_fields(url: str, html: str, status: int, profile) -> dict:
     return {"url": article_url(url, profile), "html": html, "status": status, "site": profile.name}
 
 
-def place_record(fields, pointer: dict, warc_date: str) -> None:
-    """The archived stage: the response record's pointer and its WARC-Date as fetched_at."""
+def place_record(fields, pointer: dict, warc_date: str, captured_at: str | None = None, source: str = "live") -> None:
+    """The archived stage: the response record's pointer and its WARC-Date as fetched_at; captured_at the same
+    time and source "live", unless the page came from an archive (the backfill: its capture time and host)."""
     fields["warc"] = pointer
     fields["fetched_at"] = iso_seconds(warc_date)
+    fields["captured_at"] = captured_at or fields["fetched_at"]
+    fields["source"] = source
 
 
 def refusal(exc: BaseException) -> tuple[str, str]:

@@ -19,11 +19,13 @@ EXPORT_FIELDS = (
     "site",
     "fetched_at",
     "story_group",
+    "captured_at",
+    "source",
 )
 
 #: Exported fields added by a minor version of the item schema: always written by this crawler, but not
 #: required by the schema, so that items exported before them stay valid (crawler/schema/CHANGELOG.md).
-OPTIONAL_FIELDS = ("related_stories", "story_group")
+OPTIONAL_FIELDS = ("related_stories", "story_group", "captured_at", "source")
 
 #: Exported fields set after the validation stage (story_group: pipelines/storygroup.py in the crawl, a pass over
 #: the whole output in `scrapy reprocess`): validation checks an item without them.
@@ -58,6 +60,8 @@ class ArticleItem(scrapy.Item):
     site = scrapy.Field()  # site profile name, e.g. "spacewar"
     fetched_at = scrapy.Field()  # ISO 8601 UTC time of the capture (the response record's WARC-Date)
     story_group = scrapy.Field()  # id shared by every copy of one story across sites and runs (crawler/syndication/)
+    captured_at = scrapy.Field()  # ISO 8601 UTC time the page was captured (live: fetched_at; backfill: the archive's)
+    source = scrapy.Field()  # where the capture came from: "live", or the archive's host ("web.archive.org")
     # --- internal ---
     html = scrapy.Field()  # decoded page HTML (the extraction stage takes it out)
     status = scrapy.Field()  # HTTP status of the archived response

@@ -48,6 +48,9 @@ META_HOP_PATH = _meta("hop_path", "the hops from the start pages (L: link, R: re
 META_JOURNAL_FP = _meta("inflight_fp", "the fingerprint under which the crash-safety journal recorded the request")
 META_STATE_KNOWN = _meta("state_known", "the incremental state's row that made the request conditional")
 META_DONT_REVALIDATE = _meta("dont_revalidate", "set by a spider: never turn this request into a conditional one")
+META_NOT_IN_STATE = _meta("not_in_state", "set by a spider: the incremental state neither revalidates, records nor "
+                                         "schedules this request's URL (the backfill's archive requests: the "
+                                         "spider records the captures it took itself)")
 META_FRONTIER_LEASE = _meta("frontier_lease", "the id under which this worker took the request from the shared "
                             "queue (crawler/frontier/reliable.py), acknowledged when its page is settled")
 META_POLITE_LEASE = _meta("polite_lease", "(host key, lease id) of the host's shared politeness slot the request "
@@ -227,6 +230,33 @@ STAT_WACZ = _stat("wacz/{fact}", "the WACZ package: path, warc_files (all it hol
                                  "earlier runs, holding the originals of this run's revisits), pages, "
                                  "revalidated_pages (articles answered 304, listed with their earlier item), "
                                  "valid, failed")
+
+# --- backfill from a Wayback-style archive (spiders/wayback.py, crawler/backfill/, docs/wayback.md) ---
+META_WAYBACK_LISTING = _meta("wayback_listing", "the CDX listing a request pages through (its query URL without "
+                                                "resumeKey, and the site's name), for the next page's request")
+META_WAYBACK_CAPTURE = _meta("wayback_capture", "the archived capture (crawler/wayback/cdx.py Capture) an id_ "
+                                                "request fetches: its original URL and capture time for the "
+                                                "WARC records and the item")
+META_WAYBACK_FALLBACKS = _meta("wayback_fallbacks", "the article's older captures, newest first, fetched in turn "
+                                                    "when this one is cut off, not a 200 or not an article")
+STAT_WAYBACK_CDX_PAGES = _stat("wayback/cdx_pages", "pages of CDX listings read from the archive")
+STAT_WAYBACK_LISTED = _stat("wayback/captures_listed", "captures the CDX listings gave")
+STAT_WAYBACK_DROPPED = _stat("wayback/dropped/{why}", "listed captures not fetched: off_site, not_article, not_200, "
+                                                      "not_html, same_digest (crawler/wayback/select.py), known "
+                                                      "(fetched by an earlier run, STATE_PATH)")
+STAT_WAYBACK_ARTICLES = _stat("wayback/articles", "articles the listings hold a capture worth fetching of")
+STAT_WAYBACK_FETCHED = _stat("wayback/captures_fetched", "id_ captures fetched")
+STAT_WAYBACK_FALLBACK = _stat("wayback/fallback/{why}", "captures passed over for the article's next older one: "
+                                                        "cut_off, status_<code>, not_text, not_article, failed")
+STAT_WAYBACK_NO_CAPTURE = _stat("wayback/no_complete_capture", "articles none of whose captures was complete, a "
+                                                              "200 and an article page: no item")
+STAT_WAYBACK_BAD_ANSWER = _stat("wayback/bad_answer", "the CDX API's answer was not IA's JSON shape (the one-line "
+                                                      "reason); the backfill stops (exit status 78)")
+STAT_WAYBACK_REFUSED = _stat("wayback/refused", "requests refused in wayback mode: not the archive's CDX API, an "
+                                                "id_ capture or its robots.txt (never the live site)")
+STAT_WAYBACK_RECORDS = _stat("wayback/records/{kind}", "WARC records of archive exchanges: response (a capture, "
+                                                       "under its original URL and time), resource (a CDX answer), "
+                                                       "metadata (the exchange with the archive)")
 
 # --- the outcome (crawler/reporting/outcome.py) ---------------------------------------------------
 STAT_EXIT_STATUS = _stat("outcome/exit_status", "the crawl's exit status")

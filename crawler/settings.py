@@ -42,6 +42,8 @@ COMMANDS_MODULE = "crawler.commands"
 ADDONS = {
     # where requests may go and how failures are retried (crawler/network/addon.py)
     "crawler.network.addon.NetworkPolicy": 100,
+    # WAYBACK (-a wayback): the backfill from a Wayback-style archive, its guard (crawler/backfill/addon.py)
+    "crawler.backfill.addon.WaybackBackfill": 120,
     # REDIS_URL: per-host politeness shared by the workers; POLITE_KEY=ip: per server address
     # (crawler/network/politeness.py)
     "crawler.network.politeness.HostPoliteness": 150,
@@ -95,6 +97,9 @@ REVISIT_EVERY_RUN = False
 REDIS_URL = None
 #: Rebuild items from these WARC files instead of the network (`-a from_warc=PATH` sets it).
 FROM_WARC = None
+#: Backfill from this Wayback-style archive (its root URL) instead of the live site (`-a wayback=BASE`
+#: sets it; docs/wayback.md). Its other settings (WAYBACK_FROM, ...): crawler/backfill/addon.py.
+WAYBACK = None
 #: Distributed mode: the per-host politeness below (delay, AutoThrottle, requests in flight per
 #: host, 429/503 backoff) holds for all workers together, through one slot per host in Redis
 #: (crawler/network/politeness.py). False: each worker is polite on its own, and N workers put N

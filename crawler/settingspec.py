@@ -76,6 +76,8 @@ class Setting:
             text = "a URL starting " + " or ".join(f"{s}://" for s in self.schemes)
         elif self.kind == PATH:
             text = "a path"
+        elif self.check and self.check.__doc__:
+            text = self.check.__doc__.strip()
         else:
             text = "text"
         return text + (" (unset: None)" if self.optional else "")
@@ -133,6 +135,9 @@ class Setting:
             if not isinstance(value, str) or not value.strip() or "\0" in value:
                 raise ValueError("")
             return
+        if self.check:  # text of a form of its own (WAYBACK_FROM): the check says what it must be
+            self.check(value)
+            return
         if value is not None and not isinstance(value, str):
             raise ValueError("")
 
@@ -179,6 +184,13 @@ def _host_map_entries(value: dict) -> None:
         raise ValueError(f"a port is not a number: {exc}") from None
 
 
+def _timestamp_bound(value) -> None:
+    """a year or 1 to 14 digits of yyyyMMddhhmmss"""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isdigit() and 1 <= len(text) <= 14):
+        raise ValueError("")
+
+
 SETTINGS: dict[str, Setting] = {}
 
 
@@ -194,6 +206,16 @@ _declare("STATE_PATH", TEXT, "incremental state: a SQLite file, or redis / a red
 _declare("REDIS_URL", URL, "the shared frontier's Redis server (the distributed extra)", optional=True,
          schemes=("redis", "rediss", "unix"))
 _declare("FROM_WARC", PATH, "rebuild items from these WARC files (-a from_warc sets it)", optional=True)
+_declare("WAYBACK", URL, "backfill from this Wayback-style archive's root (-a wayback sets it)", optional=True,
+         schemes=("http", "https"))
+_declare("WAYBACK_FROM", TEXT, "backfill: captures from this time on (a year, or 1-14 digits yyyyMMddhhmmss)",
+         optional=True, check=_timestamp_bound)
+_declare("WAYBACK_TO", TEXT, "backfill: captures up to this time, inclusive (as WAYBACK_FROM)", optional=True,
+         check=_timestamp_bound)
+_declare("WAYBACK_PAGE_SIZE", INT, "backfill: captures per CDX listing page (the CDX API's limit)", low=1,
+         high=100000)
+_declare("WAYBACK_VERSIONS", CHOICE, "backfill: the latest capture of each article, or every version (one item "
+         "per distinct capture)", choices=("latest", "all"))
 _declare("SHARED_POLITENESS", BOOL, "with REDIS_URL, per-host politeness shared by all workers")
 # --- politeness and bounds (Scrapy's own, documented by the project) ------------------------------
 _declare("CONTACT_URL", URL, "URL in the User-Agent", schemes=("http", "https", "mailto"))

@@ -1,4 +1,4 @@
-"""De-duplication stage: one item per canonical URL per crawl (the first one archived wins)."""
+"""De-duplication stage: one item per canonical URL per crawl (the first one archived wins); in a backfill, per URL and capture time."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ class DedupePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item, spider=None):
-        url = ItemAdapter(item)["url"]
+        adapter = ItemAdapter(item)
+        url = adapter["url"]
+        if adapter.get("source") not in (None, "live"):
+            # a backfill: one item per capture (WAYBACK_VERSIONS=all gives several versions of one URL)
+            url = f"{url} {adapter.get('captured_at')}"
         if url in self.seen:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="duplicate"))

@@ -27,6 +27,7 @@ from crawler.network.addresses import on_domains
 from crawler.site.links import FEED_LINKS, PAGE_LINKS, REQUISITE_LINKS, hrefs, route
 from crawler.site.profiles import CompiledProfile, SiteProfile, SiteSet, choose
 from crawler.site.urls import ARTICLE, FEED, RequestedLinks, host_of, site_links
+from spiders.wayback import WaybackMode
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def placeholder_contact(settings) -> bool:
     return placeholder and not settings.get("FROM_WARC") and not settings.getdict("HOST_MAP")
 
 
-class NetworkSpider(scrapy.Spider):
+class NetworkSpider(WaybackMode, scrapy.Spider):
     """Crawl sites of the network: a subclass sets `name` and either `profile` (one site) or none
     (the network job: every profile, or those of `-a sites=`)."""
 
@@ -63,6 +64,8 @@ class NetworkSpider(scrapy.Spider):
             # `-a from_warc=PATH`: the FromWarc add-on answers every request from the archive
             # (crawler/offline/replay.py), with the same callbacks and pipelines as a live crawl
             crawler.settings.set("FROM_WARC", kwargs["from_warc"], priority="spider")
+        # `-a wayback=BASE`: the backfill from a Wayback-style archive (spiders/wayback.py)
+        cls.wayback_settings(crawler, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.follow_archives = s.getbool("FOLLOW_ARCHIVES")
@@ -74,6 +77,7 @@ class NetworkSpider(scrapy.Spider):
         spider.requisite_domains = ([*spider.site_set.domains, *s.getlist("REQUISITE_DOMAINS")]
                                     if s.getbool("REQUISITES") and not s.get("FROM_WARC") else [])
         spider.requisites_seen = set()  # each requisite requested once (most pages share the logo and CSS)
+        spider.wayback_setup()
         if placeholder_contact(s):
             logger.warning("CONTACT_URL is the placeholder %s: before crawling a live site, set -s CONTACT_URL=<a page "
                            "about this crawl> (it goes into the User-Agent) and -s WARC_OPERATOR=\"Name <mail>\" (it "
@@ -96,10 +100,16 @@ class NetworkSpider(scrapy.Spider):
 
     @property
     def allowed_domains(self) -> list[str]:
+        if self.wayback:  # the backfill reads the archive only (its guard: crawler/backfill/guard.py)
+            return [urlsplit(self.wayback).hostname]
         domains = self.site_set.domains
         return [*domains, *(d for d in getattr(self, "requisite_domains", []) if d not in domains)]
 
     async def start(self):
+        if self.wayback:
+            for request in self.wayback_start():
+                yield request
+            return
         for profile in self.site_set.profiles:
             yield scrapy.Request(profile.home_url, callback=self.parse_page, meta={keys.META_SITE: profile.name})
             yield scrapy.Request(profile.feed_url, callback=self.parse_page, meta={keys.META_SITE: profile.name})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -41,11 +42,11 @@ from crawler.capture.reconstruct import reconstruct_request, reconstruct_respons
 from crawler.capture.revisits import EMPTY, HEAD, RevisitPolicy
 from crawler.capture.signals import warc_write_failed
 from crawler.capture.warcinfo import warcinfo_fields
-from crawler.warc import records
+from crawler.warc import archived, records
 from crawler.warc.cdxj import write_cdxj
 from crawler.warc.digests import DigestIndex, sha1_digest
 from crawler.warc.files import WarcFileSet, safe_name_part
-from crawler.warc.http import entity_body
+from crawler.warc.http import decode_content, entity_body
 from crawler.warc.location import RecordLocation
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,20 @@ logger = logging.getLogger(__name__)
 def _header(headers, name: str) -> str | None:
     value = headers.get(name) if headers is not None else None
     return value.decode("latin-1") if value else None
+
+
+def from_archive(request, response, raw) -> bool:
+    """True for an exchange of the backfill that the archive answered with a capture (`id_`) or a CDX
+    listing (a 200); its own refusals (429, 503, an error page) are archived as any exchange."""
+    if request.meta.get(keys.META_WAYBACK_CAPTURE) is not None:
+        return archived.is_capture(_head_and_body(response, raw)[0])
+    return request.meta.get(keys.META_WAYBACK_LISTING) is not None and response.status == 200
+
+
+def _head_and_body(response, raw) -> tuple[bytes, bytes]:
+    if raw is not None:
+        return raw.head, raw.body
+    return reconstruct_response(response)
 
 
 def site_series(crawler, base: str) -> dict:
@@ -170,6 +185,8 @@ class CaptureService:
         """Write the request record and the response (or revisit) record of one exchange (`raw`: the
         exact bytes, else rebuilt from `response`; `response` None: a download that failed after bytes
         came); the response record's location, or None when it could not be written."""
+        if response is not None and from_archive(request, response, raw):
+            return self.capture_archived(request, response, raw, when)
         date = records.warc_date(when)
         uri = request.url
         request_id, response_id = records.new_record_id(), records.new_record_id()
@@ -238,6 +255,53 @@ class CaptureService:
         self._inc(keys.STAT_RECORDS.format(kind="request"))
         self._inc(keys.STAT_RECORDS.format(kind=record_type))
         self._inc(keys.STAT_BYTES_ARCHIVED, len(request_block) + len(response_block))
+        return location
+
+    def capture_archived(self, request, response, raw, when: datetime) -> RecordLocation | None:
+        """An exchange with a Wayback-style archive (the backfill, spiders/wayback.py): a capture fetched through
+        `id_` as a response record under its original URL and capture time, a CDX listing answer as a resource
+        record, and the exchange itself as a metadata record referring to it (crawler/warc/archived.py).
+        The record's location, or None when it could not be written."""
+        head, body = _head_and_body(response, raw)
+        capture = request.meta.get(keys.META_WAYBACK_CAPTURE)
+        truncated = (raw.truncated if raw is not None else None) or ("disconnect" if "dataloss" in response.flags
+                                                                       else None)
+        record_id = records.new_record_id()
+        if capture is not None:
+            kind = "response"
+            payload = entity_body(head, body) if raw is not None else body
+            headers = archived.capture_response(
+                record_id=record_id, original=capture.original, captured=capture.captured_at,
+                source_uri=request.url, fetched=when, payload_digest=sha1_digest(payload), truncated=truncated)
+            block = archived.restored_head(head, len(payload)) + payload
+            site_url = capture.original
+        else:
+            kind = "resource"
+            block = entity_body(head, body) if raw is not None else body
+            coding = [(k.decode("latin-1"), b", ".join(v).decode("latin-1")) for k, v in response.headers.items()]
+            try:
+                block = decode_content(block, coding)
+            except (OSError, EOFError, zlib.error):  # cut off: kept as it came (the listing refuses it)
+                pass
+            headers = archived.listing_resource(record_id=record_id, uri=request.url, fetched=when)
+            site_url = request.url
+        request_head = raw.request_bytes if raw is not None else reconstruct_request(request)
+        exchange = archived.archive_exchange(uri=request.url, refers_to=record_id, fetched=when,
+                                             request_head=request_head.split(b"\r\n\r\n", 1)[0], response_head=head)
+        series = self.series_of(site_url, request.meta.get(keys.META_SITE))
+        location = None
+        try:
+            location = self._write(headers, block, series)
+            self._write(*exchange, series)
+        except OSError:
+            pass  # said once by _write_failed
+        if truncated:
+            self._inc(keys.STAT_TRUNCATED)
+        for name in (kind, "metadata"):
+            self._inc(keys.STAT_WAYBACK_RECORDS.format(kind=name))
+        self._inc(keys.STAT_RECORDS.format(kind=kind))
+        self._inc(keys.STAT_RECORDS.format(kind="metadata"))
+        self._inc(keys.STAT_BYTES_ARCHIVED, len(block) + len(exchange[1]))
         return location
 
     def capture_unparseable(self, request, raw, when: datetime) -> None:

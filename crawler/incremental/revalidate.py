@@ -98,7 +98,7 @@ class RevalidateMiddleware:
             self.stats.inc_value(key)
 
     def process_request(self, request, spider=None):
-        if request.method != "GET":
+        if request.method != "GET" or request.meta.get(keys.META_NOT_IN_STATE):
             return None
         key = state_key(request.url)
         known = self.state.get(key)
@@ -131,6 +131,8 @@ class RevalidateMiddleware:
         return None
 
     def process_response(self, request, response, spider=None):
+        if request.meta.get(keys.META_NOT_IN_STATE):
+            return response  # the spider keeps its own facts of this request (the backfill: spiders/wayback.py)
         key = state_key(response.url)
         if response.status == 304 and keys.META_STATE_KNOWN in request.meta:
             known = request.meta[keys.META_STATE_KNOWN]

@@ -3,9 +3,10 @@
     python -m crawler.offline.dataset build OUTDIR INPUT [INPUT ...]
 
 INPUT is a JSON Lines file or a directory searched (recursively) for *.jsonl. One article per
-canonical URL is kept: its latest capture (by fetched_at; a later input line wins a tie), with
-four history columns: versions (distinct contents seen: title + body + images), history_count
-(distinct captures seen), first_seen and last_seen (fetched_at). Lines that are not JSON or fail
+canonical URL is kept: its latest capture (by captured_at, else fetched_at: a backfill's capture
+from an archive counts at its capture time, not when it was fetched; a later input line wins a
+tie), with four history columns: versions (distinct contents seen: title + body + images),
+history_count (distinct captures seen), first_seen and last_seen (capture times). Lines that are not JSON or fail
 the item schema are skipped, logged and counted; they never stop the build.
 
 OUTDIR gets articles.jsonl, articles.parquet, stories.jsonl (one row per story: the syndicated copies of
@@ -135,6 +136,11 @@ def capture_key(item: dict) -> str:
     return warc.get("record_id") or f"{item['fetched_at']}|{content_key(item)}"
 
 
+def captured(item: dict) -> datetime:
+    """When an item's page was captured: captured_at (schema 1.3.0), else fetched_at (the same for a live crawl)."""
+    return parse_time(item.get("captured_at") or item["fetched_at"])
+
+
 @dataclass
 class ArticleHistory:
     """The latest capture of one URL and what is known of its history."""
@@ -148,11 +154,11 @@ class ArticleHistory:
 
     @classmethod
     def first_capture(cls, item: dict) -> "ArticleHistory":
-        when = parse_time(item["fetched_at"])
+        when = captured(item)
         return cls(item, when, when, when, {content_key(item)}, {capture_key(item)})
 
     def add(self, item: dict) -> None:
-        when = parse_time(item["fetched_at"])
+        when = captured(item)
         self.contents.add(content_key(item))
         self.captures.add(capture_key(item))
         self.first = min(self.first, when)
@@ -200,6 +206,8 @@ def parquet_schema():
         pa.field("site", pa.string(), nullable=False),
         pa.field("fetched_at", utc, nullable=False),
         pa.field("story_group", pa.string()),
+        pa.field("captured_at", utc),
+        pa.field("source", pa.string()),
         pa.field("versions", pa.int32(), nullable=False),
         pa.field("history_count", pa.int32(), nullable=False),
         pa.field("first_seen", utc, nullable=False),
@@ -212,6 +220,7 @@ def _parquet_row(row: dict) -> dict:
     out["published"] = datetime.strptime(row["published"], "%Y-%m-%d").date()
     for name in ("fetched_at", "first_seen", "last_seen"):
         out[name] = parse_time(row[name])
+    out["captured_at"] = parse_time(row["captured_at"]) if row.get("captured_at") else None
     out["images"] = [{"url": i.get("url"), "caption": i.get("caption")} for i in row["images"] or []]
     return out
 

@@ -18,6 +18,7 @@ cut off or unreadable (the CDX row cannot say: its `length` is the archive recor
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -45,6 +46,24 @@ class Selection:
     def latest(self) -> dict[str, Capture]:
         """Each article's newest capture."""
         return {url: captures[0] for url, captures in self.articles.items()}
+
+
+def article_prefixes(profile) -> list[str]:
+    """The CDX API `url` values that list a site's article captures: "<domain><literal start of each article
+    pattern>*", e.g. "spacewar.com/reports/*" and "spacewar.com/afp/*" (one prefix covers http, https, the
+    bare host and www: the archive's URL key drops them). A pattern without a literal directory of its own
+    lists the whole domain ("spacewar.com/*"); the selection keeps the articles either way."""
+    prefixes = []
+    for pattern in profile.article_patterns:
+        literal = re.match(r"\^(/(?:[A-Za-z0-9_~/-]|\\[./-])*)", pattern)
+        path = literal.group(1).replace("\\", "") if literal else "/"
+        path = path[: path.rfind("/") + 1]  # up to the last whole directory
+        prefix = f"{profile.domain}{path}*"
+        if prefix not in prefixes:
+            prefixes.append(prefix)
+    if any(p == f"{profile.domain}/*" for p in prefixes):
+        return [f"{profile.domain}/*"]
+    return prefixes
 
 
 def is_html(mimetype: str) -> bool:

@@ -21,7 +21,7 @@ from tests.crawling import REPO, crawl, read_items
 from tests.sites.replica.server import ReplicaServer
 
 #: the fields that are the capture's own: the rest must equal the live crawl's
-CAPTURE_FIELDS = ("fetched_at", "warc")
+CAPTURE_FIELDS = ("fetched_at", "warc", "captured_at")  # each capture's own (captured_at: as fetched_at for a live crawl)
 
 
 def reprocess(*args, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:

@@ -156,3 +156,13 @@ def test_the_wayback_package_and_the_site_rules_it_uses_import_no_scrapy():
                 module = REPO.joinpath(*name.split("."))
                 todo += [p for p in (module.with_suffix(".py"), module / "__init__.py") if p.exists()]
     assert REPO / "crawler" / "site" / "urls.py" in seen and REPO / "crawler" / "site" / "profiles.py" in seen
+
+
+def test_each_sites_listings_are_its_article_prefixes():
+    from crawler.site.profiles import PROFILES, SiteProfile
+    from crawler.wayback.select import article_prefixes
+
+    assert article_prefixes(PROFILES["spacewar"]) == ["spacewar.com/reports/*", "spacewar.com/afp/*"]
+    assert article_prefixes(PROFILES["spacedaily"]) == ["spacedaily.com/reports/*", "spacedaily.com/afp/*"]
+    anywhere = SiteProfile("x", "x.example", "/x.xml", article_patterns=(r"^/reports/[^/]+\.html$", r"^/\d+\.html$"))
+    assert article_prefixes(anywhere) == ["x.example/*"]  # a pattern with no directory of its own: the whole site

@@ -1,0 +1,212 @@
+"""The backfill (`scrapy crawl spacewar -a wayback=BASE`) against a real Wayback: pywb in the Internet Archive's layout.
+
+The held-out archive is the shared crawl of the replica (tests/conftest.py full_crawl) served by pywb
+behind tests/sites/wayback.py, reached as http://web.archive.org (HOST_MAP sends that host to the
+proxy; the replica, "the live site", stays reachable under its own names, so a request that
+leaked to it would show in its log). The backfill must give every article the archive holds a
+complete capture of as the live crawl's item (all fields but the capture's own: fetched_at, warc,
+captured_at, source), with the capture time, from a WARC response record under the article's
+URL and capture time, and never ask the live site for anything.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from tests.crawling import REPO, crawl, warcio_check
+from tests.replay import tools
+from tests.sites.wayback import get, wayback_archive
+
+BASE = "http://web.archive.org"
+#: the fields a capture has of its own: when and where it was fetched and archived
+CAPTURE_FIELDS = ("fetched_at", "warc", "captured_at", "source")
+
+
+@pytest.fixture(scope="module")
+def pywb_installed():
+    tools.need("pywb")
+
+
+#: older captures added to the archive: (article, 14-digit time); the first with its headline edited
+OLD_EDITED, OLD_OF_TRUNCATED = "20050607080910", "20060102030405"
+EDITED = "EARLIER HEADLINE: "
+
+
+@pytest.fixture(scope="module")
+def older(full_crawl, replica, tmp_path_factory) -> dict:
+    """A WARC file of older captures, as an archive holds them: article A in 2005 with another headline, and
+    a complete capture (A's page) of the article whose live capture is cut off, in 2006."""
+    truncated = next(a.url for a in replica.site.articles if a.fault == "truncated")
+    live = sorted(item["url"] for item in full_crawl.items)[0]
+    page = None
+    for path in full_crawl.warc_files():
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "response" and record.rec_headers.get_header("WARC-Target-URI") == live:
+                    page = record.content_stream().read()
+    title = next(item["title"] for item in full_crawl.items if item["url"] == live)
+    assert page and title.encode() in page
+    path = tmp_path_factory.mktemp("older") / "older.warc.gz"
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for url, when, body in [(live, OLD_EDITED, page.replace(title.encode(), (EDITED + title).encode())),
+                                (truncated, OLD_OF_TRUNCATED, page)]:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                               ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            date = datetime.strptime(when, "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%SZ")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                          http_headers=http, warc_headers_dict={"WARC-Date": date}))
+    return {"path": path, "edited": live, "edited_title": EDITED + title, "truncated": truncated}
+
+
+@pytest.fixture(scope="module")
+def archive(pywb_installed, full_crawl, older, tmp_path_factory):
+    assert full_crawl.returncode == 0
+    with wayback_archive([*full_crawl.warc_files(), older["path"]], tmp_path_factory.mktemp("wayback")) as proxy:
+        yield proxy
+    assert not proxy.errors, proxy.errors[0]
+
+
+def backfill(archive, replica, outdir, settings=None, args=()):
+    """A backfill run against the archive; the result with the requests the replica and the archive saw."""
+    seen_live, seen_archive = len(replica.log), len(archive.requests)
+    host_map = {**replica.host_map(), "web.archive.org:80": archive.base.split("://", 1)[1]}
+    result = crawl(outdir, host_map, args=["-a", f"wayback={BASE}", *args],
+                   settings={"WAYBACK_PAGE_SIZE": "20", **(settings or {})})
+    result.live_requests = replica.log[seen_live:]
+    result.archive_requests = archive.requests[seen_archive:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def run(archive, replica, tmp_path_factory):
+    """The backfill of the latest versions, its first request answered 429 with Retry-After: 2."""
+    archive.answer_next(429, 1, {"Retry-After": "2"})
+    started = time.monotonic()
+    result = backfill(archive, replica, tmp_path_factory.mktemp("backfill"))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@pytest.fixture(scope="module")
+def every_version(archive, replica, tmp_path_factory):
+    """WAYBACK_VERSIONS=all with STATE_PATH, then the same backfill again: the archive holds nothing new."""
+    outdir = tmp_path_factory.mktemp("versions")
+    settings = {"WAYBACK_VERSIONS": "all", "STATE_PATH": str(outdir / "state.sqlite")}
+    first = backfill(archive, replica, outdir / "first", settings)
+    again = backfill(archive, replica, outdir / "again", settings)
+    return first, again
+
+
+def records(paths) -> list:
+    out = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                out.append((record.rec_type, dict(record.rec_headers.headers), record.content_stream().read()))
+    return out
+
+
+def test_every_archived_article_is_the_live_crawls_item_with_its_capture_time(run, full_crawl, older):
+    assert run.returncode == 0, run.log[-3000:]
+    live = {item["url"]: item for item in full_crawl.items}
+    items = {item["url"]: item for item in run.items}
+    assert len(run.items) == len(items)  # latest only: one item per article
+    # every article of the live crawl, and the one whose live capture is cut off, from its older capture
+    assert set(items) == set(live) | {older["truncated"]} and len(items) >= 40
+    assert items[older["truncated"]]["captured_at"] == "2006-01-02T03:04:05Z"
+    assert items[older["edited"]]["title"] == live[older["edited"]]["title"]  # the latest version, not 2005's
+    for url, item in items.items():
+        if url == older["truncated"]:
+            continue
+        assert {k: v for k, v in item.items() if k not in CAPTURE_FIELDS} == \
+               {k: v for k, v in live[url].items() if k not in CAPTURE_FIELDS}, url
+        # the archive holds the live crawl's capture: its time is the live item's fetch time, to the second
+        assert item["captured_at"] == live[url]["fetched_at"][:19] + "Z", url
+        assert item["source"] == "web.archive.org"
+        assert item["fetched_at"] > item["captured_at"]  # fetched from the archive now
+    # its latest capture is cut off (a 200 in the index): the next older one made the item
+    assert run.stats["wayback/fallback/cut_off"] == 1
+    assert "wayback/no_complete_capture" not in run.stats
+
+
+def test_the_archives_429_is_waited_for_as_it_asked_and_the_archive_read_one_request_at_a_time(run):
+    assert run.archive_requests[0] and run.stats["retry/retry_after_honoured"] == 1
+    assert run.seconds >= 2
+    # the crawl's own settings (FAST: DOWNLOAD_DELAY=0) win over the backfill's politeness defaults,
+    # which the unit tests check (tests/unit/backfill/test_addon.py); one in flight stays
+    assert run.stats["downloader/request_count"] == len(run.archive_requests)
+
+
+def test_every_version_is_an_item_and_a_second_run_fetches_no_capture(every_version, full_crawl, older):
+    first, again = every_version
+    assert first.returncode == 0 and again.returncode == 0, (first.log[-2000:], again.log[-2000:])
+    versions = {}
+    for item in first.items:
+        versions.setdefault(item["url"], []).append(item)
+    assert len(versions[older["edited"]]) == 2
+    assert sorted(i["title"] for i in versions[older["edited"]]) == sorted(
+        [older["edited_title"], next(i["title"] for i in full_crawl.items if i["url"] == older["edited"])])
+    assert {i["captured_at"] for i in versions[older["edited"]]} > {"2005-06-07T08:09:10Z"}
+    assert len(versions) == len(full_crawl.items) + 1  # the truncated article's complete 2006 capture
+    # nothing new in the archive: the listing is read again, no capture is fetched, nothing exported
+    assert [t for t in again.archive_requests if t.startswith("/web/")] == []
+    assert any(t.startswith("/cdx/search/cdx?") for t in again.archive_requests)
+    assert again.items == [] and again.stats["wayback/dropped/known"] >= len(first.items)
+    assert first.live_requests == [] and again.live_requests == []
+
+
+def test_pywb_replays_a_backfilled_article_at_its_capture_time(run, tmp_path):
+    item = next(i for i in run.items if i["captured_at"].startswith("2006"))
+    with wayback_archive(run.warc_files(), tmp_path) as replay:
+        answer = get(f"{replay.base}/web/20060102030405id_/{item['url']}")
+    assert answer.status == 200 and item["title"].encode() in answer.body_decoded()
+    assert answer.headers["memento-datetime"] == "Mon, 02 Jan 2006 03:04:05 GMT"
+
+
+def test_a_base_that_is_not_an_http_url_is_one_line_and_exit_status_78(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", "wayback=ftp://archive.example",
+                           "-s", f"WARC_DIR={tmp_path / 'warc'}", "-O", str(tmp_path / "items.jsonl")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 78, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        "-a wayback=ftp://archive.example: archive base URL must be an http(s) URL with a host, not "
+        "'ftp://archive.example' (exit status 78)")
+
+
+def test_no_request_reaches_the_live_site(run):
+    assert run.live_requests == []
+    assert run.archive_requests and all(t.startswith(("/cdx/search/cdx?", "/web/", "/robots.txt"))
+                                        for t in run.archive_requests)
+    assert all("id_/" in t for t in run.archive_requests if t.startswith("/web/"))
+    assert run.stats["wayback/cdx_pages"] >= 3  # pages of 20, by resume key
+
+
+def test_a_response_record_under_the_original_url_and_capture_time_for_every_item(run):
+    assert warcio_check(run.warc_files())
+    by_id = {headers["WARC-Record-ID"]: (kind, headers, body) for kind, headers, body in records(run.warc_files())}
+    for item in run.items:
+        kind, headers, body = by_id[item["warc"]["record_id"]]
+        assert kind == "response"
+        assert headers["WARC-Target-URI"] == item["url"]
+        assert headers["WARC-Date"] == item["captured_at"]
+        assert headers["WARC-Source-URI"].startswith(f"{BASE}/web/") and "id_/" in headers["WARC-Source-URI"]
+        assert headers["WARC-Creation-Date"][:19] == item["fetched_at"][:19]
+    exchanges = [h for kind, h, _ in by_id.values() if kind == "metadata" and h.get("X-Record-Kind") ==
+                 "archive-exchange"]
+    assert {h["WARC-Refers-To"] for h in exchanges} >= {item["warc"]["record_id"] for item in run.items}
+    listings = [body for kind, h, body in by_id.values() if kind == "resource"
+                and h["Content-Type"] == "application/json"]
+    assert len(listings) == run.stats["wayback/cdx_pages"]
+    assert all(json.loads(body)[0][0] == "urlkey" for body in listings)
