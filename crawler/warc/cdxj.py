@@ -3,8 +3,9 @@
 `<file>.cdxj` is the sorted index pywb and the replay read, the lines cdxj-indexer writes with its
 default fields. Two ways make it:
 - `CdxjLines`, as the records are written: the writer (crawler/warc/files.py) hands it each record's
-  headers, block, offset and length, and it writes the sorted index when the file is closed. This is
-  the crawl's way: nothing is read back or decompressed. Its lines are the ones cdxj-indexer would
+  headers, block, offset and length, and it writes the sorted index when the file is closed (lines
+  past SPILL_CHARS wait in sorted runs in temporary files, so a 1 GB file's index is not all held in
+  memory). This is the crawl's way: nothing is read back or decompressed. Its lines are the ones cdxj-indexer would
   write for the same file, byte for byte (tests/unit/warc/test_cdxj_lines.py compares them on a
   crawl's files); `index_line` spells cdxj-indexer's choices, each noted where it is made.
 - `write_cdxj(path)` runs cdxj-indexer over a closed file (a file recovered from `.open`, or one
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import json
 import logging
 import os
 import re
+import tempfile
 from io import BytesIO
 from pathlib import Path
 from typing import Iterator
@@ -120,14 +123,25 @@ def index_line(headers: list[tuple[str, str]], block: bytes, filename: str, offs
     return f"{key} {iso_date_to_timestamp(fields['warc-date'])} {json.dumps(index)}\n"
 
 
+#: characters of index lines held in memory per file before they go, sorted, to a temporary file (a 1 GB
+#: WARC file has about 100 MB of index lines; cdxj-indexer's own sort spills at 32 MB)
+SPILL_CHARS = 8 << 20
+
+
 class CdxjLines:
     """The index lines of one WARC file, gathered as its records are written; `write(path)` writes
-    them sorted beside the closed file. A record whose line could not be made (logged) makes
-    `write` index the closed file with cdxj-indexer instead."""
+    them sorted beside the closed file. Past `spill_chars` characters the lines held go, sorted, to
+    an anonymous temporary file in `directory` (the WARC directory), and `write` merges those runs,
+    as cdxj-indexer's sort does. A record whose line could not be made, or a run that could not be
+    written (logged), makes `write` index the closed file with cdxj-indexer instead."""
 
-    def __init__(self):
+    def __init__(self, directory=None, spill_chars: int | None = None):
         self.lines: list[str] = []
         self.failed = False
+        self.directory = directory
+        self.spill_chars = spill_chars or SPILL_CHARS
+        self._chars = 0
+        self._runs: list = []  # temporary files, each a sorted run of lines
 
     def add(self, headers, block: bytes, filename: str, offset: int, length: int) -> None:
         if self.failed:
@@ -137,11 +151,41 @@ class CdxjLines:
         except Exception:  # an index is derived data: the closed file is indexed by reading it back
             logger.exception("Could not index a record of %s as it was written; the file will be read back",
                              filename)
-            self.failed = True
-            self.lines.clear()
+            self._give_up()
             return
-        if line is not None:
-            self.lines.append(line)
+        if line is None:
+            return
+        self.lines.append(line)
+        self._chars += len(line)
+        if self._chars >= self.spill_chars:
+            self._spill(filename)
+
+    def _spill(self, filename: str) -> None:
+        self.lines.sort()
+        try:
+            # newline="\n": a line ends at "\n" only, as written (no translation either way)
+            run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=self.directory, prefix=".cdxj-")
+            self._runs.append(run)
+            run.writelines(self.lines)
+            run.flush()
+        except OSError:
+            logger.exception("Could not set aside the index lines of %s; the file will be read back", filename)
+            self._give_up()
+            return
+        self.lines.clear()
+        self._chars = 0
+
+    def _give_up(self) -> None:
+        self.failed = True
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the lines and the temporary files (a file abandoned after a failed write)."""
+        self.lines.clear()
+        self._chars = 0
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
 
     def write(self, warc_path: Path) -> Path | None:
         """Write <file>.cdxj beside the closed `warc_path`: sorted, repeated lines once (cdxj-indexer's
@@ -151,15 +195,20 @@ class CdxjLines:
         out = cdxj_path(warc_path)
         self.lines.sort()
         try:
+            for run in self._runs:
+                run.seek(0)
+            lines = heapq.merge(*self._runs, self.lines) if self._runs else self.lines
             with open(out, "w", encoding="utf-8") as fh:
                 last = None
-                for line in self.lines:
+                for line in lines:
                     if line != last:
                         fh.write(line)
                     last = line
         except OSError:
             logger.exception("CDXJ indexing failed for %s", warc_path)
             return None
+        finally:
+            self.discard()
         return out
 
 

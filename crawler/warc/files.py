@@ -132,7 +132,7 @@ class WarcFileWriter:
         self._name = self._new_name()
         # "xb": never overwrite or append to an existing file
         self._fh = open(self.directory / (self._name + OPEN_SUFFIX), "xb")
-        self._lines = CdxjLines() if self.index else None
+        self._lines = CdxjLines(self.directory) if self.index else None
         self._warcinfo_id = new_record_id()
         fields = "".join(f"{k}: {v}\r\n" for k, v in self.warcinfo.items() if v not in (None, ""))
         self._write([
@@ -175,6 +175,8 @@ class WarcFileWriter:
                 fh.raw.close()
             except Exception:
                 pass
+        if self._lines is not None:
+            self._lines.discard()
         self._fh = self._name = self._lines = None
 
     # --- records -------------------------------------------------------------

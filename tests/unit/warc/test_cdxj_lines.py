@@ -119,3 +119,20 @@ def test_a_file_whose_records_could_not_all_be_indexed_as_written_is_read_back(t
     assert "will be read back" in caplog.text and "RuntimeError: bug" in caplog.text
     index = cdxj_path(warc).read_bytes()
     assert index.count(b"\n") == 3 and index == _read_back(tmp_path, warc)
+
+
+def test_an_index_too_large_to_hold_goes_to_sorted_runs_and_comes_out_the_same(tmp_path, monkeypatch):
+    import crawler.warc.cdxj as cdxj
+
+    monkeypatch.setattr(cdxj, "SPILL_CHARS", 600)  # a run every two or three lines
+    w = WarcFileWriter(tmp_path / "w", "test", max_size=10**9, index=True)
+    _write_all_kinds(w)
+    for n in (5, 3, 9, 1, 7):  # out of order, and one URL twice
+        _exchange(w, f"https://www.spacewar.com/n{n}", b"HTTP/1.1 200 OK\r\n\r\n", b"n")
+    _exchange(w, "https://www.spacewar.com/n3", b"HTTP/1.1 200 OK\r\n\r\n", b"n")
+    runs = len(w._lines._runs)
+    w.close()
+    (warc,) = (tmp_path / "w").glob("*.warc.gz")
+    assert runs > 5
+    assert cdxj_path(warc).read_bytes() == _read_back(tmp_path, warc)
+    assert [p.name for p in (tmp_path / "w").iterdir() if p.name.startswith(".cdxj")] == []
