@@ -472,6 +472,13 @@ def compare_revision(revision: str, articles: int, rounds: int, workdir: Path | 
                                                        zip(runs["after"], runs[PLAIN]) if p.pages_per_s), 3),
         "before_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs["before"]), 2),
         "after_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs["after"]), 2),
+        "plain_cpu_ms_per_page": round(median(r.cpu_ms_per_page for r in runs[PLAIN]), 2),
+        # CPU per page, each round's tree over the plain spider of the same round
+        "before_cpu_over_plain_paired_median": round(median(b.cpu_ms_per_page / p.cpu_ms_per_page for b, p in
+                                                            zip(runs["before"], runs[PLAIN]) if p.cpu_ms_per_page), 3),
+        "after_cpu_over_plain_paired_median": round(median(a.cpu_ms_per_page / p.cpu_ms_per_page for a, p in
+                                                           zip(runs["after"], runs[PLAIN]) if p.cpu_ms_per_page), 3),
+        "pages": {label: [r.pages for r in runs[label]] for label in runs},
         "items": {label: [r.items for r in runs[label]] for label in runs},
     }
 

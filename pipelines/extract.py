@@ -1,6 +1,9 @@
 """Extraction stage: the page's HTML becomes the cleaned article (crawler/extract/), or the item is dropped.
 
-Each page is read (`read_page`: parse, regions, images, blocks), then counted in its site's
+Each page is read (`read_page`: parse, regions, images, blocks) with its site's rules for the day it
+was captured (the item's `captured_at`: the response record's WARC-Date, also with `-a from_warc`, and
+the archive's capture time in a backfill:
+`SiteProfile.rules_at`, a layout from before a redesign keeps its own rules), then counted in its site's
 learned template and judged (crawler/extract/stream.py, docs/cleaning.md): in the order the pages
 reached this stage, each once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
 a while (eight of the crawl's usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds:
@@ -44,7 +47,7 @@ from crawler.articleitem import NOT_AN_ARTICLE, TOO_DEEP, fill_article, refusal
 from crawler.extract.article import FALLBACK, SITE_RULES
 from crawler.extract.boilerplate import BoilerplateStore, store_location
 from crawler.extract.cleaning import Cleaned
-from crawler.extract.extractor import read_page
+from crawler.extract.extractor import read_page, rules_for
 from crawler.extract.page import MAX_DEPTH
 from crawler.extract.stream import StreamCleaner
 
@@ -117,28 +120,30 @@ class ExtractPipeline:
         place = self._arrived
         self._arrived += 1
         self._pace()
+        # the site's rules on the day the page was captured (a backfill: the archive's capture time)
+        rules = rules_for(url, adapter.get("captured_at") or adapter.get("fetched_at"))
         try:
-            reading = read_page(html, url)
+            reading = read_page(html, url, rules)
         except Exception as exc:  # NotAnArticle, PageTooDeep or a bug: _refuse says which
             self._refuse(exc, url)
-        return self._hold(place, item, adapter, reading, len(html))
+        return self._hold(place, item, adapter, reading, len(html), rules)
 
-    def _hold(self, place: int, item, adapter, reading, size: int):
+    def _hold(self, place: int, item, adapter, reading, size: int, rules=None):
         """The item once its page is judged: at once when it is due now, else a Deferred that gets it when
         it is."""
         adapter.pop("html", None)  # the reading holds what the verdict needs
         entry = [item, adapter, None, False]
         self._waiting[place] = entry
-        self._feed(place, reading, size)
+        self._feed(place, reading, size, rules)
         if entry[3]:
             return item
         entry[2] = Deferred()
         self._arm_timer()
         return entry[2]
 
-    def _feed(self, place: int, reading, size: int) -> None:
-        """Give the stream the page next in arrival order."""
-        self._release(self.stream.push(place, reading, size))
+    def _feed(self, place: int, reading, size: int, rules=None) -> None:
+        """Give the stream the page next in arrival order (judged with `rules`, those it was read with)."""
+        self._release(self.stream.push(place, reading, size, rules))
         if self.stats is not None and self.stream.held_max:
             self.stats.max_value(keys.STAT_CLEANING_HELD_MAX, self.stream.held_max)
         if self.save and self.stream.counted - self._saved_at >= SAVE_EVERY:

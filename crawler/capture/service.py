@@ -3,7 +3,8 @@
 The `WarcCapture` add-on owns one (`addon_of(crawler, WarcCapture).service`); the components that
 archive ask it, never each other. It owns:
 - the writer: rolling `.warc.gz` files behind the free-space guard (crawler/warc/files.py), one series
-  per site with WARC_PREFIX_BY_SITE (see below), each file indexed (CDXJ) once closed;
+  per site with WARC_PREFIX_BY_SITE (see below), each file's CDXJ index made as its records are
+  written and written beside it when it is closed (crawler/warc/cdxj.py, CdxjLines);
 - the revisit policy and its digest index (crawler/capture/revisits.py);
 - the records: request and response (or revisit, or `resource` for bytes no HTTP parser accepts) of
   each exchange (`capture_exchange`, `capture_unparseable`, called by the recorder,
@@ -28,7 +29,6 @@ its URL's host.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import zlib
 from datetime import datetime
@@ -43,7 +43,6 @@ from crawler.capture.revisits import EMPTY, HEAD, RevisitPolicy
 from crawler.capture.signals import warc_write_failed
 from crawler.capture.warcinfo import warcinfo_fields
 from crawler.warc import archived, records
-from crawler.warc.cdxj import write_cdxj
 from crawler.warc.digests import DigestIndex, sha1_digest
 from crawler.warc.files import WarcFileSet, safe_name_part
 from crawler.warc.http import decode_content, entity_body
@@ -99,9 +98,7 @@ class CaptureService:
         self.metadata = metadata
         self.signals = signals_
         self.failed: OSError | None = None
-        self._closing = False
         self._closed = False
-        self._indexers: list[threading.Thread] = []  # CDXJ indexing of files closed mid-crawl
         self.series = dict(series or {})  # site name -> its file series (WARC_PREFIX_BY_SITE)
         self._site_of_url = site_of_url  # url -> site name, or None
         files.on_close = self._file_closed
@@ -115,7 +112,7 @@ class CaptureService:
         files = WarcFileSet(
             s.get("WARC_DIR"), base, max_size=s.getint("WARC_MAX_SIZE"),
             compress_level=s.getint("WARC_COMPRESS_LEVEL"), min_free_bytes=s.getint("WARC_MIN_FREE_BYTES"),
-            warcinfo=warcinfo_fields(crawler),
+            warcinfo=warcinfo_fields(crawler), index=True,
             warcinfos={prefix: warcinfo_fields(crawler, profile) for prefix, profile in series.values()})
         digests = None
         if s.getbool("WARC_REVISITS"):
@@ -151,13 +148,6 @@ class CaptureService:
         if self.stats:
             files = self.stats.get_value(keys.STAT_FILES) or []
             self.stats.set_value(keys.STAT_FILES, files + [path.name])
-        if self._closing:
-            write_cdxj(path)
-        else:
-            # a roll-over mid-crawl: index the closed file beside the crawl, not in the reactor
-            thread = threading.Thread(target=write_cdxj, args=(path,), name=f"cdxj-{path.name}")
-            thread.start()
-            self._indexers.append(thread)
 
     def _write_failed(self, exc: OSError) -> None:
         """The writer could not write a record (called once): say so to whoever must react."""
@@ -173,11 +163,8 @@ class CaptureService:
         """Close the files (each indexed) and the digest index; every .cdxj is complete on return."""
         if self._closed:
             return
-        self._closed = self._closing = True
+        self._closed = True
         self.files.close()
-        for thread in self._indexers:
-            thread.join()
-        self._indexers.clear()
         self.revisits.close()
 
     # --- exchanges ------------------------------------------------------------------------------

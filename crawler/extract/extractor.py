@@ -8,8 +8,8 @@ with a reason (a stats key part, e.g. "listing-page"); a page nested past the pa
 raises PageTooDeep. Any other exception is a bug and propagates: the extraction stage logs it at
 ERROR and counts it (pipelines/extract.py); it never becomes "not an article".
 
-The crawl calls the two halves, so that the half that needs the whole crawl runs in the crawl
-process while the other runs in an extraction worker:
+The crawl calls the two halves apart, because a page's verdict waits for the pages that follow it
+(the learned template's look-ahead, crawler/extract/stream.py) while its reading does not:
 
 * `read_page(html, url)`: everything that needs only the page (parse, regions, images, the site
   rules' clutter, the blocks and their keys): a PageReading, plain data;
@@ -21,7 +21,8 @@ read (an offline tool's, `scrapy explain`'s): without one, structure and the sit
 
 Which site rules: those given, else the version of the page's site's rules (its spec,
 crawler/site/profiles.py) for the capture date `captured` (None: now, the current rules; a host
-of no known site: the network's RULES). `rules_for` says which.
+of no known site: the network's RULES). `rules_for` says which: the crawl's extraction stage
+(pipelines/extract.py) asks it with the item's fetched_at, the response record's WARC-Date.
 """
 
 from __future__ import annotations

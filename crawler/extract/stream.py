@@ -39,8 +39,8 @@ class StreamCleaner:
         self.lookahead = max(0, int(lookahead)) if learn else 0
         self.learn = learn
         self.max_bytes = max_bytes  # 0: no bound but the number of pages
-        self.rules = rules  # None: each page's site's current rules (crawler/extract/extractor.py rules_for)
-        self._held: deque = deque()  # (token, reading, size)
+        self.rules = rules  # None: each page's own (push), else its site's current rules (extractor.rules_for)
+        self._held: deque = deque()  # (token, reading, size, rules)
         self._held_bytes = 0
         self.held_max = 0
         self.counted = 0  # pages counted in the templates by this stream
@@ -49,32 +49,34 @@ class StreamCleaner:
     def held(self) -> int:
         return len(self._held)
 
-    def push(self, token, reading: PageReading, size: int = 0) -> list[tuple[object, Cleaned]]:
-        """Count a page (of `size` bytes) and hold it; the (token, Cleaned) of the pages that are now due,
-        oldest first."""
+    def push(self, token, reading: PageReading, size: int = 0,
+             rules: SiteRules | None = None) -> list[tuple[object, Cleaned]]:
+        """Count a page (of `size` bytes) and hold it, to be judged with `rules` (those it was read with: its
+        site's rules for its capture date; None: the stream's); the (token, Cleaned) of the pages that are now
+        due, oldest first."""
         if self.learn:
             if self.store.site(reading.site).observe(reading.url, reading.agency, reading.observed_keys(),
                                                        reading.tails()):
                 self.counted += 1
         held = self._held
-        held.append((token, reading, size))
+        held.append((token, reading, size, rules))
         self._held_bytes += size
         out = []
         while len(held) > self.lookahead or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
-            token, reading, size = held.popleft()
+            token, reading, size, page_rules = held.popleft()
             self._held_bytes -= size
-            out.append(self._judge(token, reading))
+            out.append(self._judge(token, reading, page_rules))
         if len(held) > self.held_max:
             self.held_max = len(held)
         return out
 
     def flush(self) -> list[tuple[object, Cleaned]]:
         """Judge every held page now (oldest first)."""
-        out = [self._judge(token, reading) for token, reading, _ in self._held]
+        out = [self._judge(token, reading, rules) for token, reading, _, rules in self._held]
         self._held.clear()
         self._held_bytes = 0
         return out
 
-    def _judge(self, token, reading: PageReading) -> tuple[object, Cleaned]:
+    def _judge(self, token, reading: PageReading, rules: SiteRules | None = None) -> tuple[object, Cleaned]:
         template = self.store.sites.get(reading.site)
-        return token, judge(reading, template, self.rules or rules_for(reading.url))
+        return token, judge(reading, template, rules or self.rules or rules_for(reading.url))

@@ -7,7 +7,10 @@ it is written, so a killed process leaves at most one partial record at the end 
 
 Records are serialised here rather than with warcio's WARCWriter because warcio rebuilds
 the HTTP header block from parsed headers, which loses the exact bytes a capture keeps;
-warcio remains what reads, checks and indexes our files (crawler/warc/cdxj.py).
+warcio remains what reads and checks our files.
+
+With `index=True` each file's CDXJ index (`<file>.cdxj`, crawler/warc/cdxj.py) is made from the
+records as they are written, and written when the file is closed, before `on_close`.
 
 Every write goes through the writer's guard: with `min_free_bytes`, a record that would leave
 less than that free in the directory is refused (OSError ENOSPC) before a byte of it is
@@ -28,6 +31,7 @@ import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+from crawler.warc.cdxj import CdxjLines
 from crawler.warc.digests import sha1_digest
 from crawler.warc.location import RecordLocation
 from crawler.warc.records import new_record_id, warc_date
@@ -79,12 +83,13 @@ class WarcFileWriter:
 
     `warcinfo` is the dict of fields for the warcinfo record that opens each file.
     `on_close(path)` is called with the final path after each file is closed and renamed;
-    `on_error(exc)` once, when a write fails (see the module docstring for `min_free_bytes`).
+    `on_error(exc)` once, when a write fails (see the module docstring for `min_free_bytes`);
+    `index`: write each closed file's CDXJ index (see the module docstring).
     """
 
     def __init__(self, directory, prefix: str, *, max_size: int, warcinfo: dict | None = None,
                  host: str | None = None, compress_level: int = 6, min_free_bytes: int = 0,
-                 on_close=None, on_error=None):
+                 on_close=None, on_error=None, index: bool = False):
         self.directory = Path(directory)
         self.prefix = safe_name_part(prefix, "crawl")
         self.host = safe_name_part(host or socket.gethostname(), "host")
@@ -94,6 +99,8 @@ class WarcFileWriter:
         self.min_free_bytes = min_free_bytes
         self.on_close = on_close
         self.on_error = on_error
+        self.index = index
+        self._lines: CdxjLines | None = None  # the current file's index, with `index`
         self.failed: OSError | None = None
         self.serial = 0
         self.closed_files: list[str] = []
@@ -125,6 +132,7 @@ class WarcFileWriter:
         self._name = self._new_name()
         # "xb": never overwrite or append to an existing file
         self._fh = open(self.directory / (self._name + OPEN_SUFFIX), "xb")
+        self._lines = CdxjLines(self.directory) if self.index else None
         self._warcinfo_id = new_record_id()
         fields = "".join(f"{k}: {v}\r\n" for k, v in self.warcinfo.items() if v not in (None, ""))
         self._write([
@@ -144,8 +152,8 @@ class WarcFileWriter:
         if self.failed is not None:
             self.abandon()
             return
-        fh, name = self._fh, self._name
-        self._fh = self._name = None
+        fh, name, lines = self._fh, self._name, self._lines
+        self._fh = self._name = self._lines = None
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
@@ -153,6 +161,8 @@ class WarcFileWriter:
         os.replace(self.directory / (name + OPEN_SUFFIX), final)
         self.closed_files.append(name)
         logger.info("WARC file closed: %s", final)
+        if lines is not None:
+            lines.write(final)
         if self.on_close:
             self.on_close(final)
 
@@ -165,7 +175,9 @@ class WarcFileWriter:
                 fh.raw.close()
             except Exception:
                 pass
-        self._fh = self._name = None
+        if self._lines is not None:
+            self._lines.discard()
+        self._fh = self._name = self._lines = None
 
     # --- records -------------------------------------------------------------
     def _write(self, headers, block: bytes) -> RecordLocation:
@@ -178,6 +190,8 @@ class WarcFileWriter:
         offset = self._fh.tell()
         self._fh.write(data)
         self._fh.flush()
+        if self._lines is not None:
+            self._lines.add(headers, block, self._name, offset, len(data))
         return RecordLocation(self._name, record_id, offset, len(data))
 
     def ensure_open(self) -> str:
@@ -245,12 +259,12 @@ class WarcFileSet:
 
     def __init__(self, directory, prefix: str, *, max_size: int, warcinfo: dict | None = None,
                  warcinfos: dict[str, dict] | None = None, host: str | None = None, compress_level: int = 6,
-                 min_free_bytes: int = 0, on_close=None, on_error=None):
+                 min_free_bytes: int = 0, on_close=None, on_error=None, index: bool = False):
         self.prefix = prefix
         self.warcinfo = dict(warcinfo or {})
         self.warcinfos = {name: dict(fields) for name, fields in (warcinfos or {}).items()}
         self.options = dict(max_size=max_size, host=host, compress_level=compress_level,
-                            min_free_bytes=min_free_bytes)
+                            min_free_bytes=min_free_bytes, index=index)
         self.on_close = on_close
         self.on_error = on_error
         self.failed: OSError | None = None

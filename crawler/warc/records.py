@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from w3lib.url import safe_url_string
 
@@ -36,6 +37,10 @@ PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 Headers = list[tuple[str, str]]
+
+#: an outlink as it is sent (percent-encoded); a site's pages share most of their links (navigation, related
+#: headlines), so each distinct one is encoded once: the same string, without w3lib's work per page
+_sent_form = lru_cache(maxsize=1 << 16)(safe_url_string)
 
 
 def warc_date(dt: datetime | None = None) -> str:
@@ -139,7 +144,7 @@ def capture_metadata(*, response_id: str, uri: str, hop_path: str, via: str, fet
         fields += [("notModifiedStatus", lines[0])] if lines else []
         fields += [("notModifiedHeader", line) for line in lines[1:]]
     # a link is written as a URL is sent: percent-encoded (a raw space or U+2028 would break the line)
-    fields += [("outlink", safe_url_string(link)) for link in outlinks]
+    fields += [("outlink", _sent_form(link)) for link in outlinks]
     block = "".join(f"{k}: {v}\r\n" for k, v in fields).encode("utf-8")
     headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
                ("WARC-Target-URI", uri), ("WARC-Concurrent-To", response_id),

@@ -106,13 +106,27 @@ def test_only_gzip_and_deflate_are_asked_for(full_crawl):
         assert re.search(r"^user-agent: spacewar-archiver/", head, re.M)
 
 
-def test_warc_files_are_named_closed_indexed_and_pass_warcio_check(full_crawl):
+def read_back_index(path, tmp_path):
+    """cdxj-indexer's index of a copy of the WARC file `path` (same name), made by reading the file back."""
+    import shutil
+
+    from crawler.warc.cdxj import write_cdxj
+
+    copy = tmp_path / "read-back" / path.name
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(path, copy)
+    return write_cdxj(copy).read_bytes()
+
+
+def test_warc_files_are_named_closed_indexed_and_pass_warcio_check(full_crawl, tmp_path):
     files = full_crawl.warc_files()
     assert files
     assert not list(full_crawl.warc_dir.glob("*.open"))
     for path in files:
         assert WARC_NAME.match(path.name), path.name
-        assert path.with_name(path.name + ".cdxj").exists()
+        # the index written as the records were is the one cdxj-indexer makes reading the file back
+        index = path.with_name(path.name + ".cdxj").read_bytes()
+        assert index.count(b"\n") > 50 and index == read_back_index(path, tmp_path), path.name
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout[-3000:]
@@ -264,7 +278,7 @@ def test_rolled_over_files_are_each_indexed_and_valid(replica, tmp_path):
     assert result.returncode == 0 and len(files) >= 3
     for path in files:
         cdxj = path.with_name(path.name + ".cdxj")
-        assert cdxj.exists() and cdxj.stat().st_size > 0
+        assert cdxj.stat().st_size > 0 and cdxj.read_bytes() == read_back_index(path, tmp_path), path.name
         with open(path, "rb") as fh:
             assert next(iter(ArchiveIterator(fh))).rec_type == "warcinfo"
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)],

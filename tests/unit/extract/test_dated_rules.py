@@ -71,3 +71,24 @@ def test_the_shipped_specs_hold_the_current_rules_of_the_network_for_every_site(
 def test_given_rules_win_over_the_spec():
     assert article_from_page(old_layout_page(), AFP, rules=OLD).extraction == "site-rules"
     assert article_from_page(old_layout_page(), AFP).extraction == "fallback"
+
+
+@pytest.mark.parametrize("fetched_at, extraction", [("2020-01-01T00:00:00Z", "site-rules"),
+                                                    ("2026-11-25T02:00:00Z", "fallback")])
+def test_the_crawls_extraction_stage_reads_a_page_with_the_rules_of_the_day_it_was_fetched(
+        monkeypatch, fetched_at, extraction):
+    # the live crawl and `-a from_warc` alike: the item's fetched_at is its response record's WARC-Date
+    from crawler.items import ArticleItem
+    from crawler.site import profiles
+    from pipelines.extract import ExtractPipeline
+    from tests.crawling import project_crawler
+
+    monkeypatch.setitem(profiles._BY_HOST, "www.spacewar.com", SPACEWAR)
+    crawler = project_crawler(CLEANING_LOOKAHEAD=3, CLEANING_LOOKAHEAD_IDLE=0)  # held, then judged at close
+    crawler.stats.open_spider()
+    pipe = ExtractPipeline.from_crawler(crawler)
+    item = ArticleItem(url=AFP, html=old_layout_page(), site="spacewar", status=200, fetched_at=fetched_at)
+    pipe.process_item(item)
+    pipe.close_spider()
+    assert item["extraction"] == extraction
+    assert item["title"] == "Tokyo reports cyber attack as tensions rise"

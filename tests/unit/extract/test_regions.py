@@ -195,7 +195,7 @@ def test_the_stage_drops_a_listing_with_a_counted_reason():
 def test_a_bug_in_the_extraction_is_an_error_with_a_stat_not_a_non_article(caplog, monkeypatch):
     import pipelines.extract as stage
 
-    def broken(html, url):
+    def broken(html, url, rules=None):
         raise KeyError("a field the code forgot")
 
     monkeypatch.setattr(stage, "read_page", broken)  # what the stage calls in-process
