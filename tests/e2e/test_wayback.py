@@ -11,8 +11,10 @@ URL and capture time, and never ask the live site for anything.
 
 from __future__ import annotations
 
+import collections
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.crawling import REPO, crawl, read_items, warcio_check
+from tests.crawling import REPO, crawl, read_items, run_crawl, start_crawl, warcio_check
 from tests.replay import tools
 from tests.sites.wayback import get, wayback_archive
 
@@ -240,3 +242,64 @@ def test_reprocess_of_the_backfills_warc_files_gives_the_backfills_items(run, tm
     # (a metadata or resource record is never read as a page; their URLs are the archive's, off the network)
     assert set(s["non_articles"]) <= {"truncated", "off_site"}, s["non_articles"]
     assert s["non_articles"].get("truncated") == 1
+
+
+def count_lines(path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def journal_pending(jobdir) -> set[str]:
+    """The request targets (path and query) a killed run's journal holds as accepted and not finished."""
+    import base64
+    import pickle
+
+    from crawler.journal.appendlog import REQUESTS, SUBDIR, AppendJournal
+    from crawler.journal.scheduler import pending_requests
+
+    pending = pending_requests(AppendJournal.read_lines(jobdir / SUBDIR / REQUESTS))
+    targets = set()
+    for payload in pending.values():
+        url = pickle.loads(base64.b64decode(payload))["url"]
+        targets.add(url.split("://", 1)[1].partition("/")[1] + url.split("://", 1)[1].partition("/")[2])
+    return targets
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["Ctrl-C", "kill-9"])
+def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(archive, replica, run, tmp_path, sig):
+    """Interrupted once it exported some articles (Ctrl-C once: 75; kill -9), the same command with the same JOBDIR
+    and WARC_DIR takes up where it stopped: every article once across the two runs' files, no capture or listing
+    page fetched again that the first run had done, the second run exits 0 and its WARC files pass."""
+    host_map = {**replica.host_map(), "web.archive.org:80": archive.base.split("://", 1)[1]}
+    # a short cleaning look-ahead (as tests/e2e/test_killed_worker.py): articles are exported before the stop
+    settings = {"WAYBACK_PAGE_SIZE": "20", "JOBDIR": str(tmp_path / "job"), "DOWNLOAD_DELAY": "0.05",
+                "CLEANING_LOOKAHEAD": "3"}
+    seen = len(archive.requests)
+    proc, first = start_crawl(tmp_path, host_map, "run1", settings=settings, args=["-a", f"wayback={BASE}"])
+    began = time.monotonic()
+    while count_lines(first["items"]) < 2:
+        assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
+        assert time.monotonic() - began < 60
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == (75 if sig == signal.SIGINT else -9), out.decode(errors="replace")[-3000:]
+    first_requests = archive.requests[seen:]
+    pending = journal_pending(tmp_path / "job") if sig == signal.SIGKILL else set()
+    second = run_crawl(tmp_path, host_map, "run2", settings=settings, args=["-a", f"wayback={BASE}"])
+    assert second["returncode"] == 0, second["output"][-3000:] + second["log_text"][-3000:]
+    second_requests = archive.requests[seen + len(first_requests):]
+    # every article once across the runs' files: those the uninterrupted backfill exported
+    urls = collections.Counter(item["url"] for path in (first["items"], second["items"]) for item in read_items(path))
+    assert set(urls) == {item["url"] for item in run.items}
+    assert [u for u, n in urls.items() if n > 1] == []
+    assert read_items(first["items"]) and read_items(second["items"])
+    # nothing done fetched again: only what the killed run's journal held as not finished (its item not exported;
+    # Ctrl-C: nothing)
+    again = (set(first_requests) & set(second_requests)) - {"/robots.txt"}
+    assert again <= pending, sorted(again - pending)
+    warc_files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert list((tmp_path / "warc").glob("*.open")) == [] and warcio_check(warc_files)
+    responses = {h["WARC-Record-ID"] for kind, h, _ in records(warc_files) if kind == "response"}
+    assert all(item["warc"]["record_id"] in responses for path in (first["items"], second["items"])
+               for item in read_items(path))
+    assert second["stats_data"]["finish_reason"] == "finished"
