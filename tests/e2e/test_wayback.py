@@ -264,15 +264,19 @@ def journal_pending(jobdir) -> set[str]:
     return targets
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["Ctrl-C", "kill-9"])
-def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(archive, replica, run, tmp_path, sig):
+@pytest.mark.parametrize("sig, versions", [(signal.SIGINT, "latest"), (signal.SIGKILL, "all")],
+                         ids=["Ctrl-C", "kill-9-all-versions"])
+def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(archive, replica, run, every_version,
+                                                                            tmp_path, sig, versions):
     """Interrupted once it exported some articles (Ctrl-C once: 75; kill -9), the same command with the same JOBDIR
-    and WARC_DIR takes up where it stopped: every article once across the two runs' files, no capture or listing
-    page fetched again that the first run had done, the second run exits 0 and its WARC files pass."""
+    and WARC_DIR takes up where it stopped: every article (with WAYBACK_VERSIONS=all, every version) once across
+    the two runs' files, no capture or listing page fetched again that the first run had done, the second run
+    exits 0 and its WARC files pass."""
     host_map = {**replica.host_map(), "web.archive.org:80": archive.base.split("://", 1)[1]}
     # a short cleaning look-ahead (as tests/e2e/test_killed_worker.py): articles are exported before the stop
     settings = {"WAYBACK_PAGE_SIZE": "20", "JOBDIR": str(tmp_path / "job"), "DOWNLOAD_DELAY": "0.05",
-                "CLEANING_LOOKAHEAD": "3"}
+                "CLEANING_LOOKAHEAD": "3", "WAYBACK_VERSIONS": versions}
+    expected = every_version[0].items if versions == "all" else run.items
     seen = len(archive.requests)
     proc, first = start_crawl(tmp_path, host_map, "run1", settings=settings, args=["-a", f"wayback={BASE}"])
     began = time.monotonic()
@@ -288,10 +292,11 @@ def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(arch
     second = run_crawl(tmp_path, host_map, "run2", settings=settings, args=["-a", f"wayback={BASE}"])
     assert second["returncode"] == 0, second["output"][-3000:] + second["log_text"][-3000:]
     second_requests = archive.requests[seen + len(first_requests):]
-    # every article once across the runs' files: those the uninterrupted backfill exported
-    urls = collections.Counter(item["url"] for path in (first["items"], second["items"]) for item in read_items(path))
-    assert set(urls) == {item["url"] for item in run.items}
-    assert [u for u, n in urls.items() if n > 1] == []
+    # every article (version) once across the runs' files: those the uninterrupted backfill exported
+    captures = collections.Counter((item["url"], item["captured_at"]) for path in (first["items"], second["items"])
+                                   for item in read_items(path))
+    assert set(captures) == {(item["url"], item["captured_at"]) for item in expected}
+    assert [c for c, n in captures.items() if n > 1] == []
     assert read_items(first["items"]) and read_items(second["items"])
     # nothing done fetched again: only what the killed run's journal held as not finished (its item not exported;
     # Ctrl-C: nothing)
