@@ -308,3 +308,10 @@ def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(arch
     assert all(item["warc"]["record_id"] in responses for path in (first["items"], second["items"])
                for item in read_items(path))
     assert second["stats_data"]["finish_reason"] == "finished"
+    if sig == signal.SIGINT:
+        # the job is done: run again, it asks the archive for nothing, exports nothing and says so, exit status 0
+        third = run_crawl(tmp_path, host_map, "run3", settings=settings, args=["-a", f"wayback={BASE}"])
+        assert third["returncode"] == 0, third["log_text"][-3000:]
+        assert "nothing left to do" in third["log_text"].splitlines()[-1]
+        assert archive.requests[seen + len(first_requests) + len(second_requests):] == []
+        assert read_items(third["items"]) == []
