@@ -6,7 +6,8 @@ proxy; the replica, "the live site", stays reachable under its own names, so a r
 leaked to it would show in its log). The backfill must give every article the archive holds a
 complete capture of as the live crawl's item (all fields but the capture's own: fetched_at, warc,
 captured_at, source), with the capture time, from a WARC response record under the article's
-URL and capture time, and never ask the live site for anything.
+URL and capture time, and never ask the live site for anything. `scrapy reprocess` of its WARC
+files gives the same items back; interrupted (Ctrl-C, kill -9), it resumes with its JOBDIR.
 """
 
 from __future__ import annotations
