@@ -64,3 +64,13 @@ def test_the_replay_gives_a_backfilled_page_its_capture_time_fetch_time_and_arch
         "2006-01-02T03:04:05Z", "2026-12-07T17:00:00Z", "web.archive.org")
     assert (items[LIVE]["captured_at"], items[LIVE]["fetched_at"], items[LIVE]["source"]) == (
         "2026-12-07T16:00:00Z", "2026-12-07T16:00:00Z", "live")
+
+
+def test_explain_says_when_a_backfilled_page_was_captured_and_fetched_and_from_where(tmp_path):
+    from crawler.commands.explain import page_from_warc
+
+    write_warc(tmp_path / "backfill.warc.gz")
+    html, where = page_from_warc(OLD, tmp_path)
+    assert "Old story" in html
+    assert where.endswith(f"captured 2006-01-02T03:04:05Z, fetched 2026-12-07T17:00:00.123456Z from {SOURCE}")
+    assert page_from_warc(LIVE, tmp_path)[1].endswith("fetched 2026-12-07T16:00:00Z")
