@@ -3,7 +3,9 @@
 The crawl runs these steps spread over its spider and item pipelines (in crawl order); `scrapy reprocess` (crawler/offline/reprocess/) runs
 them in one call, `item_from_page`. Both call the same functions, so an item rebuilt from the
 archive is the live crawl's item, field by field, except `fetched_at` (the capture's WARC-Date)
-and `warc` (the archived record's pointer), which are the capture's in both.
+and `warc` (the archived record's pointer), which are the capture's in both. A backfill's record
+(crawler/warc/archived.py) gives the backfill's item: captured_at its WARC-Date, fetched_at its
+WARC-Creation-Date, source the host of its WARC-Source-URI (`provenance`).
 
 The steps, in the crawl's order:
 
@@ -31,6 +33,7 @@ from crawler.extract.extractor import judge_reading, read_page
 from crawler.items import EXPORT_FIELDS, INTERNAL_FIELDS, SET_AFTER_VALIDATION, exported_value
 from crawler.itemschema import validate
 from crawler.site.urls import article_url
+from crawler.warc.archived import LIVE, provenance
 
 #: fields an item must carry (the validation stage drops an item missing one: "missing_<field>")
 REQUIRED = ("url", "title", "published", "body", "extraction")
@@ -51,12 +54,13 @@ def page_fields(url: str, html: str, status: int, profile) -> dict:
     return {"url": article_url(url, profile), "html": html, "status": status, "site": profile.name}
 
 
-def place_record(fields, pointer: dict, warc_date: str, captured_at: str | None = None, source: str = "live") -> None:
-    """The archived stage: the response record's pointer and its WARC-Date as fetched_at; captured_at the same
-    time and source "live", unless the page came from an archive (the backfill: its capture time and host)."""
+def place_record(fields, pointer: dict, warc_date: str, captured_at: str | None = None, source: str = LIVE) -> None:
+    """The archived stage: the response record's pointer and its WARC-Date as fetched_at (a backfill's record: its
+    WARC-Creation-Date); captured_at the same time and source "live", unless the page came from an archive (the
+    backfill: its capture time and host)."""
     fields["warc"] = pointer
     fields["fetched_at"] = iso_seconds(warc_date)
-    fields["captured_at"] = captured_at or fields["fetched_at"]
+    fields["captured_at"] = iso_seconds(captured_at) if captured_at else fields["fetched_at"]
     fields["source"] = source
 
 
@@ -110,11 +114,14 @@ class PageResult:
 
 
 def item_from_page(url: str, html: str, status: int, profile, pointer: dict, warc_date: str,
-                   templates: dict[str, SiteTemplate] | None = None) -> PageResult:
+                   templates: dict[str, SiteTemplate] | None = None, *, source_uri: str | None = None,
+                   creation_date: str | None = None) -> PageResult:
     """Every step in one call, with the sites' learned templates (by site, as BoilerplateStore.sites holds
-    them), only read: the item of an archived article page at `url` (the response's URL)."""
+    them), only read: the item of an archived article page at `url` (the response's URL). A backfill's record
+    (its WARC-Source-URI and WARC-Creation-Date given) gives the backfill's captured_at, fetched_at and source."""
     fields = page_fields(url, html, status, profile)
-    place_record(fields, pointer, warc_date)
+    fetched, captured, source = provenance(warc_date, source_uri, creation_date)
+    place_record(fields, pointer, fetched, captured, source)
     rules = profile.rules_at(warc_date)  # the site's rules for the layout it had on the capture day
     try:
         reading = read_page(html, fields["url"], rules)

@@ -31,6 +31,17 @@ OPTIONAL_FIELDS = ("related_stories", "story_group", "captured_at", "source")
 #: the whole output in `scrapy reprocess`): validation checks an item without them.
 SET_AFTER_VALIDATION = ("story_group",)
 
+def export_key(item) -> str | None:
+    """What one exported item stands for, in the de-duplication stage and a JOBDIR's export journal: its URL (one
+    item per article), or for an item from an archive (a backfill: `source` not "live") its URL and capture time,
+    WAYBACK_VERSIONS=all exporting several versions of one article. None for an item without a URL."""
+    url = item.get("url")
+    if not url:
+        return None
+    source = item.get("source")
+    return url if source in (None, "live") else f"{url} {item.get('captured_at')}"
+
+
 #: Fields that only travel between spider and pipelines; the export stage drops them.
 INTERNAL_FIELDS = ("html", "status")
 

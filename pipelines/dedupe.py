@@ -6,6 +6,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler import keys
+from crawler.items import export_key
 
 
 class DedupePipeline:
@@ -18,11 +19,10 @@ class DedupePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item, spider=None):
+        # a backfill: one item per capture (WAYBACK_VERSIONS=all gives several versions of one URL)
         adapter = ItemAdapter(item)
-        url = adapter["url"]
-        if adapter.get("source") not in (None, "live"):
-            # a backfill: one item per capture (WAYBACK_VERSIONS=all gives several versions of one URL)
-            url = f"{url} {adapter.get('captured_at')}"
+        adapter["url"]  # noqa: B018 (an item without a URL is a bug: KeyError)
+        url = export_key(adapter)
         if url in self.seen:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="duplicate"))

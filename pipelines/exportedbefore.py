@@ -15,6 +15,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler import keys
+from crawler.items import export_key
 from crawler.journal.appendlog import journal_dir
 from crawler.journal.exported import exported_before
 
@@ -44,7 +45,7 @@ class ExportedBeforePipeline:
         return o
 
     def process_item(self, item, spider=None):
-        url = ItemAdapter(item).get("url")
+        url = export_key(ItemAdapter(item))  # a backfill's item: its URL and capture time
         if url in self.urls:
             if self.stats:
                 self.stats.inc_value(keys.STAT_DROPPED.format(reason="exported_before"))

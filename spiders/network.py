@@ -182,7 +182,7 @@ class NetworkSpider(WaybackMode, scrapy.Spider):
         fields = page_fields(response.url, response.text, response.status, profile)
         capture = response.meta.get(keys.META_CAPTURE)  # crawler/capture/page.py, from the recorder or the replay
         if capture is not None:  # the archived response record's pointer and fetch time
-            place_record(fields, capture.pointer, capture.date)
+            place_record(fields, capture.pointer, capture.date, capture.captured_at, capture.source)
         return ArticleItem(**fields)
 
     # --- page requisites -----------------------------------------------------------

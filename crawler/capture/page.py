@@ -22,6 +22,10 @@ class PageCapture:
 
     location: RecordLocation
     date: str  # WARC-Date of the response record: when the page was fetched
+    #: a page replayed from a backfill's record (crawler/warc/archived.py provenance): when the archive captured
+    #: it (its WARC-Date; `date` is then its WARC-Creation-Date) and the archive's host; None and "live" else
+    captured_at: str | None = None
+    source: str = "live"
     #: the capture metadata record's facts (crawler/warc/records.py capture_metadata's arguments but the
     #: outlinks) and its file series; None: nothing left to write (written already, off, or replayed)
     metadata: dict | None = None

@@ -59,6 +59,9 @@ def page_from_warc(url: str, path) -> tuple[str, str]:
     body = decode_content(answer.body, headers)
     response = HtmlResponse(url=url, body=body, headers={"Content-Type": content_type} if content_type else {})
     where = f"{answer.location.filename} at offset {answer.location.offset}, fetched {answer.date}"
+    if answer.source_uri:  # a backfill's record: captured then by the archive, fetched from it later
+        where = (f"{answer.location.filename} at offset {answer.location.offset}, captured {answer.date}, "
+                 f"fetched {answer.creation_date} from {answer.source_uri}")
     return response.text, where
 
 

@@ -1,4 +1,8 @@
-"""What earlier runs of a JOBDIR exported: the URLs of the export journal and of the complete lines of their feed files."""
+"""What earlier runs of a JOBDIR exported: the URLs of the export journal and of the complete lines of their feed files.
+
+An item is its URL, or a backfill's item its URL and capture time (crawler/items.py export_key), as the
+exporter journals it (crawler/journal/exporter.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+from crawler.items import export_key
 from crawler.journal.appendlog import EXPORTED, FEEDS, AppendJournal
 
 
@@ -21,7 +26,7 @@ def urls_in_feed(path) -> set[str]:
             if not line.endswith(b"\n"):
                 break
             try:
-                url = json.loads(line).get("url")
+                url = export_key(json.loads(line))
             except (ValueError, AttributeError):
                 continue
             if url:

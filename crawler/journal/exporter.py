@@ -23,6 +23,7 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.utils.python import to_bytes
 
 from crawler import keys
+from crawler.items import export_key
 from crawler.journal.appendlog import EXPORTED, FEEDS, AppendJournal, journal_dir
 from crawler.journal.feedfile import FeedFile
 
@@ -76,7 +77,7 @@ class JsonLinesFlushingExporter(JsonLinesItemExporter):
             counts[id(self)] = self.written
             self.stats.set_value(keys.STAT_FEED_WRITTEN, min(counts.values()))
         if self.exported is not None:
-            url = ItemAdapter(item).get("url")
+            url = export_key(ItemAdapter(item))  # the URL (a backfill's item: and its capture time)
             if url:
                 self.exported.append(url)
 

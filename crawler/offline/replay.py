@@ -13,7 +13,8 @@ HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows arch
 A record marked WARC-Truncated comes back flagged "dataloss", as the live crawl saw it. Every
 response is flagged "from_warc" (the WARC recorder would not archive it again), and
 request.meta["warc_capture"] holds the archived record (a PageCapture, crawler/capture/page.py), so
-items keep the `warc` pointer and the fetch time of the original capture. A URL that is not archived gets a 404 flagged "from_warc" and
+items keep the `warc` pointer and the fetch time of the original capture (a backfill's record: its
+capture time, fetch time and archive, crawler/warc/archived.py provenance). A URL that is not archived gets a 404 flagged "from_warc" and
 "not_archived".
 
 A replay follows the site's links under the current settings (DEPTH_LIMIT, the link structure), so
@@ -39,6 +40,7 @@ from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
 from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
 from crawler.capture.page import PageCapture
+from crawler.warc.archived import provenance
 from crawler.warc.inputs import NoInput
 
 logger = logging.getLogger(__name__)
@@ -181,7 +183,8 @@ class WarcReplayDownloadHandler:
             logger.debug("Not in the archive: %s", request.url)
             request.meta.pop(keys.META_CAPTURE, None)  # no record left over from a redirect hop
         else:
-            request.meta[keys.META_CAPTURE] = PageCapture(archived.location, archived.date)
+            fetched, captured, source = provenance(archived.date, archived.source_uri, archived.creation_date)
+            request.meta[keys.META_CAPTURE] = PageCapture(archived.location, fetched, captured, source)
             self._inc(keys.STAT_REPLAY_RESPONSES)
             if request.callback is not NO_CALLBACK and archived.status < 400:
                 self._inc(keys.STAT_REPLAY_PAGES)  # what the exit status counts (crawler/reporting/outcome.py)

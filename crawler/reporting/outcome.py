@@ -2,7 +2,7 @@
 
 | status | meaning |
 | --- | --- |
-| 0 | the crawl finished and archived at least one page |
+| 0 | the crawl finished and archived at least one page (or, rerun with a JOBDIR whose earlier runs did every request, found nothing left to do) |
 | 69 | nothing archived: start pages refused, unreachable, robots-denied, or answered only with errors |
 | 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR) or of the feed (the line says how to rebuild the items) |
 | 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM) |
@@ -87,6 +87,13 @@ def _why_nothing(stats: dict) -> str:
     return "no page was fetched"
 
 
+def nothing_left(stats: dict) -> bool:
+    """A rerun of a JOBDIR whose earlier runs did everything: its journal held no pending request (stat
+    inflight/rescheduled 0), the start requests were all done before (filtered as seen), nothing was downloaded."""
+    return (stats.get(keys.STAT_RESCHEDULED) == 0 and int(stats.get("dupefilter/filtered") or 0) > 0
+            and not stats.get("downloader/request_count"))
+
+
 def exported(stats: dict) -> int:
     """Articles exported: the lines the JSON Lines feed wrote and flushed (feed/items_written), else, for
     a feed of another format, the items Scrapy handed to the feeds."""
@@ -145,6 +152,9 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
                                       f"JOBDIR to resume ({done})")
     if reason not in BOUNDS:
         return Outcome(STOPPED_EARLY, f"stopped early ({reason}) ({done})")
+    if pages == 0 and nothing_left(stats):
+        return Outcome(OK, "finished: nothing left to do: the earlier runs of this JOBDIR did every request (its "
+                           "start requests were done before; a new crawl needs a new JOBDIR)")
     if pages == 0:
         shared = int(stats.get(keys.STAT_SHARED_PAGES_ARCHIVED) or 0)
         if shared:

@@ -159,7 +159,9 @@ class ArchivedResponse:
     truncated: bool
     ip_address: str | None
     location: RecordLocation  # of the record that answered (the item's `warc` pointer)
-    date: str  # its WARC-Date: when the page was fetched
+    date: str  # its WARC-Date: when the page was fetched (a backfill's: when the archive captured it)
+    source_uri: str | None = None  # a backfill's WARC-Source-URI: the archive's `id_` URL (crawler/warc/archived.py)
+    creation_date: str | None = None  # a backfill's WARC-Creation-Date: when it was fetched from the archive
 
 
 class WarcArchive:
@@ -284,6 +286,8 @@ class WarcArchive:
             ip_address=rec.get_header("WARC-IP-Address"),
             location=RecordLocation(capture.path.name, rec.get_header("WARC-Record-ID"), capture.offset, 0),
             date=rec.get_header("WARC-Date"),
+            source_uri=rec.get_header("WARC-Source-URI"),
+            creation_date=rec.get_header("WARC-Creation-Date"),
         )
 
 

@@ -20,14 +20,21 @@ line and headers sent and the archive's status line and headers as received, one
 (the payload is the response record's). A CDX listing answer is a `resource` record
 (`listing_resource`): WARC-Target-URI the query URL, Content-Type application/json, the JSON as
 the archive gave it (content-coding removed), so that a run's decisions can be read again.
+
+Read back (`provenance`), a response record says when its page was captured and fetched, and where
+from: what `scrapy reprocess` and `-a from_warc` put in an item's captured_at, fetched_at and source,
+so that an item rebuilt from a backfill's records is the one the backfill exported.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from crawler.warc.records import Headers, new_record_id, warc_date
 
+#: an item's `source` when its page was fetched from the site itself
+LIVE = "live"
 ORIG_PREFIX = b"x-archive-orig-"
 #: original headers that must agree with the bytes kept: set from them, never restored as archived
 BYTES_HEADERS = {b"content-length", b"transfer-encoding", b"content-encoding"}
@@ -103,3 +110,11 @@ def archive_exchange(*, uri: str, refers_to: str, fetched: datetime, request_hea
                ("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to), ("Content-Type", "application/warc-fields"),
                ("X-Record-Kind", "archive-exchange")]
     return headers, block
+
+
+def provenance(warc_date: str, source_uri: str | None = None, creation_date: str | None = None) -> tuple[str, str, str]:
+    """(fetched, captured, source) of a response record from its WARC-Date, WARC-Source-URI and WARC-Creation-Date:
+    a backfill's capture was captured at its WARC-Date by the archive at the source URI's host, and fetched at its
+    WARC-Creation-Date; a record of the live site was fetched and captured at its WARC-Date, "live"."""
+    host = urlsplit(source_uri).hostname if source_uri else None
+    return creation_date or warc_date, warc_date, host or LIVE

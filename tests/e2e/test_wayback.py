@@ -6,13 +6,16 @@ proxy; the replica, "the live site", stays reachable under its own names, so a r
 leaked to it would show in its log). The backfill must give every article the archive holds a
 complete capture of as the live crawl's item (all fields but the capture's own: fetched_at, warc,
 captured_at, source), with the capture time, from a WARC response record under the article's
-URL and capture time, and never ask the live site for anything.
+URL and capture time, and never ask the live site for anything. `scrapy reprocess` of its WARC
+files gives the same items back; interrupted (Ctrl-C, kill -9), it resumes with its JOBDIR.
 """
 
 from __future__ import annotations
 
+import collections
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.crawling import REPO, crawl, warcio_check
+from tests.crawling import REPO, crawl, read_items, run_crawl, start_crawl, warcio_check
 from tests.replay import tools
 from tests.sites.wayback import get, wayback_archive
 
@@ -117,6 +120,15 @@ def records(paths) -> list:
     return out
 
 
+def partition(items, among) -> set:
+    """The story groups of `items` as sets of URLs (among the URLs of `among`), whatever their ids."""
+    groups = collections.defaultdict(set)
+    for item in items:
+        if item["url"] in among:
+            groups[item["story_group"]].add(item["url"])
+    return {frozenset(urls) for urls in groups.values()}
+
+
 def test_every_archived_article_is_the_live_crawls_item_with_its_capture_time(run, full_crawl, older):
     assert run.returncode == 0, run.log[-3000:]
     live = {item["url"]: item for item in full_crawl.items}
@@ -129,12 +141,15 @@ def test_every_archived_article_is_the_live_crawls_item_with_its_capture_time(ru
     for url, item in items.items():
         if url == older["truncated"]:
             continue
-        assert {k: v for k, v in item.items() if k not in CAPTURE_FIELDS} == \
-               {k: v for k, v in live[url].items() if k not in CAPTURE_FIELDS}, url
+        assert {k: v for k, v in item.items() if k not in (*CAPTURE_FIELDS, "story_group")} == \
+               {k: v for k, v in live[url].items() if k not in (*CAPTURE_FIELDS, "story_group")}, url
         # the archive holds the live crawl's capture: its time is the live item's fetch time, to the second
         assert item["captured_at"] == live[url]["fetched_at"][:19] + "Z", url
         assert item["source"] == "web.archive.org"
         assert item["fetched_at"] > item["captured_at"]  # fetched from the archive now
+    # the same stories: a group's id is its founding copy's, the first to arrive, which the live crawl's
+    # concurrency decides and the backfill's listing order does not (crawler/syndication/groups.py)
+    assert partition(items.values(), live) == partition(live.values(), live)
     # its latest capture is cut off (a 200 in the index): the next older one made the item
     assert run.stats["wayback/fallback/cut_off"] == 1
     assert "wayback/no_complete_capture" not in run.stats
@@ -210,3 +225,106 @@ def test_a_response_record_under_the_original_url_and_capture_time_for_every_ite
                 and h["Content-Type"] == "application/json"]
     assert len(listings) == run.stats["wayback/cdx_pages"]
     assert all(json.loads(body)[0][0] == "urlkey" for body in listings)
+
+
+def reprocess(*args) -> subprocess.CompletedProcess:
+    """`python -m scrapy reprocess ARGS` from the project directory, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "scrapy", "reprocess", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_reprocess_of_the_backfills_warc_files_gives_the_backfills_items(run, tmp_path):
+    """The dataset rebuilds from its archives: each item equal to the one the backfill exported, every field, the
+    `warc` pointer included (both point to the capture's response record); the archive exchanges' metadata
+    records and the CDX answers' resource records are no item and no error."""
+    assert run.returncode == 0
+    out, summary = tmp_path / "rebuilt.jsonl", tmp_path / "summary.json"
+    proc = reprocess(run.warc_dir, "-O", out, "--summary", summary)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rebuilt = {item["url"]: item for item in read_items(out)}
+    exported = {item["url"]: item for item in run.items}
+    assert set(rebuilt) == set(exported) and len(rebuilt) == len(read_items(out))
+    differ = [(url, name, item[name], rebuilt[url].get(name)) for url, item in exported.items() for name in item
+              if rebuilt[url].get(name) != item[name]]
+    assert differ == []
+    assert all(list(rebuilt[url]) == list(item) for url, item in exported.items())  # same fields, same order
+    assert {item["source"] for item in rebuilt.values()} == {"web.archive.org"}
+    s = json.loads(summary.read_text())
+    assert s["errors"] == 0 and s["articles"] == len(exported)
+    # what is not an item: the cut-off capture, and the archive's own records, skipped on their headers
+    # (a metadata or resource record is never read as a page; their URLs are the archive's, off the network)
+    assert set(s["non_articles"]) <= {"truncated", "off_site"}, s["non_articles"]
+    assert s["non_articles"].get("truncated") == 1
+
+
+def count_lines(path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def journal_pending(jobdir) -> set[str]:
+    """The request targets (path and query) a killed run's journal holds as accepted and not finished."""
+    import base64
+    import pickle
+
+    from crawler.journal.appendlog import REQUESTS, SUBDIR, AppendJournal
+    from crawler.journal.scheduler import pending_requests
+
+    pending = pending_requests(AppendJournal.read_lines(jobdir / SUBDIR / REQUESTS))
+    targets = set()
+    for payload in pending.values():
+        url = pickle.loads(base64.b64decode(payload))["url"]
+        targets.add(url.split("://", 1)[1].partition("/")[1] + url.split("://", 1)[1].partition("/")[2])
+    return targets
+
+
+@pytest.mark.parametrize("sig, versions", [(signal.SIGINT, "latest"), (signal.SIGKILL, "all")],
+                         ids=["Ctrl-C", "kill-9-all-versions"])
+def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(archive, replica, run, every_version,
+                                                                            tmp_path, sig, versions):
+    """Interrupted once it exported some articles (Ctrl-C once: 75; kill -9), the same command with the same JOBDIR
+    and WARC_DIR takes up where it stopped: every article (with WAYBACK_VERSIONS=all, every version) once across
+    the two runs' files, no capture or listing page fetched again that the first run had done, the second run
+    exits 0 and its WARC files pass."""
+    host_map = {**replica.host_map(), "web.archive.org:80": archive.base.split("://", 1)[1]}
+    # a short cleaning look-ahead (as tests/e2e/test_killed_worker.py): articles are exported before the stop
+    settings = {"WAYBACK_PAGE_SIZE": "20", "JOBDIR": str(tmp_path / "job"), "DOWNLOAD_DELAY": "0.05",
+                "CLEANING_LOOKAHEAD": "3", "WAYBACK_VERSIONS": versions}
+    expected = every_version[0].items if versions == "all" else run.items
+    seen = len(archive.requests)
+    proc, first = start_crawl(tmp_path, host_map, "run1", settings=settings, args=["-a", f"wayback={BASE}"])
+    began = time.monotonic()
+    while count_lines(first["items"]) < 2:
+        assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
+        assert time.monotonic() - began < 60
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == (75 if sig == signal.SIGINT else -9), out.decode(errors="replace")[-3000:]
+    first_requests = archive.requests[seen:]
+    pending = journal_pending(tmp_path / "job") if sig == signal.SIGKILL else set()
+    second = run_crawl(tmp_path, host_map, "run2", settings=settings, args=["-a", f"wayback={BASE}"])
+    assert second["returncode"] == 0, second["output"][-3000:] + second["log_text"][-3000:]
+    second_requests = archive.requests[seen + len(first_requests):]
+    # every article (version) once across the runs' files: those the uninterrupted backfill exported
+    captures = collections.Counter((item["url"], item["captured_at"]) for path in (first["items"], second["items"])
+                                   for item in read_items(path))
+    assert set(captures) == {(item["url"], item["captured_at"]) for item in expected}
+    assert [c for c, n in captures.items() if n > 1] == []
+    assert read_items(first["items"]) and read_items(second["items"])
+    # nothing done fetched again: only what the killed run's journal held as not finished (its item not exported;
+    # Ctrl-C: nothing)
+    again = (set(first_requests) & set(second_requests)) - {"/robots.txt"}
+    assert again <= pending, sorted(again - pending)
+    warc_files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert list((tmp_path / "warc").glob("*.open")) == [] and warcio_check(warc_files)
+    responses = {h["WARC-Record-ID"] for kind, h, _ in records(warc_files) if kind == "response"}
+    assert all(item["warc"]["record_id"] in responses for path in (first["items"], second["items"])
+               for item in read_items(path))
+    assert second["stats_data"]["finish_reason"] == "finished"
+    if sig == signal.SIGINT:
+        # the job is done: run again, it asks the archive for nothing, exports nothing and says so, exit status 0
+        third = run_crawl(tmp_path, host_map, "run3", settings=settings, args=["-a", f"wayback={BASE}"])
+        assert third["returncode"] == 0, third["log_text"][-3000:]
+        assert "nothing left to do" in third["log_text"].splitlines()[-1]
+        assert archive.requests[seen + len(first_requests) + len(second_requests):] == []
+        assert read_items(third["items"]) == []

@@ -12,7 +12,8 @@ For each selected record of a task's range (crawler/offline/reprocess/index.py),
    "feed" and "listing");
 3. the crawl's item steps in one call (crawler/articleitem.py `item_from_page`), with the sites'
    learned templates frozen: read once per process from the template file, never learned
-   further, never saved, so every process judges every page alike.
+   further, never saved, so every process judges every page alike; a backfill's record
+   (WARC-Source-URI, WARC-Creation-Date) gives the backfill's captured_at, fetched_at and source.
 
 An exception anywhere in that is a bug (or an unreadable record): it is counted as an error with
 the record's file and offset and its traceback, never as not an article.
@@ -189,7 +190,8 @@ def page(task: PageTask, offset: int, src_path: str, src_offset: int, templates:
         return
     pointer = {"filename": task.name or Path(path).name, "record_id": rec.get("warc-record-id"),
                "offset": offset - task.base}
-    made = item_from_page(url, text, status, site.profile, pointer, rec.get("warc-date") or "", templates)
+    made = item_from_page(url, text, status, site.profile, pointer, rec.get("warc-date") or "", templates,
+                          source_uri=rec.get("warc-source-uri"), creation_date=rec.get("warc-creation-date"))
     if made.item is None:
         if made.kind == BUG:
             raise made.error

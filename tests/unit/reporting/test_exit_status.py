@@ -54,3 +54,16 @@ def test_a_rebuild_from_warc_counts_the_pages_it_replayed():
     assert decide({"warcreplay/pages": 4}, "finished").status == 0
 
 
+
+
+def test_a_rerun_of_a_jobdir_whose_earlier_runs_did_everything_finished_with_nothing_left():
+    """A run stopped by Ctrl-C once its downloader had taken every request finishes them (exit 75); its rerun finds
+    no pending request in the journal and the start requests done: the job is finished, not "nothing archived"."""
+    done = decide({"inflight/rescheduled": 0, "dupefilter/filtered": 2, "feed/items_written": 0}, "finished")
+    assert done.status == 0 and "nothing left to do" in done.summary
+    # without a JOBDIR (no journal), or with requests that went out and failed, it is still nothing archived
+    assert decide({"dupefilter/filtered": 2}, "finished").status == 69
+    assert decide({"inflight/rescheduled": 0, "dupefilter/filtered": 2, "downloader/request_count": 2,
+                   "downloader/response_status_count/503": 2}, "finished").status == 69
+    assert decide({"inflight/rescheduled": 3, "downloader/request_count": 3,
+                   "downloader/exception_type_count/twisted.internet.error.DNSLookupError": 3}, "finished").status == 69
