@@ -82,11 +82,11 @@ REVISIT_ARCHIVE_MIN_DAYS = 1
 REVISIT_ARCHIVE_MAX_DAYS = 90
 REVISIT_ARCHIVE_GROWTH = 2
 #: Articles: every run while younger than YOUNG days (age from the article's date or its last change
-#: found), then every age x FACTOR days, at least MIN and at most MAX days. The sweep: an article older
+#: found), then every age x FACTOR days (1: looked at again at 6, 12, 24... days), at least MIN and at most MAX days. The sweep: an article older
 #: than OLD days (by its own date; undated: old) is due at least once every SWEEP days (a whole number;
 #: 0: no sweep), on the day of that cycle its URL's hash picks.
 REVISIT_ARTICLE_YOUNG_DAYS = 3
-REVISIT_ARTICLE_FACTOR = 0.5
+REVISIT_ARTICLE_FACTOR = 1
 REVISIT_ARTICLE_MIN_DAYS = 1
 REVISIT_ARTICLE_MAX_DAYS = 30
 REVISIT_ARTICLE_OLD_DAYS = 365

@@ -9,7 +9,7 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | --- | --- | --- |
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
-| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 0.5 (`REVISIT_ARTICLE_FACTOR`), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old) is due at least once every 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), on the day of the cycle its URL's hash picks |
+| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old) is due at least once every 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), on the day of the cycle its URL's hash picks |
 | `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 30 days (`REVISIT_DEAD_DAYS`), not at every run that meets a link to it |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
@@ -50,7 +50,7 @@ class RevisitPolicy:
     archive_max_days: float = 90.0
     archive_growth: float = 2.0
     article_young_days: float = 3.0
-    article_factor: float = 0.5
+    article_factor: float = 1.0
     article_min_days: float = 1.0
     article_max_days: float = 30.0
     article_old_days: float = 365.0
@@ -130,7 +130,9 @@ class RevisitPolicy:
             due = now + interval * DAY
         if kind == ARTICLE and interval > 0 and self.article_sweep_days > 0 and not self.every_run:
             old_at = now if published is None else published + self.article_old_days * DAY
-            if old_at <= now:  # old: its next sweep day after today's
+            if old_at <= now and previous_due is None:  # old, met by a first run: the sweep spreads it
+                due = self.sweep_day(url, now)
+            elif old_at <= now:  # old: no later than its next sweep day after today's
                 due = min(due, self.sweep_day(url, now))
             else:  # a year old later: no later than its first sweep day from the day it is
                 due = min(due, self.sweep_day(url, old_at, same_day=True))
