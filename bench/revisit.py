@@ -1,6 +1,7 @@
 """Scheduled archival over simulated days: what each daily run of `scrapy crawl spacewar -s STATE_PATH=...` costs.
 
     python -m bench.revisit --articles 3000 --days 10 --per-day 15 --out /tmp/revisit
+    python -m bench.revisit --articles 3000 --span-days 7000      # the same 3,000 dated over 19 years
     python -m bench.revisit --synthetic 30000           # the state alone, at 30,000 rows (no crawl)
 
 The site is the replica growing by simulated day (tests/sites/replica/growth.py: `--per-day` new
@@ -12,7 +13,10 @@ the incremental counts, wall time, peak RSS of the crawl's process, the state's 
 and the run time at the shipped politeness computed from the requests: DOWNLOAD_DELAY (0.5 s) per
 request to the busiest host, a lower bound (AutoThrottle only slows it down).
 The completeness checks (every article exported, corrections found in time) are those of
-tests/e2e/test_revisit.py, on the same rows.
+tests/e2e/test_revisit.py, on the same rows. Then each run's requests by kind (`breakdown`, from the
+server's log): robots.txt, front pages, other listings, archive listings (the newest of a section, the
+closed ones), new articles, their requisites, known articles by age (young < 3 days, mid up to a year, old),
+404s, redirects, and URLs asked twice in one run.
 """
 
 from __future__ import annotations
@@ -241,6 +245,8 @@ def main(argv=None) -> int:
     ap.add_argument("--articles", type=int, default=3000)
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--per-day", type=int, default=15)
+    ap.add_argument("--span-days", type=float, default=None,
+                    help="the archive's dates cover this many days (default: the replica's spacing, ~2 years at 3,000)")
     ap.add_argument("--out", default="/tmp/bench-revisit")
     ap.add_argument("--synthetic", type=int, default=0, help="only fill a state of this many rows and time it")
     ap.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
@@ -252,9 +258,11 @@ def main(argv=None) -> int:
         print(json.dumps(synthetic_state(args.synthetic, out / "synthetic.sqlite"), indent=1))
         return 0
     settings = dict(s.split("=", 1) for s in args.settings)
-    rows, site = simulate(out / "runs", args.articles, args.days, args.per_day, settings)
+    rows, site = simulate(out / "runs", args.articles, args.days, args.per_day, settings, span_days=args.span_days)
     first = rows[0]["requests"] or 1
     print(table(rows))
+    n_old = sum(1 for a in site.articles if (site.clock(args.days) - a.when).total_seconds() > 365 * 86400)
+    print(f"articles older than a year by the last day: {n_old} of {len(site.articles)}")
     print("requests of each later run / first run:",
           ", ".join(f"{r['requests'] / first:.1%}" for r in rows[1:]))
     kinds = breakdown(rows, site)
