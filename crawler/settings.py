@@ -91,7 +91,8 @@ REVISIT_ARTICLE_MIN_DAYS = 1
 REVISIT_ARTICLE_MAX_DAYS = 30
 REVISIT_ARTICLE_OLD_DAYS = 365
 REVISIT_ARTICLE_SWEEP_DAYS = 7
-#: Dead links (an article URL answered 404 or 410, or redirected for good): asked again after this many days.
+#: Dead links (an article URL answered 404 or 410, or redirected for good): asked again after a day, then
+#: after twice as long each time they are still dead, up to this many days.
 REVISIT_DEAD_DAYS = 30
 #: True: every known URL is due at every run (page requisites included, REVISIT_BUDGET not applied),
 #: as before the policy.

@@ -10,7 +10,7 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
 | `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old) is due at least once every 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), on the day of the cycle its URL's hash picks |
-| `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 30 days (`REVISIT_DEAD_DAYS`), not at every run that meets a link to it |
+| `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 1 day, then the interval doubled while it stays dead, up to 30 days (`REVISIT_DEAD_DAYS`): a page missing for a moment is asked again the next day, a dead link about once a month, not at every run that meets a link to it |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
 `REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before the
@@ -115,7 +115,7 @@ class RevisitPolicy:
         if kind == ASSET:
             return NEVER
         if kind == DEAD:
-            return self.dead_days
+            return min(self.dead_days, 1.0 if not previous else previous * 2)
         return self.front_days
 
     def next_due(self, url: str, kind: str, now: float, interval: float, previous_due: float | None,

@@ -131,7 +131,7 @@ def test_dataset_of_all_runs_holds_each_article_once_in_its_latest_version(week,
 def test_dead_links_and_moved_articles_are_not_asked_at_every_run(replica, tmp_path):
     """The replica's withdrawn story (404, linked from the home page), its removed briefing (404, linked from a
     section page) and an article's old address (301, also on the home page) are asked by a first run with
-    STATE_PATH; the next run, the same day, asks none of them (kind `dead`, due in 30 days), though the same
+    STATE_PATH; the next run, the same day, asks none of them (kind `dead`, due the next day), though the same
     pages link to them again."""
     from tests.crawling import crawl
 

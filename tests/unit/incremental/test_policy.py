@@ -62,9 +62,10 @@ def test_archive_interval_backs_off_while_unchanged_and_drops_to_every_run_on_ch
     assert POLICY.archive_interval(0.0, changed=False) == 1.0  # then it grows again from the minimum
 
 
-def test_front_pages_every_run_assets_never_dead_links_after_30_days():
+def test_front_pages_every_run_assets_never_dead_links_backing_off_to_30_days():
     assert POLICY.interval(FRONT, NOW) == 0.0
-    assert POLICY.interval(DEAD, NOW) == 30.0
+    assert POLICY.interval(DEAD, NOW) == 1.0
+    assert [POLICY.interval(DEAD, NOW, previous=p) for p in (1.0, 2.0, 16.0, 30.0)] == [2.0, 4.0, 30.0, 30.0]
     assert POLICY.interval(ASSET, NOW) == NEVER
     assert POLICY.next_due("https://x/a.jpg", ASSET, NOW, NEVER, None) == NEVER
 
