@@ -1,6 +1,7 @@
 """Scheduled archival over simulated days: what each daily run of `scrapy crawl spacewar -s STATE_PATH=...` costs.
 
     python -m bench.revisit --articles 3000 --days 10 --per-day 15 --out /tmp/revisit
+    python -m bench.revisit --articles 3000 --span-days 7000      # the same 3,000 dated over 19 years
     python -m bench.revisit --synthetic 30000           # the state alone, at 30,000 rows (no crawl)
 
 The site is the replica growing by simulated day (tests/sites/replica/growth.py: `--per-day` new
@@ -12,7 +13,10 @@ the incremental counts, wall time, peak RSS of the crawl's process, the state's 
 and the run time at the shipped politeness computed from the requests: DOWNLOAD_DELAY (0.5 s) per
 request to the busiest host, a lower bound (AutoThrottle only slows it down).
 The completeness checks (every article exported, corrections found in time) are those of
-tests/e2e/test_revisit.py, on the same rows.
+tests/e2e/test_revisit.py, on the same rows. Then each run's requests by kind (`breakdown`, from the
+server's log): robots.txt, front pages, other listings, archive listings (the newest of a section, the
+closed ones), new articles, their requisites, known articles by age (young < 3 days, mid up to a year, old),
+404s, redirects, and URLs asked twice in one run.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ def run_day(outdir: Path, server, day: int, state_path: Path | str, settings: di
     """Move the site to `day`, run that day's crawl; one row of the per-day table (items included)."""
     corrections = server.set_day(day)
     server.requests_by_host.clear()
+    server.requests_log.clear()
     started = time.perf_counter()
     proc, peak_kb = run_sampled(day_command(outdir, server, day, state_path, settings), REPO,
                                 outdir / f"day{day:02d}.stdio", timeout=timeout, sample_every=0.2)
@@ -81,8 +86,61 @@ def run_day(outdir: Path, server, day: int, state_path: Path | str, settings: di
         "polite_minutes": round(max(per_host.values(), default=0) * SHIPPED_DELAY / 60, 1),
         "state_rows": rows, "state_bytes_per_url": round(size / rows) if rows else 0,
         "last_log_line": (log.read_text("utf-8", "replace").rstrip().splitlines() or [""])[-1] if log.exists()
-        else "", "corrections": corrections, "items": items,
+        else "", "corrections": corrections, "items": items, "log": list(server.requests_log),
+        "archive_pages": {path: page_no for path, (_, page_no) in server.site.archives.items()},
     }
+
+
+#: the kinds of request of a run, in the order of the breakdown table
+REQUEST_KINDS = ("robots", "fronts", "archive_newest", "archive_closed", "new_articles", "young_rechecks",
+                 "mid_rechecks", "old_rechecks", "requisites", "not_found", "redirects", "other", "repeated")
+
+
+def breakdown(rows: list[dict], site) -> list[dict]:
+    """Each run's requests by kind (REQUEST_KINDS), from the server's log: robots.txt; home, sections and
+    feeds; the newest archive listing of a section and the closed ones; articles never fetched before
+    (new), and known ones by their age at the run (young < 3 days, mid up to a year, old beyond); page
+    requisites; 404s; redirects; anything else; and requests of a URL already asked in the same run."""
+    from tests.sites.replica.content import SECTIONS
+
+    fronts = {"/", "/index.html", "/spacewar.xml"} | {s.path for s in SECTIONS} | {s.feed_path for s in SECTIONS}
+    by_path = {a.path: a for a in site.all_articles}
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        day = row["day"]
+        now = site.clock(day)
+        counts = dict.fromkeys(REQUEST_KINDS, 0)
+        asked: set[tuple[str, str]] = set()
+        fetched = set()
+        for host, path, status, _ in row.get("log", []):
+            if (host, path) in asked:
+                counts["repeated"] += 1
+            asked.add((host, path))
+            art = by_path.get(path) if host == "www.spacewar.com" else None
+            if path == "/robots.txt":
+                kind = "robots"
+            elif 300 <= status < 400 and status != 304:
+                kind = "redirects"
+            elif status == 404:
+                kind = "not_found"
+            elif host != "www.spacewar.com" or path.startswith(("/images", "/sponsors/", "/css/")):
+                kind = "requisites"
+            elif art is not None:
+                age = (now - art.when).total_seconds() / 86400
+                kind = ("new_articles" if path not in seen else "young_rechecks" if age < 3
+                        else "mid_rechecks" if age <= 365 else "old_rechecks")
+                fetched.add(path)
+            elif path in row["archive_pages"]:
+                kind = "archive_newest" if row["archive_pages"][path] == 1 else "archive_closed"
+            elif path in fronts:
+                kind = "fronts"
+            else:
+                kind = "other"
+            counts[kind] += 1
+        seen |= fetched
+        out.append({"day": day, "requests": len(row.get("log", [])), **counts})
+    return out
 
 
 def simulate(outdir: Path, n_articles: int, days: int, per_day: int, settings: dict | None = None,
@@ -135,6 +193,13 @@ def table(rows: list[dict], header: bool = True) -> str:
     return "\n".join(out)
 
 
+def breakdown_table(kinds: list[dict]) -> str:
+    cols = ("day", "requests", *REQUEST_KINDS)
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in kinds]
+    return "\n".join(out)
+
+
 def synthetic_state(n: int, path: Path) -> dict:
     """The state alone at n article rows (SQLite): bytes per URL, the time of a run's plan, of a row lookup."""
     import random
@@ -180,6 +245,8 @@ def main(argv=None) -> int:
     ap.add_argument("--articles", type=int, default=3000)
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--per-day", type=int, default=15)
+    ap.add_argument("--span-days", type=float, default=None,
+                    help="the archive's dates cover this many days (default: the replica's spacing, ~2 years at 3,000)")
     ap.add_argument("--out", default="/tmp/bench-revisit")
     ap.add_argument("--synthetic", type=int, default=0, help="only fill a state of this many rows and time it")
     ap.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
@@ -191,15 +258,20 @@ def main(argv=None) -> int:
         print(json.dumps(synthetic_state(args.synthetic, out / "synthetic.sqlite"), indent=1))
         return 0
     settings = dict(s.split("=", 1) for s in args.settings)
-    rows, site = simulate(out / "runs", args.articles, args.days, args.per_day, settings)
+    rows, site = simulate(out / "runs", args.articles, args.days, args.per_day, settings, span_days=args.span_days)
     first = rows[0]["requests"] or 1
     print(table(rows))
+    n_old = sum(1 for a in site.articles if (site.clock(args.days) - a.when).total_seconds() > 365 * 86400)
+    print(f"articles older than a year by the last day: {n_old} of {len(site.articles)}")
     print("requests of each later run / first run:",
           ", ".join(f"{r['requests'] / first:.1%}" for r in rows[1:]))
+    kinds = breakdown(rows, site)
+    print(breakdown_table(kinds))
     result = check(rows, site)
     print(json.dumps({k: len(v) for k, v in result.items()}), json.dumps(result)[:2000])
-    (out / "rows.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "items"} for r in rows],
-                                              indent=1, default=str))
+    (out / "rows.json").write_text(json.dumps([{k: v for k, v in r.items() if k not in ("items", "log")}
+                                               for r in rows], indent=1, default=str))
+    (out / "breakdown.json").write_text(json.dumps(kinds, indent=1))
     return 0 if all(r["exit"] == 0 for r in rows) else 1
 
 

@@ -79,16 +79,23 @@ REVISIT_BUDGET = 1000
 REVISIT_FRONT_DAYS = 0
 #: Archive listings, adaptive: first seen, due within this many days (spread by URL); a change found
 #: makes them due every run, no change doubles (GROWTH) the interval, from MIN up to MAX days.
-REVISIT_ARCHIVE_START_DAYS = 7
+REVISIT_ARCHIVE_START_DAYS = 30
 REVISIT_ARCHIVE_MIN_DAYS = 1
 REVISIT_ARCHIVE_MAX_DAYS = 90
 REVISIT_ARCHIVE_GROWTH = 2
 #: Articles: every run while younger than YOUNG days (age from the article's date or its last change
-#: found), then every age x FACTOR days, at least MIN and at most MAX days.
+#: found), then every age x FACTOR days (1: looked at again at 6, 12, 24... days), at least MIN and at most MAX days. The sweep: an article older
+#: than OLD days (by its own date; undated: old) is due at least once every SWEEP days (a whole number;
+#: 0: no sweep), on the day of that cycle its URL's hash picks.
 REVISIT_ARTICLE_YOUNG_DAYS = 3
-REVISIT_ARTICLE_FACTOR = 0.5
+REVISIT_ARTICLE_FACTOR = 1
 REVISIT_ARTICLE_MIN_DAYS = 1
-REVISIT_ARTICLE_MAX_DAYS = 7
+REVISIT_ARTICLE_MAX_DAYS = 30
+REVISIT_ARTICLE_OLD_DAYS = 365
+REVISIT_ARTICLE_SWEEP_DAYS = 7
+#: Dead links (an article URL answered 404 or 410, or redirected for good): asked again after a day, then
+#: after twice as long each time they are still dead, up to this many days.
+REVISIT_DEAD_DAYS = 30
 #: True: every known URL is due at every run (page requisites included, REVISIT_BUDGET not applied),
 #: as before the policy.
 REVISIT_EVERY_RUN = False

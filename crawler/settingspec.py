@@ -294,6 +294,11 @@ _declare("REVISIT_ARTICLE_YOUNG_DAYS", FLOAT, "an article younger than this is d
 _declare("REVISIT_ARTICLE_FACTOR", FLOAT, "an older article's interval: its age times this", low=0)
 _declare("REVISIT_ARTICLE_MIN_DAYS", FLOAT, "shortest interval of an article, in days", low=0)
 _declare("REVISIT_ARTICLE_MAX_DAYS", FLOAT, "longest interval of an article, in days", low=0)
+_declare("REVISIT_ARTICLE_OLD_DAYS", FLOAT, "an article dated longer ago than this (days) is in the weekly sweep", low=0)
+_declare("REVISIT_ARTICLE_SWEEP_DAYS", INT, "an old article is due at least once every this many days, on a day its "
+         "URL picks (0: no sweep)", low=0)
+_declare("REVISIT_DEAD_DAYS", FLOAT, "longest interval of a dead link (an article URL answered 404 or 410, or "
+         "redirected for good), in days: asked after 1, then twice as long each time", low=0)
 _declare("REVISIT_EVERY_RUN", BOOL, "every known URL due at every run (the behaviour before the revisit policy)")
 # --- WARC capture (crawler/capture/addon.py) ------------------------------------------------------
 _declare("WARC_DIR", PATH, "directory of the WARC files")

@@ -21,7 +21,7 @@ from scrapy.exceptions import DropItem
 from crawler import keys
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
-from crawler.incremental.policy import ARTICLE, parse_date
+from crawler.incremental.policy import ARTICLE, latest_publication
 from crawler.incremental.revalidate import utc_now
 from crawler.incremental.state import item_digest
 
@@ -84,7 +84,7 @@ class IncrementalPipeline:
             # new: no change yet (its age counts from its own date); exported again: a change found
             changed = known is not None and known.exported
             self.revisits.reschedule(adapter["url"], ARTICLE, known, changed=changed,
-                                     published=parse_date(adapter.get("published")))
+                                     published=latest_publication(adapter.get("published")))
 
     def item_dropped(self, item, response=None, exception=None, spider=None):
         if isinstance(exception, UnchangedItem):
@@ -93,7 +93,7 @@ class IncrementalPipeline:
                                           _header(response, "Last-Modified"))
             if self.revisits is not None:
                 self.revisits.reschedule(adapter["url"], ARTICLE, self.state.get(adapter["url"]),
-                                         published=parse_date(adapter.get("published")))
+                                         published=latest_publication(adapter.get("published")))
 
     def close_spider(self, spider=None):
         get = (self.stats.get_value if self.stats else (lambda key, default=0: default))

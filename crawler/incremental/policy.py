@@ -8,17 +8,22 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | kind | what it is | when it falls due again (defaults, days; settings in brackets) |
 | --- | --- | --- |
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
-| `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 7 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
-| `article` | an exported article | quiet age q = days since the later of its own date (`published`) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 0.5 (`REVISIT_ARTICLE_FACTOR`), at least 1 and at most 7 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0 |
+| `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
+| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old) is due at least once every 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), on the day of the cycle its URL's hash picks |
+| `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 1 day, then the interval doubled while it stays dead, up to 30 days (`REVISIT_DEAD_DAYS`): a page missing for a moment is asked again the next day, a dead link about once a month, not at every run that meets a link to it |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
-`REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before
-the policy: the most thorough, and the dearest).
+`REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before the
+policy: the most thorough, and the dearest).
 
-An interval of 0 means "every run": the row is due again as soon as it was fetched. The first time a
-row gets an interval of more than a day (an old article or archive page met by a first, full crawl),
+An interval of 0 means "every run": the row is due again as soon as it was fetched. Intervals count from
+the run's start (a daily run at a fixed hour takes what was given 3 days three runs later). The first
+time a row gets an interval of more than a day (an article or archive page met by a first, full crawl),
 its due time is spread over that interval by a hash of its URL (the same for every run), so that the
-thousands of rows a first run meets do not all fall due on the same later day.
+thousands of rows a first run meets do not all fall due on the same later day. The sweep's days are
+whole days of the crawl's clock (UTC): the cycle's day d % SWEEP of an article is its URL's hash % SWEEP,
+so the old articles are shared evenly between the days of the week and each run of a day takes one share,
+whatever the hour of the runs.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
 DAY = 86400.0
-FRONT, ARCHIVE, ARTICLE, ASSET = "front", "archive", "article", "asset"
-KINDS = (FRONT, ARCHIVE, ARTICLE, ASSET)
+FRONT, ARCHIVE, ARTICLE, DEAD, ASSET = "front", "archive", "article", "dead", "asset"
+KINDS = (FRONT, ARCHIVE, ARTICLE, DEAD, ASSET)
 #: kinds whose revisits count against REVISIT_BUDGET (the others are every run or never)
 BUDGETED = (ARCHIVE, ARTICLE)
 NEVER = float("inf")
@@ -40,14 +45,17 @@ class RevisitPolicy:
     """The numbers of the policy (days); `from_settings` reads them from REVISIT_* settings."""
 
     front_days: float = 0.0
-    archive_start_days: float = 7.0
+    archive_start_days: float = 30.0
     archive_min_days: float = 1.0
     archive_max_days: float = 90.0
     archive_growth: float = 2.0
     article_young_days: float = 3.0
-    article_factor: float = 0.5
+    article_factor: float = 1.0
     article_min_days: float = 1.0
-    article_max_days: float = 7.0
+    article_max_days: float = 30.0
+    article_old_days: float = 365.0
+    article_sweep_days: float = 7.0
+    dead_days: float = 30.0
     every_run: bool = False
 
     SETTINGS = {
@@ -55,7 +63,9 @@ class RevisitPolicy:
         "archive_min_days": "REVISIT_ARCHIVE_MIN_DAYS", "archive_max_days": "REVISIT_ARCHIVE_MAX_DAYS",
         "archive_growth": "REVISIT_ARCHIVE_GROWTH", "article_young_days": "REVISIT_ARTICLE_YOUNG_DAYS",
         "article_factor": "REVISIT_ARTICLE_FACTOR", "article_min_days": "REVISIT_ARTICLE_MIN_DAYS",
-        "article_max_days": "REVISIT_ARTICLE_MAX_DAYS", "every_run": "REVISIT_EVERY_RUN",
+        "article_max_days": "REVISIT_ARTICLE_MAX_DAYS", "article_old_days": "REVISIT_ARTICLE_OLD_DAYS",
+        "article_sweep_days": "REVISIT_ARTICLE_SWEEP_DAYS", "dead_days": "REVISIT_DEAD_DAYS",
+        "every_run": "REVISIT_EVERY_RUN",
     }
 
     @classmethod
@@ -71,6 +81,9 @@ class RevisitPolicy:
                 if value < 0:
                     raise ValueError(f"{cls.SETTINGS[f.name]}={raw}: must be 0 or more")
                 values[f.name] = value
+        sweep = values.get("article_sweep_days", cls.article_sweep_days)
+        if sweep != int(sweep):
+            raise ValueError(f"REVISIT_ARTICLE_SWEEP_DAYS={sweep}: must be a whole number of days (0: no sweep)")
         return cls(**values)
 
     # --- intervals -------------------------------------------------------------------------------
@@ -101,15 +114,43 @@ class RevisitPolicy:
             return self.archive_interval(previous, changed)
         if kind == ASSET:
             return NEVER
+        if kind == DEAD:
+            return min(self.dead_days, 1.0 if not previous else previous * 2)
         return self.front_days
 
-    def next_due(self, url: str, kind: str, now: float, interval: float, previous_due: float | None) -> float:
-        """When a row fetched `now` falls due: now + interval, spread over the interval the first time."""
+    def next_due(self, url: str, kind: str, now: float, interval: float, previous_due: float | None,
+                 published: float | None = None) -> float:
+        """When a row fetched by the run of `now` falls due: now + interval, spread over the interval the first
+        time; an article no later than its next sweep day once it is old (`published`: its own date)."""
         if interval == NEVER:
             return NEVER
         if previous_due is None and interval > 1.0:
-            return now + interval * DAY * spread(url)
-        return now + interval * DAY
+            due = now + interval * DAY * spread(url)
+        else:
+            due = now + interval * DAY
+        if kind == ARTICLE and interval > 0 and self.article_sweep_days > 0 and not self.every_run:
+            old_at = now if published is None else published + self.article_old_days * DAY
+            if old_at <= now and previous_due is None:  # old, met by a first run: the sweep spreads it
+                due = self.sweep_day(url, now)
+            elif old_at <= now:  # old: no later than its next sweep day after today's
+                due = min(due, self.sweep_day(url, now))
+            else:  # a year old later: no later than its first sweep day from the day it is
+                due = min(due, self.sweep_day(url, old_at, same_day=True))
+        return due
+
+    def sweep_day(self, url: str, after: float, same_day: bool = False) -> float:
+        """The start (00:00 UTC of the crawl's clock) of `url`'s next day of the sweep's cycle after the day of
+        `after` (`same_day`: from that day on)."""
+        cycle = int(self.article_sweep_days)
+        day = int(after // DAY)
+        first = 0 if same_day else 1
+        ahead = (sweep_slot(url, cycle) - day - first) % cycle + first  # 1..cycle (same_day: 0..cycle-1) days
+        return (day + ahead) * DAY
+
+
+def sweep_slot(url: str, cycle: int) -> int:
+    """The day of a `cycle`-day sweep (0 .. cycle-1) that `url` falls on, fixed by a hash of the URL."""
+    return int.from_bytes(hashlib.sha1(b"sweep:" + url.encode("utf-8")).digest()[:8], "big") % cycle
 
 
 def spread(url: str) -> float:
@@ -133,3 +174,14 @@ def parse_date(value: str | None) -> float | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
+
+
+def latest_publication(value: str | None) -> float | None:
+    """The latest time an article whose `published` is `value` can have appeared (epoch seconds; None if absent
+    or unreadable): a date without a time of day (the site's datelines give none) stands for the whole day, so
+    its end. Ages counted from it are never too old: an article published late in the day stays young its 3
+    whole days."""
+    t = parse_date(value)
+    if t is None:
+        return None
+    return t + DAY if len(str(value).strip()) <= 10 else t

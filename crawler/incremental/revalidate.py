@@ -17,7 +17,9 @@ validators (stat incremental/unconditional/<reason>); an unchanged one is still 
 It also keeps a run to what is new plus what is due (crawler/incremental/revisit.py): a known URL
 that is not due is not requested (stat revisit/not_due), nor a page requisite an earlier run archived;
 and after each fetch it asks the revisit policy when the URL falls due again (a listing is changed when
-its payload digest is; an article unchanged when answered 304, else the item pipeline decides).
+its payload digest is; an article unchanged when answered 304, else the item pipeline decides). A dead link
+(answered 404 or 410, or redirected for good: 301, 308) is remembered as such, so that the pages linking to it
+do not make every run ask for it again.
 
 It also records every page fetch (time, status, payload digest) in the state. It sits
 below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC recorder
@@ -27,15 +29,16 @@ below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
 from crawler import keys
 from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
-from crawler.incremental.policy import ARTICLE
+from crawler.incremental.policy import ARTICLE, DEAD
 from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest
 
@@ -74,7 +77,9 @@ class RevalidateMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         addon = addon_of(crawler, Incremental)
-        return cls(addon.state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"), crawler, addon.revisits)
+        o = cls(addon.state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"), crawler, addon.revisits)
+        crawler.signals.connect(o.response_downloaded, signal=signals.response_downloaded)
+        return o
 
     @property
     def revisits(self):
@@ -96,6 +101,10 @@ class RevalidateMiddleware:
     def _inc(self, key: str) -> None:
         if self.stats:
             self.stats.inc_value(key)
+
+    #: answers after which a URL is a dead link (kind `dead`), and the redirects that make its source one
+    DEAD_STATUSES = (404, 410)
+    MOVED_FOR_GOOD = (301, 308)
 
     def process_request(self, request, spider=None):
         if request.method != "GET" or request.meta.get(keys.META_NOT_IN_STATE):
@@ -143,13 +152,18 @@ class RevalidateMiddleware:
                 self._count_revalidated(key)
                 self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)
             raise IgnoreRequest(f"not modified since the last run: {response.url}")
+        if response.status in self.DEAD_STATUSES and self.plan is not None and self._article_url(key):
+            known = self.state.get(key)
+            self.state.record_fetch(key, utc_now(), response.status)
+            self.plan.reschedule(key, DEAD, known)
+            return response
         if response.status == 200:
             digest = payload_digest(response.body)
             known = self.state.get(key) if self.plan is not None else None
             self.state.record_fetch(key, utc_now(), 200, digest)
             if self.plan is not None:
                 self._count_revalidated(key)
-                kind = (known.kind if known is not None and known.kind else
+                kind = (known.kind if known is not None and known.kind and known.kind != DEAD else
                         url_kind(key, self.crawler.spider if self.crawler else None,
                                  bool(request.meta.get(keys.META_REQUISITE))))
                 if kind == ARTICLE:
@@ -160,6 +174,25 @@ class RevalidateMiddleware:
                     changed = known is not None and known.payload_digest is not None and known.payload_digest != digest
                     self.plan.reschedule(key, kind, known, changed=changed)
         return response
+
+    def response_downloaded(self, response, request, spider=None) -> None:
+        """Signal response_downloaded: an article URL redirected for good is a dead link. (The redirect middleware,
+        above this one, answers a 301 with a request for its target: process_response never sees it, and the
+        duplicate filter may drop that request.)"""
+        if self.plan is None or request.method != "GET" or response.status not in self.MOVED_FOR_GOOD:
+            return
+        key = state_key(request.url)
+        location = response.headers.get("Location")
+        target = state_key(urljoin(request.url, location.decode("latin-1"))) if location else None
+        if target in (None, key) or not self._article_url(key):
+            return
+        known = self.state.get(key)
+        self.state.record_fetch(key, utc_now(), response.status)
+        self.plan.reschedule(key, DEAD, known)
+
+    def _article_url(self, key: str) -> bool:
+        """Only an article's URL becomes a dead link: a front page or listing answered 404 is asked every run."""
+        return url_kind(key, self.crawler.spider if self.crawler else None) == ARTICLE
 
     def _count_revalidated(self, key: str) -> None:
         if key in self.plan.plan.taken:

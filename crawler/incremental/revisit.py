@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from crawler import keys
@@ -33,6 +34,8 @@ class Plan:
 
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int):
         self.now = now
+        #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
+        self.started = datetime.fromtimestamp(int(now), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows due now (every run)
         self.left = left
@@ -73,34 +76,45 @@ class Revisits:
         return self._plan
 
     def allowed(self, url: str, known) -> bool:
-        """May this run request `url`, whose state row is `known`?"""
+        """May this run request `url`, whose state row is `known`? Not when this run fetched it already (a
+        robots.txt, fetched by the robots middleware outside the duplicate filter, is also a front row)."""
         if known is None or known.next_due is None or self.policy.every_run:
             return True  # new, or never scheduled (fetched but never exported: fetched again), or all due
+        if known.fetched_at is not None and known.fetched_at >= self.plan.started:
+            return False
         if known.kind in BUDGETED:
             return url in self.plan.taken
         return known.next_due <= self.plan.now
 
     def start_urls(self) -> list[str]:
-        """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first."""
+        """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first
+        (not robots.txt: the robots middleware asks for it)."""
         plan = self.plan
-        return [*plan.front, *plan.taken]
+        return [url for url in (*plan.front, *plan.taken) if urlsplit(url).path != "/robots.txt"]
 
     def reschedule(self, url: str, kind: str, known, *, changed: bool = False, published: float | None = None,
                    now: float | None = None) -> None:
-        """Write when `url` (of `kind`, fetched `now`, `changed` or not) falls due again."""
-        now = self.clock() if now is None else now
+        """Write when `url` (of `kind`, fetched by the run of `now`, `changed` or not) falls due again; `now`
+        defaults to the run's start (its plan's time), so that intervals count in runs of a fixed schedule.
+        `published`: the latest time the article can have appeared (policy.latest_publication), kept no later
+        than when the crawl first saw it."""
+        if now is None:
+            now = self._plan.now if self._plan is not None else self.clock()
         known_published = known.published if known is not None else None
         changed_at = known.changed_at if known is not None else None
         changes = known.changes if known is not None and known.changes else 0
         if changed:
             changed_at = now
             changes += 1
-        published = published if published is not None else known_published
+        if published is None:
+            published = known_published
+        else:  # appeared at the latest when this crawl first saw it
+            published = min(published, self.clock() if known_published is None else known_published)
         previous = known.interval if known is not None and known.kind == kind else None
         interval = self.policy.interval(kind, now, previous=previous, changed=changed,
                                         published=published, changed_at=changed_at)
         previous_due = known.next_due if known is not None and known.kind == kind else None
-        next_due = self.policy.next_due(url, kind, now, interval, previous_due)
+        next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published)
         self.state.schedule(url, {"kind": kind, "next_due": next_due, "interval": interval,
                                   "published": published, "changed_at": changed_at, "changes": changes})
 

@@ -72,6 +72,25 @@ def test_later_runs_cost_a_fraction_of_the_first(week):
     assert "| Incremental | 5 new, " in report.read_text("utf-8")
 
 
+def test_a_later_run_asks_what_the_targets_need_and_little_else(week):
+    """From the server's log of each run (bench.revisit.breakdown): no URL asked twice in a run; the old articles
+    a seventh at a time (the weekly sweep); the young ones at every run; closed archive listings rarely."""
+    from bench.revisit import breakdown
+
+    site = week["site"]
+    kinds = breakdown(week["rows"], site)
+    assert all(k["repeated"] == 0 for k in kinds), [k["repeated"] for k in kinds]
+    # Scrapy's count of requests is the server's
+    assert sum(k["requests"] for k in kinds) == sum(r["requests"] for r in week["rows"])
+    n_old = sum(1 for a in site.articles if (site.clock(DAYS) - a.when).days > 365)
+    for k in kinds[2:]:  # after the first run's spread
+        assert k["old_rechecks"] <= 2 * n_old / 7 + 3, k
+        assert k["archive_closed"] <= 3, k
+    for k in kinds[3:]:  # once the archive's own newest articles are older than 3 days
+        assert k["young_rechecks"] == 10, k  # the 5 articles of each of the 2 days before (today's are new)
+    assert sum(k["old_rechecks"] for k in kinds[1:]) <= (DAYS / 7 + 0.5) * n_old  # each once a week, not more
+
+
 def test_scrapy_state_tells_what_is_due(week):
     state = week["outdir"] / "state.sqlite"
     proc = subprocess.run([sys.executable, "-m", "scrapy", "state", str(state), "--json"], cwd=REPO,
@@ -84,11 +103,11 @@ def test_scrapy_state_tells_what_is_due(week):
     assert o["kinds"]["archive"]["known"] == len(site.archives)
     assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
     assert sum(o["falling_due"].values()) > 0
-    # 8 days after the last run every article is due again (7 days at most), and some overdue
-    later = subprocess.run(["faketime", "-f", f"+{DAYS + 8}d", sys.executable, "-m", "scrapy", "state", str(state), "--json"],
-                           cwd=REPO, capture_output=True, text=True, timeout=60)
-    o9 = json.loads(later.stdout)
-    assert o9["kinds"]["article"]["due_now"] == len(site.articles) and o9["overdue"] > 0
+    # 31 days after the last run every article is due again (30 days at most), and some overdue
+    later = subprocess.run(["faketime", "-f", f"+{DAYS + 31}d", sys.executable, "-m", "scrapy", "state", str(state),
+                            "--json"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    o31 = json.loads(later.stdout)
+    assert o31["kinds"]["article"]["due_now"] == len(site.articles) and o31["overdue"] > 0
 
 
 def test_dataset_of_all_runs_holds_each_article_once_in_its_latest_version(week, tmp_path):
@@ -107,6 +126,25 @@ def test_dataset_of_all_runs_holds_each_article_once_in_its_latest_version(week,
               if (week["site"].clock(day) - week["site"].by_path["/" + url.split("/", 3)[3]].when).days <= 3
               or day + 6 <= DAYS}
     assert recent <= found
+
+
+def test_dead_links_and_moved_articles_are_not_asked_at_every_run(replica, tmp_path):
+    """The replica's withdrawn story (404, linked from the home page), its removed briefing (404, linked from a
+    section page) and an article's old address (301, also on the home page) are asked by a first run with
+    STATE_PATH; the next run, the same day, asks none of them (kind `dead`, due the next day), though the same
+    pages link to them again."""
+    from tests.crawling import crawl
+
+    site = replica.site
+    dead = {site.withdrawn, site.dead_link, *site.redirects}
+    asked = []
+    for run in range(2):
+        before = len(replica.log)
+        result = crawl(tmp_path / f"run{run}", replica.host_map(), settings={"STATE_PATH": str(tmp_path / "state.sqlite")})
+        assert result.returncode == 0
+        asked.append({e.path.split("?")[0] for e in replica.log[before:] if e.host == "www.spacewar.com"})
+    assert dead <= asked[0]
+    assert "/" in asked[1] and not dead & asked[1]
 
 
 def test_the_policy_in_a_redis_state(redis_url, redis, tmp_path):

@@ -141,10 +141,16 @@ class GrowingServer(ReplicaServer):
         self.site = site
         self.renderer = Renderer(site)
         self.requests_by_host: Counter = Counter()  # requests answered, by Host header (also with record=False)
+        #: (host, path, status, conditional) of every request answered since the last clear (also with record=False)
+        self.requests_log: list[tuple[str, str, int, bool]] = []
 
     def _route(self, scheme: str, host: str, method: str, target: str, headers: dict):
-        self.requests_by_host[host.rsplit(":", 1)[0]] += 1
-        return super()._route(scheme, host, method, target, headers)
+        hostname = host.rsplit(":", 1)[0]
+        self.requests_by_host[hostname] += 1
+        reply = super()._route(scheme, host, method, target, headers)
+        conditional = any(k.lower() in ("if-none-match", "if-modified-since") for k in headers)
+        self.requests_log.append((hostname, target.split("#")[0].split("?")[0] or "/", reply.status, conditional))
+        return reply
 
     def set_day(self, day: int) -> list[tuple[int, str, str]]:
         made = self.site.set_day(day)

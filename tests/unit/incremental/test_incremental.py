@@ -137,3 +137,63 @@ def test_with_state_path_both_incremental_components_are_in_the_chain_and_share_
     pipeline, middleware = IncrementalPipeline.from_crawler(crawler), RevalidateMiddleware.from_crawler(crawler)
     assert pipeline.state is middleware.state is addon_of(crawler, Incremental).state
     pipeline.state.close()
+
+
+# --- the revisit policy in the middleware: dead links, one fetch a run ----------------------------
+def test_a_dead_link_is_remembered_and_not_asked_again_until_it_is_due(tmp_path):
+    import time
+
+    from crawler.incremental.policy import DAY, DEAD, FRONT, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()  # url_kind asks the spider for the site's URL rules
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()  # fetch times are the real clock's: so is this run's
+
+    def run(at: float) -> RevalidateMiddleware:
+        return RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                    revisits=Revisits(state, RevisitPolicy(), clock=lambda: at))
+
+    mw = run(now)
+    gone = "https://www.spacewar.com/reports/Story_withdrawn_by_publisher_999.html"
+    moved = "https://www.spacewar.com/reports/Navy_tests_new_interceptor_old_999.html"
+    section = "https://www.spacewar.com/Missile_Defense.html"
+    for url in (gone, section):
+        request = Request(url)
+        assert mw.process_request(request) is None
+        mw.process_response(request, HtmlResponse(url, status=404, body=b"Not Found", request=request))
+    old = Request(moved)
+    assert mw.process_request(old) is None
+    mw.response_downloaded(Response(moved, status=301, headers={"Location": ARTICLE}, request=old), old)
+    assert state.get(gone).kind == state.get(moved).kind == DEAD
+    assert state.get(section) is None  # a listing answered 404 is no dead link: asked at every run
+    assert state.get(gone).next_due == now + DAY  # asked again the next day: it may have been missing a moment
+    # a robots.txt fetched by this run (by the robots middleware) is not asked again as a page of it
+    robots = Request("https://www.spacewar.com/robots.txt")
+    mw.process_response(robots, Response(robots.url, body=b"User-agent: *\n", request=robots))
+    assert state.get(robots.url).kind == FRONT
+    with pytest.raises(IgnoreRequest, match="not due"):
+        mw.process_request(Request(robots.url))
+    mw = run(now + DAY)  # robots.txt and the section page are asked by the next day's run
+    assert mw.process_request(Request(robots.url)) is None
+    assert mw.process_request(Request(section)) is None
+
+    asked = {gone: [], moved: []}  # daily runs for two months, the pages linking to them fetched every day
+    for day in range(1, 62):
+        mw = run(now + day * DAY)
+        for url in asked:
+            request = Request(url)
+            try:
+                mw.process_request(request)
+            except IgnoreRequest as e:
+                assert "not due" in str(e)
+                continue
+            asked[url].append(day)
+            if url == gone:
+                mw.process_response(request, HtmlResponse(url, status=404, body=b"Not Found", request=request))
+            else:
+                mw.response_downloaded(Response(url, status=301, headers={"Location": ARTICLE}, request=request),
+                                       request)
+    assert asked[gone] == asked[moved] == [1, 3, 7, 15, 31, 61]  # after 1, 2, 4, 8, 16 days, then 30
+    state.close()
