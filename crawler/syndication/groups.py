@@ -51,6 +51,21 @@ class Member:
     shingles: bytes  # sketch.pack() of the body's shingle set
 
 
+@dataclass
+class Sketched:
+    """An article body as the grouper compares it: its shingle hashes and their bottom-k sketch (sketch.py)."""
+
+    hashes: frozenset[int]
+    sketch: list[int]
+
+
+def sketch_of(body: str | None) -> tuple[bytes, list[int]]:
+    """A body's shingles, packed (sketch.pack), and its sketch: what a worker process hands to `group_lines`, so
+    the serial pass that groups a run's articles does not compute them."""
+    hashes = shingles(body)
+    return pack(hashes), bottom_k(hashes)
+
+
 def group_id(url: str) -> str:
     return "sg-" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
 
@@ -86,9 +101,13 @@ class StoryGrouper:
         """The article's story group; the article is remembered, so later copies can join it. `group`: the
         group the article already has (an item that carries one), kept as it is."""
         hashes = shingles(body)
-        sketch = bottom_k(hashes)
+        return self.assign_sketched(url, Sketched(hashes, bottom_k(hashes)), agency, published, group)
+
+    def assign_sketched(self, url: str, body: "Sketched", agency: str | None = None, published: str | None = None,
+                        group: str | None = None) -> str:
+        """`assign` for a body whose shingles and sketch were computed already (`sketch_of`, in a worker process)."""
         with self.store.locked():
-            return self._assign(url, hashes, sketch, agency, published, group)
+            return self._assign(url, body.hashes, body.sketch, agency, published, group)
 
     def _assign(self, url, hashes, sketch, agency, published, given) -> str:
         lists = self.store.postings(sketch)
@@ -151,6 +170,58 @@ def group_jsonl(path, start: int = 0) -> int:
             out.write((json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8"))
     os.replace(tmp, path)
     return len({i["story_group"] for i in items})
+
+
+@dataclass
+class Story:
+    """What `group_lines` needs of one item line: the fields the rule reads, the capture order's keys, and the body's
+    packed shingles and sketch (`sketch_of`)."""
+
+    url: str
+    agency: str | None
+    published: str | None
+    fetched_at: str | None
+    packed: bytes
+    sketch: list[int]
+
+
+def group_lines(path, start: int, stories: list[Story]) -> int | None:
+    """`group_jsonl` for lines whose stories were sketched by the processes that wrote them: the item lines of the
+    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), none holding a
+    `story_group`. Each line gets `"story_group": ID` as its last key, as json.dumps writes a key added to the item,
+    without the lines being parsed or encoded again; the groups are assigned in capture order as `assign_groups`
+    does. Returns the number of stories among those lines, or None (the file left as it was) when its lines do not
+    match `stories`."""
+    import json
+    import os
+
+    from crawler.syndication.stores import MemoryStore
+
+    grouper = StoryGrouper(MemoryStore())
+    groups: list[str] = [""] * len(stories)
+    for i in sorted(range(len(stories)), key=lambda i: (stories[i].fetched_at or "", stories[i].url or "")):
+        st = stories[i]
+        groups[i] = grouper.assign_sketched(st.url, Sketched(unpack(st.packed), st.sketch), st.agency, st.published)
+    tmp = f"{path}.grouping"
+    with open(path, "rb") as src, open(tmp, "wb") as out:
+        if start:
+            _copy_prefix(src, out, start)
+        src.seek(start)
+        n = 0
+        for line in src:
+            line = line.rstrip(b"\n")
+            if not line.strip():
+                continue
+            if n >= len(stories) or not line.endswith(b"}") or line == b"{}":
+                n = -1
+                break
+            out.write(line[:-1] + b', "story_group": ' + json.dumps(groups[n]).encode() + b"}\n")
+            n += 1
+    if n != len(stories):
+        os.unlink(tmp)
+        return None
+    os.replace(tmp, path)
+    return len(set(groups))
 
 
 def _copy_prefix(src, out, size: int, block: int = 1 << 20) -> None:

@@ -44,7 +44,7 @@ from crawler.offline.reprocess.progress import Progress
 from crawler.offline.reprocess.tasks import split
 from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
 from crawler.site.profiles import choose
-from crawler.syndication.groups import StoryGrouper, group_jsonl
+from crawler.syndication.groups import StoryGrouper, group_jsonl, group_lines
 from crawler.syndication.stores import MemoryStore
 from crawler.warc.inputs import NoInput, open_inputs
 
@@ -297,14 +297,22 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                                left_out["unresolved_revisits"])
 
             # --- second pass: the items --------------------------------------------------------------------
-            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
-                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites)
-                          for t in tasks)
             out = _Output(opts)
+            to_file = out.path is not None  # grouped after the pass: the workers sketch each item's body
+            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
+                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites,
+                                         sketch=to_file)
+                          for t in tasks)
+            stories: list | None = [] if to_file else None
             progress = Progress(total, interval=opts.progress_interval)
             streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
                 out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
+                if stories is not None:
+                    if res.stories is None:  # an item that had a story_group: group_jsonl parses the lines
+                        stories = None
+                    else:
+                        stories.extend(res.stories)
                 row = files[res.file_no]
                 row["articles"] += res.articles
                 row["skipped"].update(res.non_articles)
@@ -321,7 +329,9 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
             out.close()
             status = NOTHING_READ if summary["records"] == 0 else NO_ARTICLE if summary["articles"] == 0 else OK
             if out.path is not None and status == OK:  # story groups over what this run wrote, in capture order
-                summary["stories"] = group_jsonl(out.path, out.start)  # (crawler/syndication/), before -O's rename
+                # (crawler/syndication/), before -O's rename; the bodies' sketches came from the workers
+                grouped = group_lines(out.path, out.start, stories) if stories is not None else None
+                summary["stories"] = grouped if grouped is not None else group_jsonl(out.path, out.start)
             if status == OK:
                 out.commit()
             if opts.dataset and status == OK:
