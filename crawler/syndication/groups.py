@@ -185,13 +185,16 @@ class Story:
     sketch: list[int]
 
 
+#: how an exported item's line ends before its story group is set (story_group is the last exported field)
+UNGROUPED_END = b', "story_group": null}'
+
+
 def group_lines(path, start: int, stories: list[Story]) -> int | None:
     """`group_jsonl` for lines whose stories were sketched by the processes that wrote them: the item lines of the
-    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), none holding a
-    `story_group`. Each line gets `"story_group": ID` as its last key, as json.dumps writes a key added to the item,
-    without the lines being parsed or encoded again; the groups are assigned in capture order as `assign_groups`
-    does. Returns the number of stories among those lines, or None (the file left as it was) when its lines do not
-    match `stories`."""
+    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), each ending with
+    `UNGROUPED_END`. The null becomes the group's id, as json.dumps writes it, without the lines being parsed or
+    encoded again; the groups are assigned in capture order as `assign_groups` does. Returns the number of
+    stories among those lines, or None (the file left as it was) when its lines do not match `stories`."""
     import json
     import os
 
@@ -212,10 +215,10 @@ def group_lines(path, start: int, stories: list[Story]) -> int | None:
             line = line.rstrip(b"\n")
             if not line.strip():
                 continue
-            if n >= len(stories) or not line.endswith(b"}") or line == b"{}":
+            if n >= len(stories) or not line.endswith(UNGROUPED_END):
                 n = -1
                 break
-            out.write(line[:-1] + b', "story_group": ' + json.dumps(groups[n]).encode() + b"}\n")
+            out.write(line[:-5] + json.dumps(groups[n]).encode() + b"}\n")
             n += 1
     if n != len(stories):
         os.unlink(tmp)

@@ -39,10 +39,12 @@ from crawler.offline.reprocess.index import site_set
 from crawler.site.links import route
 from crawler.site.profiles import SiteSet
 from crawler.site.urls import ARTICLE
-from crawler.syndication.groups import Story, sketch_of
+from crawler.syndication.groups import UNGROUPED_END, Story, sketch_of
 from crawler.warc.http import decode_content
 
 logger = logging.getLogger(__name__)
+
+UNGROUPED_END_TEXT = UNGROUPED_END.decode()
 
 
 @dataclass
@@ -205,8 +207,8 @@ def page(task: PageTask, offset: int, src_path: str, src_offset: int, templates:
     line = json.dumps(made.item, ensure_ascii=False)
     if result.stories is not None:
         item = made.item
-        if "story_group" in item:
-            result.stories = None  # the run groups the lines by parsing them (group_jsonl)
+        if not line.endswith(UNGROUPED_END_TEXT):  # (never, as items are exported): the run parses the lines
+            result.stories = None
         else:
             packed, sketch = sketch_of(item.get("body"))
             result.stories.append(Story(item["url"], item.get("agency"), item.get("published"), item.get("fetched_at"),

@@ -120,9 +120,9 @@ def test_an_item_that_carries_a_group_keeps_it_and_copies_join_it(stories, tmp_p
 
 
 def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_rewrite(stories, tmp_path):
-    """reprocess's grouping (group_lines: sketches made by the workers, the group spliced into each line) writes
-    what group_jsonl writes by parsing every line, after a prefix it leaves alone, and refuses lines that do not
-    match its stories."""
+    """reprocess's grouping (group_lines: sketches made by the workers, the group spliced into each exported item's
+    line, whose last field is story_group: null) writes what group_jsonl writes by parsing every line, after a
+    prefix it leaves alone, and refuses lines that do not match its stories."""
     import json
 
     from crawler.syndication.groups import Story, group_lines, sketch_of
@@ -132,9 +132,9 @@ def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_re
         for site, day in (("spacewar", "21"), ("spacedaily", "20")):  # the copy captured first founds the group
             items.append({"url": f"https://www.{site}.com/reports/s{k}_\u00e9t\u00e9.html", "title": f"T\u00e9 {k}",
                           "body": body(art.paragraphs()), "agency": "AFP", "published": "2026-11-20",
-                          "fetched_at": f"2026-11-{day}T00:00:0{k}Z"})
+                          "fetched_at": f"2026-11-{day}T00:00:0{k}Z", "story_group": None})
     items.append({"url": "https://www.spacewar.com/reports/empty.html", "body": "", "agency": None,
-                  "published": None, "fetched_at": None})
+                  "published": None, "fetched_at": None, "story_group": None})
     prefix = '{"url": "https://www.spacewar.com/reports/earlier.html"}\n'
     text = prefix + "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
     parsed, spliced = tmp_path / "parsed.jsonl", tmp_path / "spliced.jsonl"
