@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from crawler.syndication.sketch import bottom_k, overlap, pack, shingles, unpack
+from crawler.syndication.sketch import SKETCH_SIZE, bottom_k, overlap, pack, shingles, unpack
 
 MIN_JACCARD = 0.3
 MAX_NOVELTY = 0.35
@@ -57,13 +58,14 @@ class Sketched:
 
     hashes: frozenset[int]
     sketch: list[int]
+    packed: bytes | None = None  # sketch.pack(hashes), when it came packed
 
 
 def sketch_of(body: str | None) -> tuple[bytes, list[int]]:
     """A body's shingles, packed (sketch.pack), and its sketch: what a worker process hands to `group_lines`, so
     the serial pass that groups a run's articles does not compute them."""
-    hashes = shingles(body)
-    return pack(hashes), bottom_k(hashes)
+    ordered = sorted(shingles(body))  # pack's order; its first SKETCH_SIZE are bottom_k's sketch
+    return array("I", ordered).tobytes(), ordered[:SKETCH_SIZE]
 
 
 def group_id(url: str) -> str:
@@ -107,9 +109,9 @@ class StoryGrouper:
                         group: str | None = None) -> str:
         """`assign` for a body whose shingles and sketch were computed already (`sketch_of`, in a worker process)."""
         with self.store.locked():
-            return self._assign(url, body.hashes, body.sketch, agency, published, group)
+            return self._assign(url, body.hashes, body.sketch, agency, published, group, body.packed)
 
-    def _assign(self, url, hashes, sketch, agency, published, given) -> str:
+    def _assign(self, url, hashes, sketch, agency, published, given, packed=None) -> str:
         lists = self.store.postings(sketch)
         common = frozenset(h for h, urls in zip(sketch, lists) if urls is None or len(urls) >= COMMON)
         known = self.store.member(url)
@@ -124,7 +126,7 @@ class StoryGrouper:
                     j = same_story(agency, published, hashes, other, unpack(other.shingles))
                     if j is not None and j > best:
                         group, best = other.group, j
-        self.store.add(Member(url, group, agency, published, pack(hashes)), sketch, common)
+        self.store.add(Member(url, group, agency, published, packed or pack(hashes)), sketch, common)
         return group
 
 
@@ -204,7 +206,7 @@ def group_lines(path, start: int, stories: list[Story]) -> int | None:
     groups: list[str] = [""] * len(stories)
     for i in sorted(range(len(stories)), key=lambda i: (stories[i].fetched_at or "", stories[i].url or "")):
         st = stories[i]
-        groups[i] = grouper.assign_sketched(st.url, Sketched(unpack(st.packed), st.sketch), st.agency, st.published)
+        groups[i] = grouper.assign_sketched(st.url, Sketched(unpack(st.packed), st.sketch, st.packed), st.agency, st.published)
     tmp = f"{path}.grouping"
     with open(path, "rb") as src, open(tmp, "wb") as out:
         if start:
