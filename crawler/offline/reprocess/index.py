@@ -70,6 +70,8 @@ def _content_type(block: bytes) -> str:
     return ""
 
 
+HTTP = ("http:", "https:")
+
 _SITES: dict = {}
 
 
@@ -122,11 +124,18 @@ def scan(task) -> ScanResult:
         if kind not in ("response", "revisit"):
             return False
         uri = headers.get("warc-target-uri") or ""
-        return uri.startswith(("http:", "https:")) and site_of(uri, sites) is not None
+        return uri.startswith(HTTP) and site_of(uri, sites) is not None
 
+    off_site = 0
     for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz):
         out.records += 1
+        if not rec.whole:  # not wanted: another type, not a web capture, or (counted) another host's
+            if rec.type in ("response", "revisit") and rec.headers.get("warc-target-uri", "").startswith(HTTP):
+                off_site += 1
+            continue
         _row(task.file_no, rec, sites, out)
+    if off_site:
+        out.skipped["off_site"] += off_site
     return out
 
 
