@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crawler.offline.reprocess import index, listing
+from crawler.offline.reprocess import index, listing, reader
 from crawler.offline.reprocess.tasks import listed_tasks
 from crawler.warc.files import gzip_member, serialize_record
 from crawler.warc.inputs import open_inputs
@@ -15,6 +15,12 @@ from crawler.warc.inputs import open_inputs
 URIS = ["https://www.spacewar.com/reports/a.html", "https://news1.example.org/x.html",
         "https://spacedaily.com/reports/b.html", "https://news2.example.org/spacewar.com.html",
         "https://www.spacewar.com/reports/c.html"]
+
+
+@pytest.fixture(params=["fastwarc", "warcio"], autouse=True)
+def warc_reader(request, monkeypatch):
+    """Both readers find the listed records at their offsets."""
+    monkeypatch.setattr(reader, "READER", request.param)
 
 
 def _warc(path) -> list[int]:
