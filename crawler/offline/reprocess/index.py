@@ -163,7 +163,7 @@ def _row(file_no: int, rec, sites: SiteSet, out: ScanResult) -> None:
     if rec.type not in ("response", "revisit"):
         return
     uri = rec.get("warc-target-uri") or ""
-    if not uri.startswith(("http:", "https:")):
+    if not uri.startswith(HTTP):
         return
     if site_of(uri, sites) is None:
         out.skipped["off_site"] += 1

@@ -76,7 +76,8 @@ class TaskResult:
     non_articles: Counter = field(default_factory=Counter)
     errors: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, traceback)
     size: int = 0
-    #: with `PageTask.sketch`, one crawler.syndication.groups.Story per line (None: an item already had a story_group)
+    #: with `PageTask.sketch`, one crawler.syndication.groups.Story per line (None: a line that does not end with
+    #: groups.UNGROUPED_END, so the run groups by parsing the lines)
     stories: list | None = None
 
 
