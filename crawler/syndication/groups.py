@@ -56,7 +56,7 @@ class Member:
 class Sketched:
     """An article body as the grouper compares it: its shingle hashes and their bottom-k sketch (sketch.py)."""
 
-    hashes: frozenset[int]
+    hashes: frozenset[int] | None  # None: only `packed` (unpacked when a candidate needs comparing)
     sketch: list[int]
     packed: bytes | None = None  # sketch.pack(hashes), when it came packed
 
@@ -121,12 +121,14 @@ class StoryGrouper:
             group = known.group
         else:
             group, best = group_id(url), 0.0
-            if hashes:
+            if sketch:  # the body has shingles (a set's sketch is empty only when the set is)
                 for other in self.store.members(_ranked(lists, url)):
+                    if hashes is None:  # came packed: unpacked for the first candidate only
+                        hashes = unpack(packed)
                     j = same_story(agency, published, hashes, other, unpack(other.shingles))
                     if j is not None and j > best:
                         group, best = other.group, j
-        self.store.add(Member(url, group, agency, published, packed or pack(hashes)), sketch, common)
+        self.store.add(Member(url, group, agency, published, packed if packed is not None else pack(hashes)), sketch, common)
         return group
 
 
@@ -206,7 +208,7 @@ def group_lines(path, start: int, stories: list[Story]) -> int | None:
     groups: list[str] = [""] * len(stories)
     for i in sorted(range(len(stories)), key=lambda i: (stories[i].fetched_at or "", stories[i].url or "")):
         st = stories[i]
-        groups[i] = grouper.assign_sketched(st.url, Sketched(unpack(st.packed), st.sketch, st.packed), st.agency, st.published)
+        groups[i] = grouper.assign_sketched(st.url, Sketched(None, st.sketch, st.packed), st.agency, st.published)
     tmp = f"{path}.grouping"
     with open(path, "rb") as src, open(tmp, "wb") as out:
         if start:
