@@ -50,6 +50,17 @@ class Listed:
     bad: int = 0  # lines naming this file that could not be read (no offset, not JSON)
 
 
+def _field(line: str, opening: str, pattern: re.Pattern) -> str | None:
+    """A JSON string field's raw text in an index line: found as the indexers write it (`"name": "`) with str.find,
+    else by `pattern` (other spacing); None when the line has none."""
+    i = line.find(opening)
+    if i >= 0:
+        start = i + len(opening)
+        return line[start:line.find('"', start)]
+    m = pattern.search(line)
+    return m.group(1) if m else None
+
+
 def _open(path: Path):
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
@@ -89,10 +100,9 @@ def load(paths, sources, sites: str | None = None) -> dict[int, Listed]:
             raise FileNotFoundError(f"--index {index_path}: no such file")
         with _open(index_path) as fh:
             for line in fh:
-                m = _FILENAME.search(line)
-                if m is None:
+                filename = _field(line, '"filename": "', _FILENAME)
+                if filename is None:
                     continue
-                filename = m.group(1)
                 if filename not in owners:
                     owners[filename] = _owner(filename, by_name)
                 file_no = owners[filename]
@@ -102,10 +112,10 @@ def load(paths, sources, sites: str | None = None) -> dict[int, Listed]:
                 if listed is None:
                     listed = out[file_no] = Listed(str(index_path))
                 listed.lines += 1
-                m = _URL.search(line)
-                if m is None or not m.group(1).startswith(("http:", "https:")):
+                raw = _field(line, '"url": "', _URL)
+                if raw is None or not raw.startswith(("http:", "https:")):
                     continue  # not a web capture (our crawl's item records, `urn:`; warcinfo): not a response
-                if not any(d in m.group(1).lower() for d in domains):
+                if not any(d in raw.lower() for d in domains):
                     listed.off_site += 1  # no URL of the sites in it: off-site, not parsed
                     continue
                 try:

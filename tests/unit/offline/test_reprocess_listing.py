@@ -36,8 +36,9 @@ def _warc(path) -> list[int]:
     return offsets
 
 
-def _line(url: str, offset, filename: str) -> str:
-    return f"key 20260101000000 {json.dumps({'url': url, 'offset': str(offset), 'filename': filename})}\n"
+def _line(url: str, offset, filename: str, compact: bool = False) -> str:
+    fields = {"url": url, "offset": str(offset), "filename": filename}
+    return f"key 20260101000000 {json.dumps(fields, separators=(',', ':') if compact else None)}\n"
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def archive(tmp_path):
 
 def test_only_the_sites_lines_of_the_file_are_listed_and_the_rest_counted(archive, tmp_path):
     warc, offsets = archive
-    lines = [_line(u, o, "crawl-data/seg/warc/CC-1.warc.gz") for u, o in zip(URIS, offsets)]
+    lines = [_line(u, o, "crawl-data/seg/warc/CC-1.warc.gz", compact=n % 2 == 1)  # other writers' spacing too
+             for n, (u, o) in enumerate(zip(URIS, offsets))]
     lines.append(_line("urn:x-spacewar-item:https://www.spacewar.com/reports/a.html", 9, "CC-1.warc.gz"))  # no capture
     lines.append(_line("https://www.spacewar.com/reports/z.html", 7, "crawl-data/seg/warc/CC-2.warc.gz"))  # other file
     cdx = tmp_path / "cdx-00000.gz"
