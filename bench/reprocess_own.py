@@ -7,7 +7,8 @@
    process) with the project's defaults for what is archived (REQUISITES on: images, stylesheets and
    scripts of every page are fetched and archived, with the request, metadata and item records the
    crawl writes), bench/crawl_throughput.py's speed settings otherwise. It is kept in
-   WORKDIR/crawl-N and reused by later runs (15,000 articles: 22,221 pages and their requisites in 224 s on the 2-core machine).
+   WORKDIR/crawl-N and reused by later runs (15,000 articles: 22,221 pages and their requisites in
+   224 s on the 2-core machine).
 2. `scrapy reprocess WARC_DIR -O out.jsonl --processes P` run from each checkout, rounds interleaved
    (who goes first swaps each round): wall seconds of the whole command as a user times it (start-up
    included), articles/s end to end (items written / wall), CPU seconds of the process tree.
