@@ -128,7 +128,9 @@ class StoryGrouper:
                     j = same_story(agency, published, hashes, other, unpack(other.shingles))
                     if j is not None and j > best:
                         group, best = other.group, j
-        self.store.add(Member(url, group, agency, published, packed if packed is not None else pack(hashes)), sketch, common)
+        if packed is None:
+            packed = pack(hashes)
+        self.store.add(Member(url, group, agency, published, packed), sketch, common)
         return group
 
 
