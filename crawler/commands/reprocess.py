@@ -79,6 +79,10 @@ class Command(ScrapyCommand):
         parser.add_argument("--sites", metavar="NAMES",
                             help="only these sites of the network (comma-separated profile names, as `-a sites=`); "
                                  "other records are skipped on their WARC headers (default: every site)")
+        parser.add_argument("--index", metavar="FILE", action="append",
+                            help="a CDXJ index of input files (the crawl's FILE.warc.gz.cdxj, Common Crawl's "
+                                 "cdx-NNNNN.gz; repeatable): the first pass reads only the records it lists on the "
+                                 "sites asked for, at their offsets; it must list every response of its files")
         parser.add_argument("--tmp-dir", metavar="DIR", help="where the capture index (SQLite) goes "
                                                              "(default: the system's temporary directory)")
 
@@ -98,7 +102,8 @@ class Command(ScrapyCommand):
         options = Options(paths=args, output=output, append=bool(opts.output), dataset=opts.dataset,
                           processes=opts.processes, engine=opts.engine, all_captures=opts.all_captures,
                           template=opts.template, summary=opts.summary, progress_interval=opts.progress_interval,
-                          tmp_dir=opts.tmp_dir, task_size=opts.task_size, sites=opts.sites)
+                          tmp_dir=opts.tmp_dir, task_size=opts.task_size, sites=opts.sites,
+                          index=opts.index)
         _logging(self.settings)
         try:
             summary, status = run(options)

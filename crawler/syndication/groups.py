@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from crawler.syndication.sketch import bottom_k, overlap, pack, shingles, unpack
+from crawler.syndication.sketch import SKETCH_SIZE, bottom_k, overlap, pack, shingles, unpack
 
 MIN_JACCARD = 0.3
 MAX_NOVELTY = 0.35
@@ -49,6 +50,22 @@ class Member:
     agency: str | None
     published: str | None  # YYYY-MM-DD
     shingles: bytes  # sketch.pack() of the body's shingle set
+
+
+@dataclass
+class Sketched:
+    """An article body as the grouper compares it: its shingle hashes and their bottom-k sketch (sketch.py)."""
+
+    hashes: frozenset[int] | None  # None: only `packed` (unpacked when a candidate needs comparing)
+    sketch: list[int]
+    packed: bytes | None = None  # sketch.pack(hashes), when it came packed
+
+
+def sketch_of(body: str | None) -> tuple[bytes, list[int]]:
+    """A body's shingles, packed (sketch.pack), and its sketch: what a worker process hands to `group_lines`, so
+    the serial pass that groups a run's articles does not compute them."""
+    ordered = sorted(shingles(body))  # pack's order; its first SKETCH_SIZE are bottom_k's sketch
+    return array("I", ordered).tobytes(), ordered[:SKETCH_SIZE]
 
 
 def group_id(url: str) -> str:
@@ -86,11 +103,15 @@ class StoryGrouper:
         """The article's story group; the article is remembered, so later copies can join it. `group`: the
         group the article already has (an item that carries one), kept as it is."""
         hashes = shingles(body)
-        sketch = bottom_k(hashes)
-        with self.store.locked():
-            return self._assign(url, hashes, sketch, agency, published, group)
+        return self.assign_sketched(url, Sketched(hashes, bottom_k(hashes)), agency, published, group)
 
-    def _assign(self, url, hashes, sketch, agency, published, given) -> str:
+    def assign_sketched(self, url: str, body: "Sketched", agency: str | None = None, published: str | None = None,
+                        group: str | None = None) -> str:
+        """`assign` for a body whose shingles and sketch were computed already (`sketch_of`, in a worker process)."""
+        with self.store.locked():
+            return self._assign(url, body.hashes, body.sketch, agency, published, group, body.packed)
+
+    def _assign(self, url, hashes, sketch, agency, published, given, packed=None) -> str:
         lists = self.store.postings(sketch)
         common = frozenset(h for h, urls in zip(sketch, lists) if urls is None or len(urls) >= COMMON)
         known = self.store.member(url)
@@ -100,12 +121,16 @@ class StoryGrouper:
             group = known.group
         else:
             group, best = group_id(url), 0.0
-            if hashes:
+            if sketch:  # the body has shingles (a set's sketch is empty only when the set is)
                 for other in self.store.members(_ranked(lists, url)):
+                    if hashes is None:  # came packed: unpacked for the first candidate only
+                        hashes = unpack(packed)
                     j = same_story(agency, published, hashes, other, unpack(other.shingles))
                     if j is not None and j > best:
                         group, best = other.group, j
-        self.store.add(Member(url, group, agency, published, pack(hashes)), sketch, common)
+        if packed is None:
+            packed = pack(hashes)
+        self.store.add(Member(url, group, agency, published, packed), sketch, common)
         return group
 
 
@@ -151,6 +176,61 @@ def group_jsonl(path, start: int = 0) -> int:
             out.write((json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8"))
     os.replace(tmp, path)
     return len({i["story_group"] for i in items})
+
+
+@dataclass
+class Story:
+    """What `group_lines` needs of one item line: the fields the rule reads, the capture order's keys, and the body's
+    packed shingles and sketch (`sketch_of`)."""
+
+    url: str
+    agency: str | None
+    published: str | None
+    fetched_at: str | None
+    packed: bytes
+    sketch: list[int]
+
+
+#: how an exported item's line ends before its story group is set (story_group is the last exported field)
+UNGROUPED_END = b', "story_group": null}'
+
+
+def group_lines(path, start: int, stories: list[Story]) -> int | None:
+    """`group_jsonl` for lines whose stories were sketched by the processes that wrote them: the item lines of the
+    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), each ending with
+    `UNGROUPED_END`. The null becomes the group's id, as json.dumps writes it, without the lines being parsed or
+    encoded again; the groups are assigned in capture order as `assign_groups` does. Returns the number of
+    stories among those lines, or None (the file left as it was) when its lines do not match `stories`."""
+    import json
+    import os
+
+    from crawler.syndication.stores import MemoryStore
+
+    grouper = StoryGrouper(MemoryStore())
+    groups: list[str] = [""] * len(stories)
+    for i in sorted(range(len(stories)), key=lambda i: (stories[i].fetched_at or "", stories[i].url or "")):
+        st = stories[i]
+        groups[i] = grouper.assign_sketched(st.url, Sketched(None, st.sketch, st.packed), st.agency, st.published)
+    tmp = f"{path}.grouping"
+    with open(path, "rb") as src, open(tmp, "wb") as out:
+        if start:
+            _copy_prefix(src, out, start)
+        src.seek(start)
+        n = 0
+        for line in src:
+            line = line.rstrip(b"\n")
+            if not line.strip():
+                continue
+            if n >= len(stories) or not line.endswith(UNGROUPED_END):
+                n = -1
+                break
+            out.write(line[:-5] + json.dumps(groups[n]).encode() + b"}\n")
+            n += 1
+    if n != len(stories):
+        os.unlink(tmp)
+        return None
+    os.replace(tmp, path)
+    return len(set(groups))
 
 
 def _copy_prefix(src, out, size: int, block: int = 1 << 20) -> None:

@@ -200,6 +200,45 @@ def test_common_crawl_layout_searched_recursively_and_off_site_skipped_on_header
     assert summary["captures"] < summary["records"] / OFF_SITE_PER_PAGE  # off-site records never became rows
 
 
+def _cc_index(warc: Path, out: Path, filename: str) -> Path:
+    """A gzipped CDXJ index of `warc` whose lines name `filename`, as Common Crawl's cdx-NNNNN.gz name its files."""
+    from crawler.warc.cdxj import write_cdxj
+
+    made = write_cdxj(warc)
+    lines = []
+    for line in made.read_text().splitlines():
+        key, ts, fields = line.split(" ", 2)
+        lines.append(f"{key} {ts} {json.dumps({**json.loads(fields), 'filename': filename})}\n")
+    made.unlink()
+    out.write_bytes(gzip.compress("".join(lines).encode()))
+    return out
+
+
+def test_common_crawl_file_through_its_index_reads_only_the_sites_records(live, tmp_path):
+    """--index: the first pass reads only what the index lists on the sites; the same items and counts as reading the
+    file whole. An index that is not the file's (offsets of another file) is found out and the file read whole."""
+    tree = write_common_crawl(live["warc"], tmp_path / "cc", OFF_SITE_PER_PAGE)
+    warc = next(tree.rglob("*.warc.gz"))
+    index = _cc_index(warc, tmp_path / "cdx-00000.gz", str(warc.relative_to(tree.parent)))
+    (tmp_path / "whole").mkdir()
+    whole = rebuild(tmp_path / "whole", live, tree)
+    (tmp_path / "listed").mkdir()
+    listed = rebuild(tmp_path / "listed", live, tree, extra=("--index", index))
+    assert_same_articles(listed, live)
+    assert listed["items"] == whole["items"]
+    for key in ("captures", "selected", "articles", "non_articles"):
+        assert listed["summary"][key] == whole["summary"][key], key
+    assert "read through the index" in listed["summary"]["files"][0]["note"]
+
+    # the crawl's own index (other offsets) given as the Common Crawl file's
+    wrong = _cc_index(live["warc"][0], tmp_path / "cdx-wrong.gz", str(warc.relative_to(tree.parent)))
+    (tmp_path / "wrong").mkdir()
+    got = rebuild(tmp_path / "wrong", live, tree, extra=("--index", wrong))
+    assert_same_articles(got, live)
+    assert "is not the index of" in got["proc"].stderr and "read whole" in got["proc"].stderr
+    assert got["summary"]["non_articles"] == whole["summary"]["non_articles"]
+
+
 # --- Heritrix-style revisits --------------------------------------------------------------------------
 def test_heritrix_style_revisits_without_refers_to_resolve_by_digest(live, tmp_path):
     later = tmp_path / "arch" / "later.warc.gz"

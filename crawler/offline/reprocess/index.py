@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.offline.reprocess import reader
-from crawler.offline.reprocess.tasks import Task
+from crawler.offline.reprocess.tasks import ListedTask, Task
 from crawler.site.profiles import SiteSet, choose
 from crawler.site.urls import article_url
 from crawler.warc.truncation import cut_short
@@ -56,6 +56,7 @@ class ScanResult:
     rows: list[tuple] = field(default_factory=list)
     damage: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, what)
     skipped: Counter = field(default_factory=Counter)  # records left out on their headers, by reason
+    mismatch: str | None = None  # a ListedTask whose index is not its file's: why (the run reads the file whole)
 
 
 def _content_type(block: bytes) -> str:
@@ -68,6 +69,8 @@ def _content_type(block: bytes) -> str:
             return value.split(b";", 1)[0].strip().lower().decode("latin-1")
     return ""
 
+
+HTTP = ("http:", "https:")
 
 _SITES: dict = {}
 
@@ -105,8 +108,11 @@ def selection_key(uri: str, sites: SiteSet) -> str:
     return article_url(uri, site.profile) if site is not None else uri
 
 
-def scan(task: Task) -> ScanResult:
-    """The first pass over one task: a row per response and revisit record (see the module docstring)."""
+def scan(task) -> ScanResult:
+    """The first pass over one task: a row per response and revisit record (see the module docstring). A
+    ListedTask (an index's on-site records of a file, crawler/offline/reprocess/listing.py) is read at its offsets."""
+    if isinstance(task, ListedTask):
+        return _scan_listed(task)
     out = ScanResult(task.index)
     sites = site_set(task.sites)
 
@@ -118,39 +124,70 @@ def scan(task: Task) -> ScanResult:
         if kind not in ("response", "revisit"):
             return False
         uri = headers.get("warc-target-uri") or ""
-        return uri.startswith(("http:", "https:")) and site_of(uri, sites) is not None
+        return uri.startswith(HTTP) and site_of(uri, sites) is not None
 
+    off_site = 0
     for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz):
         out.records += 1
-        if rec.type not in ("response", "revisit"):
+        if not rec.whole:  # not wanted: another type, not a web capture, or (counted) another host's
+            if rec.type in ("response", "revisit") and rec.headers.get("warc-target-uri", "").startswith(HTTP):
+                off_site += 1
             continue
-        uri = rec.get("warc-target-uri") or ""
-        if not uri.startswith(("http:", "https:")):
-            continue
-        if site_of(uri, sites) is None:
-            out.skipped["off_site"] += 1
-            continue
-        revisit = rec.type == "revisit"
-        profile = rec.get("warc-profile") or ""
-        status = reader.http_status(rec.block)
-        if status is None and revisit and "server-not-modified" in profile:
-            status = 304  # a 304 revisit may hold no HTTP headers at all (this crawl's hold none)
-        if status is None:
-            out.skipped["not_http"] += 1
-            continue
-        cut = None
-        if rec.get("warc-truncated"):
-            cut = f"WARC-Truncated: {rec.get('warc-truncated')}"
-        elif not revisit:
-            cut = cut_short(rec.block)  # a revisit's block holds the headers only
-        out.rows.append((
-            task.file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
-            int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),
-            rec.get("warc-payload-digest") or rec.get("x-entity-payload-digest"),
-            rec.get("warc-refers-to"), rec.get("warc-refers-to-target-uri"), _content_type(rec.block),
-            selection_key(uri, sites), cut,
-        ))
+        _row(task.file_no, rec, sites, out)
+    if off_site:
+        out.skipped["off_site"] += off_site
     return out
+
+
+def _scan_listed(task: ListedTask) -> ScanResult:
+    """The listed records of a file, each read at its offset; `mismatch` when one is not the listed URL's record."""
+    out = ScanResult(task.index, records=task.lines)
+    out.skipped["off_site"] += task.off_site
+    sites = site_set(task.sites)
+    for offset, url in task.listed:
+        try:
+            rec = reader.read_at(task.path, offset)
+        except Exception as exc:  # a library's error on what is not a record: the index is not this file's
+            out.mismatch = f"no WARC record at offset {offset} ({type(exc).__name__}: {exc})"
+            return out
+        got = rec.get("warc-target-uri") or ""
+        if rec.offset != offset or got != url:
+            out.mismatch = f"the record at offset {offset} is {got or 'without a target URI'}, the index says {url}"
+            return out
+        _row(task.file_no, rec, sites, out)
+    return out
+
+
+def _row(file_no: int, rec, sites: SiteSet, out: ScanResult) -> None:
+    """The row of one record read (a response or revisit of the sites), or what it is skipped as."""
+    if rec.type not in ("response", "revisit"):
+        return
+    uri = rec.get("warc-target-uri") or ""
+    if not uri.startswith(HTTP):
+        return
+    if site_of(uri, sites) is None:
+        out.skipped["off_site"] += 1
+        return
+    revisit = rec.type == "revisit"
+    profile = rec.get("warc-profile") or ""
+    status = reader.http_status(rec.block)
+    if status is None and revisit and "server-not-modified" in profile:
+        status = 304  # a 304 revisit may hold no HTTP headers at all (this crawl's hold none)
+    if status is None:
+        out.skipped["not_http"] += 1
+        return
+    cut = None
+    if rec.get("warc-truncated"):
+        cut = f"WARC-Truncated: {rec.get('warc-truncated')}"
+    elif not revisit:
+        cut = cut_short(rec.block)  # a revisit's block holds the headers only
+    out.rows.append((
+        file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
+        int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),
+        rec.get("warc-payload-digest") or rec.get("x-entity-payload-digest"),
+        rec.get("warc-refers-to"), rec.get("warc-refers-to-target-uri"), _content_type(rec.block),
+        selection_key(uri, sites), cut,
+    ))
 
 
 _SCHEMA = """

@@ -40,9 +40,12 @@ from crawler.offline.reprocess.index import site_set
 from crawler.site.links import route
 from crawler.site.profiles import SiteSet
 from crawler.site.urls import ARTICLE
+from crawler.syndication.groups import UNGROUPED_END, Story, sketch_of
 from crawler.warc.http import decode_content
 
 logger = logging.getLogger(__name__)
+
+UNGROUPED_END_TEXT = UNGROUPED_END.decode()
 
 
 @dataclass
@@ -58,6 +61,7 @@ class PageTask:
     name: str = ""  # the WARC file's name as items point to it (default: the file's own name)
     base: int = 0  # where that WARC file starts in `path` (a WACZ member): item offsets are relative to it
     sites: str | None = None  # `--sites` (None: every site)
+    sketch: bool = False  # also each item's story fields and body sketch (`TaskResult.stories`), for the run's grouping
 
 
 @dataclass
@@ -73,6 +77,9 @@ class TaskResult:
     non_articles: Counter = field(default_factory=Counter)
     errors: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, traceback)
     size: int = 0
+    #: with `PageTask.sketch`, one crawler.syndication.groups.Story per line (None: a line that does not end with
+    #: groups.UNGROUPED_END, so the run groups by parsing the lines)
+    stories: list | None = None
 
 
 _STATE: dict = {}
@@ -200,13 +207,22 @@ def page(task: PageTask, offset: int, src_path: str, src_offset: int, templates:
     result.articles += 1
     if made.item["extraction"] == FALLBACK:
         result.fallbacks += 1
-    result.lines.append(json.dumps(made.item, ensure_ascii=False))
+    line = json.dumps(made.item, ensure_ascii=False)
+    if result.stories is not None:
+        item = made.item
+        if not line.endswith(UNGROUPED_END_TEXT):  # (never, as items are exported): the run parses the lines
+            result.stories = None
+        else:
+            packed, sketch = sketch_of(item.get("body"))
+            result.stories.append(Story(item["url"], item.get("agency"), item.get("published"), item.get("fetched_at"),
+                                        packed, sketch))
+    result.lines.append(line)
 
 
 def run_task(task: PageTask) -> TaskResult:
     """Every selected record of one task (in a worker process, or a Ray worker)."""
     templates = _templates(task.template)
-    result = TaskResult(task.index, size=task.size, file_no=task.file_no)
+    result = TaskResult(task.index, size=task.size, file_no=task.file_no, stories=[] if task.sketch else None)
     for offset, src_path, src_offset in task.entries:
         result.records += 1
         try:

@@ -49,6 +49,7 @@ class Record:
     type: str
     headers: dict[str, str]
     block: bytes
+    whole: bool = True  # False: skipped on its headers (`want_block`), only its type and target URI read
 
     def get(self, name: str, default=None):
         return self.headers.get(name.lower(), default)
@@ -95,7 +96,7 @@ def _iter_fastwarc(fh, want_block: bool):
         if want_block(kind, brief):
             yield Record(rec.stream_pos, kind, _headers(h.items()), rec.reader.read())
         else:  # skipped on its headers (most of an archive of the whole web): no more work than that
-            yield Record(rec.stream_pos, kind, brief, b"")
+            yield Record(rec.stream_pos, kind, brief, b"", False)
 
 
 def _iter_warcio(fh, want_block: bool):
@@ -110,7 +111,7 @@ def _iter_warcio(fh, want_block: bool):
         block = rec.raw_stream.read() if wanted else b""
         # warcio's offsets are already absolute (it starts from fh.tell()): adding the start again lost every
         # record after a file's first task
-        yield Record(records.get_record_offset(), kind, _headers(h.headers) if wanted else brief, block)
+        yield Record(records.get_record_offset(), kind, _headers(h.headers) if wanted else brief, block, wanted)
 
 
 def _iterate(fh, want_block):

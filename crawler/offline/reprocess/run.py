@@ -34,17 +34,17 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crawler.config import ConfigError, require
 from crawler.extract.boilerplate import FILE_NAME
-from crawler.offline.reprocess import index, pages, reader
+from crawler.offline.reprocess import index, listing, pages, reader
 from crawler.offline.reprocess.progress import Progress
-from crawler.offline.reprocess.tasks import split
+from crawler.offline.reprocess.tasks import ListedTask, listed_tasks, split
 from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
 from crawler.site.profiles import choose
-from crawler.syndication.groups import StoryGrouper, group_jsonl
+from crawler.syndication.groups import StoryGrouper, group_jsonl, group_lines
 from crawler.syndication.stores import MemoryStore
 from crawler.warc.inputs import NoInput, open_inputs
 
@@ -77,6 +77,8 @@ class Options:
     tmp_dir: str | None = None
     task_size: int | None = None  # bytes per task (None: tasks.task_size decides)
     sites: str | None = None  # the sites kept (`--sites spacewar,spacedaily`; None: every site of the network)
+    index: list[str] | None = None  # CDXJ index files of the inputs (`--index`): listed files' first pass reads
+    # only the records the index lists on the sites (crawler/offline/reprocess/listing.py)
 
 
 def default_processes() -> int:
@@ -208,6 +210,53 @@ def gave_nothing(row: dict) -> str | None:
     return f"{row['captures']} captures, no article ({reasons or 'none selected'})"
 
 
+def _listed(opts: Options, sources) -> dict:
+    """{file_no: listing.Listed} of the files --index lists (each logged); a file with unreadable lines of its
+    own in the index is read whole."""
+    if not opts.index:
+        return {}
+    listed = listing.load(opts.index, sources, opts.sites)
+    for file_no, entry in sorted(listed.items()):
+        if entry.bad:
+            logger.warning("%s: %d lines of the index %s that name it cannot be read: the file is read whole",
+                           sources[file_no].origin, entry.bad, entry.index)
+            del listed[file_no]
+            continue
+        logger.info("%s: read through the index %s (%d lines, %d of the sites asked for)", sources[file_no].origin,
+                    entry.index, entry.lines, len(entry.on_site))
+    unlisted = len(sources) - len(listed)
+    if unlisted:
+        logger.info("%d input files not listed by --index: read whole", unlisted)
+    return listed
+
+
+def _first_pass_tasks(tasks, sources, listed: dict, sites: str | None) -> list:
+    """The first pass's tasks: a file that an index lists (listing.py) as ListedTasks, the others' byte ranges."""
+    first = []
+    for file_no, src in enumerate(sources):
+        if file_no in listed:
+            first += listed_tasks(len(first), file_no, src, listed[file_no], sites, listing.OFFSETS_PER_TASK)
+        else:
+            first += [replace(t, index=len(first) + k) for k, t in enumerate(t for t in tasks if t.file_no == file_no)]
+    return first
+
+
+def _add_scan(res, file_no: int, idx, files: list[dict], summary: dict) -> None:
+    """One first-pass task's result into the capture index, the file's row and the summary."""
+    idx.add(res.rows)
+    row = files[file_no]
+    row["records"] += res.records
+    row["captures"] += len(res.rows)
+    row["skipped"].update(res.skipped)
+    summary["records"] += res.records
+    summary["non_articles"].update(res.skipped)
+    for path, offset, what in res.damage:
+        logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
+                       "readable one are skipped", path, offset, what)
+        summary["damaged"].append({"file": path, "offset": offset, "what": what})
+        row["damaged"] += 1
+
+
 def _grouped(line: str, grouper: StoryGrouper) -> str:
     """An item line with its story group, for output streamed to stdout (grouped in the order written)."""
     item = json.loads(line)
@@ -254,6 +303,7 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                 len(inputs.files), len(sources), total / 1e6, processes, opts.engine, reader.READER,
                 ", every capture" if opts.all_captures else "", f", sites {opts.sites}" if opts.sites else "")
     tasks = split(sources, processes, opts.task_size, opts.sites)
+    listed = _listed(opts, sources)
     summary = {"records": 0, "captures": 0, "selected": 0, "articles": 0, "non_articles": Counter(),
                "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}
     files = _per_file(inputs)
@@ -266,20 +316,33 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
         try:
             # --- first pass: the captures ---------------------------------------------------------------
             progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
-            for res in workers.map_ordered(index.scan, tasks):
-                idx.add(res.rows)
-                row = files[tasks[res.task].file_no]
-                row["records"] += res.records
-                row["captures"] += len(res.rows)
-                row["skipped"].update(res.skipped)
-                summary["records"] += res.records
-                summary["non_articles"].update(res.skipped)
-                for path, offset, what in res.damage:
-                    logger.warning("Damaged WARC file %s at offset %d (%s): the records from there to the next "
-                                   "readable one are skipped", path, offset, what)
-                    summary["damaged"].append({"file": path, "offset": offset, "what": what})
-                    row["damaged"] += 1
-                progress.update(tasks[res.task].size, 0)
+            first = _first_pass_tasks(tasks, sources, listed, opts.sites)
+            held: dict[int, list] = {}  # with --index: every file's results, added in file order once all are in
+            for res in workers.map_ordered(index.scan, first):
+                task = first[res.task]
+                if listed:
+                    held.setdefault(task.file_no, []).append(res)
+                else:
+                    _add_scan(res, task.file_no, idx, files, summary)
+                progress.update(task.size, 0)
+            whole = []  # files whose index is not theirs: read whole
+            for file_no, results in held.items():
+                wrong = next((r.mismatch for r in results if r.mismatch), None)
+                if wrong is not None:
+                    logger.warning("The index %s is not the index of %s (%s): the file is read whole",
+                                   listed[file_no].index, sources[file_no].origin, wrong)
+                    files[file_no]["note"] = f"not read through {listed[file_no].index}: {wrong}"
+                    whole += [t for t in tasks if t.file_no == file_no]
+                    held[file_no] = []
+                else:
+                    files[file_no]["note"] = (f"read through the index {listed[file_no].index}: "
+                                              f"{len(listed[file_no].on_site)} of its {listed[file_no].lines} lines "
+                                              "on the sites asked for")
+            for res in workers.map_ordered(index.scan, [replace(t, index=k) for k, t in enumerate(whole)]):
+                held[whole[res.task].file_no].append(res)
+            for file_no in sorted(held):
+                for res in held[file_no]:
+                    _add_scan(res, file_no, idx, files, summary)
             progress.close()
             summary["captures"] = idx.captures
             left_out = idx.select(opts.all_captures)
@@ -297,14 +360,22 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                                left_out["unresolved_revisits"])
 
             # --- second pass: the items --------------------------------------------------------------------
-            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
-                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites)
-                          for t in tasks)
             out = _Output(opts)
+            to_file = out.path is not None  # grouped after the pass: the workers sketch each item's body
+            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
+                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites,
+                                         sketch=to_file)
+                          for t in tasks)
+            stories: list | None = [] if to_file else None
             progress = Progress(total, interval=opts.progress_interval)
             streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
                 out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
+                if stories is not None:
+                    if res.stories is None:  # an item that had a story_group: group_jsonl parses the lines
+                        stories = None
+                    else:
+                        stories.extend(res.stories)
                 row = files[res.file_no]
                 row["articles"] += res.articles
                 row["skipped"].update(res.non_articles)
@@ -321,7 +392,9 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
             out.close()
             status = NOTHING_READ if summary["records"] == 0 else NO_ARTICLE if summary["articles"] == 0 else OK
             if out.path is not None and status == OK:  # story groups over what this run wrote, in capture order
-                summary["stories"] = group_jsonl(out.path, out.start)  # (crawler/syndication/), before -O's rename
+                # (crawler/syndication/), before -O's rename; the bodies' sketches came from the workers
+                grouped = group_lines(out.path, out.start, stories) if stories is not None else None
+                summary["stories"] = grouped if grouped is not None else group_jsonl(out.path, out.start)
             if status == OK:
                 out.commit()
             if opts.dataset and status == OK:

@@ -40,6 +40,32 @@ class Task:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class ListedTask:
+    """The records of one file that its index lists on the sites asked for (crawler/offline/reprocess/listing.py):
+    read at their offsets, each checked to be the listed URL's. `lines` and `off_site`: the index lines of the file
+    this task stands for (the first task of the file counts them all)."""
+
+    index: int
+    path: str
+    file_no: int
+    listed: tuple[tuple[int, str], ...]  # (offset, URL), ascending
+    size: int  # the share of the file's bytes, for the progress
+    lines: int = 0
+    off_site: int = 0
+    gz: bool | None = None
+    sites: str | None = None
+
+
+def listed_tasks(first: int, file_no: int, src: Source, listed, sites: str | None, per_task: int) -> list[ListedTask]:
+    """The tasks of a listed file, numbered from `first`."""
+    chunks = [tuple(listed.on_site[i:i + per_task]) for i in range(0, len(listed.on_site), per_task)] or [()]
+    return [ListedTask(first + k, src.path, file_no, chunk, src.size // len(chunks),
+                       listed.lines if k == 0 else 0, listed.off_site if k == 0 else 0,
+                       src.gz, sites)
+            for k, chunk in enumerate(chunks)]
+
+
 def warc_files(paths) -> list[Path]:
     """The archive files named by PATH arguments (crawler/warc/inputs.py's `find`: a file as given, a
     directory searched recursively); each file once, in argument order. FileNotFoundError for a path

@@ -117,3 +117,34 @@ def test_an_item_that_carries_a_group_keeps_it_and_copies_join_it(stories, tmp_p
     got = [json.loads(line) for line in path.read_text().splitlines()]
     assert [i["url"] for i in got] == [i["url"] for i in items]  # the lines keep their order
     assert {i["story_group"] for i in got} == {"sg-0123456789abcdef"}
+
+
+def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_rewrite(stories, tmp_path):
+    """reprocess's grouping (group_lines: sketches made by the workers, the group spliced into each exported item's
+    line, whose last field is story_group: null) writes what group_jsonl writes by parsing every line, after a
+    prefix it leaves alone, and refuses lines that do not match its stories."""
+    import json
+
+    from crawler.syndication.groups import Story, group_lines, sketch_of
+
+    items = []
+    for k, art in enumerate(stories[:8]):
+        for site, day in (("spacewar", "21"), ("spacedaily", "20")):  # the copy captured first founds the group
+            items.append({"url": f"https://www.{site}.com/reports/s{k}_\u00e9t\u00e9.html", "title": f"T\u00e9 {k}",
+                          "body": body(art.paragraphs()), "agency": "AFP", "published": "2026-11-20",
+                          "fetched_at": f"2026-11-{day}T00:00:0{k}Z", "story_group": None})
+    items.append({"url": "https://www.spacewar.com/reports/empty.html", "body": "", "agency": None,
+                  "published": None, "fetched_at": None, "story_group": None})
+    prefix = '{"url": "https://www.spacewar.com/reports/earlier.html"}\n'
+    text = prefix + "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+    parsed, spliced = tmp_path / "parsed.jsonl", tmp_path / "spliced.jsonl"
+    parsed.write_text(text, "utf-8")
+    spliced.write_text(text, "utf-8")
+    start = len(prefix.encode())
+    sketches = [Story(i["url"], i["agency"], i["published"], i["fetched_at"], *sketch_of(i["body"])) for i in items]
+
+    assert group_lines(spliced, start, sketches) == group_jsonl(parsed, start) == 9
+    assert spliced.read_bytes() == parsed.read_bytes()
+    assert spliced.read_text("utf-8").startswith(prefix)
+    assert group_lines(spliced, start, sketches[:-1]) is None  # a line more than stories: left as it was
+    assert spliced.read_bytes() == parsed.read_bytes()
