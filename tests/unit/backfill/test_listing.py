@@ -106,7 +106,7 @@ def test_a_pywb_collection_is_listed_through_its_own_cdx_api_one_answer_per_pref
 
 def test_a_pywb_answer_gives_one_request_per_article_its_latest_id_capture_first(pywb_spider):
     request = pywb_spider.listing_request(CDXQuery(COLL, "spacewar.com/reports/*", layout="pywb"), "spacewar")
-    out = list(pywb_spider.parse_listing_page(answer(request, "pywb-cdx-reports.jsonl")))
+    out = list(pywb_spider.parse_listing_page(answer(request, "pywb-cdx-reports.ndjson")))
     by_url = {r.meta[keys.META_WAYBACK_CAPTURE].original: r for r in out}
     assert sorted(r.url for r in out) == [
         f"{COLL}/20040615103000id_/http://www.spacewar.com:80/reports/Pentagon_warns_of_drone_swarms_999.html",
@@ -124,7 +124,7 @@ def test_a_pywb_answer_gives_one_request_per_article_its_latest_id_capture_first
 
 def test_a_pywb_listing_that_fills_its_cap_is_said_since_pywb_cannot_page(pywb_spider, caplog):
     request = pywb_spider.listing_request(CDXQuery(COLL, "spacewar.com/reports/*", limit=8, layout="pywb"), "spacewar")
-    out = list(pywb_spider.parse_listing_page(answer(request, "pywb-cdx-reports.jsonl")))
+    out = list(pywb_spider.parse_listing_page(answer(request, "pywb-cdx-reports.ndjson")))
     assert len(out) == 2  # what it holds is still fetched
     assert pywb_spider.crawler.stats.get_value(keys.STAT_WAYBACK_BAD_ANSWER) == 1
     assert "reached its cap of 8 captures: captures past it are left out" in caplog.text

@@ -223,7 +223,7 @@ def test_a_pywb_listing_asks_pywbs_cdx_api_with_its_exact_status_filter_and_a_ca
 
 
 def test_pywbs_json_lines_are_captures_under_iAs_field_names_and_its_capture_urls():
-    page = parse_answer((HERE / "pywb-cdx-reports.jsonl").read_bytes(), COLL, PYWB)
+    page = parse_answer((HERE / "pywb-cdx-reports.ndjson").read_bytes(), COLL, PYWB)
     assert page.resume_key is None and len(page.captures) == 8
     first, revisit = page.captures[1], page.captures[2]
     assert (first.urlkey, first.timestamp, first.original, first.mimetype, first.statuscode, first.digest,
@@ -274,7 +274,7 @@ def test_only_the_collections_id_captures_are_pywb_capture_urls(url):
 def test_iter_pages_of_a_pywb_listing_is_one_answer():
     asked = []
     pages = list(iter_pages(CDXQuery(COLL, "spacewar.com/reports/*", layout=PYWB),
-                            lambda url: asked.append(url) or (HERE / "pywb-cdx-reports.jsonl").read_bytes()))
+                            lambda url: asked.append(url) or (HERE / "pywb-cdx-reports.ndjson").read_bytes()))
     assert len(pages) == 1 and len(pages[0].captures) == 8 and asked == [f"{COLL}/cdx?url=spacewar.com%2Freports%2F"
                                                                           f"%2A&output=json&filter=%3Dstatus%3A200"
                                                                           f"&limit=1000"]
