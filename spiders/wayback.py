@@ -34,7 +34,7 @@ from crawler import keys
 from crawler.config import ConfigError
 from crawler.site.links import route
 from crawler.site.urls import ARTICLE, article_url
-from crawler.wayback.cdx import (IA_BASE, PYWB, PYWB_LIMIT, CDXAnswerError, CDXQuery, archive_base, archive_layout,
+from crawler.wayback.cdx import (IA_BASE, PYWB, PYWB_LIMIT, PYWB_LISTING_MAXSIZE, CDXAnswerError, CDXQuery, archive_base, archive_layout,
                                  parse_answer)
 from crawler.wayback.select import article_prefixes, select_articles
 
@@ -112,11 +112,12 @@ class WaybackMode:
                 yield self.listing_request(query, profile.name)
 
     def listing_request(self, query: CDXQuery, site: str, resume_key: str | None = None, carried=()):
+        meta = {keys.META_WAYBACK_LISTING: (query, site, tuple(carried)), keys.META_SITE: site,
+                keys.META_DONT_REVALIDATE: True, keys.META_NOT_IN_STATE: True, "dont_redirect": True}
+        if query.layout == PYWB:  # one answer for the whole listing: larger than a page may be
+            meta["download_maxsize"] = PYWB_LISTING_MAXSIZE
         return scrapy.Request(query.page_url(resume_key), callback=self.parse_listing_page,
-                              errback=self.listing_failed, priority=10, meta={
-                                  keys.META_WAYBACK_LISTING: (query, site, tuple(carried)),
-                                  keys.META_SITE: site, keys.META_DONT_REVALIDATE: True,
-                                  keys.META_NOT_IN_STATE: True, "dont_redirect": True})
+                              errback=self.listing_failed, priority=10, meta=meta)
 
     def parse_listing_page(self, response):
         """One page of a CDX listing: the capture requests of the articles it completes, and the next page."""

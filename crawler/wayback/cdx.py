@@ -54,8 +54,12 @@ CAPTURE_PATH = {IA: "/web/", PYWB: "/"}
 #: pywb's name for each of the fields (FIELDS) in its output=json objects
 PYWB_FIELD = {"urlkey": "urlkey", "timestamp": "timestamp", "original": "url", "mimetype": "mime",
               "statuscode": "status", "digest": "digest", "length": "length"}
-#: A pywb listing's cap (its `limit`): pywb has no paging, and cuts at 100,000 unless told
-PYWB_LIMIT = 1_000_000
+#: A pywb listing's cap (its `limit`): pywb has no paging, so a listing is one answer; said outright so that a
+#: listing that fills it is seen (pywb's own default is the same number, applied silently)
+PYWB_LIMIT = 100_000
+#: The bytes a pywb listing answer may have (Scrapy's download_maxsize for it): 1 KiB a capture at the cap (a
+#: line is some 400 bytes), over the crawl's DOWNLOAD_MAXSIZE, which is for pages
+PYWB_LISTING_MAXSIZE = PYWB_LIMIT * 1024
 #: The header row of a JSON answer: the fields of every row, in this order
 FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 #: Captures asked for per page unless told otherwise

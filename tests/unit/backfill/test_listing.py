@@ -33,6 +33,7 @@ def test_the_listing_asks_for_each_article_prefix_and_is_the_archive_only(spider
                                                                          ["spacewar.com/afp/*"]]
     assert all(r.url.startswith(f"{BASE}/cdx/search/cdx?") and "limit=2" in r.url for r in starts)
     assert spider.allowed_domains == ["web.archive.org"]
+    assert all("download_maxsize" not in r.meta for r in starts)  # IA's pages: the crawl's DOWNLOAD_MAXSIZE
 
 
 def test_the_article_a_page_ends_on_goes_on_with_the_next_page_and_the_latest_capture_is_fetched_first(spider):
@@ -99,9 +100,11 @@ def pywb_spider():
 def test_a_pywb_collection_is_listed_through_its_own_cdx_api_one_answer_per_prefix(pywb_spider):
     starts = list(pywb_spider.wayback_start())
     assert [r.url for r in starts] == [
-        f"{COLL}/cdx?url=spacewar.com%2Freports%2F%2A&output=json&filter=%3Dstatus%3A200&limit=1000000",
-        f"{COLL}/cdx?url=spacewar.com%2Fafp%2F%2A&output=json&filter=%3Dstatus%3A200&limit=1000000"]
+        f"{COLL}/cdx?url=spacewar.com%2Freports%2F%2A&output=json&filter=%3Dstatus%3A200&limit=100000",
+        f"{COLL}/cdx?url=spacewar.com%2Fafp%2F%2A&output=json&filter=%3Dstatus%3A200&limit=100000"]
     assert pywb_spider.allowed_domains == ["127.0.0.1"]
+    # the one answer may be larger than a page (DOWNLOAD_MAXSIZE, 32 MiB): 1 KiB a capture at the cap of 100,000
+    assert [r.meta["download_maxsize"] for r in starts] == [102_400_000] * 2
 
 
 def test_a_pywb_answer_gives_one_request_per_article_its_latest_id_capture_first(pywb_spider):

@@ -216,7 +216,7 @@ def test_a_pywb_listing_asks_pywbs_cdx_api_with_its_exact_status_filter_and_a_ca
                      layout=PYWB)
     url = query.page_url()
     assert url == ("http://127.0.0.1:8080/my-coll/cdx?url=spacewar.com%2Freports%2F%2A&output=json&from=2004"
-                   "&to=2010&filter=%3Dstatus%3A200&limit=1000000")
+                   "&to=2010&filter=%3Dstatus%3A200&limit=100000")
     assert parse_qs(urlsplit(url).query)["filter"] == ["=status:200"]  # pywb's "=": exact, not "contains"
     with pytest.raises(ValueError, match="no resume key"):
         query.page_url("com%2Cspacewar%29%2F+20080122081501%21")
