@@ -80,7 +80,8 @@ class CDXAnswerError(ValueError):
 # --- the archive -----------------------------------------------------------------------------------
 def archive_base(base: str) -> str:
     """The archive's root URL, checked (http or https, a host, no query or fragment), without a
-    trailing slash: "https://web.archive.org", or "http://127.0.0.1:8080/some/prefix"."""
+    trailing slash: "https://web.archive.org", or "http://127.0.0.1:8080/my-coll" (a path: a pywb collection
+    unless the layout is said, archive_layout)."""
     if not isinstance(base, str):
         raise ValueError(f"archive base URL must be a string, not {type(base).__name__}")
     parts = urlsplit(base.strip())
@@ -97,9 +98,7 @@ def archive_layout(base: str, layout: str | None = None) -> str:
     pywb collection. The rule is the URL's, known before any request, because the two layouts ask
     at different paths (`/cdx/search/cdx`, `/cdx`): the answer's shape cannot choose the first URL."""
     if layout not in (None, "", "None"):
-        if layout not in LAYOUTS:
-            raise ValueError(f"the archive's layout is one of {', '.join(LAYOUTS)}, not {layout!r}")
-        return layout
+        return _layout(layout)
     return PYWB if urlsplit(archive_base(base)).path.strip("/") else IA
 
 
