@@ -214,6 +214,8 @@ _declare("WAYBACK_TO", TEXT, "backfill: captures up to this time, inclusive (as 
          check=_timestamp_bound)
 _declare("WAYBACK_PAGE_SIZE", INT, "backfill: captures per CDX listing page (the CDX API's limit)", low=1,
          high=100000)
+_declare("WAYBACK_LAYOUT", CHOICE, "backfill: the archive's URL layout, ia or pywb (unset: a path after the "
+         "host, a pywb collection, is pywb; a bare host ia)", choices=("ia", "pywb"), optional=True)
 _declare("WAYBACK_VERSIONS", CHOICE, "backfill: the latest capture of each article, or every version (one item "
          "per distinct capture)", choices=("latest", "all"))
 _declare("SHARED_POLITENESS", BOOL, "with REDIS_URL, per-host politeness shared by all workers")

@@ -3,7 +3,8 @@
 Instead of the live site's home pages and feeds, the spider lists the site's captures through the
 archive's CDX API, one listing per site and article prefix (crawler/wayback/select.py
 article_prefixes: "spacewar.com/reports/*", "spacewar.com/afp/*"), page by page (its resume key;
-WAYBACK_FROM, WAYBACK_TO, WAYBACK_PAGE_SIZE), keeps each article's status-200 HTML captures
+WAYBACK_FROM, WAYBACK_TO, WAYBACK_PAGE_SIZE; a pywb collection, WAYBACK_LAYOUT=pywb or a BASE with a
+path, has no resume key: its listing is one answer of at most PYWB_LIMIT captures), keeps each article's status-200 HTML captures
 (select_articles) and fetches them through `id_` (the original bytes), the latest first: a capture
 cut off, not a 200, not text or not an article page gives way to the article's next older one
 (WAYBACK_VERSIONS=latest); with WAYBACK_VERSIONS=all every distinct capture is fetched and becomes an
@@ -33,7 +34,8 @@ from crawler import keys
 from crawler.config import ConfigError
 from crawler.site.links import route
 from crawler.site.urls import ARTICLE, article_url
-from crawler.wayback.cdx import IA_BASE, CDXAnswerError, CDXQuery, archive_base, parse_answer
+from crawler.wayback.cdx import (IA_BASE, PYWB, PYWB_LIMIT, PYWB_LISTING_MAXSIZE, CDXAnswerError, CDXQuery, archive_base, archive_layout,
+                                 parse_answer)
 from crawler.wayback.select import article_prefixes, select_articles
 
 
@@ -66,7 +68,12 @@ class WaybackMode:
         if kwargs.get("from_warc") or crawler.settings.get("FROM_WARC"):
             raise ConfigError("-a wayback and -a from_warc cannot be used together: one reads a Wayback-style "
                               "archive, the other rebuilds items from WARC files")
-        crawler.settings.set("WAYBACK", wayback_base(kwargs["wayback"]), priority="spider")
+        base = wayback_base(kwargs["wayback"])
+        try:
+            archive_layout(base, crawler.settings.get("WAYBACK_LAYOUT"))
+        except ValueError as e:
+            raise ConfigError(f"WAYBACK_LAYOUT: {e}") from None
+        crawler.settings.set("WAYBACK", base, priority="spider")
 
     def wayback_setup(self) -> None:
         s = self.crawler.settings
@@ -74,6 +81,7 @@ class WaybackMode:
         if not self.wayback:
             return
         self.wayback_host = urlsplit(self.wayback).hostname
+        self.wayback_layout = archive_layout(self.wayback, s.get("WAYBACK_LAYOUT"))
         self.wayback_all = s.get("WAYBACK_VERSIONS") == "all"
         self.requisite_domains = []
 
@@ -92,21 +100,24 @@ class WaybackMode:
     # --- the listing -------------------------------------------------------------------------------
     def wayback_start(self):
         s = self.crawler.settings
+        # IA pages by resume key; pywb has none: one answer per listing, capped (PYWB_LIMIT, never reached silently)
+        limit = PYWB_LIMIT if self.wayback_layout == PYWB else s.getint("WAYBACK_PAGE_SIZE")
         for profile in self.site_set.profiles:
             for prefix in article_prefixes(profile):
                 try:
                     query = CDXQuery(self.wayback, prefix, from_ts=s.get("WAYBACK_FROM") or None,
-                                     to_ts=s.get("WAYBACK_TO") or None, limit=s.getint("WAYBACK_PAGE_SIZE"))
+                                     to_ts=s.get("WAYBACK_TO") or None, limit=limit, layout=self.wayback_layout)
                 except ValueError as e:
                     raise ConfigError(f"wayback: {e}") from None
                 yield self.listing_request(query, profile.name)
 
     def listing_request(self, query: CDXQuery, site: str, resume_key: str | None = None, carried=()):
+        meta = {keys.META_WAYBACK_LISTING: (query, site, tuple(carried)), keys.META_SITE: site,
+                keys.META_DONT_REVALIDATE: True, keys.META_NOT_IN_STATE: True, "dont_redirect": True}
+        if query.layout == PYWB:  # one answer for the whole listing: larger than a page may be
+            meta["download_maxsize"] = PYWB_LISTING_MAXSIZE
         return scrapy.Request(query.page_url(resume_key), callback=self.parse_listing_page,
-                              errback=self.listing_failed, priority=10, meta={
-                                  keys.META_WAYBACK_LISTING: (query, site, tuple(carried)),
-                                  keys.META_SITE: site, keys.META_DONT_REVALIDATE: True,
-                                  keys.META_NOT_IN_STATE: True, "dont_redirect": True})
+                              errback=self.listing_failed, priority=10, meta=meta)
 
     def parse_listing_page(self, response):
         """One page of a CDX listing: the capture requests of the articles it completes, and the next page."""
@@ -118,12 +129,18 @@ class WaybackMode:
             stats.inc_value(keys.STAT_WAYBACK_BAD_ANSWER)
             return
         try:
-            page = parse_answer(response.body, self.wayback)
+            page = parse_answer(response.body, self.wayback, query.layout)
         except CDXAnswerError as e:
             stats.set_value(keys.STAT_WAYBACK_BAD_ANSWER, f"{response.url}: {e}")
-            self.logger.error("wayback: %s is not a Wayback CDX API in the Internet Archive's layout (%s); check "
-                              "-a wayback=BASE (docs/wayback.md)", self.wayback, e)
+            self.logger.error("wayback: %s is not a Wayback CDX API in %s layout (%s); check -a wayback=BASE "
+                              "(docs/wayback.md)", self.wayback,
+                              "a pywb collection's" if query.layout == PYWB else "the Internet Archive's", e)
             raise CloseSpider(BAD_ANSWER)
+        if query.layout == PYWB and len(page.captures) >= query.limit:
+            # pywb cannot page: the listing may go on past its cap; said, never silent
+            stats.inc_value(keys.STAT_WAYBACK_BAD_ANSWER)
+            self.logger.error("wayback: the listing %s reached its cap of %d captures: captures past it are left "
+                              "out; narrow it with WAYBACK_FROM/WAYBACK_TO and run again", response.url, query.limit)
         stats.inc_value(keys.STAT_WAYBACK_CDX_PAGES)
         stats.inc_value(keys.STAT_WAYBACK_LISTED, len(page.captures))
         selection = select_articles([*carried, *page.captures], self.site_set)
@@ -178,7 +195,11 @@ class WaybackMode:
             yield self.capture_request(captures[0], tuple(captures[1:]), site)
 
     def capture_request(self, capture, fallbacks, site: str):
-        return scrapy.Request(capture.capture_url, callback=self.parse_capture, errback=self.capture_failed, meta={
+        # pywb serves a cut-off record with its archived Content-Length and fewer bytes, then waits on a kept-alive
+        # connection until the download times out; with `Connection: close` it closes, and the capture is cut off
+        headers = {"Connection": "close"} if capture.layout == PYWB else None
+        return scrapy.Request(capture.capture_url, headers=headers, callback=self.parse_capture,
+                              errback=self.capture_failed, meta={
             keys.META_WAYBACK_CAPTURE: capture, keys.META_WAYBACK_FALLBACKS: tuple(fallbacks),
             keys.META_SITE: site, keys.META_DONT_REVALIDATE: True, keys.META_NOT_IN_STATE: True,
             "dont_redirect": True, "handle_httpstatus_all": True})

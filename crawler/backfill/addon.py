@@ -25,6 +25,9 @@ DEFAULTS = {
     "WAYBACK_TO": None,
     #: Captures per CDX listing page (the CDX API's `limit`; the next page by its resume key).
     "WAYBACK_PAGE_SIZE": 1000,
+    #: The archive's layout: "ia" (BASE/cdx/search/cdx, BASE/web/<ts>id_/<url>) or "pywb" (a collection:
+    #: BASE/cdx, BASE/<ts>id_/<url>); None: from BASE, a path after the host is a pywb collection.
+    "WAYBACK_LAYOUT": None,
     #: "latest": one item per article, from its latest complete capture; "all": one per distinct capture.
     "WAYBACK_VERSIONS": "latest",
 }

@@ -144,8 +144,8 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
                    f"or free space and rerun with the same JOBDIR and WARC_DIR") if warc_dir and pages else \
             "free space and rerun with the same JOBDIR and WARC_DIR"
         return Outcome(OUTPUT_FAILED, f"stopped: the feed write failed ({feed}); {rebuild} ({done})")
-    if reason == "wayback_bad_answer":  # spiders/wayback.py: the archive is not a CDX API in IA's layout
-        return Outcome(CONFIG_ERROR, f"stopped: the archive's CDX answer is not the Internet Archive's JSON "
+    if reason == "wayback_bad_answer":  # spiders/wayback.py: the archive is not a CDX API in its layout
+        return Outcome(CONFIG_ERROR, f"stopped: the archive's CDX answer is not the JSON of its layout (IA's or pywb's) "
                                      f"({stats.get(keys.STAT_WAYBACK_BAD_ANSWER)}); check -a wayback=BASE ({done})")
     if reason in SIGNALS:
         return Outcome(STOPPED_EARLY, f"stopped early by a signal (Ctrl-C or SIGTERM); rerun with the same "

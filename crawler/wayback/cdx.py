@@ -1,7 +1,9 @@
-"""A Wayback-style archive's CDX API in the Internet Archive's layout: query URLs, their JSON answers, capture URLs.
+"""A Wayback-style archive's CDX API and captures, in IA's layout or pywb's: query URLs, their JSON answers, capture URLs.
 
-Pure (no Scrapy, no I/O): the caller fetches. The layout is the Internet Archive's public one
-(wayback-cdx-server's README), which any archive serving it answers the same way:
+Pure (no Scrapy, no I/O): the caller fetches. Two layouts (archive_layout; `layout` below, IA the default):
+
+IA: the Internet Archive's public layout (wayback-cdx-server's README), which any archive serving it
+answers the same way:
 
 * captures are listed by `BASE/cdx/search/cdx?url=...&output=json&from=..&to=..&filter=statuscode:200
   &collapse=digest&showResumeKey=true&limit=N` (CDXQuery.page_url);
@@ -13,7 +15,21 @@ Pure (no Scrapy, no I/O): the caller fetches. The layout is the Internet Archive
   Only `id_` URLs are built or accepted here: a replay URL without `id_` gives bytes the archive
   rewrote (links, scripts, a banner), never the page as it was served.
 
-An answer in any other shape is a CDXAnswerError (a ValueError) naming what was found.
+PYWB: a pywb collection (`http://host:8080/my-coll`), as pywb 2.10 serves it:
+
+* captures are listed by `BASE/cdx?url=...&output=json&from=..&to=..&filter==status:200&limit=N`
+  (pywb's filter syntax: `[!][=|~]field:value`, `=` exact, `~` regex, neither "contains");
+* the answer is JSON lines (Content-Type text/x-ndjson): one object per capture with pywb's field
+  names (`urlkey`, `timestamp`, `url`, `mime`, `status`, `digest`, `length`, then `offset`,
+  `filename`, `source`...), an empty body when nothing matches. pywb has no resume key (and `page`
+  only for ZipNum cluster indexes, not the CDXJ index `wb-manager add` makes), and ignores
+  `collapse`: a listing is one answer, capped by `limit` (pywb's own default cap is 100,000, so the
+  query always says it: PYWB_LIMIT), and identical captures are dropped client-side
+  (crawler/wayback/select.py keeps one capture per digest);
+* a capture's original bytes are at `BASE/<14-digit timestamp>id_/<original URL>`.
+
+An answer in any other shape is a CDXAnswerError (a ValueError) naming what was found (and, when it
+is the other layout's shape, which layout to ask for).
 """
 
 from __future__ import annotations
@@ -27,8 +43,23 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode, urlsplit
 
 #: The Internet Archive's Wayback Machine, the default archive
 IA_BASE = "https://web.archive.org"
-#: Where the CDX API is under an archive's base URL
+#: The two layouts: the Internet Archive's, and a pywb collection's
+IA, PYWB = "ia", "pywb"
+LAYOUTS = (IA, PYWB)
+#: Where the CDX API is under an archive's base URL, by layout
 CDX_PATH = "/cdx/search/cdx"
+PYWB_CDX_PATH = "/cdx"
+#: Where a capture's `<timestamp>id_/<url>` goes under the base URL, by layout
+CAPTURE_PATH = {IA: "/web/", PYWB: "/"}
+#: pywb's name for each of the fields (FIELDS) in its output=json objects
+PYWB_FIELD = {"urlkey": "urlkey", "timestamp": "timestamp", "original": "url", "mimetype": "mime",
+              "statuscode": "status", "digest": "digest", "length": "length"}
+#: A pywb listing's cap (its `limit`): pywb has no paging, so a listing is one answer; said outright so that a
+#: listing that fills it is seen (pywb's own default is the same number, applied silently)
+PYWB_LIMIT = 100_000
+#: The bytes a pywb listing answer may have (Scrapy's download_maxsize for it): 1 KiB a capture at the cap (a
+#: line is some 400 bytes), over the crawl's DOWNLOAD_MAXSIZE, which is for pages
+PYWB_LISTING_MAXSIZE = PYWB_LIMIT * 1024
 #: The header row of a JSON answer: the fields of every row, in this order
 FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 #: Captures asked for per page unless told otherwise
@@ -49,7 +80,8 @@ class CDXAnswerError(ValueError):
 # --- the archive -----------------------------------------------------------------------------------
 def archive_base(base: str) -> str:
     """The archive's root URL, checked (http or https, a host, no query or fragment), without a
-    trailing slash: "https://web.archive.org", or "http://127.0.0.1:8080/some/prefix"."""
+    trailing slash: "https://web.archive.org", or "http://127.0.0.1:8080/my-coll" (a path: a pywb collection
+    unless the layout is said, archive_layout)."""
     if not isinstance(base, str):
         raise ValueError(f"archive base URL must be a string, not {type(base).__name__}")
     parts = urlsplit(base.strip())
@@ -60,19 +92,41 @@ def archive_base(base: str) -> str:
     return base.strip().rstrip("/")
 
 
-def capture_url(base: str, timestamp: str, original: str) -> str:
-    """`BASE/web/<timestamp>id_/<original>`: the capture's original bytes, as the archive holds them."""
+def archive_layout(base: str, layout: str | None = None) -> str:
+    """IA or PYWB: `layout` when given ("ia", "pywb"); else decided by the base URL: a bare host
+    ("https://web.archive.org") is IA's layout, a path after the host ("http://host:8080/my-coll") a
+    pywb collection. The rule is the URL's, known before any request, because the two layouts ask
+    at different paths (`/cdx/search/cdx`, `/cdx`): the answer's shape cannot choose the first URL."""
+    if layout not in (None, "", "None"):
+        return _layout(layout)
+    return PYWB if urlsplit(archive_base(base)).path.strip("/") else IA
+
+
+def _layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise ValueError(f"the archive's layout is one of {', '.join(LAYOUTS)}, not {layout!r}")
+    return layout
+
+
+def cdx_endpoint(base: str, layout: str = IA) -> str:
+    """The archive's CDX API: `BASE/cdx/search/cdx` (IA) or `BASE/cdx` (a pywb collection)."""
+    return archive_base(base) + (CDX_PATH if _layout(layout) == IA else PYWB_CDX_PATH)
+
+
+def capture_url(base: str, timestamp: str, original: str, layout: str = IA) -> str:
+    """`BASE/web/<timestamp>id_/<original>` (IA) or `BASE/<timestamp>id_/<original>` (pywb): the
+    capture's original bytes, as the archive holds them."""
     if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
         raise ValueError(f"a capture timestamp has 14 digits (yyyyMMddhhmmss), not {timestamp!r}")
     if urlsplit(original).scheme not in ("http", "https"):
         raise ValueError(f"a capture's original URL must be http(s), not {original!r}")
-    return f"{archive_base(base)}/web/{timestamp}id_/{quote(original, safe=_URL_SAFE)}"
+    return f"{archive_base(base)}{CAPTURE_PATH[_layout(layout)]}{timestamp}id_/{quote(original, safe=_URL_SAFE)}"
 
 
-def parse_capture_url(url: str, base: str) -> tuple[str, str]:
+def parse_capture_url(url: str, base: str, layout: str = IA) -> tuple[str, str]:
     """(timestamp, original URL) of an `id_` capture URL of the archive at `base`; a ValueError for
     any other URL, a replay URL without `id_` among them."""
-    prefix = archive_base(base) + "/web/"
+    prefix = archive_base(base) + CAPTURE_PATH[_layout(layout)]
     if not url.startswith(prefix):
         raise ValueError(f"not a capture URL of {base}: {url!r}")
     match = re.fullmatch(r"(\d{14})id_/(https?://.+)", url[len(prefix):], re.S)
@@ -120,9 +174,11 @@ class CDXQuery:
     to_ts: str | None = None
     limit: int = DEFAULT_LIMIT
     match_type: str | None = None
+    layout: str = IA
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", archive_base(self.base))
+        _layout(self.layout)
         if not isinstance(self.url, str) or not self.url.strip():
             raise ValueError(f"a CDX query needs a url, not {self.url!r}")
         for name in ("from_ts", "to_ts"):
@@ -136,10 +192,13 @@ class CDXQuery:
 
     @property
     def endpoint(self) -> str:
-        return self.base + CDX_PATH
+        return cdx_endpoint(self.base, self.layout)
 
     def page_url(self, resume_key: str | None = None) -> str:
-        """The URL of the first page, or of the page after the one that ended with `resume_key`."""
+        """The URL of the first page, or of the page after the one that ended with `resume_key` (IA's
+        layout; a pywb listing is one answer of at most `limit` captures, with no resume key)."""
+        if self.layout == PYWB:
+            return self._pywb_url(resume_key)
         params = [("url", self.url.strip())]
         if self.match_type:
             params.append(("matchType", self.match_type))
@@ -159,6 +218,20 @@ class CDXQuery:
             query += "&resumeKey=" + quote_plus(unquote_plus(resume_key), safe="")
         return f"{self.endpoint}?{query}"
 
+    def _pywb_url(self, resume_key) -> str:
+        if resume_key is not None:
+            raise ValueError("a pywb collection's CDX API has no resume key: a listing is one answer")
+        params = [("url", self.url.strip())]
+        if self.match_type:
+            params.append(("matchType", self.match_type))
+        params.append(("output", "json"))
+        if self.from_ts:
+            params.append(("from", self.from_ts))
+        if self.to_ts:
+            params.append(("to", self.to_ts))
+        params += [("filter", "=status:200"), ("limit", str(self.limit))]
+        return f"{self.endpoint}?{urlencode(params, quote_via=quote, safe='')}"
+
 
 # --- the answer ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -175,10 +248,11 @@ class Capture:
     digest: str
     length: str
     captured_at: datetime  # the timestamp, in UTC
+    layout: str = IA  # the archive's layout, which says where its captures are
 
     @property
     def capture_url(self) -> str:
-        return capture_url(self.base, self.timestamp, self.original)
+        return capture_url(self.base, self.timestamp, self.original, self.layout)
 
 
 @dataclass(frozen=True)
@@ -194,18 +268,24 @@ def _shown(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def parse_answer(body: bytes | str, base: str) -> CDXPage:
-    """The captures (and resume key) of an `output=json` answer of the archive at `base`. `[]` and the
-    header row alone are both an empty page."""
+def parse_answer(body: bytes | str, base: str, layout: str = IA) -> CDXPage:
+    """The captures (and resume key) of an `output=json` answer of the archive at `base`. IA's layout:
+    `[]` and the header row alone are both an empty page; pywb's: an empty body is."""
     base = archive_base(base)
     if isinstance(body, bytes):
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CDXAnswerError(f"CDX answer is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if _layout(layout) == PYWB:
+        return _parse_pywb(body, base)
     try:
         rows = json.loads(body)
     except ValueError:
+        if _first_line_object(body):
+            raise CDXAnswerError(f"CDX answer is JSON lines, pywb's shape, not IA's list of lists: for a pywb "
+                                 f"collection give its URL (http://host:port/<coll>) or set WAYBACK_LAYOUT=pywb: "
+                                 f"{_shown(body.strip())}") from None
         raise CDXAnswerError(f"CDX answer is not JSON: {_shown(body.strip())}") from None
     if not isinstance(rows, list):
         raise CDXAnswerError(f"CDX answer is a JSON {type(rows).__name__}, not a list of rows: {_shown(rows)}")
@@ -231,21 +311,60 @@ def parse_answer(body: bytes | str, base: str) -> CDXPage:
     return CDXPage(tuple(captures), resume_key)
 
 
-def _capture(row, n: int, base: str) -> Capture:
+def _capture(row, n: int, base: str, layout: str = IA) -> Capture:
+    what = "line" if layout == PYWB else "row"
     if not isinstance(row, list) or len(row) != len(FIELDS):
-        raise CDXAnswerError(f"CDX answer's row {n} is not a list of {len(FIELDS)} values: {_shown(row)}")
+        raise CDXAnswerError(f"CDX answer's {what} {n} is not a list of {len(FIELDS)} values: {_shown(row)}")
     wrong = [name for name, value in zip(FIELDS, row) if not isinstance(value, str)]
     if wrong:
-        raise CDXAnswerError(f"CDX answer's row {n} has non-string {', '.join(wrong)}: {_shown(row)}")
+        raise CDXAnswerError(f"CDX answer's {what} {n} has non-string {', '.join(wrong)}: {_shown(row)}")
     values = dict(zip(FIELDS, row))
     try:
         when = timestamp_datetime(values["timestamp"])
     except ValueError:
-        raise CDXAnswerError(f"CDX answer's row {n} has timestamp {values['timestamp']!r}, not a date and "
+        raise CDXAnswerError(f"CDX answer's {what} {n} has timestamp {values['timestamp']!r}, not a date and "
                              f"time as 14 digits (yyyyMMddhhmmss)") from None
     if urlsplit(values["original"]).scheme not in ("http", "https"):
-        raise CDXAnswerError(f"CDX answer's row {n} has original {values['original']!r}, not an http(s) URL")
-    return Capture(base=base, captured_at=when, **values)
+        raise CDXAnswerError(f"CDX answer's {what} {n} has original {values['original']!r}, not an http(s) URL")
+    return Capture(base=base, captured_at=when, layout=layout, **values)
+
+
+def _first_line_object(body: str) -> bool:
+    try:
+        return isinstance(json.loads(body.strip().splitlines()[0]), dict)
+    except (ValueError, IndexError):
+        return False
+
+
+def _parse_pywb(body: str, base: str) -> CDXPage:
+    """pywb's output=json: one object per line, pywb's field names; an empty body when nothing matches."""
+    lines = [(n, line) for n, line in enumerate(body.splitlines(), 1) if line.strip()]
+    if lines and lines[0][1].lstrip().startswith("["):
+        with_list = False
+        try:
+            with_list = isinstance(json.loads(body), list)
+        except ValueError:
+            pass
+        if with_list:
+            raise CDXAnswerError(f"CDX answer is a JSON list of rows, IA's shape, not pywb's JSON lines: for an "
+                                 f"archive in IA's layout give its root (https://host) or set WAYBACK_LAYOUT=ia: "
+                                 f"{_shown(body.strip())}")
+    captures = []
+    for n, line in lines:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise CDXAnswerError(f"CDX answer's line {n} is not JSON: {_shown(line.strip())}") from None
+        if not isinstance(obj, dict):
+            raise CDXAnswerError(f"CDX answer's line {n} is a JSON {type(obj).__name__}, not an object: "
+                                 f"{_shown(obj)}")
+        missing = [PYWB_FIELD[name] for name in ("urlkey", "timestamp", "original") if PYWB_FIELD[name] not in obj]
+        if missing:
+            raise CDXAnswerError(f"CDX answer's line {n} has no {', '.join(missing)}: {_shown(obj)}")
+        # a field pywb's index does not hold (a revisit's status, say) is "-", as in IA's answers
+        row = [obj.get(PYWB_FIELD[name], "-") for name in FIELDS]
+        captures.append(_capture(row, n, base, PYWB))
+    return CDXPage(tuple(captures))
 
 
 def iter_pages(query: CDXQuery, fetch: Callable[[str], bytes | str]) -> Iterator[CDXPage]:
@@ -253,7 +372,7 @@ def iter_pages(query: CDXQuery, fetch: Callable[[str], bytes | str]) -> Iterator
     for with the resume key the previous one ended with, until a page ends without one."""
     resume_key, seen = None, set()
     while True:
-        page = parse_answer(fetch(query.page_url(resume_key)), query.base)
+        page = parse_answer(fetch(query.page_url(resume_key)), query.base, query.layout)
         yield page
         if page.resume_key is None:
             return

@@ -8,6 +8,8 @@ complete capture of as the live crawl's item (all fields but the capture's own: 
 captured_at, source), with the capture time, from a WARC response record under the article's
 URL and capture time, and never ask the live site for anything. `scrapy reprocess` of its WARC
 files gives the same items back; interrupted (Ctrl-C, kill -9), it resumes with its JOBDIR.
+The same backfill pointed at the pywb collection itself (`-a wayback=http://127.0.0.1:PORT/coll`,
+pywb's own layout, no proxy) gives the same items.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import collections
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -31,6 +35,8 @@ from tests.replay import tools
 from tests.sites.wayback import get, wayback_archive
 
 BASE = "http://web.archive.org"
+#: the host name the pywb collection is reached under when the backfill speaks pywb's layout
+PYWB_HOST = "pywb.archive.test"
 #: the fields a capture has of its own: when and where it was fetched and archived
 CAPTURE_FIELDS = ("fetched_at", "warc", "captured_at", "source")
 
@@ -328,3 +334,64 @@ def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(arch
         assert "nothing left to do" in third["log_text"].splitlines()[-1]
         assert archive.requests[seen + len(first_requests) + len(second_requests):] == []
         assert read_items(third["items"]) == []
+
+
+@pytest.fixture(scope="module")
+def direct(archive, replica, tmp_path_factory):
+    """The backfill with BASE the pywb collection itself (pywb's layout: BASE/cdx, BASE/<ts>id_/<url>), reached as
+    http://pywb.archive.test/coll (HOST_MAP; the address policy refuses 127.0.0.1 by its address)."""
+    seen_live, seen_proxy = len(replica.log), len(archive.requests)
+    pywb = urlsplit(archive.collection_url)
+    coll = f"http://{PYWB_HOST}{pywb.path}"
+    host_map = {**replica.host_map(), f"{PYWB_HOST}:80": pywb.netloc}
+    result = crawl(tmp_path_factory.mktemp("direct"), host_map, args=["-a", f"wayback={coll}"])
+    result.coll = coll
+    result.live_requests = replica.log[seen_live:]
+    result.proxy_requests = archive.requests[seen_proxy:]
+    return result
+
+
+def test_pointed_at_a_pywb_collection_directly_every_article_is_the_live_crawls_item(direct, full_crawl, older):
+    assert direct.returncode == 0, direct.log[-3000:]
+    live = {item["url"]: item for item in full_crawl.items}
+    items = {item["url"]: item for item in direct.items}
+    assert len(direct.items) == len(items)
+    assert set(items) == set(live) | {older["truncated"]} and len(items) >= 40
+    assert items[older["truncated"]]["captured_at"] == "2006-01-02T03:04:05Z"
+    assert items[older["edited"]]["title"] == live[older["edited"]]["title"]  # the latest version, not 2005's
+    for url, item in items.items():
+        assert item["source"] == PYWB_HOST
+        if url == older["truncated"]:
+            continue
+        assert {k: v for k, v in item.items() if k not in (*CAPTURE_FIELDS, "story_group")} == \
+               {k: v for k, v in live[url].items() if k not in (*CAPTURE_FIELDS, "story_group")}, url
+        assert item["captured_at"] == live[url]["fetched_at"][:19] + "Z", url
+    assert direct.stats["wayback/fallback/cut_off"] == 1 and "wayback/no_complete_capture" not in direct.stats
+    # pywb has no resume key: one answer per article prefix, under its cap
+    assert direct.stats["wayback/cdx_pages"] == 2 and "wayback/bad_answer" not in direct.stats
+
+
+def test_pointed_at_a_pywb_collection_no_request_leaves_it_and_each_item_has_its_response_record(direct):
+    assert direct.live_requests == [] and direct.proxy_requests == []
+    coll = direct.coll
+    warc = records(direct.warc_files())
+    assert warcio_check(direct.warc_files())
+    # every exchange is in the WARC files: each URL fetched is the collection's CDX API, an id_ capture of it,
+    # or its host's robots.txt
+    fetched = {h["WARC-Target-URI"] for kind, h, _ in warc if kind == "metadata" and
+               h.get("X-Record-Kind") == "archive-exchange"}
+    fetched |= {h["WARC-Target-URI"] for kind, h, _ in warc if kind == "request"}
+    # (pywb redirects /robots.txt to /robots.txt/, then answers 404: no rules)
+    robots = {f"http://{PYWB_HOST}/robots.txt", f"http://{PYWB_HOST}/robots.txt/"}
+    capture = re.compile(re.escape(coll) + r"/\d{14}id_/https?://.+")
+    assert [u for u in fetched if not (u.startswith(f"{coll}/cdx?") or capture.fullmatch(u) or u in robots)] == []
+    assert len([u for u in fetched if capture.fullmatch(u)]) >= len(direct.items)
+    by_id = {h["WARC-Record-ID"]: (kind, h) for kind, h, _ in warc}
+    for item in direct.items:
+        kind, headers = by_id[item["warc"]["record_id"]]
+        assert kind == "response" and headers["WARC-Target-URI"] == item["url"]
+        assert headers["WARC-Date"] == item["captured_at"]
+        stamp = item["captured_at"].replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
+        assert headers["WARC-Source-URI"] == f"{coll}/{stamp}id_/{item['url']}"
+    listings = [body for kind, h, body in warc if kind == "resource" and h["WARC-Target-URI"].startswith(f"{coll}/cdx?")]
+    assert len(listings) == 2 and all(json.loads(body.splitlines()[0])["urlkey"] for body in listings)

@@ -22,6 +22,8 @@ layout and shape (the wayback-cdx-server README):
   redirects not followed, pywb's own URLs in Location/Content-Location/Link put back in IA's layout.
   A `/web/` URL without `id_` (a rewritten replay) is a 400: the backfill must never use one.
 * `get(url)`: a GET as a crawler sends it (no redirect followed, the body as it came, cut-off flagged).
+* `collection_url`: pywb's own collection URL (`http://127.0.0.1:PORT/coll`), for the backfill that
+  speaks pywb's layout directly (`-a wayback=<collection URL>`); requests there bypass this proxy.
 * `answer_next(status, count)` makes the next requests fail (429, 503...) for politeness tests;
   `requests` lists every request target received, in order.
 """
@@ -122,6 +124,11 @@ class WaybackProxy:
         self.stop()
 
     # --- what tests ask -----------------------------------------------------------------------
+    @property
+    def collection_url(self) -> str:
+        """pywb's collection itself, in pywb's layout (not through this proxy)."""
+        return f"{self.pywb_base}/{self.coll}"
+
     def answer_next(self, status: int, count: int = 1, headers: dict | None = None) -> None:
         """The next `count` requests, whatever they ask, get `status` (e.g. 429 with Retry-After)."""
         with self._lock:

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import pytest
 
 from crawler.wayback.cdx import (
-    FIELDS, IA_BASE, CDXAnswerError, CDXPage, CDXQuery, capture_url, iter_pages, parse_answer, parse_capture_url,
+    FIELDS, IA_BASE, PYWB, PYWB_LIMIT, CDXAnswerError, CDXPage, CDXQuery, archive_layout, capture_url, iter_pages,
+    parse_answer, parse_capture_url,
 )
 from tests.crawling import FIXTURES
 
@@ -166,7 +167,7 @@ def test_a_resume_key_that_comes_back_is_an_error_not_an_endless_loop():
     (b'{"urlkey": "com,spacewar)/"}', "JSON dict, not a list of rows"),
     (b'"[]"', "JSON str, not a list"),
     # pywb's output=json: one object per line, not IA's list of lists
-    (b'{"urlkey": "com,spacewar)/", "timestamp": "20040612031544"}\n{"urlkey": "x"}\n', "not JSON"),
+    (b'{"urlkey": "com,spacewar)/", "timestamp": "20040612031544"}\n{"urlkey": "x"}\n', "JSON lines, pywb's shape, not IA's list of lists: for a pywb collection give its URL"),
     (json.dumps([["urlkey", "timestamp", "original"], ROW[:3]]), "first row is"),
     (json.dumps([ROW]), "first row is"),
     (json.dumps([HEADER, ROW[:6]]), "row 1 is not a list of 7 values"),
@@ -185,3 +186,95 @@ def test_any_other_shape_is_one_clear_error_naming_what_was_found(body, found):
         parse_answer(body, IA_BASE)
     assert found in str(err.value)
     assert isinstance(err.value, ValueError)
+
+
+# --- a pywb collection's layout -----------------------------------------------------------------------
+COLL = "http://127.0.0.1:8080/my-coll"
+ARMY = "https://www.spacewar.com/reports/Army_restarts_reactor_talks_999.html"
+
+
+@pytest.mark.parametrize("base, setting, layout", [
+    ("https://web.archive.org", None, "ia"),
+    ("https://web.archive.org/", None, "ia"),
+    ("http://127.0.0.1:8080/my-coll", None, "pywb"),
+    ("http://127.0.0.1:8080/my-coll/", None, "pywb"),
+    ("http://archive.example/a/b", "", "pywb"),
+    ("http://front.example/under/a/path", "ia", "ia"),  # an IA-layout front under a path: said with the setting
+    ("http://pywb.example", "pywb", "pywb"),  # a collection served at the root
+])
+def test_the_layout_is_the_settings_else_a_path_after_the_host_is_a_pywb_collection(base, setting, layout):
+    assert archive_layout(base, setting) == layout
+
+
+def test_an_unknown_layout_is_a_value_error_naming_the_choices():
+    with pytest.raises(ValueError, match="one of ia, pywb, not 'wayback'"):
+        archive_layout(COLL, "wayback")
+
+
+def test_a_pywb_listing_asks_pywbs_cdx_api_with_its_exact_status_filter_and_a_cap_and_has_no_next_page():
+    query = CDXQuery(COLL + "/", "spacewar.com/reports/*", from_ts=2004, to_ts="2010", limit=PYWB_LIMIT,
+                     layout=PYWB)
+    url = query.page_url()
+    assert url == ("http://127.0.0.1:8080/my-coll/cdx?url=spacewar.com%2Freports%2F%2A&output=json&from=2004"
+                   "&to=2010&filter=%3Dstatus%3A200&limit=100000")
+    assert parse_qs(urlsplit(url).query)["filter"] == ["=status:200"]  # pywb's "=": exact, not "contains"
+    with pytest.raises(ValueError, match="no resume key"):
+        query.page_url("com%2Cspacewar%29%2F+20080122081501%21")
+
+
+def test_pywbs_json_lines_are_captures_under_iAs_field_names_and_its_capture_urls():
+    page = parse_answer((HERE / "pywb-cdx-reports.ndjson").read_bytes(), COLL, PYWB)
+    assert page.resume_key is None and len(page.captures) == 8
+    first, revisit = page.captures[1], page.captures[2]
+    assert (first.urlkey, first.timestamp, first.original, first.mimetype, first.statuscode, first.digest,
+            first.length) == ("com,spacewar)/reports/army_restarts_reactor_talks_999.html", "20080122081501", ARMY,
+                              "text/html", "200", "N7WQZ2TK5XJMVDE3HLCB4RPAGY6FUS2I", "5466")
+    assert first.captured_at == datetime(2008, 1, 22, 8, 15, 1, tzinfo=timezone.utc)
+    assert first.capture_url == f"{COLL}/20080122081501id_/{ARMY}"
+    assert parse_capture_url(first.capture_url, COLL, PYWB) == ("20080122081501", ARMY)
+    assert (revisit.mimetype, revisit.statuscode) == ("warc/revisit", "-")  # pywb's index holds no status for it
+    assert [c.statuscode for c in page.captures] == ["200", "200", "-", "200", "200", "200", "301", "404"]
+
+
+def test_an_empty_pywb_answer_is_an_empty_listing():
+    assert parse_answer(b"", COLL, PYWB) == CDXPage(())
+    assert parse_answer(b"\n", COLL, PYWB) == CDXPage(())
+
+
+PYWB_LINE = {"urlkey": ROW[0], "timestamp": ROW[1], "url": ROW[2], "mime": "text/html", "status": "200",
+             "digest": ROW[5], "length": ROW[6], "offset": "0", "filename": "a.warc.gz"}
+
+
+@pytest.mark.parametrize("body, found", [
+    (json.dumps([HEADER, ROW]), "JSON list of rows, IA's shape, not pywb's JSON lines: for an archive in IA's layout"),
+    (json.dumps([]), "IA's shape"),
+    (b"<html>Not found</html>\n", "line 1 is not JSON: '<html>Not found</html>'"),
+    (json.dumps(PYWB_LINE) + "\n[1, 2]\n", "line 2 is a JSON list, not an object"),
+    (json.dumps({k: v for k, v in PYWB_LINE.items() if k != "url"}), "line 1 has no url"),
+    (json.dumps({**PYWB_LINE, "length": 5310}), "line 1 has non-string length"),
+    (json.dumps({**PYWB_LINE, "timestamp": "2005"}), "line 1 has timestamp '2005'"),
+])
+def test_a_pywb_answer_in_any_other_shape_is_one_clear_error(body, found):
+    with pytest.raises(CDXAnswerError, match="^CDX answer") as err:
+        parse_answer(body, COLL, PYWB)
+    assert found in str(err.value)
+
+
+@pytest.mark.parametrize("url", [
+    f"{COLL}/20080122081501/{ARMY}",  # a replay URL, rewritten by pywb
+    f"{COLL}/20080122081501mp_/{ARMY}",
+    f"{COLL}/web/20080122081501id_/{ARMY}",  # IA's layout under the collection
+    f"http://127.0.0.1:8080/other-coll/20080122081501id_/{ARMY}",  # another collection
+])
+def test_only_the_collections_id_captures_are_pywb_capture_urls(url):
+    with pytest.raises(ValueError):
+        parse_capture_url(url, COLL, PYWB)
+
+
+def test_iter_pages_of_a_pywb_listing_is_one_answer():
+    asked = []
+    pages = list(iter_pages(CDXQuery(COLL, "spacewar.com/reports/*", layout=PYWB),
+                            lambda url: asked.append(url) or (HERE / "pywb-cdx-reports.ndjson").read_bytes()))
+    assert len(pages) == 1 and len(pages[0].captures) == 8 and asked == [f"{COLL}/cdx?url=spacewar.com%2Freports%2F"
+                                                                          f"%2A&output=json&filter=%3Dstatus%3A200"
+                                                                          f"&limit=1000"]
