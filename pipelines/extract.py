@@ -58,7 +58,8 @@ IDLE_FLOOR = 0.1
 
 class ExtractPipeline:
     def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5, *,
-                 stream: StreamCleaner | None = None, save: bool = False, idle: float = 0.0, debug: bool = False):
+                 stream: StreamCleaner | None = None, save: bool = False, idle: float = 0.0, debug: bool = False,
+                 clock=None):
         self.stats = stats
         self.warn_ratio = warn_ratio
         self.warn_min_pages = warn_min_pages
@@ -75,6 +76,7 @@ class ExtractPipeline:
         self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
         self._timer = None
         self._saved_at = 0
+        self.clock = clock  # what schedules the idle release (None: the reactor)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -86,7 +88,8 @@ class ExtractPipeline:
             logger.info("Learned boilerplate loaded from %s: %s", path, "; ".join(
                 f"{name}: {t.pages} pages, {len(t)} blocks" for name, t in sorted(store.sites.items())))
         stream = StreamCleaner(store, s.getint("CLEANING_LOOKAHEAD"), learn=learn,
-                               max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2)
+                               max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2,
+                               warmup=s.getint("CLEANING_WARMUP"))
         pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"),
                    stream=stream, save=learn and writable, idle=s.getfloat("CLEANING_LOOKAHEAD_IDLE"),
                    debug=s.getbool("CLEANING_DEBUG"))
@@ -179,9 +182,11 @@ class ExtractPipeline:
         if self._timer is not None and self._timer.active():
             self._timer.reset(self.idle_wait)
             return
-        from twisted.internet import reactor  # installed by the crawl by now (not at import: tests)
+        clock = self.clock
+        if clock is None:
+            from twisted.internet import reactor as clock  # installed by the crawl by now (not at import: tests)
 
-        self._timer = reactor.callLater(self.idle_wait, self._idle_release)
+        self._timer = clock.callLater(self.idle_wait, self._idle_release)
 
     def _idle_release(self) -> None:
         self._timer = None

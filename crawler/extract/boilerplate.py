@@ -84,8 +84,9 @@ SPREAD_PAGES = 4
 SPREAD_AGENCIES = 2
 #: ... at a rate over its span whose lower bound reaches this ...
 RATE_SPREAD = 0.04
-#: ... missing from no agency whose pages in its span should have carried it this many times at its rate
-SPREAD_ABSENT_EXPECTED = 2.5
+#: ... missing from no agency whose pages in its span should have carried it this many times at its rate (a template
+#: line misses such an agency's pages by chance with a probability of about e^-4, 2%; docs/cleaning.md)
+SPREAD_ABSENT_EXPECTED = 4.0
 #: agencies whose pages are logged one byte a page (SiteTemplate.pages_in_span); more are estimated
 LOG_AGENCIES = 64
 #: sentences after a block that count towards its tail (a long story's mid-story line counts as this many)

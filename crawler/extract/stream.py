@@ -28,15 +28,21 @@ from crawler.extract.rules import SiteRules
 #: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default; docs/cleaning.md
 #: says why 30)
 LOOKAHEAD = 30
+#: a page is not judged before its site's template has counted this many pages (the CLEANING_WARMUP setting's
+#: default; docs/cleaning.md says why 90)
+WARMUP = 90
 
 
 class StreamCleaner:
     """See the module docstring. `learn=False`: judge with what the store holds, learn nothing (and hold nothing)."""
 
     def __init__(self, store: BoilerplateStore | None = None, lookahead: int = LOOKAHEAD, *, learn: bool = True,
-                 max_bytes: int = 0, rules: SiteRules | None = None):
+                 max_bytes: int = 0, rules: SiteRules | None = None, warmup: int = WARMUP):
         self.store = store if store is not None else BoilerplateStore()
         self.lookahead = max(0, int(lookahead)) if learn else 0
+        #: a page waits until its site's template has counted this many pages (a first crawl's first pages)
+        self.warmup = max(0, int(warmup)) if learn and self.lookahead else 0
+        self._bound = max(self.lookahead, self.warmup)  # the most pages held at any time
         self.learn = learn
         self.max_bytes = max_bytes  # 0: no bound but the number of pages
         self.rules = rules  # None: each page's site's current rules (crawler/extract/extractor.py rules_for)
@@ -60,13 +66,21 @@ class StreamCleaner:
         held.append((token, reading, size))
         self._held_bytes += size
         out = []
-        while len(held) > self.lookahead or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
+        while len(held) > self.lookahead and (len(held) > self._bound or self._warm(held[0][1])) \
+                or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
             token, reading, size = held.popleft()
             self._held_bytes -= size
             out.append(self._judge(token, reading))
         if len(held) > self.held_max:
             self.held_max = len(held)
         return out
+
+    def _warm(self, reading: PageReading) -> bool:
+        """Its site's template has counted the warm-up's pages (a template loaded from earlier crawls has)."""
+        if not self.warmup:
+            return True
+        template = self.store.sites.get(reading.site)
+        return template is not None and template.pages >= self.warmup
 
     def flush(self) -> list[tuple[object, Cleaned]]:
         """Judge every held page now (oldest first)."""
