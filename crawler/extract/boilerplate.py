@@ -164,7 +164,7 @@ class Evidence:
 
     def spread(self, story_like: bool) -> bool:
         """Template by repetition across agencies, wherever it stands (see the module docstring)."""
-        if self.df < SPREAD_PAGES or self.agencies < SPREAD_AGENCIES or self.low < RATE_SPREAD:
+        if self.df < SPREAD_PAGES or self.agencies < SPREAD_AGENCIES or (story_like and self.low < RATE_SPREAD):
             return False
         if story_like and self.stock_closing():
             return False
