@@ -2,9 +2,11 @@
 
 Each page is read (`read_page`: parse, regions, images, blocks), then counted in its site's
 learned template and judged (crawler/extract/stream.py, docs/cleaning.md): in the order the pages
-reached this stage, each once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
+reached this stage, each once CLEANING_LOOKAHEAD later pages were counted and its site's template
+has counted CLEANING_WARMUP pages (a first crawl's first pages wait for that), or once no page came for
 a while (eight of the crawl's usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds:
-the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and at most half
+the crawl's end, or the spider closes). The item waits meanwhile (at most CLEANING_LOOKAHEAD items,
+CLEANING_WARMUP during the warm-up, and at most half
 of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
 (docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
 

@@ -31,7 +31,7 @@ plain template lines recur on 60% of pages or more: see docs/cleaning.md for the
 **Repetition across agencies** (`Evidence.spread`): a block that recurs on SPREAD_PAGES pages or more,
 from SPREAD_AGENCIES agencies or more, missing from no agency on whose pages in its span its rate
 would have put it SPREAD_ABSENT_EXPECTED times or more, at a rate whose lower bound reaches
-RATE_SPREAD, is template wherever it stands, mid-story included; unless it is a story-like sentence
+RATE_SPREAD (a label that is not a sentence needs no rate), is template wherever it stands, mid-story included; unless it is a story-like sentence
 that stands, on average, at most STOCK_TAIL sentences and STOCK_SHARE of its story's sentences before
 its story's end (a stock closing sentence, "No further details were given."). One agency's lines and a follow-up's reused quote
 (one agency) never reach SPREAD_AGENCIES. The cleaning asks it only of lines that name nobody,

@@ -7,10 +7,12 @@ Pure (no Scrapy): the extraction stage (pipelines/extract.py) and the cleaning b
 once, and holds it; a held page is judged when `lookahead` more pages have been counted after it,
 so its verdict uses the evidence of those pages too: a template line that appears for the first
 time on it (a box reworded mid-archive, the first pages of a crawl with nothing learned yet) has
-been seen on the next pages by then. `flush()` judges every page still held (the crawl's end, or
-no page for a while). At most `lookahead` pages are held at any time (fewer when their sizes,
-given to `push`, would pass `max_bytes`), and each waits for at most `lookahead` later pages: the
-cost of the look-ahead is latency and that much memory, never an unbounded buffer.
+been seen on the next pages by then. A page is also not judged before its site's template has counted
+`warmup` pages (a first crawl's first pages: a line on a tenth of the pages has been seen a few times
+in 30; a template loaded from earlier crawls has its pages, and its pages wait for the look-ahead
+alone). `flush()` judges every page still held (the crawl's end, or no page for a while). At most
+max(`lookahead`, `warmup`) pages are held at any time (fewer when their sizes, given to `push`, would
+pass `max_bytes`): the cost is latency and that much memory, never an unbounded buffer.
 
 Verdicts depend only on the order of `push` calls and the readings: the crawl feeds the pages in
 the order they reached the extraction stage, whether they were read in-process or by a worker.
