@@ -190,7 +190,8 @@ BOILERPLATE_FILE = None
 CLEANING_LOOKAHEAD = _LOOKAHEAD
 #: ...and not before its site's learned template has counted this many pages (a first crawl's first pages
 #: wait for the evidence of a warm-up; a template loaded from earlier crawls has it): items wait meanwhile,
-#: within the same bound of SCRAPER_SLOT_MAX_ACTIVE_SIZE. 0: the look-ahead alone.
+#: within the same bound of SCRAPER_SLOT_MAX_ACTIVE_SIZE. 0: the look-ahead alone (CLEANING_LOOKAHEAD=0 turns
+#: both off: judged on arrival).
 CLEANING_WARMUP = _WARMUP
 #: ...or once no article page arrived for a while: eight of the crawl's usual gaps between two
 #: pages, at most this many seconds (the end of the crawl).
