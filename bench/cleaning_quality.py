@@ -22,7 +22,8 @@ Per seed it reports:
 * further stories: when the cleaner's fields carry `related_stories`, how many were found and their
   body F1; in any case, the share of the further stories' paragraphs that leaked into `body`;
 * rights and image captions exact (share of pages);
-* ms per page (median over the pages, one timed call each), and trafilatura's F1 and ms on the same
+* ms per page (median over the pages, one timed call each; for the crawl's cleaner, the page's reading plus its
+  own verdict, wherever the look-ahead or the warm-up put it), and trafilatura's F1 and ms on the same
   pages in the same run (`bench.extraction_speed.trafilatura_text`).
 
 Seeds: tests/sites/replica/clutter.py defines DEV_SEEDS and HELDOUT_SEEDS. Tune the cleaning against the
@@ -154,19 +155,33 @@ class CurrentCleaning:
 
 class CrawlCleaning:
     """The cleaning as the crawl runs it (pipelines/extract.py): each page read (read_page), counted in the
-    site's learned template in crawl order, and judged once `lookahead` more pages were counted
-    (crawler/extract/stream.py); the pages still held at the end are judged then. `__call__` returns
+    site's learned template in crawl order, and judged once `lookahead` more pages were counted and the site's
+    template has counted `hold_first` pages (CLEANING_WARMUP; crawler/extract/stream.py); the pages still held
+    at the end are judged then. `__call__` returns
     placeholder fields, `finish()` the verdicts; a warm-up page (`learn`) is counted, not judged."""
 
     lookahead = None  # None: the crawl's default (CLEANING_LOOKAHEAD)
+    hold_first = None  # None: the crawl's default (CLEANING_WARMUP)
 
     def __init__(self):
         from crawler.extract.extractor import read_page
-        from crawler.extract.stream import LOOKAHEAD, StreamCleaner
+        from crawler.extract.stream import LOOKAHEAD, WARMUP, StreamCleaner
 
         self._read = read_page
-        self.stream = StreamCleaner(lookahead=LOOKAHEAD if self.lookahead is None else self.lookahead)
+        self.stream = StreamCleaner(lookahead=LOOKAHEAD if self.lookahead is None else self.lookahead,
+                                    warmup=WARMUP if self.hold_first is None else self.hold_first)
         self.verdicts: dict[str, dict] = {}
+        #: {url: ms} of each page's reading plus its own verdict (a push judges other pages than its own)
+        self.ms: dict[str, float] = {}
+        judge = self.stream._judge
+
+        def timed(token, reading):
+            t0 = time.perf_counter()
+            out = judge(token, reading)
+            self.ms[token] = self.ms.get(token, 0.0) + 1000 * (time.perf_counter() - t0)
+            return out
+
+        self.stream._judge = timed
 
     def learn(self, html: str, url: str) -> None:
         reading = self._read(html, url)
@@ -174,7 +189,10 @@ class CrawlCleaning:
                                                               reading.tails())
 
     def __call__(self, html: str, url: str) -> dict:
-        for token, cleaned in self.stream.push(url, self._read(html, url)):
+        t0 = time.perf_counter()
+        reading = self._read(html, url)
+        self.ms[url] = self.ms.get(url, 0.0) + 1000 * (time.perf_counter() - t0)
+        for token, cleaned in self.stream.push(url, reading):
             self.verdicts[token] = cleaned.article.fields()
         return {}
 
@@ -184,14 +202,14 @@ class CrawlCleaning:
         return self.verdicts
 
 
-def lookahead_cleaning(n: int):
-    """A CrawlCleaning factory with a look-ahead of `n` pages."""
-    return type(f"CrawlCleaning{n}", (CrawlCleaning,), {"lookahead": n})
+def lookahead_cleaning(n: int | None, hold_first: int | None = None):
+    """A CrawlCleaning factory with a look-ahead of `n` pages and a warm-up of `hold_first` (None: the defaults)."""
+    return type(f"CrawlCleaning{n}_{hold_first}", (CrawlCleaning,), {"lookahead": n, "hold_first": hold_first})
 
 
-def load_factory(spec: str | None, lookahead: int | None = None):
+def load_factory(spec: str | None, lookahead: int | None = None, hold_first: int | None = None):
     if not spec or spec == "crawl":
-        return CrawlCleaning if lookahead is None else lookahead_cleaning(lookahead)
+        return CrawlCleaning if lookahead is None and hold_first is None else lookahead_cleaning(lookahead, hold_first)
     if spec in ("current", "page"):
         return CurrentCleaning
     module, _, attr = spec.partition(":")
@@ -304,8 +322,10 @@ def evaluate_seed(seed: int, n_pages: int = 120, *, factory=CurrentCleaning, war
         fields, ms, err = _timed(cleaner, page.html, page.url)
         results.append((page, fields, ms, err))
     revised = cleaner.finish() if hasattr(cleaner, "finish") else {}
+    own_ms = getattr(cleaner, "ms", {})  # a cleaner that judges pages later times each page's own work
     scores = []
     for page, fields, ms, err in results:
+        ms = own_ms.get(page.url, ms)
         s = score(page, revised.get(page.url, fields) if revised else fields, ms, err)
         if compare:
             from bench.extraction_speed import trafilatura_text
@@ -443,9 +463,9 @@ def instory_table(rows: list[dict]) -> str:
 
 def run(seeds: list[int], n_pages: int = 120, *, cleaner: str | None = None, warmup: int | str = 0,
         compare: bool = True, lookahead: int | None = None, plain: bool = False,
-        instory: bool = False) -> list[dict]:
+        instory: bool = False, hold_first: int | None = None) -> list[dict]:
     """Rows per seed, then one pooled row per split present (dev, held-out, other)."""
-    factory = load_factory(cleaner, lookahead)
+    factory = load_factory(cleaner, lookahead, hold_first)
     # warm-up of imports and compiled rules, outside the timings
     warm = pages_for(seeds[0], 1)[0] if seeds else None
     if warm is not None:
@@ -473,6 +493,9 @@ def main(argv=None) -> int:
                                                      "module:factory of a cleaner under test")
     ap.add_argument("--lookahead", type=int, default=None, help="pages counted before a page is judged (crawl "
                                                                 "cleaner; default: CLEANING_LOOKAHEAD's)")
+    ap.add_argument("--hold-first", type=int, default=None, help="a page is judged once its site's template "
+                                                                 "counted this many pages (crawl cleaner; "
+                                                                 "default: CLEANING_WARMUP's)")
     ap.add_argument("--warmup", default="0", help="pages fed to the cleaner before the measured pass, or 'all'")
     ap.add_argument("--no-compare", action="store_true", help="do not run trafilatura")
     ap.add_argument("--plain", action="store_true", help="the stress variant of the replica: every clutter kind "
@@ -487,14 +510,15 @@ def main(argv=None) -> int:
     warmup = args.warmup if args.warmup == "all" else int(args.warmup)
     t0 = time.perf_counter()
     rows = run(seeds, args.pages, cleaner=args.cleaner, warmup=warmup, compare=not args.no_compare,
-               lookahead=args.lookahead, plain=args.plain, instory=args.instory)
+               lookahead=args.lookahead, plain=args.plain, instory=args.instory, hold_first=args.hold_first)
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_scores"} for r in rows], indent=1))
         return 0
     cmd = "python -m bench.cleaning_quality " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"Command: `{cmd.strip()}` ({len(seeds)} seeds, {args.pages} pages each, "
           f"cleaner {args.cleaner or 'crawl'}"
-          f"{'' if args.lookahead is None else f' (look-ahead {args.lookahead})'}, warm-up {warmup}"
+          f"{'' if args.lookahead is None else f' (look-ahead {args.lookahead})'}"
+          f"{'' if args.hold_first is None else f' (held until {args.hold_first} pages)'}, warm-up {warmup}"
           f"{', plain stress variant' if args.plain else ''}{', in-story variant' if args.instory else ''}; "
           f"{time.perf_counter() - t0:.0f} s)\n")
     print(table(rows, compare=not args.no_compare))

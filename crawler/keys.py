@@ -153,7 +153,7 @@ STAT_CLEANING_REMOVED = _stat("cleaning/removed/{signal}", "blocks taken out of 
 STAT_CLEANING_RELATED = _stat("cleaning/related_stories", "further stories split off the pages' bodies "
                                                           "(the items' related_stories)")
 STAT_CLEANING_HELD_MAX = _stat("cleaning/held_max", "most article pages held at once for the look-ahead "
-                                                    "(CLEANING_LOOKAHEAD)")
+                                                    "and the warm-up (CLEANING_LOOKAHEAD, CLEANING_WARMUP)")
 STAT_CLEANING_IDLE = _stat("cleaning/idle_releases", "times the held pages were judged before their look-ahead: "
                                                      "no page came for a while (the crawl's end)")
 STAT_TEMPLATE_PAGES = _stat("cleaning/template/pages", "pages the learned templates have counted, this crawl's "

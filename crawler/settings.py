@@ -30,6 +30,7 @@ nothing it needs.
 """
 
 from crawler.extract.stream import LOOKAHEAD as _LOOKAHEAD
+from crawler.extract.stream import WARMUP as _WARMUP
 from crawler.items import EXPORT_FIELDS
 
 BOT_NAME = "spacewar-archiver"
@@ -199,6 +200,11 @@ BOILERPLATE_FILE = None
 #: look-ahead: a template line new on a page has been seen on the next ones by then); the items
 #: wait meanwhile, holding at most half of SCRAPER_SLOT_MAX_ACTIVE_SIZE of pages. 0: on arrival.
 CLEANING_LOOKAHEAD = _LOOKAHEAD
+#: ...and not before its site's learned template has counted this many pages (a first crawl's first pages
+#: wait for the evidence of a warm-up; a template loaded from earlier crawls has it): items wait meanwhile,
+#: within the same bound of SCRAPER_SLOT_MAX_ACTIVE_SIZE. 0: the look-ahead alone (CLEANING_LOOKAHEAD=0 turns
+#: both off: judged on arrival).
+CLEANING_WARMUP = _WARMUP
 #: ...or once no article page arrived for a while: eight of the crawl's usual gaps between two
 #: pages, at most this many seconds (the end of the crawl).
 CLEANING_LOOKAHEAD_IDLE = 3.0

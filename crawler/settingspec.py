@@ -324,6 +324,7 @@ _declare("CLEANING_LEARN", BOOL, "learn each site's boilerplate as pages arrive"
 _declare("BOILERPLATE_FILE", PATH, "the learned templates' file (None: in WARC_DIR)", optional=True)
 _declare("CLEANING_LOOKAHEAD", INT, "later pages counted before an article page is judged", low=0)
 _declare("CLEANING_LOOKAHEAD_IDLE", FLOAT, "seconds without a page after which held pages are judged", low=0)
+_declare("CLEANING_WARMUP", INT, "pages a site's template counts before its first pages are judged", low=0)
 _declare("CLEANING_DEBUG", BOOL, "log every block the cleaning removes")
 _declare("FALLBACK_WARN_RATIO", FLOAT, "share of article pages needing the fallback that gives a warning",
          low=0, high=1)

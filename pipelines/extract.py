@@ -5,9 +5,11 @@ was captured (the item's `captured_at`: the response record's WARC-Date, also wi
 the archive's capture time in a backfill:
 `SiteProfile.rules_at`, a layout from before a redesign keeps its own rules), then counted in its site's
 learned template and judged (crawler/extract/stream.py, docs/cleaning.md): in the order the pages
-reached this stage, each once CLEANING_LOOKAHEAD later pages were counted, or once no page came for
+reached this stage, each once CLEANING_LOOKAHEAD later pages were counted and its site's template
+has counted CLEANING_WARMUP pages (a first crawl's first pages wait for that), or once no page came for
 a while (eight of the crawl's usual gaps between pages, at most CLEANING_LOOKAHEAD_IDLE seconds:
-the crawl's end). The item waits meanwhile (at most CLEANING_LOOKAHEAD items, and at most half
+the crawl's end, or the spider closes). The item waits meanwhile (at most CLEANING_LOOKAHEAD items,
+CLEANING_WARMUP during the warm-up, and at most half
 of SCRAPER_SLOT_MAX_ACTIVE_SIZE of their pages, so the scraper never backs off because of them). Its request stays in flight, so a crawl killed meanwhile fetches it again
 (docs/crash-safety.md). The article's fields go into the item and the page HTML leaves it.
 
@@ -61,7 +63,8 @@ IDLE_FLOOR = 0.1
 
 class ExtractPipeline:
     def __init__(self, stats=None, warn_ratio: float = 0.2, warn_min_pages: int = 5, *,
-                 stream: StreamCleaner | None = None, save: bool = False, idle: float = 0.0, debug: bool = False):
+                 stream: StreamCleaner | None = None, save: bool = False, idle: float = 0.0, debug: bool = False,
+                 clock=None):
         self.stats = stats
         self.warn_ratio = warn_ratio
         self.warn_min_pages = warn_min_pages
@@ -78,6 +81,7 @@ class ExtractPipeline:
         self._waiting: dict[int, list] = {}  # place -> [item, adapter, waiter or None, done]
         self._timer = None
         self._saved_at = 0
+        self.clock = clock  # what schedules the idle release (None: the reactor)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -89,7 +93,8 @@ class ExtractPipeline:
             logger.info("Learned boilerplate loaded from %s: %s", path, "; ".join(
                 f"{name}: {t.pages} pages, {len(t)} blocks" for name, t in sorted(store.sites.items())))
         stream = StreamCleaner(store, s.getint("CLEANING_LOOKAHEAD"), learn=learn,
-                               max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2)
+                               max_bytes=s.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2,
+                               warmup=s.getint("CLEANING_WARMUP"))
         pipe = cls(crawler.stats, s.getfloat("FALLBACK_WARN_RATIO"), s.getint("FALLBACK_WARN_MIN_PAGES"),
                    stream=stream, save=learn and writable, idle=s.getfloat("CLEANING_LOOKAHEAD_IDLE"),
                    debug=s.getbool("CLEANING_DEBUG"))
@@ -184,9 +189,11 @@ class ExtractPipeline:
         if self._timer is not None and self._timer.active():
             self._timer.reset(self.idle_wait)
             return
-        from twisted.internet import reactor  # installed by the crawl by now (not at import: tests)
+        clock = self.clock
+        if clock is None:
+            from twisted.internet import reactor as clock  # installed by the crawl by now (not at import: tests)
 
-        self._timer = reactor.callLater(self.idle_wait, self._idle_release)
+        self._timer = clock.callLater(self.idle_wait, self._idle_release)
 
     def _idle_release(self) -> None:
         self._timer = None

@@ -31,7 +31,7 @@ plain template lines recur on 60% of pages or more: see docs/cleaning.md for the
 **Repetition across agencies** (`Evidence.spread`): a block that recurs on SPREAD_PAGES pages or more,
 from SPREAD_AGENCIES agencies or more, missing from no agency on whose pages in its span its rate
 would have put it SPREAD_ABSENT_EXPECTED times or more, at a rate whose lower bound reaches
-RATE_SPREAD, is template wherever it stands, mid-story included; unless it is a story-like sentence
+RATE_SPREAD (a label that is not a sentence needs no rate), is template wherever it stands, mid-story included; unless it is a story-like sentence
 that stands, on average, at most STOCK_TAIL sentences and STOCK_SHARE of its story's sentences before
 its story's end (a stock closing sentence, "No further details were given."). One agency's lines and a follow-up's reused quote
 (one agency) never reach SPREAD_AGENCIES. The cleaning asks it only of lines that name nobody,
@@ -84,8 +84,9 @@ SPREAD_PAGES = 4
 SPREAD_AGENCIES = 2
 #: ... at a rate over its span whose lower bound reaches this ...
 RATE_SPREAD = 0.04
-#: ... missing from no agency whose pages in its span should have carried it this many times at its rate
-SPREAD_ABSENT_EXPECTED = 2.5
+#: ... missing from no agency whose pages in its span should have carried it this many times at its rate (a template
+#: line misses such an agency's pages by chance with a probability of about e^-4, 2%; docs/cleaning.md)
+SPREAD_ABSENT_EXPECTED = 4.0
 #: agencies whose pages are logged one byte a page (SiteTemplate.pages_in_span); more are estimated
 LOG_AGENCIES = 64
 #: sentences after a block that count towards its tail (a long story's mid-story line counts as this many)
@@ -163,7 +164,7 @@ class Evidence:
 
     def spread(self, story_like: bool) -> bool:
         """Template by repetition across agencies, wherever it stands (see the module docstring)."""
-        if self.df < SPREAD_PAGES or self.agencies < SPREAD_AGENCIES or self.low < RATE_SPREAD:
+        if self.df < SPREAD_PAGES or self.agencies < SPREAD_AGENCIES or (story_like and self.low < RATE_SPREAD):
             return False
         if story_like and self.stock_closing():
             return False

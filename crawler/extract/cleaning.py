@@ -646,7 +646,7 @@ class _Judge:
                 ev = evidence(b.key)  # only asked where the template can change the verdict
             suspicious = b.link_chars or b.lead or not f & SENTENCE
             address = None
-            if f & COMPATIBLE and not b.link_chars and b.text.count(" ") < MAX_WORDS \
+            if f & COMPATIBLE and b.link_chars * 2 < b.chars and b.text.count(" ") < MAX_WORDS \
                     and could_address(b.text.lower()):
                 address = reader_address(b.text, self.names)
             # template by repetition across agencies (asked of lines that name, quote and count nothing)

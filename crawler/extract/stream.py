@@ -7,10 +7,12 @@ Pure (no Scrapy): the extraction stage (pipelines/extract.py) and the cleaning b
 once, and holds it; a held page is judged when `lookahead` more pages have been counted after it,
 so its verdict uses the evidence of those pages too: a template line that appears for the first
 time on it (a box reworded mid-archive, the first pages of a crawl with nothing learned yet) has
-been seen on the next pages by then. `flush()` judges every page still held (the crawl's end, or
-no page for a while). At most `lookahead` pages are held at any time (fewer when their sizes,
-given to `push`, would pass `max_bytes`), and each waits for at most `lookahead` later pages: the
-cost of the look-ahead is latency and that much memory, never an unbounded buffer.
+been seen on the next pages by then. A page is also not judged before its site's template has counted
+`warmup` pages (a first crawl's first pages: a line on a tenth of the pages has been seen a few times
+in 30; a template loaded from earlier crawls has its pages, and its pages wait for the look-ahead
+alone). `flush()` judges every page still held (the crawl's end, or no page for a while). At most
+max(`lookahead`, `warmup`) pages are held at any time (fewer when their sizes, given to `push`, would
+pass `max_bytes`): the cost is latency and that much memory, never an unbounded buffer.
 
 Verdicts depend only on the order of `push` calls and the readings: the crawl feeds the pages in
 the order they reached the extraction stage, whether they were read in-process or by a worker.
@@ -28,15 +30,21 @@ from crawler.extract.rules import SiteRules
 #: pages counted after a page before it is judged (the CLEANING_LOOKAHEAD setting's default; docs/cleaning.md
 #: says why 30)
 LOOKAHEAD = 30
+#: a page is not judged before its site's template has counted this many pages (the CLEANING_WARMUP setting's
+#: default; docs/cleaning.md says why 90)
+WARMUP = 90
 
 
 class StreamCleaner:
     """See the module docstring. `learn=False`: judge with what the store holds, learn nothing (and hold nothing)."""
 
     def __init__(self, store: BoilerplateStore | None = None, lookahead: int = LOOKAHEAD, *, learn: bool = True,
-                 max_bytes: int = 0, rules: SiteRules | None = None):
+                 max_bytes: int = 0, rules: SiteRules | None = None, warmup: int = WARMUP):
         self.store = store if store is not None else BoilerplateStore()
         self.lookahead = max(0, int(lookahead)) if learn else 0
+        #: a page waits until its site's template has counted this many pages (a first crawl's first pages)
+        self.warmup = max(0, int(warmup)) if learn and self.lookahead else 0
+        self._bound = max(self.lookahead, self.warmup)  # the most pages held at any time
         self.learn = learn
         self.max_bytes = max_bytes  # 0: no bound but the number of pages
         self.rules = rules  # None: each page's own (push), else its site's current rules (extractor.rules_for)
@@ -62,13 +70,21 @@ class StreamCleaner:
         held.append((token, reading, size, rules))
         self._held_bytes += size
         out = []
-        while len(held) > self.lookahead or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
+        while len(held) > self.lookahead and (len(held) > self._bound or self._warm(held[0][1])) \
+                or (self.max_bytes and self._held_bytes > self.max_bytes and len(held) > 1):
             token, reading, size, page_rules = held.popleft()
             self._held_bytes -= size
             out.append(self._judge(token, reading, page_rules))
         if len(held) > self.held_max:
             self.held_max = len(held)
         return out
+
+    def _warm(self, reading: PageReading) -> bool:
+        """Its site's template has counted the warm-up's pages (a template loaded from earlier crawls has)."""
+        if not self.warmup:
+            return True
+        template = self.store.sites.get(reading.site)
+        return template is not None and template.pages >= self.warmup
 
     def flush(self) -> list[tuple[object, Cleaned]]:
         """Judge every held page now (oldest first)."""

@@ -26,8 +26,9 @@ SHARED = {
     "FRONTIER_IDLE_TIMEOUT": "1", "FRONTIER_WORKER_TTL": "3", "FRONTIER_HEARTBEAT_INTERVAL": "1",
     # more requests than the host's shared slot takes at once: some wait for it
     "CONCURRENT_REQUESTS": "8", "CONCURRENT_REQUESTS_PER_DOMAIN": "3", "DOWNLOAD_DELAY": "0.05",
-    # a short look-ahead: the killed run has exported articles before it dies
-    "CLEANING_LOOKAHEAD": "3",
+    # a short look-ahead and warm-up (both hold items the same way): the killed run has exported articles before
+    # it dies
+    "CLEANING_LOOKAHEAD": "3", "CLEANING_WARMUP": "5",
 }
 # the project's extensions plus the test's kill switch (-s EXTENSIONS replaces the project's dict)
 KILL = {"EXTENSIONS": json.dumps({**project.EXTENSIONS, "tests.killpoints.KillAt": 0}), "KILL_AFTER_ITEMS": "2"}

@@ -57,7 +57,7 @@ def run_in_process(pipe, items):
 
 
 def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
-    pipe, stats = stage(CLEANING_LOOKAHEAD=10)
+    pipe, stats = stage(CLEANING_LOOKAHEAD=10, CLEANING_WARMUP=0)
     items = items_of(cluttered)
     results = [pipe.process_item(item) for item in items]
     assert all(isinstance(r, Deferred) for r in results[:10])  # nothing judged before 10 more pages came
@@ -73,6 +73,43 @@ def test_items_wait_for_the_look_ahead_then_all_come_out_clean(cluttered):
         assert "html" not in item
     assert stats.get_value("cleaning/removed/template") > 0
     assert stats.get_value("cleaning/related_stories") == sum(len(e["related_stories"]) for _, _, e in cluttered)
+
+
+def test_a_first_crawls_first_items_wait_for_the_warm_up_and_none_is_lost_at_close(cluttered):
+    pipe, stats = stage(CLEANING_LOOKAHEAD=5, CLEANING_WARMUP=30)
+    items = items_of(cluttered)
+    results = [pipe.process_item(item) for item in items]
+    done = []
+    for r in results:
+        r.addCallback(done.append) if isinstance(r, Deferred) else done.append(r)
+    # the first 25 waited until the site's template had counted 30 pages, the later ones the look-ahead alone
+    assert all(isinstance(r, Deferred) for r in results[:30])
+    assert [i["url"] for i in done] == [i["url"] for i in items[:len(items) - 5]]
+    assert stats.get_value("cleaning/held_max") == 29
+    pipe.close_spider()  # the spider closes: every held item comes out, judged, in order
+    assert [i["url"] for i in done] == [i["url"] for i in items]
+    for item, (_, _, expected) in zip(items, cluttered):
+        assert item["body"] == expected["body"], item["url"]
+
+
+def test_a_crawl_shorter_than_the_warm_up_releases_its_items_when_no_page_comes(cluttered):
+    from twisted.internet.task import Clock
+
+    clock = Clock()
+    pipe, stats = stage(CLEANING_LOOKAHEAD=5, CLEANING_WARMUP=100, CLEANING_LOOKAHEAD_IDLE=3.0)
+    pipe.clock = clock
+    items = items_of(cluttered[:12])
+    done = []
+    for item in items:
+        result = pipe.process_item(item)
+        assert isinstance(result, Deferred)  # 12 pages: far from the warm-up's 100
+        result.addCallback(done.append)
+    clock.advance(0.05)  # less than the shortest wait (IDLE_FLOOR, 0.1 s)
+    assert done == []
+    clock.advance(3.0)  # no page came for CLEANING_LOOKAHEAD_IDLE seconds (at most): all judged, in order
+    assert [i["url"] for i in done] == [i["url"] for i in items]
+    assert all(i["body"] for i in done) and stats.get_value("cleaning/idle_releases") == 1
+    pipe.close_spider()
 
 
 def test_the_learned_template_is_saved_beside_the_warc_files(cluttered, tmp_path):

@@ -9,7 +9,7 @@ import random
 
 from crawler.extract.address import reader_address, story_names
 from crawler.extract.boilerplate import (
-    SPREAD_ABSENT_EXPECTED, SPREAD_PAGES, STOCK_SHARE, STOCK_TAIL, TAIL_CAP, BoilerplateStore, SiteTemplate,
+    RATE_SPREAD, SPREAD_ABSENT_EXPECTED, SPREAD_PAGES, STOCK_SHARE, STOCK_TAIL, TAIL_CAP, BoilerplateStore, SiteTemplate,
 )
 from crawler.extract.cleaning import READER, TEMPLATE, judge
 from crawler.extract.extractor import read_page
@@ -89,6 +89,25 @@ def test_a_line_missing_from_an_agency_whose_pages_should_have_carried_it_is_tho
     assert ev.missing and not ev.spread(story_like=True)
     # the same line on SPX's pages too is the template's
     assert template_of(60, lambda k, a: k % 3 == 0).evidence("line").spread(story_like=True)
+
+
+def test_a_label_that_recurs_across_agencies_is_template_at_a_rate_too_low_for_a_sentence():
+    # on 5 of 80 pages (AFP, SPX and UPI): too rare for a story-like sentence to be told from chance, but a
+    # nameless label (not a sentence) that several agencies' pages carry is the template's
+    ev = template_of(80, lambda k, a: k % 17 == 0).evidence("line")
+    assert ev.agencies == 3 and ev.low < RATE_SPREAD and not ev.missing
+    assert ev.spread(story_like=False) and not ev.spread(story_like=True)
+
+
+def test_a_call_to_the_reader_with_a_link_in_it_goes_on_a_single_page():
+    rng = random.Random(7)
+    paras = story(rng, 5)
+    appeal = ('<p><b>Keep us going</b> Enjoyed this piece? Chip in and help us keep the lights on. '
+              '<a href="/give/">Chip in</a>')
+    html = page("Radar story", paras[:2] + [appeal[3:]] + paras[2:])
+    cleaned = judge(read_page(html, url(1)))
+    assert cleaned.article.body == "\n\n".join(paras)
+    assert [r.signal for r in cleaned.removed if "Chip in" in r.text] == [READER]
 
 
 def test_the_template_file_keeps_where_lines_stand_and_reads_the_older_entries(tmp_path):

@@ -67,7 +67,8 @@ REWORDED = [
     ('<div class="sh-bar"><a href="/s?fb">Facebook</a> | <a href="/s?x">X</a> | <a href="/s?m">Email</a></div>',
      "links"),
     ("<p>Reading time: 4 minutes", "position"),
-    ('<p>Follow us for the latest headlines. <a href="https://x.example/sw">@SpaceWarNews</a>', "position"),
+    # a call to the reader with a link in it (the reader signal looks at lines whose links are less than half)
+    ('<p>Follow us for the latest headlines. <a href="https://x.example/sw">@SpaceWarNews</a>', "reader"),
 ]
 
 
@@ -259,17 +260,44 @@ def test_where_the_template_lives():
 
 def test_the_stream_holds_at_most_its_look_ahead_and_releases_in_order():
     pages = site_pages(30, 10, line=None, line_share=0)
-    stream = StreamCleaner(lookahead=5, max_bytes=10**9)
+    stream = StreamCleaner(lookahead=5, max_bytes=10**9, warmup=0)
     released = []
     for u, h, _ in pages:
         released += [t for t, _ in stream.push(u, read_page(h, u), len(h))]
         assert stream.held <= 5
     released += [t for t, _ in stream.flush()]
     assert released == [u for u, _, _ in pages] and stream.held_max == 5
-    small = StreamCleaner(lookahead=5, max_bytes=2 * len(pages[0][1]))
+    small = StreamCleaner(lookahead=5, max_bytes=2 * len(pages[0][1]), warmup=0)
     for u, h, _ in pages:
         small.push(u, read_page(h, u), len(h))
         assert small.held <= 2
+
+
+def test_a_first_crawls_first_pages_wait_for_the_warm_up_then_the_look_ahead_alone():
+    pages = site_pages(60, 11, line=None, line_share=0)
+    stream = StreamCleaner(lookahead=5, warmup=20)
+    released = []
+    for k, (u, h, _) in enumerate(pages):
+        out = [t for t, _ in stream.push(u, read_page(h, u))]
+        if k < 19:
+            assert out == []  # the site's template has fewer than 20 pages: nothing is judged yet
+        elif k == 19:
+            assert out == [u for u, _, _ in pages[:15]]  # the 20th page counted: all but the look-ahead's 5
+        else:
+            assert len(out) == 1  # from then on, the look-ahead alone
+        released += out
+    released += [t for t, _ in stream.flush()]
+    assert released == [u for u, _, _ in pages] and stream.held_max == 19
+    # a template learned by an earlier crawl has its warm-up: the look-ahead alone from the first page
+    again = StreamCleaner(stream.store, lookahead=5, warmup=20)
+    for u, h, _ in pages[:10]:
+        again.push(u.replace("Story_", "Later_"), read_page(h, u.replace("Story_", "Later_")))
+        assert again.held <= 5
+    # and the warm-up never holds more than its own number of pages, nor past the bytes' bound
+    other = StreamCleaner(lookahead=5, warmup=20, max_bytes=3 * min(len(h) for _, h, _ in pages))
+    for u, h, _ in pages:
+        other.push(u, read_page(h, u), len(h))
+        assert other.held <= 3
 
 
 def test_min_pages_guards_the_rate():
