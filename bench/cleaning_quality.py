@@ -175,9 +175,9 @@ class CrawlCleaning:
         self.ms: dict[str, float] = {}
         judge = self.stream._judge
 
-        def timed(token, reading):
+        def timed(token, reading, rules=None):
             t0 = time.perf_counter()
-            out = judge(token, reading)
+            out = judge(token, reading, rules)
             self.ms[token] = self.ms.get(token, 0.0) + 1000 * (time.perf_counter() - t0)
             return out
 
