@@ -152,6 +152,11 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
                                       f"JOBDIR to resume ({done})")
     if reason not in BOUNDS:
         return Outcome(STOPPED_EARLY, f"stopped early ({reason}) ({done})")
+    left_out = stats.get(keys.STAT_WAYBACK_BAD_ANSWER)
+    if isinstance(left_out, int) and left_out and pages:  # spiders/wayback.py: listings refused, failed or capped
+        return Outcome(STOPPED_EARLY, f"incomplete: {left_out} CDX listing(s) of the archive could not be read whole, "
+                                      f"so their captures are left out (see the ERROR lines); rerun later, with "
+                                      f"STATE_PATH the captures taken are not fetched again ({done})")
     if pages == 0 and nothing_left(stats):
         return Outcome(OK, "finished: nothing left to do: the earlier runs of this JOBDIR did every request (its "
                            "start requests were done before; a new crawl needs a new JOBDIR)")

@@ -50,3 +50,14 @@ def test_articles_exported_are_the_lines_the_feed_took_not_the_items_scrapy_hand
 def test_a_failed_warc_write_still_wins_over_a_failed_feed():
     stats = {"warc/write_failed": "[Errno 28] No space left", "feed/write_failed": "x: full"}
     assert "the WARC write failed" in outcome.decide(stats, "warc_write_failed").summary
+
+
+def test_a_backfill_whose_listings_were_refused_is_not_a_success():
+    """A refused or capped CDX listing leaves its captures out: the run says so and exits 75, never 0."""
+    stats = {"warc/pages_archived": 40, "feed/items_written": 38, "wayback/bad_answer": 2}
+    result = outcome.decide(stats, "finished")
+    assert result.status == outcome.STOPPED_EARLY
+    assert result.summary.startswith("incomplete: 2 CDX listing(s) of the archive could not be read whole")
+    assert result.summary.endswith("(40 pages archived, 38 articles exported)")
+    whole = outcome.decide({"warc/pages_archived": 40, "feed/items_written": 38}, "finished")
+    assert whole.status == outcome.OK
