@@ -199,16 +199,8 @@ class CDXQuery:
         layout; a pywb listing is one answer of at most `limit` captures, with no resume key)."""
         if self.layout == PYWB:
             return self._pywb_url(resume_key)
-        params = [("url", self.url.strip())]
-        if self.match_type:
-            params.append(("matchType", self.match_type))
-        params.append(("output", "json"))
-        if self.from_ts:
-            params.append(("from", self.from_ts))
-        if self.to_ts:
-            params.append(("to", self.to_ts))
-        params += [("filter", "statuscode:200"), ("collapse", "digest"), ("showResumeKey", "true"),
-                   ("limit", str(self.limit))]
+        params = self._common_params() + [("filter", "statuscode:200"), ("collapse", "digest"),
+                                          ("showResumeKey", "true"), ("limit", str(self.limit))]
         query = urlencode(params, quote_via=quote, safe="")
         if resume_key is not None:
             if not isinstance(resume_key, str) or not resume_key:
@@ -218,9 +210,8 @@ class CDXQuery:
             query += "&resumeKey=" + quote_plus(unquote_plus(resume_key), safe="")
         return f"{self.endpoint}?{query}"
 
-    def _pywb_url(self, resume_key) -> str:
-        if resume_key is not None:
-            raise ValueError("a pywb collection's CDX API has no resume key: a listing is one answer")
+    def _common_params(self) -> list[tuple[str, str]]:
+        """The parameters both layouts take alike: the URL (or prefix), its match type, JSON, the time span."""
         params = [("url", self.url.strip())]
         if self.match_type:
             params.append(("matchType", self.match_type))
@@ -229,7 +220,13 @@ class CDXQuery:
             params.append(("from", self.from_ts))
         if self.to_ts:
             params.append(("to", self.to_ts))
-        params += [("filter", "=status:200"), ("limit", str(self.limit))]
+        return params
+
+    def _pywb_url(self, resume_key) -> str:
+        if resume_key is not None:
+            raise ValueError("a pywb collection's CDX API has no resume key: a listing is one answer")
+        # pywb's filter: "=" matches the whole field (no modifier would mean "contains"); no collapse
+        params = self._common_params() + [("filter", "=status:200"), ("limit", str(self.limit))]
         return f"{self.endpoint}?{urlencode(params, quote_via=quote, safe='')}"
 
 
