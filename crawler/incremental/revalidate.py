@@ -28,6 +28,7 @@ below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -38,9 +39,11 @@ from crawler import keys
 from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
-from crawler.incremental.policy import ARTICLE, DEAD
+from crawler.incremental.policy import ARCHIVE, ARTICLE, DEAD
 from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest
+
+logger = logging.getLogger(__name__)
 
 
 def state_key(url: str) -> str:
@@ -73,13 +76,30 @@ class RevalidateMiddleware:
         self._revisits = None
         #: this run's revisit plan (crawler/incremental/revisit.py): which known pages are due
         self.plan = revisits
+        #: archive listings this run fetched, {key: (kind, known, changed)}: scheduled only when the run
+        #: finishes, since the links of a listing fetched by a run that is killed or stopped early were not all
+        #: followed (without JOBDIR they are lost with the scheduler's queue): the next run fetches it again
+        self._listings: dict[str, tuple] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         addon = addon_of(crawler, Incremental)
         o = cls(addon.state, crawler.stats, crawler.settings.getbool("STATE_REVALIDATE"), crawler, addon.revisits)
         crawler.signals.connect(o.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         return o
+
+    def spider_closed(self, spider=None, reason=None) -> None:
+        """A finished run schedules the archive listings it fetched; any other end leaves them due for the next."""
+        listings, self._listings = self._listings, {}
+        if self.plan is None or not listings:
+            return
+        if reason != "finished":
+            logger.info("%d listing pages this run fetched stay due for the next run: it did not finish (%s), so "
+                        "their links may not all have been followed", len(listings), reason)
+            return
+        for key, (kind, known, changed) in listings.items():
+            self.plan.reschedule(key, kind, known, changed=changed)
 
     @property
     def revisits(self):
@@ -172,7 +192,10 @@ class RevalidateMiddleware:
                         self.plan.reschedule(key, ARTICLE, known)
                 else:
                     changed = known is not None and known.payload_digest is not None and known.payload_digest != digest
-                    self.plan.reschedule(key, kind, known, changed=changed)
+                    if kind == ARCHIVE:  # an archive listing: once the run finishes (spider_closed)
+                        self._listings[key] = (kind, known, changed)
+                    else:  # front pages are due at every run anyway; requisites never
+                        self.plan.reschedule(key, kind, known, changed=changed)
         return response
 
     def response_downloaded(self, response, request, spider=None) -> None:

@@ -292,9 +292,9 @@ def test_an_interrupted_backfill_resumes_with_its_jobdir_every_article_once(arch
     the two runs' files, no capture or listing page fetched again that the first run had done, the second run
     exits 0 and its WARC files pass."""
     host_map = {**replica.host_map(), "web.archive.org:80": archive.base.split("://", 1)[1]}
-    # a short cleaning look-ahead (as tests/e2e/test_killed_worker.py): articles are exported before the stop
+    # a short look-ahead and no warm-up (as tests/e2e/test_killed_worker.py): articles are exported before the stop
     settings = {"WAYBACK_PAGE_SIZE": "20", "JOBDIR": str(tmp_path / "job"), "DOWNLOAD_DELAY": "0.05",
-                "CLEANING_LOOKAHEAD": "3", "WAYBACK_VERSIONS": versions}
+                "CLEANING_LOOKAHEAD": "3", "CLEANING_WARMUP": "0", "WAYBACK_VERSIONS": versions}
     expected = every_version[0].items if versions == "all" else run.items
     seen = len(archive.requests)
     proc, first = start_crawl(tmp_path, host_map, "run1", settings=settings, args=["-a", f"wayback={BASE}"])

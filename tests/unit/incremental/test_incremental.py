@@ -197,3 +197,36 @@ def test_a_dead_link_is_remembered_and_not_asked_again_until_it_is_due(tmp_path)
                                        request)
     assert asked[gone] == asked[moved] == [1, 3, 7, 15, 31, 61]  # after 1, 2, 4, 8, 16 days, then 30
     state.close()
+
+
+def test_an_archive_listing_of_a_run_that_did_not_finish_is_fetched_again_by_the_next(tmp_path):
+    """Without JOBDIR, the links a killed run took from a listing die with its queue: the listing stays due, so the
+    next run follows them (kill -9 loses no article); a finished run schedules it as the policy says."""
+    import time
+
+    from crawler.incremental.policy import ARCHIVE, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    listing = "https://www.spacewar.com/news/missile-defense-24a.html"
+
+    def fetch(at: float, reason: str) -> None:
+        mw = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                  revisits=Revisits(state, RevisitPolicy(), clock=lambda: at))
+        request = Request(listing)
+        assert mw.process_request(request) is None
+        mw.process_response(request, HtmlResponse(listing, body=b"<html>links</html>", request=request))
+        mw.spider_closed(reason=reason)
+
+    fetch(now, "shutdown")  # Ctrl-C, a kill or a bound: not scheduled
+    assert state.get(listing).next_due is None
+    nxt = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                               revisits=Revisits(state, RevisitPolicy(), clock=lambda: now + 60))
+    assert nxt.process_request(Request(listing)) is None  # asked again by the next run
+    fetch(now + 60, "finished")
+    row = state.get(listing)
+    assert row.kind == ARCHIVE and row.next_due > now + 60
+    state.close()
