@@ -287,6 +287,18 @@ def _add_scan(res, file_no: int, idx, files: list[dict], summary: dict) -> None:
         row["damaged"] += 1
 
 
+def _page_tasks(tasks, idx, names, sources, template_path, sites, sketch: bool, progress):
+    """The second pass's tasks: a byte range's selected records (`pages.PageTask`), drawn as the pool asks for
+    them. A range that holds none (most of a Common Crawl file's) goes to no worker: its bytes are counted done."""
+    for t in tasks:
+        entries = idx.entries(t, names)
+        if not entries:
+            progress.update(t.size, 0)
+            continue
+        yield pages.PageTask(t.index, t.path, entries, template_path, t.size, t.file_no, sources[t.file_no].name,
+                             sources[t.file_no].base, sites, sketch=sketch)
+
+
 def _grouped(line: str, grouper: StoryGrouper) -> str:
     """An item line with its story group, for output streamed to stdout (grouped in the order written)."""
     item = json.loads(line)
@@ -393,12 +405,9 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
             # --- second pass: the items --------------------------------------------------------------------
             out = _Output(opts)
             to_file = out.path is not None  # grouped after the pass: the workers sketch each item's body
-            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
-                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites,
-                                         sketch=to_file)
-                          for t in tasks)
-            stories: list | None = [] if to_file else None
             progress = Progress(total, interval=opts.progress_interval)
+            page_tasks = _page_tasks(tasks, idx, names, sources, template_path, opts.sites, to_file, progress)
+            stories: list | None = [] if to_file else None
             streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
                 out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])
