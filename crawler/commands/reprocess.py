@@ -20,12 +20,18 @@ Exit status: 0 when articles were made; 66 when the paths hold no archive it can
 says what was found and what was expected); 74 when no record could be read; 69 when no article
 came of the records; 78 for a configuration error (a missing extra, an unknown --sites name), with
 one line naming it. -O FILE is replaced only on success: otherwise an existing FILE stays.
+
+Run as the `scrapy` command itself, it ends its process once the run is over and everything is
+written and flushed (`os._exit` with the exit status): the interpreter's teardown of the modules
+loaded (Scrapy, Twisted, lxml, the extraction) would add about 0.1 s to every run, a tenth of a
+run on a Common Crawl file. Called in-process (the tests, a script), it returns as any command.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from scrapy.commands import ScrapyCommand
@@ -122,6 +128,30 @@ class Command(ScrapyCommand):
         if opts.summary:
             write_summary(summary, opts.summary)
         self.exitcode = status
+        if options.engine == "local" and _own_process():
+            _end_process(status)
+
+
+def _own_process() -> bool:
+    """This process is the `scrapy` command line's (`scrapy ...` or `python -m scrapy ...`), not a test's or a
+    script's that called the command."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return spec.name == "scrapy.__main__"
+    return os.path.basename(getattr(main, "__file__", None) or "") == "scrapy"
+
+
+def _end_process(status: int) -> None:
+    """The process ends now with `status`, its logs and standard streams flushed, without the interpreter's
+    teardown (see the module docstring): the run closed its files, its pool and its temporary files."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: nothing more can be said on it
+            pass
+    os._exit(status)
 
 
 def _logging(settings) -> None:

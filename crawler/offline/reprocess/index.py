@@ -57,6 +57,9 @@ class ScanResult:
     damage: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, what)
     skipped: Counter = field(default_factory=Counter)  # records left out on their headers, by reason
     mismatch: str | None = None  # a ListedTask whose index is not its file's: why (the run reads the file whole)
+    first: int | None = None  # the first record read (a byte-range task): where its reading started
+    next: int | None = None  # where the next range's first record starts, as this task's reading found it (None:
+    # it did not get there); the run checks it against the next task's `first` (run.py, `_chained`)
 
 
 def _content_type(block: bytes) -> str:
@@ -101,6 +104,20 @@ def site_of(uri: str, sites: SiteSet):
     return _BY_HOST[key]
 
 
+_HINTS: dict = {}
+
+
+def site_hint(names: str | None) -> tuple[str, ...]:
+    """What the raw WARC-Target-URI of every record of the sites holds, lower-cased: one of their domains.
+    `site_of` finds a site only for a URI whose host, lower-cased, is a site's host (its domain, or www. and
+    its domain), and the host is a part of the URI, so such a URI, lower-cased, holds the domain whatever the
+    angle brackets and whitespace around it: a URI that holds none is another host's, turned down by the
+    reader without being parsed (one that holds a domain elsewhere, e.g. in its query, is judged in full)."""
+    if names not in _HINTS:
+        _HINTS[names] = tuple(sorted({p.domain.lower() for p in choose(names)}))
+    return _HINTS[names]
+
+
 def selection_key(uri: str, sites: SiteSet) -> str:
     """What captures of one article share: the item's URL (https, the www host, no query, so no tracking
     parameter), as the crawl's de-duplication keys them; an off-site URI is its own key."""
@@ -126,16 +143,14 @@ def scan(task) -> ScanResult:
         uri = headers.get("warc-target-uri") or ""
         return uri.startswith(HTTP) and site_of(uri, sites) is not None
 
-    off_site = 0
-    for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz):
-        out.records += 1
-        if not rec.whole:  # not wanted: another type, not a web capture, or (counted) another host's
-            if rec.type in ("response", "revisit") and rec.headers.get("warc-target-uri", "").startswith(HTTP):
-                off_site += 1
-            continue
+    span = reader.Span()
+    for rec in reader.records(task.path, task.start, task.end, want_block=wanted, on_damage=damaged, gz=task.gz,
+                              hint=site_hint(task.sites), span=span, at_record=task.at_record):
         _row(task.file_no, rec, sites, out)
-    if off_site:
-        out.skipped["off_site"] += off_site
+    out.records = span.records
+    if span.skipped_captures:  # responses and revisits of http(s) URIs that `wanted` turned down: other hosts'
+        out.skipped["off_site"] += span.skipped_captures
+    out.first, out.next = span.first, span.next
     return out
 
 

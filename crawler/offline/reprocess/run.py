@@ -41,7 +41,7 @@ from crawler.config import ConfigError, require
 from crawler.extract.boilerplate import FILE_NAME
 from crawler.offline.reprocess import index, listing, pages, reader
 from crawler.offline.reprocess.progress import Progress
-from crawler.offline.reprocess.tasks import ListedTask, listed_tasks, split
+from crawler.offline.reprocess.tasks import ListedTask, Task, listed_tasks, split
 from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
 from crawler.site.profiles import choose
 from crawler.syndication.groups import StoryGrouper, group_jsonl, group_lines
@@ -241,6 +241,36 @@ def _first_pass_tasks(tasks, sources, listed: dict, sites: str | None) -> list:
     return first
 
 
+def _chained(results, tasks: list):
+    """The first pass's results in task order, each byte-range task's checked against the reading of the range
+    before it in the same file: that reading parsed on past its range's end to the next record (ScanResult.next),
+    and this task must have started at that very record (ScanResult.first: the boundary it searched for,
+    crawler/warc/members.py). Where they differ (a false boundary: a gzip member or version line inside another
+    record's payload), the range is read again here from where the reading before it got to, so no record is
+    lost or read twice, whatever the cut."""
+    chain = None  # (file_no, offset): where the last byte-range task's reading found the next record
+    for res in results:
+        task = tasks[res.task]
+        if not isinstance(task, Task):
+            yield res
+            continue
+        if chain is not None and chain[0] == task.file_no:
+            expected = chain[1]
+            if expected >= task.end:  # a record of a range before reaches over this one: none starts in it
+                if res.first is not None and res.first < task.end:
+                    logger.info("%s: no record starts in [%d, %d) (the record before goes on to %d): the "
+                                "boundary found at %d is not one, its records are dropped", task.path, task.start,
+                                task.end, expected, res.first)
+                    res = index.ScanResult(res.task)
+                res.next = expected
+            elif res.first != expected:
+                logger.info("%s: the reading of [%d, %d) started at %s, but the record before ends at %d: "
+                            "read again from there", task.path, task.start, task.end, res.first, expected)
+                res = index.scan(replace(task, start=expected, at_record=True))
+        chain = (task.file_no, res.next) if res.next is not None else None
+        yield res
+
+
 def _add_scan(res, file_no: int, idx, files: list[dict], summary: dict) -> None:
     """One first-pass task's result into the capture index, the file's row and the summary."""
     idx.add(res.rows)
@@ -255,6 +285,18 @@ def _add_scan(res, file_no: int, idx, files: list[dict], summary: dict) -> None:
                        "readable one are skipped", path, offset, what)
         summary["damaged"].append({"file": path, "offset": offset, "what": what})
         row["damaged"] += 1
+
+
+def _page_tasks(tasks, idx, names, sources, template_path, sites, sketch: bool, progress):
+    """The second pass's tasks: a byte range's selected records (`pages.PageTask`), drawn as the pool asks for
+    them. A range that holds none (most of a Common Crawl file's) goes to no worker: its bytes are counted done."""
+    for t in tasks:
+        entries = idx.entries(t, names)
+        if not entries:
+            progress.update(t.size, 0)
+            continue
+        yield pages.PageTask(t.index, t.path, entries, template_path, t.size, t.file_no, sources[t.file_no].name,
+                             sources[t.file_no].base, sites, sketch=sketch)
 
 
 def _grouped(line: str, grouper: StoryGrouper) -> str:
@@ -318,7 +360,7 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
             progress = Progress(total, interval=opts.progress_interval, label="reprocess: indexing")
             first = _first_pass_tasks(tasks, sources, listed, opts.sites)
             held: dict[int, list] = {}  # with --index: every file's results, added in file order once all are in
-            for res in workers.map_ordered(index.scan, first):
+            for res in _chained(workers.map_ordered(index.scan, first), first):
                 task = first[res.task]
                 if listed:
                     held.setdefault(task.file_no, []).append(res)
@@ -338,7 +380,8 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                     files[file_no]["note"] = (f"read through the index {listed[file_no].index}: "
                                               f"{len(listed[file_no].on_site)} of its {listed[file_no].lines} lines "
                                               "on the sites asked for")
-            for res in workers.map_ordered(index.scan, [replace(t, index=k) for k, t in enumerate(whole)]):
+            whole = [replace(t, index=k) for k, t in enumerate(whole)]
+            for res in _chained(workers.map_ordered(index.scan, whole), whole):
                 held[whole[res.task].file_no].append(res)
             for file_no in sorted(held):
                 for res in held[file_no]:
@@ -362,12 +405,9 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
             # --- second pass: the items --------------------------------------------------------------------
             out = _Output(opts)
             to_file = out.path is not None  # grouped after the pass: the workers sketch each item's body
-            page_tasks = (pages.PageTask(t.index, t.path, idx.entries(t, names), template_path, t.size,
-                                         t.file_no, sources[t.file_no].name, sources[t.file_no].base, opts.sites,
-                                         sketch=to_file)
-                          for t in tasks)
-            stories: list | None = [] if to_file else None
             progress = Progress(total, interval=opts.progress_interval)
+            page_tasks = _page_tasks(tasks, idx, names, sources, template_path, opts.sites, to_file, progress)
+            stories: list | None = [] if to_file else None
             streamed = StoryGrouper(MemoryStore()) if out.path is None else None
             for res in workers.map_ordered(pages.run_task, page_tasks):
                 out.write(res.lines if streamed is None else [_grouped(line, streamed) for line in res.lines])

@@ -4,6 +4,9 @@ The sources are what crawler/warc/inputs.py makes of the PATH arguments: a WARC 
 stored `archive/` member (a byte range of the .wacz), a decompressed or converted copy. A source larger than the task size is cut into ranges of about that size; a range's reader starts
 at the first record boundary in it (crawler/warc/members.py), so the cut points need not be
 record boundaries and every record belongs to exactly one range: the one its first byte is in.
+That search can be fooled by a record inside a record's payload (a stored .warc.gz), so the run
+checks each range's start against where the reading of the range before parsed on to, and reads
+a range again from there when they differ (run.py, `_chained`; `at_record`).
 The task size is the input's size spread over four tasks per process (so a slow task does not
 leave the other processes idle at the end), at least MIN_TASK_BYTES (a task has a fixed cost)
 and at most MAX_TASK_BYTES (a task's results are held until it is done, and a few tasks are in
@@ -34,6 +37,7 @@ class Task:
     end: int
     gz: bool | None = None  # the records are gzip members (None: by the file's name)
     sites: str | None = None  # the sites kept (`--sites`: names, comma-separated; None: every site)
+    at_record: bool = False  # `start` is a record boundary (found by the reading of the range before): no search
 
     @property
     def size(self) -> int:
