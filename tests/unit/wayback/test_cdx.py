@@ -138,6 +138,19 @@ def test_recorded_style_answer_keeps_every_row_in_order():
     assert {c.statuscode for c in page.captures} == {"200", "301", "404", "503", "-"}
 
 
+def test_an_excerpt_of_a_real_answer_of_the_internet_archive_is_read_row_for_row():
+    """Four rows IA really answered (published, see the fixtures' README): revisits with status "-", an "unk"
+    mimetype, a 301, and IA's own spacing between values."""
+    raw = (HERE / "ia-cdx-published-excerpt.json").read_bytes()
+    page = parse_answer(raw, IA_BASE)
+    assert [[getattr(c, f) for f in FIELDS] for c in page.captures] == json.loads(raw)[1:]
+    assert page.resume_key is None
+    assert [(c.mimetype, c.statuscode) for c in page.captures] == \
+        [("warc/revisit", "-"), ("warc/revisit", "-"), ("unk", "301"), ("text/html", "301")]
+    assert page.captures[0].captured_at == datetime(2021, 11, 1, 0, 24, 42, tzinfo=timezone.utc)
+    assert page.captures[3].capture_url == "https://web.archive.org/web/20211101022822id_/https://en.wikipedia.org/"
+
+
 def test_pages_are_followed_by_their_resume_key_until_the_last():
     key = json.loads((HERE / "cdx-reports-page1.json").read_text())[-1][0]
     query = CDXQuery(IA_BASE, "spacewar.com/reports/*", limit=2)
