@@ -16,6 +16,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
 import signal
 import statistics
 import subprocess
@@ -25,6 +26,23 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def timed_reprocess(repo: Path, inputs: Path, out: Path, *options: str, processes: int = 2) -> dict:
+    """One `scrapy reprocess INPUTS -O OUT --processes N [options]` from the checkout `repo`, timed end to end
+    as a user times it: wall and CPU seconds (the whole process tree), exit status, its --summary ({} when it
+    wrote none), the end of its stderr."""
+    summary = out.with_suffix(".summary.json")
+    cmd = [sys.executable, "-m", "scrapy", "reprocess", str(inputs), "-O", str(out), "--processes", str(processes),
+           "--summary", str(summary), "--progress-interval", "0", *options]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "status": proc.returncode, "stderr": proc.stderr[-3000:],
+            "summary": json.loads(summary.read_text()) if summary.exists() else {}}
 
 
 def machine_info() -> dict:

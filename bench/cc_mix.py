@@ -24,37 +24,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from bench import REPO
+from bench import REPO, timed_reprocess
 from crawler.warc.cdxj import cdxj_path, write_cdxj
 from tests.sites.commoncrawl import write_common_crawl
 
 def _run(repo: Path, warc: Path, template: Path | None, out: Path, index: Path | None = None) -> dict:
-    summary = out.with_suffix(".summary.json")
-    cmd = [sys.executable, "-m", "scrapy", "reprocess", str(warc), "-O", str(out), "--processes", "2",
-           "--summary", str(summary), "--progress-interval", "0"]
-    if index is not None:
-        cmd += ["--index", str(index)]
-    if template is not None:
-        cmd += ["--template", str(template)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)})
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    urls = sorted(json.loads(line)["url"] for line in out.read_text().splitlines()) if out.exists() else []
-    return {"seconds": seconds, "cpu": cpu, "status": proc.returncode, "urls": urls,
-            "summary": json.loads(summary.read_text()) if summary.exists() else None, "stderr": proc.stderr[-2000:]}
+    options = [*(["--index", str(index)] if index is not None else []),
+               *(["--template", str(template)] if template is not None else [])]
+    res = timed_reprocess(repo, warc, out, *options)
+    res["urls"] = sorted(json.loads(line)["url"] for line in out.read_text().splitlines()) if out.exists() else []
+    return res
 
 
 def main(argv=None) -> int:
@@ -88,18 +73,18 @@ def main(argv=None) -> int:
         for name, repo, idx in order:
             res = _run(repo, warc, template if template.is_file() else None,
                        work / f"{name.replace(' --', '-')}.jsonl", idx)
-            print(f"round {k + 1} {name}: {res['seconds']:.2f} s wall, {res['cpu']:.2f} s CPU, exit {res['status']}, "
+            print(f"round {k + 1} {name}: {res['wall']:.2f} s wall, {res['cpu']:.2f} s CPU, exit {res['status']}, "
                   f"{len(res['urls'])} articles", flush=True)
             if res["status"] != 0:
                 print(res["stderr"])
-            if name not in best or res["seconds"] < best[name]["seconds"]:
+            if name not in best or res["wall"] < best[name]["wall"]:
                 best[name] = res
     b, t, i = best["baseline"], best["this"], best["this --index"]
     print(f"| checkout | wall s (best) | pages/s (wall) | CPU s (process tree) | articles | speed-up, wall | CPU |\n"
           "| --- | --- | --- | --- | --- | --- | --- |")
     for label, r in ((f"baseline ({args.baseline})", b), (f"this ({REPO})", t), (f"this, --index FILE.cdxj", i)):
-        print(f"| {label} | {r['seconds']:.2f} | {pages / r['seconds']:.0f} | {r['cpu']:.2f} | {len(r['urls'])} | "
-              f"{b['seconds'] / r['seconds']:.2f}x | {b['cpu'] / r['cpu']:.2f}x |")
+        print(f"| {label} | {r['wall']:.2f} | {pages / r['wall']:.0f} | {r['cpu']:.2f} | {len(r['urls'])} | "
+              f"{b['wall'] / r['wall']:.2f}x | {b['cpu'] / r['cpu']:.2f}x |")
     same = (work / "this.jsonl").read_bytes() == (work / "this-index.jsonl").read_bytes()
     print(f"same articles: {b['urls'] == t['urls'] == i['urls']}; this with and without --index, the same bytes: "
           f"{same}")

@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench import REPO, ReplicaProcess, machine_info
+from bench import REPO, ReplicaProcess, machine_info, timed_reprocess
 from bench.crawl_throughput import FULL, run_crawl
 
 
@@ -53,19 +49,9 @@ def crawl(articles: int, workdir: Path) -> Path:
 
 
 def reprocess(repo: Path, warc_dir: Path, out: Path, processes: int) -> dict:
-    """One `scrapy reprocess` from the checkout `repo`, timed end to end."""
-    summary = out.with_suffix(".summary.json")
-    cmd = [sys.executable, "-m", "scrapy", "reprocess", str(warc_dir), "-O", str(out), "--processes",
-           str(processes), "--summary", str(summary), "--progress-interval", "0"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)})
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    info = json.loads(summary.read_text()) if summary.exists() else {}
-    return {"wall": wall, "cpu": cpu, "status": proc.returncode, "articles": info.get("articles", 0),
-            "records": info.get("records", 0), "stderr": proc.stderr[-3000:]}
+    """One `scrapy reprocess` from the checkout `repo`, timed end to end, with its articles and records."""
+    res = timed_reprocess(repo, warc_dir, out, processes=processes)
+    return {**res, "articles": res["summary"].get("articles", 0), "records": res["summary"].get("records", 0)}
 
 
 def main(argv=None) -> int:

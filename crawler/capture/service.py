@@ -56,12 +56,15 @@ def _header(headers, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def from_archive(request, response, raw) -> bool:
-    """True for an exchange of the backfill that the archive answered with a capture (`id_`) or a CDX
-    listing (a 200); its own refusals (429, 503, an error page) are archived as any exchange."""
-    if request.meta.get(keys.META_WAYBACK_CAPTURE) is not None:
-        return archived.is_capture(_head_and_body(response, raw)[0])
-    return request.meta.get(keys.META_WAYBACK_LISTING) is not None and response.status == 200
+def from_archive(request, response, raw) -> tuple[bytes, bytes] | None:
+    """The response's head and body when it is an exchange of the backfill that the archive answered with a
+    capture (`id_`) or a CDX listing (a 200), else None: its own refusals (429, 503, an error page) are
+    archived as any exchange."""
+    capture = request.meta.get(keys.META_WAYBACK_CAPTURE) is not None
+    if not capture and (request.meta.get(keys.META_WAYBACK_LISTING) is None or response.status != 200):
+        return None
+    head, body = _head_and_body(response, raw)
+    return (head, body) if not capture or archived.is_capture(head) else None
 
 
 def _head_and_body(response, raw) -> tuple[bytes, bytes]:
@@ -172,8 +175,9 @@ class CaptureService:
         """Write the request record and the response (or revisit) record of one exchange (`raw`: the
         exact bytes, else rebuilt from `response`; `response` None: a download that failed after bytes
         came); the response record's location, or None when it could not be written."""
-        if response is not None and from_archive(request, response, raw):
-            return self.capture_archived(request, response, raw, when)
+        answer = from_archive(request, response, raw) if response is not None else None
+        if answer is not None:
+            return self.capture_archived(request, response, raw, when, *answer)
         date = records.warc_date(when)
         uri = request.url
         request_id, response_id = records.new_record_id(), records.new_record_id()
@@ -244,12 +248,13 @@ class CaptureService:
         self._inc(keys.STAT_BYTES_ARCHIVED, len(request_block) + len(response_block))
         return location
 
-    def capture_archived(self, request, response, raw, when: datetime) -> RecordLocation | None:
+    def capture_archived(self, request, response, raw, when: datetime, head: bytes,
+                         body: bytes) -> RecordLocation | None:
         """An exchange with a Wayback-style archive (the backfill, spiders/wayback.py): a capture fetched through
         `id_` as a response record under its original URL and capture time, a CDX listing answer as a resource
         record, and the exchange itself as a metadata record referring to it (crawler/warc/archived.py).
-        The record's location, or None when it could not be written."""
-        head, body = _head_and_body(response, raw)
+        `head`, `body`: the response's, as from_archive read them. The record's location, or None when it could not
+        be written."""
         capture = request.meta.get(keys.META_WAYBACK_CAPTURE)
         truncated = (raw.truncated if raw is not None else None) or ("disconnect" if "dataloss" in response.flags
                                                                        else None)
