@@ -95,14 +95,18 @@ def test_a_hostile_warc_prefix_cannot_escape_warc_dir(hostile_crawl):
             assert path.resolve().parent == warc_dir.resolve() and not path.name.startswith(".")
 
 
+def _link(fd: Path) -> str:
+    """Where a descriptor of the crawl points; "" when the crawl closed it between the listing and the read."""
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""
+
+
 def listening_sockets(pid: int) -> list[str]:
     """TCP/UDP sockets in LISTEN state (or bound UDP) owned by process `pid`, from /proc."""
     inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
+    for target in map(_link, Path(f"/proc/{pid}/fd").iterdir()):
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []
@@ -117,14 +121,6 @@ def listening_sockets(pid: int) -> list[str]:
             if fields[9] in inodes and fields[2].endswith(":0000"):  # bound, not connected
                 found.append(f"{table} {fields[1]}")
     return found
-
-
-def _link(fd: Path) -> str:
-    """Where a descriptor of the crawl points; "" when the crawl closed it between the listing and the read."""
-    try:
-        return os.readlink(fd)
-    except FileNotFoundError:
-        return ""
 
 
 def test_a_crawl_opens_no_listening_socket(tmp_path):
