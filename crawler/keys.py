@@ -251,9 +251,11 @@ STAT_WAYBACK_FALLBACK = _stat("wayback/fallback/{why}", "captures passed over fo
 STAT_WAYBACK_NO_CAPTURE = _stat("wayback/no_complete_capture", "articles none of whose captures was complete, a "
                                                               "200 and an article page: no item")
 STAT_WAYBACK_BAD_ANSWER = _stat("wayback/bad_answer", "the CDX API's answer was not the JSON shape of the "
-                                                      "archive's layout (the one-line reason; the backfill stops, exit "
-                                                      "status 78), or a count of listings the archive refused or a pywb "
-                                                      "listing that reached its cap")
+                                                      "archive's layout: the one-line reason (the backfill stops, exit "
+                                                      "status 78)")
+STAT_WAYBACK_LEFT_OUT = _stat("wayback/listings_left_out", "CDX listings whose captures are left out, whole or in "
+                                                           "part: the archive refused them (after the retries), or a "
+                                                           "pywb listing reached its cap (exit status 75)")
 STAT_WAYBACK_REFUSED = _stat("wayback/refused", "requests refused in wayback mode: not the archive's CDX API, an "
                                                 "id_ capture or its robots.txt (never the live site)")
 STAT_WAYBACK_RECORDS = _stat("wayback/records/{kind}", "WARC records of archive exchanges: response (a capture, "

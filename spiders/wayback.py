@@ -126,7 +126,7 @@ class WaybackMode:
         if response.status != 200:
             self.logger.error("wayback: the archive answered HTTP %d to %s: this listing is left out",
                               response.status, response.url)
-            stats.inc_value(keys.STAT_WAYBACK_BAD_ANSWER)
+            stats.inc_value(keys.STAT_WAYBACK_LEFT_OUT)
             return
         try:
             page = parse_answer(response.body, self.wayback, query.layout)
@@ -138,7 +138,7 @@ class WaybackMode:
             raise CloseSpider(BAD_ANSWER)
         if query.layout == PYWB and len(page.captures) >= query.limit:
             # pywb cannot page: the listing may go on past its cap; said, never silent
-            stats.inc_value(keys.STAT_WAYBACK_BAD_ANSWER)
+            stats.inc_value(keys.STAT_WAYBACK_LEFT_OUT)
             self.logger.error("wayback: the listing %s reached its cap of %d captures: captures past it are left "
                               "out; narrow it with WAYBACK_FROM/WAYBACK_TO and run again", response.url, query.limit)
         stats.inc_value(keys.STAT_WAYBACK_CDX_PAGES)
@@ -160,7 +160,7 @@ class WaybackMode:
 
     def listing_failed(self, failure):
         request = failure.request
-        self.crawler.stats.inc_value(keys.STAT_WAYBACK_BAD_ANSWER)
+        self.crawler.stats.inc_value(keys.STAT_WAYBACK_LEFT_OUT)
         self.logger.error("wayback: the listing %s could not be read (%s): its captures are left out",
                           request.url, failure.getErrorMessage())
 

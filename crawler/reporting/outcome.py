@@ -152,8 +152,8 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
                                       f"JOBDIR to resume ({done})")
     if reason not in BOUNDS:
         return Outcome(STOPPED_EARLY, f"stopped early ({reason}) ({done})")
-    left_out = stats.get(keys.STAT_WAYBACK_BAD_ANSWER)
-    if isinstance(left_out, int) and left_out and pages:  # spiders/wayback.py: listings refused, failed or capped
+    left_out = int(stats.get(keys.STAT_WAYBACK_LEFT_OUT) or 0)
+    if left_out and pages:  # spiders/wayback.py: listings refused, failed or capped
         return Outcome(STOPPED_EARLY, f"incomplete: {left_out} CDX listing(s) of the archive could not be read whole, "
                                       f"so their captures are left out (see the ERROR lines); rerun later, with "
                                       f"STATE_PATH the captures taken are not fetched again ({done})")

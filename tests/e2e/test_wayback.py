@@ -368,7 +368,8 @@ def test_pointed_at_a_pywb_collection_directly_every_article_is_the_live_crawls_
         assert item["captured_at"] == live[url]["fetched_at"][:19] + "Z", url
     assert direct.stats["wayback/fallback/cut_off"] == 1 and "wayback/no_complete_capture" not in direct.stats
     # pywb has no resume key: one answer per article prefix, under its cap
-    assert direct.stats["wayback/cdx_pages"] == 2 and "wayback/bad_answer" not in direct.stats
+    assert direct.stats["wayback/cdx_pages"] == 2 and "wayback/bad_answer" not in direct.stats \
+        and "wayback/listings_left_out" not in direct.stats
 
 
 def test_pointed_at_a_pywb_collection_no_request_leaves_it_and_each_item_has_its_response_record(direct):

@@ -122,14 +122,14 @@ def test_a_pywb_answer_gives_one_request_per_article_its_latest_id_capture_first
     stats = pywb_spider.crawler.stats.get_stats()
     assert stats[keys.STAT_WAYBACK_LISTED] == 8 and stats[keys.STAT_WAYBACK_CDX_PAGES] == 1
     assert stats["wayback/dropped/same_digest"] == 1 and stats["wayback/dropped/not_200"] == 3
-    assert keys.STAT_WAYBACK_BAD_ANSWER not in stats
+    assert keys.STAT_WAYBACK_BAD_ANSWER not in stats and keys.STAT_WAYBACK_LEFT_OUT not in stats
 
 
 def test_a_pywb_listing_that_fills_its_cap_is_said_since_pywb_cannot_page(pywb_spider, caplog):
     request = pywb_spider.listing_request(CDXQuery(COLL, "spacewar.com/reports/*", limit=8, layout="pywb"), "spacewar")
     out = list(pywb_spider.parse_listing_page(answer(request, "pywb-cdx-reports.ndjson")))
     assert len(out) == 2  # what it holds is still fetched
-    assert pywb_spider.crawler.stats.get_value(keys.STAT_WAYBACK_BAD_ANSWER) == 1
+    assert pywb_spider.crawler.stats.get_value(keys.STAT_WAYBACK_LEFT_OUT) == 1
     assert "reached its cap of 8 captures: captures past it are left out" in caplog.text
 
 

@@ -54,7 +54,7 @@ def test_a_failed_warc_write_still_wins_over_a_failed_feed():
 
 def test_a_backfill_whose_listings_were_refused_is_not_a_success():
     """A refused or capped CDX listing leaves its captures out: the run says so and exits 75, never 0."""
-    stats = {"warc/pages_archived": 40, "feed/items_written": 38, "wayback/bad_answer": 2}
+    stats = {"warc/pages_archived": 40, "feed/items_written": 38, "wayback/listings_left_out": 2}
     result = outcome.decide(stats, "finished")
     assert result.status == outcome.STOPPED_EARLY
     assert result.summary.startswith("incomplete: 2 CDX listing(s) of the archive could not be read whole")
