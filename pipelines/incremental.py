@@ -22,8 +22,7 @@ from crawler import keys
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
 from crawler.incremental.policy import ARTICLE, latest_publication
-from crawler.incremental.revalidate import utc_now
-from crawler.incremental.state import item_digest
+from crawler.incremental.state import item_digest, utc_iso as utc_now
 
 logger = logging.getLogger(__name__)
 

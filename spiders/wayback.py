@@ -23,7 +23,6 @@ state holds for its article (an earlier backfill fetched it) is not fetched agai
 
 from __future__ import annotations
 
-from datetime import timezone
 from urllib.parse import urlsplit
 
 import scrapy
@@ -34,6 +33,7 @@ from crawler import keys
 from crawler.config import ConfigError
 from crawler.site.links import route
 from crawler.site.urls import ARTICLE, article_url
+from crawler.warc.archived import whole_seconds
 from crawler.wayback.cdx import (IA_BASE, PYWB, PYWB_LIMIT, PYWB_LISTING_MAXSIZE, CDXAnswerError, CDXQuery, archive_base, archive_layout,
                                  parse_answer)
 from crawler.wayback.select import article_prefixes, select_articles
@@ -49,10 +49,6 @@ def wayback_base(value: str | None) -> str:
         return archive_base(value or IA_BASE)
     except ValueError as e:
         raise ConfigError(f"-a wayback={value}: {e}") from None
-
-
-def iso_utc(when) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class WaybackMode:
@@ -209,8 +205,7 @@ class WaybackMode:
         capture = response.meta[keys.META_WAYBACK_CAPTURE]
         self.crawler.stats.inc_value(keys.STAT_WAYBACK_FETCHED)
         if self.wayback_known is not None:  # taken: the next run does not fetch it again
-            from crawler.incremental.revalidate import utc_now
-            from crawler.incremental.state import payload_digest
+            from crawler.incremental.state import payload_digest, utc_iso as utc_now
 
             self.wayback_known.record_fetch(capture.capture_url, utc_now(), response.status,
                                             payload_digest(response.body))
@@ -230,7 +225,7 @@ class WaybackMode:
             return
         self.crawler.stats.inc_value(keys.STAT_PAGES.format(kind="article"))
         item = self.article_item(page)
-        item["captured_at"] = iso_utc(capture.captured_at)
+        item["captured_at"] = whole_seconds(capture.captured_at)
         item["source"] = self.wayback_host
         yield item
 

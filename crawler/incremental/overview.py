@@ -3,9 +3,9 @@ and when the next ones fall due (per day for the next week, then later)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from crawler.incremental.policy import DAY, KINDS
+from crawler.incremental.state import utc_iso
 
 
 def overview(state, now: float) -> dict:
@@ -28,16 +28,14 @@ def overview(state, now: float) -> dict:
             upcoming[min(7, int((t - now) // DAY))] += 1
     future = [t for _, t in due_times if t > now]
     return {
-        "now": _iso(now), "known": sum(known.values()), "kinds": rows,
+        "now": utc_iso(now), "known": sum(known.values()), "kinds": rows,
         "due_now": sum(r["due_now"] for r in rows.values()),
         "overdue": sum(r["overdue"] for r in rows.values()),
-        "next_due": _iso(min(future)) if future else None,
+        "next_due": utc_iso(min(future)) if future else None,
         "falling_due": {**{f"day {k + 1}": n for k, n in enumerate(upcoming[:7])}, "later": upcoming[7]},
     }
 
 
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_overview(o: dict, where: str) -> str:

@@ -29,7 +29,6 @@ below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import signals
@@ -41,7 +40,7 @@ from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
 from crawler.incremental.policy import ARCHIVE, ARTICLE, DEAD
 from crawler.incremental.revisit import url_kind
-from crawler.incremental.state import payload_digest
+from crawler.incremental.state import payload_digest, utc_iso as utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +49,6 @@ def state_key(url: str) -> str:
     """The state row of a request URL: the URL without query and fragment (the item's url)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def conditional_headers(known) -> dict[str, str]:

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from crawler import keys
 from crawler.incremental.policy import ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, RevisitPolicy
+from crawler.incremental.state import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Plan:
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int):
         self.now = now
         #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
-        self.started = datetime.fromtimestamp(int(now), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.started = utc_iso(int(now))
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows due now (every run)
         self.left = left

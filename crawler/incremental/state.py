@@ -28,6 +28,7 @@ import json
 import logging
 import sqlite3
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.config import require
@@ -65,6 +66,13 @@ def item_digest(item) -> str:
     content = {name: item.get(name) for name in CONTENT_FIELDS}
     data = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(data.encode("utf-8")).hexdigest()
+
+
+def utc_iso(t: float | None = None) -> str:
+    """A time as the state writes it (fetched_at, exported_at; None: now): ISO 8601 UTC, whole seconds, so that
+    two of them compare as strings (a run's start against a row's fetch, crawler/incremental/revisit.py)."""
+    when = datetime.now(timezone.utc) if t is None else datetime.fromtimestamp(t, timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def payload_digest(body: bytes) -> str:
