@@ -8,6 +8,7 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | kind | what it is | when it falls due again (defaults, days; settings in brackets) |
 | --- | --- | --- |
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
+| `static` | a page that is neither home page nor feed, links to no article or archive listing, and was the same at two fetches in a row (about, privacy, advertising) | backs off as an unchanged archive listing from 1 day: the interval doubled at each fetch that finds it the same, up to 90 days (`REVISIT_ARCHIVE_MAX_DAYS`); a change, or a link to an article, makes it `front` again |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
 | `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old), or that will be within the next 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), is in the sweep: due no later than 7 days after its last look, and each run takes its exact share of the sweep ahead of that, least recently looked at first (`sweep_quota`) |
 | `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 1 day, then the interval doubled while it stays dead, up to 30 days (`REVISIT_DEAD_DAYS`): a page missing for a moment is asked again the next day, a dead link about once a month, not at every run that meets a link to it |
@@ -42,8 +43,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
 DAY = 86400.0
-FRONT, ARCHIVE, ARTICLE, DEAD, ASSET = "front", "archive", "article", "dead", "asset"
-KINDS = (FRONT, ARCHIVE, ARTICLE, DEAD, ASSET)
+FRONT, STATIC, ARCHIVE, ARTICLE, DEAD, ASSET = "front", "static", "archive", "article", "dead", "asset"
+KINDS = (FRONT, STATIC, ARCHIVE, ARTICLE, DEAD, ASSET)
 #: kinds whose revisits count against REVISIT_BUDGET (the others are every run or never)
 BUDGETED = (ARCHIVE, ARTICLE)
 NEVER = float("inf")
@@ -124,6 +125,8 @@ class RevisitPolicy:
             return self.article_interval(now, published, changed_at)
         if kind == ARCHIVE:
             return self.archive_interval(previous, changed)
+        if kind == STATIC:  # as an unchanged archive listing, from the minimum (1 day) up
+            return self.archive_interval(previous or 0.0, changed=False)
         if kind == ASSET:
             return NEVER
         if kind == DEAD:

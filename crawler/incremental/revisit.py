@@ -26,7 +26,8 @@ import time
 from urllib.parse import urlsplit
 
 from crawler import keys
-from crawler.incremental.policy import ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, SWEEP_SLACK, RevisitPolicy
+from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, SWEEP_SLACK,
+                                        RevisitPolicy)
 from crawler.incremental.state import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Plan:
         #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
         self.started = utc_iso(int(now))
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
-        self.front = front  # url -> kind, front rows due now (every run)
+        self.front = front  # url -> kind, front rows (every run) and static pages due now
         self.left = left
         self.overdue = overdue
 
@@ -76,7 +77,7 @@ class Revisits:
             swept = sum(1 for row in taken if self._of_sweep(row, now))
             overdue_all = self.state.count_due(now - DAY, BUDGETED)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
-            front = self.state.due(horizon, (FRONT,))
+            front = self.state.due(horizon, (FRONT, STATIC))
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
                               left=left, overdue=overdue_all - overdue_taken,
                               sweep_slack=self.policy.sweep_slack(elapsed))

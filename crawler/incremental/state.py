@@ -14,7 +14,7 @@ in batches and on close: a killed crawl may forget its newest rows, which costs 
 re-export next time, never a lost article.
 
 Each row also carries the revisit policy's facts (crawler/incremental/policy.py): its `kind`
-(front, archive, article, asset), `next_due` (epoch seconds, the crawl's clock; inf: never),
+(front, static, archive, article, dead, asset), `next_due` (epoch seconds, the crawl's clock; inf: never),
 the `interval` it was last given (days), the article's own date (`published`), when a change
 was last found (`changed_at`) and how many were (`changes`), and for an article in the weekly sweep
 the start of the run that last looked at it (`swept_at`; None: not in the sweep). `due()` lists the
@@ -56,7 +56,7 @@ class PageState:
     last_modified: str | None = None
     item_digest: str | None = None  # digest of the exported item's content fields
     exported_at: str | None = None
-    kind: str | None = None  # revisit policy kind: front, archive, article, asset
+    kind: str | None = None  # revisit policy kind: front, static, archive, article, dead, asset
     next_due: float | None = None  # epoch seconds; None: never scheduled (a new page); inf: never again
     interval: float | None = None  # days, the last interval the policy gave
     published: float | None = None  # the article's own date (epoch seconds)

@@ -86,6 +86,8 @@ def test_a_later_run_asks_what_the_targets_need_and_little_else(week):
     for k in kinds[2:]:  # after the first run's spread
         assert k["old_rechecks"] <= 2 * n_old / 7 + 3, k
         assert k["archive_closed"] <= 3, k
+    # the static pages (about, privacy, advertising: no article links, the same every day) after 1, 2, 4 days
+    assert [k["other"] for k in kinds] == [3, 3, 3, 0, 3, 0, 0, 0], [k["other"] for k in kinds]
     for k in kinds[3:]:  # once the archive's own newest articles are older than 3 days
         assert k["young_rechecks"] == 10, k  # the 5 articles of each of the 2 days before (today's are new)
     assert sum(k["old_rechecks"] for k in kinds[1:]) <= (DAYS / 7 + 0.5) * n_old  # each once a week, not more
@@ -100,6 +102,7 @@ def test_scrapy_state_tells_what_is_due(week):
     site = week["site"]
     assert o["kinds"]["article"]["known"] == len(site.articles)
     assert o["kinds"]["front"]["known"] >= 1 + 5 + 6  # home, sections, feeds
+    assert o["kinds"]["static"]["known"] == 3  # about, privacy, advertising
     assert o["kinds"]["archive"]["known"] == len(site.archives)
     assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
     assert sum(o["falling_due"].values()) > 0
