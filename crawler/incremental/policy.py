@@ -18,7 +18,10 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 policy: the most thorough, and the dearest).
 
 An interval of 0 means "every run": the row is due again as soon as it was fetched. Intervals count from
-the run's start (a daily run at a fixed hour takes what was given 3 days three runs later). The first
+the run's start, less a slack (`run_slack`: half the time between this run and the one before, at most half a
+day; half a day when unknown), so that an interval counts in runs whatever the seconds a run takes to start: a
+daily run at a fixed hour takes what was given 3 days (or 3 days and a few seconds: an article's quiet age)
+three runs later, never four. The first
 time a row gets an interval of more than a day (an article or archive page met by a first, full crawl),
 its due time is spread over that interval by a hash of its URL (the same for every run), so that the
 thousands of rows a first run meets do not all fall due on the same later day.
@@ -30,9 +33,8 @@ x days since the last run that swept / SWEEP) of them. After a first run that me
 run takes ceil(1,500 / 7) = 215 and the seventh the rest; a run twice as far from the last one takes twice the
 share; a run every 6 hours a quarter. The bound never rests on the quota: a row whose SWEEP days are over is due
 (and a budget that binds takes due rows oldest-due first), so each row in the sweep is looked at again by the
-first run that starts SWEEP days less a slack or more after its last look, whatever the runs skipped or killed
-before. The slack is half the time between the run that looked and the last one before it, at most half a day
-(`sweep_slack`): runs of a cron start a little earlier or later, and daily runs still look within SWEEP runs.
+first run that starts SWEEP days less the slack or more after its last look, whatever the runs skipped or
+killed before: daily runs look within SWEEP runs.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ KINDS = (FRONT, STATIC, ARCHIVE, ARTICLE, DEAD, ASSET)
 #: kinds whose revisits count against REVISIT_BUDGET (the others are every run or never)
 BUDGETED = (ARCHIVE, ARTICLE)
 NEVER = float("inf")
-#: an article of the sweep is due up to this much before its SWEEP days are over (`sweep_slack`), so that a daily
-#: run starting a little earlier than the one of a week before still takes it: the bound holds in runs
-SWEEP_SLACK = DAY / 2
+#: a row is due up to this much before its interval is over (`run_slack`), so that a daily run starting a little
+#: earlier than the one that gave the interval still takes it: intervals count in runs
+RUN_SLACK = DAY / 2
 
 
 @dataclass(frozen=True)
@@ -142,28 +144,31 @@ class RevisitPolicy:
         return published is None or published + self.article_old_days * DAY <= now + self.article_sweep_days * DAY
 
     def next_due(self, url: str, kind: str, now: float, interval: float, previous_due: float | None,
-                 published: float | None = None, slack: float = SWEEP_SLACK) -> float:
-        """When a row fetched by the run of `now` falls due: now + interval, spread over the interval the first
-        time; an article in the sweep no later than SWEEP days (less `slack`, seconds) from now (not spread: each run's share of the
-        sweep does that), one that is not yet no later than the day it turns old (`published`: its own date)."""
+                 published: float | None = None, slack: float = RUN_SLACK) -> float:
+        """When a row fetched by the run of `now` falls due: now + interval less `slack` (seconds, at most half the
+        interval), spread over the interval the first time instead; an article in the sweep no later than SWEEP
+        days from now (not spread: each run's share of the sweep does that); an article not in it yet no later
+        than the day it turns old (`published`: its own date)."""
         if interval == NEVER:
             return NEVER
-        if kind == ARTICLE and self.in_sweep(now, published):
-            return now + min(interval * DAY, self.article_sweep_days * DAY - slack)
-        if previous_due is None and interval > 1.0:
+        if interval <= 0:
+            return now
+        swept = kind == ARTICLE and self.in_sweep(now, published)
+        if swept:
+            interval = min(interval, self.article_sweep_days)
+        if previous_due is None and interval > 1.0 and not swept:
             due = now + interval * DAY * spread(url)
         else:
-            due = now + interval * DAY
-        if kind == ARTICLE and self.article_sweep_days > 0 and not self.every_run:
-            # looked at again by the day it turns old at the latest: then it joins the sweep
-            due = min(due, published + self.article_old_days * DAY)
+            due = now + interval * DAY - min(slack, interval * DAY / 2)
+        if kind == ARTICLE and not swept and self.article_sweep_days > 0 and not self.every_run:
+            due = min(due, published + self.article_old_days * DAY)  # then it joins the sweep
         return due
 
     @staticmethod
-    def sweep_slack(elapsed: float | None) -> float:
-        """How early (seconds) an article of the sweep looked at by a run `elapsed` seconds after the last run that
-        swept falls due: half that time (the runs' own rhythm), at most SWEEP_SLACK (None: SWEEP_SLACK)."""
-        return SWEEP_SLACK if elapsed is None else max(0.0, min(SWEEP_SLACK, elapsed / 2))
+    def run_slack(elapsed: float | None) -> float:
+        """How early (seconds) a row fetched by a run `elapsed` seconds after the one before falls due: half that
+        time (the runs' own rhythm), at most RUN_SLACK (None, not known: RUN_SLACK)."""
+        return RUN_SLACK if elapsed is None else max(0.0, min(RUN_SLACK, elapsed / 2))
 
     def sweep_quota(self, members: int, elapsed: float | None) -> int:
         """How many of the `members` rows of the sweep a run takes, due or not: its exact share of a SWEEP-day

@@ -26,7 +26,7 @@ import time
 from urllib.parse import urlsplit
 
 from crawler import keys
-from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, SWEEP_SLACK,
+from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, RUN_SLACK,
                                         RevisitPolicy)
 from crawler.incremental.state import utc_iso
 
@@ -37,9 +37,9 @@ class Plan:
     """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
 
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
-                 sweep_slack: float = SWEEP_SLACK):
+                 run_slack: float = RUN_SLACK):
         self.now = now
-        self.sweep_slack = sweep_slack  # how early the sweep's articles this run looks at fall due again
+        self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
         #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
         self.started = utc_iso(int(now))
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
@@ -80,7 +80,7 @@ class Revisits:
             front = self.state.due(horizon, (FRONT, STATIC))
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
                               left=left, overdue=overdue_all - overdue_taken,
-                              sweep_slack=self.policy.sweep_slack(elapsed))
+                              run_slack=self.policy.run_slack(elapsed))
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
@@ -137,7 +137,7 @@ class Revisits:
         interval = self.policy.interval(kind, now, previous=previous, changed=changed,
                                         published=published, changed_at=changed_at)
         previous_due = known.next_due if known is not None and known.kind == kind else None
-        slack = self._plan.sweep_slack if self._plan is not None else SWEEP_SLACK
+        slack = self._plan.run_slack if self._plan is not None else RUN_SLACK
         next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published, slack=slack)
         # in the sweep: old, and not looked at every run anyway (a change found lately, or undated: interval 0)
         swept_at = now if kind == ARTICLE and interval > 0 and self.policy.in_sweep(now, published) else None

@@ -126,7 +126,7 @@ class SqliteState:
             if name not in have:
                 self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
-        self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at, url) WHERE swept_at IS NOT NULL")
+        self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
         self.batch = batch
         self.pending = 0

@@ -76,7 +76,10 @@ def test_first_due_time_is_spread_over_the_interval_then_exact():
     assert all(0 < d <= 7 for d in firsts)
     per_day = [sum(1 for d in firsts if k < d <= k + 1) for k in range(7)]
     assert min(per_day) > 2000 / 7 * 0.8, per_day  # no day gets the herd
-    assert POLICY.next_due(urls[0], ARTICLE, NOW, 7.0, NOW - DAY, published=NOW - 20 * DAY) == NOW + 7 * DAY
+    # then the interval, less half a day (RUN_SLACK): the daily run 7 days later takes it, whatever its second
+    assert POLICY.next_due(urls[0], ARTICLE, NOW, 7.0, NOW - DAY, published=NOW - 20 * DAY) == NOW + 6.5 * DAY
+    assert POLICY.next_due(urls[0], ARTICLE, NOW, 7.0, NOW - DAY, published=NOW - 20 * DAY, slack=3600) \
+        == NOW + 7 * DAY - 3600  # runs every 2 hours: an hour early
     assert spread(urls[0]) == spread(urls[0])
 
 
@@ -247,7 +250,7 @@ def test_an_old_article_is_due_no_later_than_7_days_after_its_last_look():
 def test_an_article_between_3_days_and_a_year_waits_up_to_30_days_and_joins_the_sweep_at_a_year():
     url = OLD_URLS[0]
     assert not POLICY.in_sweep(NOW, NOW - 200 * DAY)
-    assert POLICY.next_due(url, ARTICLE, NOW, 30.0, NOW - DAY, published=NOW - 200 * DAY) == NOW + 30 * DAY
+    assert POLICY.next_due(url, ARTICLE, NOW, 30.0, NOW - DAY, published=NOW - 200 * DAY) == NOW + 29.5 * DAY
     # 350 days old: a year old in 15 days, so due no later than that day; then it joins the sweep
     assert not POLICY.in_sweep(NOW, NOW - 350 * DAY)
     assert POLICY.next_due(url, ARTICLE, NOW, 30.0, NOW - DAY, published=NOW - 350 * DAY) == NOW + 15 * DAY
@@ -261,7 +264,7 @@ def test_an_article_between_3_days_and_a_year_waits_up_to_30_days_and_joins_the_
     assert POLICY.next_due(url, ARTICLE, NOW, 0.0, NOW - DAY, published=NOW - 500 * DAY) == NOW
     no_sweep = RevisitPolicy.from_settings({"REVISIT_ARTICLE_SWEEP_DAYS": "0"}.get)
     assert not no_sweep.in_sweep(NOW, None)
-    assert no_sweep.next_due(url, ARTICLE, NOW, 30.0, NOW - DAY, published=NOW - 500 * DAY) == NOW + 30 * DAY
+    assert no_sweep.next_due(url, ARTICLE, NOW, 30.0, NOW - DAY, published=NOW - 500 * DAY) == NOW + 29.5 * DAY
 
 
 def test_the_sweep_quota_is_the_exact_share_of_the_time_since_the_last_run_that_swept():
@@ -304,7 +307,7 @@ class SimulatedArchive:
             self.looks[url] = [now]
             revisits.reschedule(url, ARTICLE, None, published=when)
         self.state.commit()
-        run = {"now": now, "slack": plan.sweep_slack, "taken": len(taken), "swept": stats["revisit/swept"], "members": members, "left": plan.left,
+        run = {"now": now, "slack": plan.run_slack, "taken": len(taken), "swept": stats["revisit/swept"], "members": members, "left": plan.left,
                "finished": done == 1.0}
         self.runs.append(run)
         return run
@@ -411,3 +414,25 @@ def test_a_state_written_before_the_sweep_column_keeps_its_due_times_and_joins_t
         assert run["taken"] == run["swept"] == 10, (day, run)  # the old due times, then the same share
     assert sim.state.sweep()[0] == 70
     assert all(len(looks) == 2 for looks in sim.looks.values())  # once a week
+
+
+def test_an_interval_counts_in_runs_whatever_the_second_a_daily_run_starts(tmp_path):
+    """A settling article's interval is its quiet age, a little over 3, 6, 12... days (it appeared an hour before the
+    run that found it): daily runs at 03:00 give or take 2 minutes take it at the 3rd, 6th, 12th, 24th run after,
+    not a day later by the luck of a few seconds (RUN_SLACK)."""
+    import random
+
+    rng = random.Random(7)
+    state = SqliteState(tmp_path / "state.sqlite")
+    url = "https://www.spacewar.com/reports/Settling_story_999.html"
+    looks = []
+    for day in range(60):
+        now = NOW + day * DAY + rng.uniform(-120, 120)
+        revisits = Revisits(state, POLICY, clock=Clock(now))
+        if day == 0:
+            revisits.reschedule(url, ARTICLE, None, published=now - 3600)
+            looks.append(day)
+        elif url in revisits.plan.taken:
+            revisits.reschedule(url, ARTICLE, state.get(url))
+            looks.append(day)
+    assert looks == [0, 1, 2, 3, 6, 12, 24, 48]
