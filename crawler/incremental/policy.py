@@ -28,10 +28,11 @@ thousands of rows a first run meets do not all fall due on the same later day.
 
 The sweep is shared exactly, not by a hash: a row in the sweep (state column `swept_at`: the start of the run that
 last looked at it) is due at the latest SWEEP days after that look, and a run takes, besides the sweep's rows that
-are due, the least recently looked at ones ahead of time until it has taken `sweep_quota` = ceil(rows in the sweep
-x days since the last run that swept / SWEEP) of them. After a first run that met 1,500 old articles, each daily
-run takes ceil(1,500 / 7) = 215 and the seventh the rest; a run twice as far from the last one takes twice the
-share; a run every 6 hours a quarter. The bound never rests on the quota: a row whose SWEEP days are over is due
+are due, the least recently looked at ones ahead of time until it has taken `sweep_quota` = rows in the sweep
+x days since the last run that swept / SWEEP, rounded up (but none when that is under half an article: a run
+started again right after one takes none), of them. After a first run that met 1,500 old articles, each daily run
+takes 215 (214.3 rounded up) and the seventh the rest; a run twice as far from the last one takes twice the share;
+a run every 6 hours a quarter. The bound never rests on the quota: a row whose SWEEP days are over is due
 (and a budget that binds takes due rows oldest-due first), so each row in the sweep is looked at again by the
 first run that starts SWEEP days less the slack or more after its last look, whatever the runs skipped or
 killed before: daily runs look within SWEEP runs.
@@ -175,7 +176,8 @@ class RevisitPolicy:
         cycle for `elapsed` seconds since the last run that swept (None: none did, 0 taken ahead of time)."""
         if not members or elapsed is None or elapsed <= 0 or self.article_sweep_days <= 0 or self.every_run:
             return 0
-        return min(members, math.ceil(members * elapsed / (self.article_sweep_days * DAY) - 1e-9))
+        share = members * elapsed / (self.article_sweep_days * DAY)
+        return 0 if share < 0.5 else min(members, math.ceil(share - 1e-9))
 
 
 def spread(url: str) -> float:

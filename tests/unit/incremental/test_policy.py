@@ -268,10 +268,11 @@ def test_an_article_between_3_days_and_a_year_waits_up_to_30_days_and_joins_the_
 
 
 def test_the_sweep_quota_is_the_exact_share_of_the_time_since_the_last_run_that_swept():
-    assert POLICY.sweep_quota(1500, DAY) == 215  # ceil(1500 / 7): 6 runs of 215 and one of 210 make a week
+    assert POLICY.sweep_quota(1500, DAY) == 215  # 214.3 rounded up: 6 runs of 215 and one of 210 make a week
     assert POLICY.sweep_quota(1400, DAY) == 200  # exact, no rounding up of a whole share
     assert POLICY.sweep_quota(1500, 2 * DAY) == 429  # a run skipped: the next takes two shares
-    assert POLICY.sweep_quota(1500, DAY / 4) == 54  # a run every 6 hours: a quarter
+    assert POLICY.sweep_quota(1500, DAY / 4) == 54  # a run every 6 hours: a quarter (53.6)
+    assert POLICY.sweep_quota(1500, 60) == 0  # a run started again a minute after one takes none
     assert POLICY.sweep_quota(1500, 30 * DAY) == 1500  # never more than the sweep holds
     assert POLICY.sweep_quota(1500, None) == POLICY.sweep_quota(0, DAY) == POLICY.sweep_quota(10, -60) == 0
     assert RevisitPolicy(every_run=True).sweep_quota(1500, DAY) == 0
