@@ -87,9 +87,9 @@ class Revisits:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="overdue"), self._plan.overdue)
                 self.stats.set_value(keys.STAT_REVISIT.format(event="swept"), swept)
             logger.info("Revisit plan: %d due or the sweep's share (archive listings and articles, REVISIT_BUDGET=%s;"
-                        " %d of the %d old articles of the weekly sweep) and %d front pages; %d due left for later runs (%d overdue"
-                        " by more than a day)", len(taken), self.budget or "no limit", swept, members, len(front),
-                        self._plan.left, self._plan.overdue)
+                        " %d of the %d old articles of the weekly sweep) and %d front pages; %d due left for later"
+                        " runs (%d overdue by more than a day)", len(taken), self.budget or "no limit", swept, members,
+                        len(front), self._plan.left, self._plan.overdue)
         return self._plan
 
     def _of_sweep(self, row, now: float) -> bool:
