@@ -14,9 +14,9 @@ and the run time at the shipped politeness computed from the requests: DOWNLOAD_
 request to the busiest host, a lower bound (AutoThrottle only slows it down).
 The completeness checks (every article exported, corrections found in time) are those of
 tests/e2e/test_revisit.py, on the same rows. Then each run's requests by kind (`breakdown`, from the
-server's log): robots.txt, front pages, other listings, archive listings (the newest of a section, the
-closed ones), new articles, their requisites, known articles by age (young < 3 days, mid up to a year, old),
-404s, redirects, and URLs asked twice in one run.
+server's log): robots.txt, front pages, static pages (about, privacy, advertising), archive listings (the
+newest of a section, the closed ones), new articles, their requisites, known articles by age (young < 3 days,
+mid up to a year, old), 404s, redirects, and URLs asked twice in one run.
 """
 
 from __future__ import annotations
@@ -92,16 +92,16 @@ def run_day(outdir: Path, server, day: int, state_path: Path | str, settings: di
 
 
 #: the kinds of request of a run, in the order of the breakdown table
-REQUEST_KINDS = ("robots", "fronts", "archive_newest", "archive_closed", "new_articles", "young_rechecks",
+REQUEST_KINDS = ("robots", "fronts", "static", "archive_newest", "archive_closed", "new_articles", "young_rechecks",
                  "mid_rechecks", "old_rechecks", "requisites", "not_found", "redirects", "other", "repeated")
 
 
 def breakdown(rows: list[dict], site) -> list[dict]:
     """Each run's requests by kind (REQUEST_KINDS), from the server's log: robots.txt; home, sections and
-    feeds; the newest archive listing of a section and the closed ones; articles never fetched before
+    feeds; the static pages; the newest archive listing of a section and the closed ones; articles never fetched before
     (new), and known ones by their age at the run (young < 3 days, mid up to a year, old beyond); page
     requisites; 404s; redirects; anything else; and requests of a URL already asked in the same run."""
-    from tests.sites.replica.content import SECTIONS
+    from tests.sites.replica.content import SECTIONS, STATIC_PAGES
 
     fronts = {"/", "/index.html", "/spacewar.xml"} | {s.path for s in SECTIONS} | {s.feed_path for s in SECTIONS}
     by_path = {a.path: a for a in site.all_articles}
@@ -135,6 +135,8 @@ def breakdown(rows: list[dict], site) -> list[dict]:
                 kind = "archive_newest" if row["archive_pages"][path] == 1 else "archive_closed"
             elif path in fronts:
                 kind = "fronts"
+            elif path in STATIC_PAGES:
+                kind = "static"
             else:
                 kind = "other"
             counts[kind] += 1

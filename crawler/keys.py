@@ -201,7 +201,9 @@ STAT_REVISIT = _stat("revisit/{event}", "the revisit policy (crawler/incremental
                                        "or 304), left_due (due but over the budget: left for a later run), "
                                        "overdue (of those left, due for more than a day), not_due (known URLs "
                                        "found on a page but not due: not requested), assets_known (page "
-                                       "requisites archived by an earlier run: not requested again)")
+                                       "requisites archived by an earlier run: not requested again), swept (old "
+                                       "articles of the weekly sweep the run took, due or its share ahead of "
+                                       "time)")
 
 # --- distributed frontier (crawler/frontier/) -----------------------------------------------------
 STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, filtered_duplicate, idle_checks; "

@@ -87,7 +87,7 @@ REVISIT_ARCHIVE_GROWTH = 2
 #: Articles: every run while younger than YOUNG days (age from the article's date or its last change
 #: found), then every age x FACTOR days (1: looked at again at 6, 12, 24... days), at least MIN and at most MAX days. The sweep: an article older
 #: than OLD days (by its own date; undated: old) is due at least once every SWEEP days (a whole number;
-#: 0: no sweep), on the day of that cycle its URL's hash picks.
+#: 0: no sweep): each run takes its exact share of them, least recently looked at first.
 REVISIT_ARTICLE_YOUNG_DAYS = 3
 REVISIT_ARTICLE_FACTOR = 1
 REVISIT_ARTICLE_MIN_DAYS = 1

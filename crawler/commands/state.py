@@ -1,7 +1,7 @@
 """`scrapy state STATE_PATH [--spider NAME] [--json]`: what a crawl state holds and what the next run will revisit.
 
-Prints the known URLs by kind (front pages, archive listings, articles, page requisites; "unscheduled":
-fetched but never exported, or a state of an earlier version), how many are due now and how many
+Prints the known URLs by kind (front pages, static pages, archive listings, articles, dead links, page requisites;
+"unscheduled": fetched but never exported, or a state of an earlier version), how many are due now and how many
 overdue (due for more than a day: the budget left them), and when the next ones fall due, per
 day for the next week (crawler/incremental/overview.py). "Now" is the machine's clock, so
 `faketime -f +3d scrapy state ...` shows the state as a run three days later would find it.

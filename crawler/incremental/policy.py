@@ -8,8 +8,9 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | kind | what it is | when it falls due again (defaults, days; settings in brackets) |
 | --- | --- | --- |
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
+| `static` | a page that is neither home page nor feed, links to no article or archive listing, and was the same at two fetches in a row (about, privacy, advertising) | backs off as an unchanged archive listing from 1 day: the interval doubled at each fetch that finds it the same, up to 90 days (`REVISIT_ARCHIVE_MAX_DAYS`); a change, or a link to an article, makes it `front` again |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
-| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old) is due at least once every 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), on the day of the cycle its URL's hash picks |
+| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 1 (`REVISIT_ARTICLE_FACTOR`: the interval doubles while nothing changes), at least 1 and at most 30 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old), or that will be within the next 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), is in the sweep: due no later than 7 days after its last look, and each run takes its exact share of the sweep ahead of that, least recently looked at first (`sweep_quota`) |
 | `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 1 day, then the interval doubled while it stays dead, up to 30 days (`REVISIT_DEAD_DAYS`): a page missing for a moment is asked again the next day, a dead link about once a month, not at every run that meets a link to it |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
@@ -17,27 +18,42 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 policy: the most thorough, and the dearest).
 
 An interval of 0 means "every run": the row is due again as soon as it was fetched. Intervals count from
-the run's start (a daily run at a fixed hour takes what was given 3 days three runs later). The first
+the run's start, less a slack (`run_slack`: half the time between this run and the one before, at most half a
+day; half a day when unknown), so that an interval counts in runs whatever the seconds a run takes to start: a
+daily run at a fixed hour takes what was given 3 days (or 3 days and a few seconds: an article's quiet age)
+three runs later, never four. The first
 time a row gets an interval of more than a day (an article or archive page met by a first, full crawl),
 its due time is spread over that interval by a hash of its URL (the same for every run), so that the
-thousands of rows a first run meets do not all fall due on the same later day. The sweep's days are
-whole days of the crawl's clock (UTC): the cycle's day d % SWEEP of an article is its URL's hash % SWEEP,
-so the old articles are shared evenly between the days of the week and each run of a day takes one share,
-whatever the hour of the runs.
+thousands of rows a first run meets do not all fall due on the same later day.
+
+The sweep is shared exactly, not by a hash: a row in the sweep (state column `swept_at`: the start of the run that
+last looked at it) is due at the latest SWEEP days after that look, and a run takes, besides the sweep's rows that
+are due, the least recently looked at ones ahead of time until it has taken `sweep_quota` = rows in the sweep
+x days since the last run that swept / SWEEP, rounded up (but none when that is under half an article: a run
+started again right after one takes none), of them. After a first run that met 1,500 old articles, each daily run
+takes 215 (214.3 rounded up) and the seventh the rest; a run twice as far from the last one takes twice the share;
+a run every 6 hours a quarter. The bound never rests on the quota: a row whose SWEEP days are over is due
+(and a budget that binds takes due rows oldest-due first), so each row in the sweep is looked at again by the
+first run that starts SWEEP days less the slack or more after its last look, whatever the runs skipped or
+killed before: daily runs look within SWEEP runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
 DAY = 86400.0
-FRONT, ARCHIVE, ARTICLE, DEAD, ASSET = "front", "archive", "article", "dead", "asset"
-KINDS = (FRONT, ARCHIVE, ARTICLE, DEAD, ASSET)
+FRONT, STATIC, ARCHIVE, ARTICLE, DEAD, ASSET = "front", "static", "archive", "article", "dead", "asset"
+KINDS = (FRONT, STATIC, ARCHIVE, ARTICLE, DEAD, ASSET)
 #: kinds whose revisits count against REVISIT_BUDGET (the others are every run or never)
 BUDGETED = (ARCHIVE, ARTICLE)
 NEVER = float("inf")
+#: a row is due up to this much before its interval is over (`run_slack`), so that a daily run starting a little
+#: earlier than the one that gave the interval still takes it: intervals count in runs
+RUN_SLACK = DAY / 2
 
 
 @dataclass(frozen=True)
@@ -112,45 +128,56 @@ class RevisitPolicy:
             return self.article_interval(now, published, changed_at)
         if kind == ARCHIVE:
             return self.archive_interval(previous, changed)
+        if kind == STATIC:  # as an unchanged archive listing, from the minimum (1 day) up
+            return self.archive_interval(previous or 0.0, changed=False)
         if kind == ASSET:
             return NEVER
         if kind == DEAD:
             return min(self.dead_days, 1.0 if not previous else previous * 2)
         return self.front_days
 
+    def in_sweep(self, now: float, published: float | None) -> bool:
+        """Whether an article (its own date `published`, None: undated) looked at by the run of `now` is in the
+        weekly sweep: older than OLD days, or will be before the sweep's SWEEP days from now are over (so that a
+        correction made once it is a year old is found within SWEEP days of being made)."""
+        if self.article_sweep_days <= 0 or self.every_run:
+            return False
+        return published is None or published + self.article_old_days * DAY <= now + self.article_sweep_days * DAY
+
     def next_due(self, url: str, kind: str, now: float, interval: float, previous_due: float | None,
-                 published: float | None = None) -> float:
-        """When a row fetched by the run of `now` falls due: now + interval, spread over the interval the first
-        time; an article no later than its next sweep day once it is old (`published`: its own date)."""
+                 published: float | None = None, slack: float = RUN_SLACK) -> float:
+        """When a row fetched by the run of `now` falls due: now + interval less `slack` (seconds, at most half the
+        interval), spread over the interval the first time instead; an article in the sweep no later than SWEEP
+        days from now (not spread: each run's share of the sweep does that); an article not in it yet no later
+        than the day it turns old (`published`: its own date)."""
         if interval == NEVER:
             return NEVER
-        if previous_due is None and interval > 1.0:
+        if interval <= 0:
+            return now
+        swept = kind == ARTICLE and self.in_sweep(now, published)
+        if swept:
+            interval = min(interval, self.article_sweep_days)
+        if previous_due is None and interval > 1.0 and not swept:
             due = now + interval * DAY * spread(url)
         else:
-            due = now + interval * DAY
-        if kind == ARTICLE and interval > 0 and self.article_sweep_days > 0 and not self.every_run:
-            old_at = now if published is None else published + self.article_old_days * DAY
-            if old_at <= now and previous_due is None:  # old, met by a first run: the sweep spreads it
-                due = self.sweep_day(url, now)
-            elif old_at <= now:  # old: no later than its next sweep day after today's
-                due = min(due, self.sweep_day(url, now))
-            else:  # a year old later: no later than its first sweep day from the day it is
-                due = min(due, self.sweep_day(url, old_at, same_day=True))
+            due = now + interval * DAY - min(slack, interval * DAY / 2)
+        if kind == ARTICLE and not swept and self.article_sweep_days > 0 and not self.every_run:
+            due = min(due, published + self.article_old_days * DAY)  # then it joins the sweep
         return due
 
-    def sweep_day(self, url: str, after: float, same_day: bool = False) -> float:
-        """The start (00:00 UTC of the crawl's clock) of `url`'s next day of the sweep's cycle after the day of
-        `after` (`same_day`: from that day on)."""
-        cycle = int(self.article_sweep_days)
-        day = int(after // DAY)
-        first = 0 if same_day else 1
-        ahead = (sweep_slot(url, cycle) - day - first) % cycle + first  # 1..cycle (same_day: 0..cycle-1) days
-        return (day + ahead) * DAY
+    @staticmethod
+    def run_slack(elapsed: float | None) -> float:
+        """How early (seconds) a row fetched by a run `elapsed` seconds after the one before falls due: half that
+        time (the runs' own rhythm), at most RUN_SLACK (None, not known: RUN_SLACK)."""
+        return RUN_SLACK if elapsed is None else max(0.0, min(RUN_SLACK, elapsed / 2))
 
-
-def sweep_slot(url: str, cycle: int) -> int:
-    """The day of a `cycle`-day sweep (0 .. cycle-1) that `url` falls on, fixed by a hash of the URL."""
-    return int.from_bytes(hashlib.sha1(b"sweep:" + url.encode("utf-8")).digest()[:8], "big") % cycle
+    def sweep_quota(self, members: int, elapsed: float | None) -> int:
+        """How many of the `members` rows of the sweep a run takes, due or not: its exact share of a SWEEP-day
+        cycle for `elapsed` seconds since the last run that swept (None: none did, 0 taken ahead of time)."""
+        if not members or elapsed is None or elapsed <= 0 or self.article_sweep_days <= 0 or self.every_run:
+            return 0
+        share = members * elapsed / (self.article_sweep_days * DAY)
+        return 0 if share < 0.5 else min(members, math.ceil(share - 1e-9))
 
 
 def spread(url: str) -> float:

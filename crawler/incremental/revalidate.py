@@ -19,7 +19,9 @@ that is not due is not requested (stat revisit/not_due), nor a page requisite an
 and after each fetch it asks the revisit policy when the URL falls due again (a listing is changed when
 its payload digest is; an article unchanged when answered 304, else the item pipeline decides). A dead link
 (answered 404 or 410, or redirected for good: 301, 308) is remembered as such, so that the pages linking to it
-do not make every run ask for it again.
+do not make every run ask for it again. A front page that is neither the home page nor a feed, links to no
+article or archive listing and was the same at two fetches in a row (about, privacy, advertising) is a static
+page (kind `static`): it backs off as an unchanged archive listing until it changes or links to an article.
 
 It also records every page fetch (time, status, payload digest) in the state. It sits
 below HTTP compression (580 < 590) so it sees decoded bodies, and below the WARC recorder
@@ -33,12 +35,13 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 
 from crawler import keys
 from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
-from crawler.incremental.policy import ARCHIVE, ARTICLE, DEAD
+from crawler.incremental.policy import ARCHIVE, ARTICLE, DEAD, FRONT, STATIC
 from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest, utc_iso as utc_now
 
@@ -189,7 +192,10 @@ class RevalidateMiddleware:
                     changed = known is not None and known.payload_digest is not None and known.payload_digest != digest
                     if kind == ARCHIVE:  # an archive listing: once the run finishes (spider_closed)
                         self._listings[key] = (kind, known, changed)
-                    else:  # front pages are due at every run anyway; requisites never
+                    else:  # front pages are due at every run anyway, static ones less often; requisites never
+                        if kind in (FRONT, STATIC):
+                            same = known is not None and known.payload_digest == digest
+                            kind = STATIC if same and self._static(key, response) else FRONT
                         self.plan.reschedule(key, kind, known, changed=changed)
         return response
 
@@ -207,6 +213,21 @@ class RevalidateMiddleware:
         known = self.state.get(key)
         self.state.record_fetch(key, utc_now(), response.status)
         self.plan.reschedule(key, DEAD, known)
+
+    def _static(self, key: str, response) -> bool:
+        """Whether a page may be a static page: an HTML page of a known site, not its home page nor a feed, that links
+        to no article and no archive listing (so not a section page: fetching it cannot find an article)."""
+        spider = self.crawler.spider if self.crawler else None
+        site = spider.site(key) if spider is not None and hasattr(spider, "site") else None
+        if site is None or not isinstance(response, HtmlResponse):
+            return False
+        if key == site.profile.home_url or site.feed_re.match(urlsplit(key).path or "/"):
+            return False
+        for href in response.xpath("//a/@href").getall():
+            link = state_key(urljoin(response.url, href.strip()))
+            if url_kind(link, spider) in (ARTICLE, ARCHIVE):
+                return False
+        return True
 
     def _article_url(self, key: str) -> bool:
         """Only an article's URL becomes a dead link: a front page or listing answered 404 is asked every run."""

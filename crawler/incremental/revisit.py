@@ -5,7 +5,10 @@ At the run's start the plan is read from the state: every due `front` row (home,
 every run), and the due `archive` and `article` rows, at most REVISIT_BUDGET of them (0: no limit):
 first those due at every run (young articles, archive pages found changed), then the others
 oldest-due first; the due rows over the budget are left for a later run
-(stat revisit/left_due; those due for more than a day, revisit/overdue). The start requests are
+(stat revisit/left_due; those due for more than a day, revisit/overdue). Then, within what is left of
+the budget, the weekly sweep's share taken ahead of time: old articles that are not due yet, least recently
+looked at first, until the run has taken the policy's `sweep_quota` of the sweep (stat revisit/swept: the
+sweep's rows the run took, due or ahead), so that each run takes its exact share. The start requests are
 the spider's own (home page, feed) followed by one request per planned URL, so that an old article
 is revalidated even though no page fetched this run links to it. A known URL found on a page
 is requested only when it is in the plan (else stat revisit/not_due): a run fetches what is new
@@ -23,7 +26,8 @@ import time
 from urllib.parse import urlsplit
 
 from crawler import keys
-from crawler.incremental.policy import ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, RevisitPolicy
+from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, RUN_SLACK,
+                                        RevisitPolicy)
 from crawler.incremental.state import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -32,12 +36,14 @@ logger = logging.getLogger(__name__)
 class Plan:
     """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
 
-    def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int):
+    def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
+                 run_slack: float = RUN_SLACK):
         self.now = now
+        self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
         #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
         self.started = utc_iso(int(now))
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
-        self.front = front  # url -> kind, front rows due now (every run)
+        self.front = front  # url -> kind, front rows (every run) and static pages due now
         self.left = left
         self.overdue = overdue
 
@@ -60,20 +66,37 @@ class Revisits:
             now = self.clock()
             horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
             taken = self.state.due(horizon, BUDGETED, limit=self.budget)
-            due_now = self.state.count_due(horizon, BUDGETED)
+            left = self.state.count_due(horizon, BUDGETED) - len(taken)
+            members, last_swept = self.state.sweep()
+            elapsed = None if last_swept is None else now - last_swept
+            quota = self.policy.sweep_quota(members, elapsed)
+            ahead = quota - sum(1 for row in taken if self._of_sweep(row, now))
+            if self.budget:
+                ahead = min(ahead, self.budget - len(taken))
+            taken += self.state.sweep_ahead(now, ahead)
+            swept = sum(1 for row in taken if self._of_sweep(row, now))
             overdue_all = self.state.count_due(now - DAY, BUDGETED)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
-            front = self.state.due(horizon, (FRONT,))
+            front = self.state.due(horizon, (FRONT, STATIC))
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
-                              left=due_now - len(taken), overdue=overdue_all - overdue_taken)
+                              left=left, overdue=overdue_all - overdue_taken,
+                              run_slack=self.policy.run_slack(elapsed))
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
                 self.stats.set_value(keys.STAT_REVISIT.format(event="overdue"), self._plan.overdue)
-            logger.info("Revisit plan: %d due (archive listings and articles, REVISIT_BUDGET=%s) and %d front pages;"
-                        " %d due left for later runs (%d overdue by more than a day)", len(taken),
-                        self.budget or "no limit", len(front), self._plan.left, self._plan.overdue)
+                self.stats.set_value(keys.STAT_REVISIT.format(event="swept"), swept)
+            logger.info("Revisit plan: %d due or the sweep's share (archive listings and articles, REVISIT_BUDGET=%s;"
+                        " %d of the %d old articles of the weekly sweep) and %d front pages; %d due left for later"
+                        " runs (%d overdue by more than a day)", len(taken), self.budget or "no limit", swept, members,
+                        len(front), self._plan.left, self._plan.overdue)
         return self._plan
+
+    def _of_sweep(self, row, now: float) -> bool:
+        """Whether a row the run takes counts in the sweep's share: in the sweep, or an old article about to join
+        it (one an earlier version scheduled, or one turning a year old on its due day)."""
+        return row.swept_at is not None or (row.kind == ARTICLE and (row.interval or 0) > 0
+                                            and self.policy.in_sweep(now, row.published))
 
     def allowed(self, url: str, known) -> bool:
         """May this run request `url`, whose state row is `known`? Not when this run fetched it already (a
@@ -114,9 +137,13 @@ class Revisits:
         interval = self.policy.interval(kind, now, previous=previous, changed=changed,
                                         published=published, changed_at=changed_at)
         previous_due = known.next_due if known is not None and known.kind == kind else None
-        next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published)
+        slack = self._plan.run_slack if self._plan is not None else RUN_SLACK
+        next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published, slack=slack)
+        # in the sweep: old, and not looked at every run anyway (a change found lately, or undated: interval 0)
+        swept_at = now if kind == ARTICLE and interval > 0 and self.policy.in_sweep(now, published) else None
         self.state.schedule(url, {"kind": kind, "next_due": next_due, "interval": interval,
-                                  "published": published, "changed_at": changed_at, "changes": changes})
+                                  "published": published, "changed_at": changed_at, "changes": changes,
+                                  "swept_at": swept_at})
 
 
 def url_kind(url: str, spider, requisite: bool = False) -> str:

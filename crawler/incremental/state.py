@@ -14,11 +14,18 @@ in batches and on close: a killed crawl may forget its newest rows, which costs 
 re-export next time, never a lost article.
 
 Each row also carries the revisit policy's facts (crawler/incremental/policy.py): its `kind`
-(front, archive, article, asset), `next_due` (epoch seconds, the crawl's clock; inf: never),
+(front, static, archive, article, dead, asset), `next_due` (epoch seconds, the crawl's clock; inf: never),
 the `interval` it was last given (days), the article's own date (`published`), when a change
-was last found (`changed_at`) and how many were (`changes`). `due()` lists the rows due at a
-time, oldest-due first, from an index (SQLite) or a sorted set (Redis: `<key>:due`, written in
-the same MULTI as the row), so a run's plan costs the same whatever the archive's size.
+was last found (`changed_at`) and how many were (`changes`), and for an article in the weekly sweep
+the start of the run that last looked at it (`swept_at`; None: not in the sweep). `due()` lists the
+rows due at a time, oldest-due first, from an index (SQLite) or a sorted set (Redis: `<key>:due`,
+written in the same MULTI as the row), so a run's plan costs the same whatever the archive's size;
+`sweep()` and `sweep_ahead()` give the sweep's size and its least recently looked at rows, from an
+index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI).
+
+A state written before a column existed gains it when opened (SQLite: ALTER TABLE; Redis: a row without
+the field reads as None, and the sorted set fills as rows are scheduled again): an article scheduled by an
+earlier version keeps its due time and joins the sweep at its next look.
 """
 
 from __future__ import annotations
@@ -49,12 +56,13 @@ class PageState:
     last_modified: str | None = None
     item_digest: str | None = None  # digest of the exported item's content fields
     exported_at: str | None = None
-    kind: str | None = None  # revisit policy kind: front, archive, article, asset
+    kind: str | None = None  # revisit policy kind: front, static, archive, article, dead, asset
     next_due: float | None = None  # epoch seconds; None: never scheduled (a new page); inf: never again
     interval: float | None = None  # days, the last interval the policy gave
     published: float | None = None  # the article's own date (epoch seconds)
     changed_at: float | None = None  # when a change was last found (epoch seconds)
     changes: int = 0  # changes found since the first export
+    swept_at: float | None = None  # in the weekly sweep: the start of the run that last looked at it
 
     @property
     def exported(self) -> bool:
@@ -84,9 +92,9 @@ def is_redis_spec(spec: str) -> bool:
 
 
 #: what the policy writes when a row is scheduled
-SCHEDULE_FIELDS = ("kind", "next_due", "interval", "published", "changed_at", "changes")
+SCHEDULE_FIELDS = ("kind", "next_due", "interval", "published", "changed_at", "changes", "swept_at")
 POLICY_COLUMNS = {"kind": "TEXT", "next_due": "REAL", "interval": "REAL", "published": "REAL",
-                  "changed_at": "REAL", "changes": "INTEGER DEFAULT 0"}
+                  "changed_at": "REAL", "changes": "INTEGER DEFAULT 0", "swept_at": "REAL"}
 
 
 @dataclass
@@ -94,6 +102,9 @@ class DueRow:
     url: str
     kind: str
     next_due: float
+    interval: float | None = None
+    published: float | None = None
+    swept_at: float | None = None
 
 
 class SqliteState:
@@ -115,6 +126,7 @@ class SqliteState:
             if name not in have:
                 self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
         self.batch = batch
         self.pending = 0
@@ -157,7 +169,7 @@ class SqliteState:
         """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
         articles, changed archive pages), then the others oldest-due first, so that a backlog over the budget
         never holds back what must be seen at every run."""
-        sql = "SELECT url, kind, next_due FROM pages WHERE next_due <= ?"
+        sql = "SELECT url, kind, next_due, interval, published, swept_at FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
             sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
@@ -167,6 +179,20 @@ class SqliteState:
             sql += " LIMIT ?"
             args.append(limit)
         return [DueRow(*row) for row in self.db.execute(sql, args)]
+
+    def sweep(self) -> tuple[int, float | None]:
+        """(rows in the weekly sweep, the latest swept_at: the start of the last run that looked at one)."""
+        n, latest = self.db.execute("SELECT COUNT(*), MAX(swept_at) FROM pages WHERE swept_at IS NOT NULL").fetchone()
+        return n, latest
+
+    def sweep_ahead(self, now: float, limit: int) -> list[DueRow]:
+        """At most `limit` rows of the sweep that are not due at `now`, least recently looked at first."""
+        if limit <= 0:
+            return []
+        rows = self.db.execute("SELECT url, kind, next_due, interval, published, swept_at FROM pages"
+                               " WHERE swept_at IS NOT NULL AND next_due > ? ORDER BY swept_at, url LIMIT ?",
+                               (now, limit))
+        return [DueRow(*row) for row in rows]
 
     def count_due(self, now: float, kinds=None) -> int:
         sql = "SELECT COUNT(*) FROM pages WHERE next_due <= ?"
@@ -215,6 +241,7 @@ class RedisState:
         self.server = server
         self.key = key
         self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
+        self.sweep_key = key + ":sweep"  # sorted set: URL -> swept_at (rows in the weekly sweep)
 
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)
@@ -224,16 +251,19 @@ class RedisState:
         state = self.get(url) or PageState(url)
         data = {**asdict(state), **values}
         row = json.dumps(data, separators=(",", ":"))
-        if "next_due" not in values:
+        if "next_due" not in values and "swept_at" not in values:
             self.server.hset(self.key, url, row)
             return
-        pipe = self.server.pipeline(transaction=True)  # row and due time together, or neither
+        pipe = self.server.pipeline(transaction=True)  # row, due time and sweep together, or none
         pipe.hset(self.key, url, row)
-        due = values["next_due"]
-        if due is None or due == float("inf"):
-            pipe.zrem(self.due_key, url)
-        else:
-            pipe.zadd(self.due_key, {url: due})
+        for name, zkey in (("next_due", self.due_key), ("swept_at", self.sweep_key)):
+            if name not in values:
+                continue
+            score = values[name]
+            if score is None or score == float("inf"):
+                pipe.zrem(zkey, url)
+            else:
+                pipe.zadd(zkey, {url: score})
         pipe.execute()
 
     def schedule(self, url: str, values: dict) -> None:
@@ -242,7 +272,7 @@ class RedisState:
     def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
         at a time); every-run rows first, then oldest-due first."""
-        found: list[tuple[bool, float, str, str]] = []
+        found: list[tuple[bool, float, str, dict]] = []
         offset = 0
         while True:
             chunk = self.server.zrangebyscore(self.due_key, "-inf", now, start=offset, num=500, withscores=True)
@@ -255,9 +285,34 @@ class RedisState:
                 if kinds and row.get("kind") not in kinds:
                     continue
                 interval = row.get("interval")
-                found.append(((1 if interval is None else interval) > 0, score, url, row.get("kind")))
-        found.sort()
-        return [DueRow(url, kind, score) for _, score, url, kind in (found[:limit] if limit else found)]
+                found.append(((1 if interval is None else interval) > 0, score, url, row))
+        found.sort(key=lambda f: f[:3])
+        return [DueRow(url, row.get("kind"), score, row.get("interval"), row.get("published"), row.get("swept_at"))
+                for _, score, url, row in (found[:limit] if limit else found)]
+
+    def sweep(self) -> tuple[int, float | None]:
+        n = self.server.zcard(self.sweep_key)
+        latest = self.server.zrevrange(self.sweep_key, 0, 0, withscores=True)
+        return n, (latest[0][1] if latest else None)
+
+    def sweep_ahead(self, now: float, limit: int) -> list[DueRow]:
+        """As SqliteState.sweep_ahead: the sorted set in order of swept_at (then URL), the rows' due times read
+        500 at a time."""
+        out: list[DueRow] = []
+        offset = 0
+        while len(out) < limit:
+            chunk = self.server.zrange(self.sweep_key, offset, offset + 499)
+            if not chunk:
+                break
+            offset += len(chunk)
+            urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u in chunk]
+            for url, raw in zip(urls, self.server.hmget(self.key, urls)):
+                row = json.loads(raw) if raw else {}
+                due = row.get("next_due")
+                if due is not None and due > now and len(out) < limit:
+                    out.append(DueRow(url, row.get("kind"), due, row.get("interval"), row.get("published"),
+                                      row.get("swept_at")))
+        return out
 
     def count_due(self, now: float, kinds=None) -> int:
         if not kinds:

@@ -86,6 +86,9 @@ def test_a_later_run_asks_what_the_targets_need_and_little_else(week):
     for k in kinds[2:]:  # after the first run's spread
         assert k["old_rechecks"] <= 2 * n_old / 7 + 3, k
         assert k["archive_closed"] <= 3, k
+    # the static pages (about, privacy, advertising: no article links, the same every day) after 1, 2, 4 days
+    assert [k["static"] for k in kinds] == [3, 3, 3, 0, 3, 0, 0, 0], [k["static"] for k in kinds]
+    assert all(k["other"] == 0 for k in kinds), kinds
     for k in kinds[3:]:  # once the archive's own newest articles are older than 3 days
         assert k["young_rechecks"] == 10, k  # the 5 articles of each of the 2 days before (today's are new)
     assert sum(k["old_rechecks"] for k in kinds[1:]) <= (DAYS / 7 + 0.5) * n_old  # each once a week, not more
@@ -100,6 +103,7 @@ def test_scrapy_state_tells_what_is_due(week):
     site = week["site"]
     assert o["kinds"]["article"]["known"] == len(site.articles)
     assert o["kinds"]["front"]["known"] >= 1 + 5 + 6  # home, sections, feeds
+    assert o["kinds"]["static"]["known"] == 3  # about, privacy, advertising
     assert o["kinds"]["archive"]["known"] == len(site.archives)
     assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
     assert sum(o["falling_due"].values()) > 0
@@ -164,6 +168,62 @@ def test_the_policy_in_a_redis_state(redis_url, redis, tmp_path):
                            "--json"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["kinds"]["article"]["known"] == len(site.articles)
+
+
+def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before_joins_it(redis, tmp_path):
+    """The weekly sweep in SQLite and in Redis: the same runs take the same URLs in the same order (due ones, then
+    the sweep's share ahead, least recently looked at first). A Redis state written before the sweep (rows
+    without swept_at, no `<key>:sweep` set) keeps its due times: each old article joins the sweep at its next look,
+    and the runs take no more than the due rows meanwhile."""
+    import json as json_
+
+    from crawler.incremental.policy import ARTICLE, DAY, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+    from crawler.incremental.state import RedisState, SqliteState
+
+    now0 = 1_800_000_000.0
+    policy = RevisitPolicy()
+
+    class Clock:
+        def __init__(self, t):
+            self.t = t
+
+        def __call__(self):
+            return self.t
+
+    def run(state, now, new=()):
+        revisits = Revisits(state, policy, clock=Clock(now))
+        taken = list(revisits.plan.taken)
+        for url in taken:
+            revisits.reschedule(url, ARTICLE, state.get(url))
+        for url, when in new:
+            revisits.reschedule(url, ARTICLE, None, published=when)
+        state.commit()
+        return taken
+
+    sqlite, red = SqliteState(tmp_path / "state.sqlite"), RedisState(redis, "spacewar:state")
+    first = [(f"https://w/a{k:03d}", now0 - (100 + 7 * k) * DAY) for k in range(140)]  # 88 of them old
+    plans = [(run(sqlite, now0, first), run(red, now0, first))]
+    for day in range(1, 16):
+        new = [(f"https://w/d{day}", now0 + (day - 2) * DAY), (f"https://w/d{day}old", now0 - 900 * DAY)]
+        plans.append((run(sqlite, now0 + day * DAY, new), run(red, now0 + day * DAY, new)))
+    assert all(a == b for a, b in plans), [(k, a, b) for k, (a, b) in enumerate(plans) if a != b][:1]
+    assert red.sweep() == sqlite.sweep() and red.sweep()[0] >= 88
+    assert len(plans[1][0]) >= 13  # the sweep's share ahead of time: ceil(88 / 7)
+    assert redis.zcard("spacewar:state:sweep") == red.sweep()[0]
+
+    # a Redis state of the version before: rows with due times by the sweep day its hash picked, no sweep set
+    redis.flushdb()
+    for k in range(70):
+        row = {"url": f"https://w/o{k}", "item_digest": "abc", "kind": ARTICLE, "next_due": now0 + (k % 7) * DAY,
+               "interval": 30.0, "published": now0 - 900 * DAY, "changed_at": None, "changes": 0}
+        redis.hset("spacewar:state", row["url"], json_.dumps(row))
+        redis.zadd("spacewar:state:due", {row["url"]: row["next_due"]})
+    before = RedisState(redis, "spacewar:state")
+    assert before.sweep() == (0, None) and before.get("https://w/o0").swept_at is None
+    taken = [run(before, now0 + day * DAY + 60) for day in range(14)]
+    assert [len(t) for t in taken] == [10] * 14  # the due times of the version before, then the same share
+    assert before.sweep()[0] == 70 and redis.zcard("spacewar:state:sweep") == 70
 
 
 def test_a_run_killed_with_sigkill_loses_nothing(tmp_path):

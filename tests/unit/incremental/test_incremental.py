@@ -168,7 +168,8 @@ def test_a_dead_link_is_remembered_and_not_asked_again_until_it_is_due(tmp_path)
     mw.response_downloaded(Response(moved, status=301, headers={"Location": ARTICLE}, request=old), old)
     assert state.get(gone).kind == state.get(moved).kind == DEAD
     assert state.get(section) is None  # a listing answered 404 is no dead link: asked at every run
-    assert state.get(gone).next_due == now + DAY  # asked again the next day: it may have been missing a moment
+    # asked again by the next day's run (due half a day early: RUN_SLACK): it may have been missing a moment
+    assert state.get(gone).next_due == now + DAY / 2
     # a robots.txt fetched by this run (by the robots middleware) is not asked again as a page of it
     robots = Request("https://www.spacewar.com/robots.txt")
     mw.process_response(robots, Response(robots.url, body=b"User-agent: *\n", request=robots))
@@ -229,4 +230,58 @@ def test_an_archive_listing_of_a_run_that_did_not_finish_is_fetched_again_by_the
     fetch(now + 60, "finished")
     row = state.get(listing)
     assert row.kind == ARCHIVE and row.next_due > now + 60
+    state.close()
+
+
+def test_a_static_page_backs_off_while_home_sections_and_feeds_are_fetched_every_run(tmp_path):
+    """Daily runs over 40 days: a page that links to no article and stays the same (about, privacy) is asked after 1,
+    2, 4, 8, 16 days; the home page, a section page and a feed at every run, though they never change either; a
+    static page that changes, or starts linking to an article, is asked at every run again."""
+    import time
+
+    from crawler.incremental.policy import DAY, FRONT, STATIC, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    nav = b'<a href="/Missile_Defense.html">Missile Defense</a> <a href="/about.html">About</a>'
+    pages = {
+        "https://www.spacewar.com/about.html": b"<html><body><h2>About Us</h2>" + nav + b"</body></html>",
+        "https://www.spacewar.com/privacy.html": b"<html><body><h2>Privacy</h2>" + nav + b"</body></html>",
+        "https://www.spacewar.com/": b"<html><body>" + nav + b'<a href="/reports/A_999.html">A</a></body></html>',
+        "https://www.spacewar.com/Missile_Defense.html":
+            b'<html><body><a href="/reports/A_999.html">A</a> <a href="/news/missile-defense-24a.html">older</a>'
+            + nav + b"</body></html>",
+        "https://www.spacewar.com/spacewar.xml": b"<rss><channel><title>SpaceWar</title></channel></rss>",
+    }
+    asked: dict[str, list[int]] = {url: [] for url in pages}
+    for day in range(40):
+        if day == 20:  # the privacy statement is rewritten
+            pages["https://www.spacewar.com/privacy.html"] += b"<p>new</p>"
+        if day == 30:  # the about page starts linking to a story
+            pages["https://www.spacewar.com/about.html"] += b'<a href="/reports/B_999.html">B</a>'
+        mw = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                  revisits=Revisits(state, RevisitPolicy(), clock=lambda: now + day * DAY + 60))
+        for url, body in pages.items():
+            request = Request(url)
+            try:
+                mw.process_request(request)
+            except IgnoreRequest:
+                continue
+            asked[url].append(day)
+            cls = HtmlResponse if url.endswith((".html", "/")) else Response
+            mw.process_response(request, cls(url, body=body, request=request))
+    every_day = list(range(40))
+    assert asked["https://www.spacewar.com/"] == every_day
+    assert asked["https://www.spacewar.com/Missile_Defense.html"] == every_day
+    assert asked["https://www.spacewar.com/spacewar.xml"] == every_day
+    # the same at days 0 and 1: static, then asked after 1, 2, 4, 8, 16 days; changed on day 20, seen changed on
+    # day 32: a front page again (every run) until two fetches find it the same, then backing off again
+    assert asked["https://www.spacewar.com/privacy.html"] == [0, 1, 2, 4, 8, 16, 32, 33, 34, 36]
+    # about links to an article from day 30: seen at day 32, every run since
+    assert asked["https://www.spacewar.com/about.html"] == [0, 1, 2, 4, 8, 16, 32, 33, 34, 35, 36, 37, 38, 39]
+    assert state.get("https://www.spacewar.com/about.html").kind == FRONT
+    assert state.get("https://www.spacewar.com/privacy.html").kind == STATIC
     state.close()
