@@ -93,14 +93,18 @@ def _templates(path: str | None) -> dict:
 
 def warm(template: str | None, sites: str | None = None) -> None:
     """Load, before the workers fork, what every page needs: the templates, the sites, the schema's compiled
-    check (so each worker does not load them again). Not the generic fallback's library (trafilatura, 0.04 s):
-    most archives, and a Common Crawl file's few pages of the sites, have no page for it, and a worker that
-    meets one imports it then, at the same wall time as here (the workers import it side by side)."""
+    check, the fallback extractor's library (so each worker does not load them again). The library (trafilatura,
+    0.04 s) is loaded here even when no page may need it: a worker that loads it on its first fallback page holds
+    up the second pass longer than this (bench/RESULTS.md, issue 29)."""
     _templates(template)
     _sites(sites)
     from crawler import itemschema
 
     itemschema.validate({})
+    try:
+        import trafilatura  # noqa: F401 (the generic fallback's, imported on its first page otherwise)
+    except ImportError:
+        pass
 
 
 def _sites(names: str | None = None) -> SiteSet:
