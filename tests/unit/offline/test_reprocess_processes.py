@@ -74,3 +74,10 @@ def test_the_second_pass_warm_up_runs_aside_and_says_what_went_wrong(tmp_path):
         _Warming(None, "nosuchsite", aside=True).done()
     with pytest.raises(ValueError, match="nosuchsite"):
         _Warming(None, "nosuchsite", aside=False)
+
+
+def test_the_docs_give_the_size_that_runs_without_a_pool():
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[3] / "docs" / "reprocess.md").read_text("utf-8")
+    assert f"an input of one task (at most {MIN_TASK_BYTES >> 20} MiB" in " ".join(docs.split())
