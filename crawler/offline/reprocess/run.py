@@ -9,8 +9,7 @@
    It is only read: every process judges with the same template, so 1 and N processes give the
    same bytes. Without one, structure and the site rules decide alone (logged as a WARNING).
 3. First pass (index.py): every record's WARC headers, into a SQLite file in `tmp_dir`; the
-   selection. With a pool, what the second pass needs is loaded meanwhile (`_Warming`), and the
-   pool is forked again for it.
+   selection.
 4. Second pass (pages.py): the selected records into items, the tasks' results written in task
    order (file, then offset) as JSON Lines to `output` (`append`: added to it, as `-o` does), or
    into the dataset build (crawler/offline/dataset.py: articles.jsonl, .parquet and manifest.json
