@@ -59,14 +59,10 @@ run_command = command.Command.run
 
 def run(self, args, opts):
     mark("options parsed")
-    from crawler.offline.reprocess import index, local
+    from crawler.offline.reprocess import index, local, pages
     import crawler.offline.reprocess.run as R
     mark("the run's imports")
-    if hasattr(R, "pages"):  # (a tree that loads the second pass's modules before the first pass)
-        after(R.pages, "warm", "warm-up before the fork (templates, sites, schema)")
-    if hasattr(R, "_Warming"):  # (one that loads them in a thread beside the first pass)
-        after(R._Warming, "done", "warm-up (aside, beside the first pass) joined")
-    after(local.LocalEngine, "fork_again", "the pool forked again for the second pass")
+    after(R.pages, "warm", "warm-up before the fork (templates, sites, schema)")
     original_map = local.LocalEngine.map_ordered
     passes = {"scan": "first pass", "run_task": "second pass"}
     def map_ordered(self, fn, tasks):

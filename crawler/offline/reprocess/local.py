@@ -2,9 +2,8 @@
 
 `LocalEngine(processes).map_ordered(fn, tasks)` runs `fn` over an iterable of tasks: in this
 process when `processes` is 1, else on a pool of that many worker processes (fork, so they start
-at once with the modules loaded and warmed; `fork_again` forks new ones from the caller as it is
-now, for a pass that needs what it loaded since), with at most two tasks per process given out
-ahead of the one the caller waits for. The tasks are drawn from the iterable as they are given out and each result is held
+at once with the modules loaded and warmed; one pool serves both passes of a run), with at most two tasks per process given out ahead of the one the caller
+waits for. The tasks are drawn from the iterable as they are given out and each result is held
 only until its turn, so memory stays bounded by the tasks in flight, however many tasks there are.
 """
 
@@ -19,18 +18,14 @@ from typing import Callable, Iterable, Iterator
 AHEAD = 2
 
 
-def forks() -> bool:
-    """The workers are forked (Linux, macOS): they start with what this process has loaded."""
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
 def _context():
-    return multiprocessing.get_context("fork" if forks() else None)
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 class LocalEngine:
-    """`with LocalEngine(processes) as engine: engine.map_ordered(fn, tasks)`: one pool for the passes of a run,
-    forked on the first task given out, and again by `fork_again`."""
+    """`with LocalEngine(processes) as engine: engine.map_ordered(fn, tasks)`: one pool for every pass of a run
+    (forked once, after the caller loaded and warmed what the workers need)."""
 
     def __init__(self, processes: int):
         self.processes = max(1, processes)
@@ -45,13 +40,6 @@ class LocalEngine:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-    def fork_again(self) -> None:
-        """The pool's processes end and new ones are forked from this process as it is now (it has loaded more
-        since: the next pass's workers start with it). The processes start on the next task given out."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=_context())
 
     def map_ordered(self, fn: Callable, tasks: Iterable) -> Iterator:
         """fn(task) for every task, in task order (see the module docstring)."""

@@ -32,7 +32,6 @@ import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from pathlib import Path
 
 from crawler.config import ConfigError, require
 from crawler.extract.boilerplate import FILE_NAME
-from crawler.offline.reprocess import index, listing, reader
+from crawler.offline.reprocess import index, listing, pages, reader
 from crawler.offline.reprocess.progress import Progress
 from crawler.offline.reprocess.tasks import ListedTask, Task, listed_tasks, split
 from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE_FAILED
@@ -298,46 +297,9 @@ def _add_scan(res, file_no: int, idx, files: list[dict], summary: dict) -> None:
         row["damaged"] += 1
 
 
-class _Warming:
-    """pages.warm (the second pass's modules, templates, sites and schema check: about 0.1 s), in this thread, or
-    `aside` in a thread of its own while the first pass runs on a pool forked before it: that pool's workers read
-    WARC headers and need none of it (crawler/offline/reprocess/index.py). `done()` waits for it, raises what it
-    raised, and says whether it ran aside: then the pool is forked again for the second pass (no thread runs
-    then), so its workers start with everything loaded, as they did when the one pool was forked after it."""
-
-    def __init__(self, template: str | None, sites: str | None, aside: bool):
-        self.args = (template, sites)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._warm, name="reprocess-warm", daemon=True) if aside else None
-        if self.thread is None:
-            self._warm()
-            if self.error is not None:
-                raise self.error
-        else:
-            self.thread.start()
-
-    def _warm(self) -> None:
-        try:
-            from crawler.offline.reprocess import pages
-
-            pages.warm(*self.args)
-        except BaseException as exc:  # raised again by done(), in the run's own thread
-            self.error = exc
-
-    def done(self) -> bool:
-        if self.thread is None:
-            return False
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return True
-
-
 def _page_tasks(tasks, idx, names, sources, template_path, sites, sketch: bool, progress):
     """The second pass's tasks: a byte range's selected records (`pages.PageTask`), drawn as the pool asks for
     them. A range that holds none (most of a Common Crawl file's) goes to no worker: its bytes are counted done."""
-    from crawler.offline.reprocess import pages
-
     for t in tasks:
         entries = idx.entries(t, names)
         if not entries:
@@ -399,9 +361,7 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}
     files = _per_file(inputs)
     template_path = str(template) if template is not None else None
-    # what the second pass needs is loaded once here, so that the workers forked for it start warm; with a pool,
-    # while the first pass's workers (which need none of it) read
-    warming = _Warming(template_path, opts.sites, aside=opts.engine == "local" and processes > 1 and engine.forks())
+    pages.warm(template_path, opts.sites)  # loaded once here, so that forked workers start warm
     idx = index.CaptureIndex(opts.tmp_dir)
     out = None
     status = None
@@ -454,10 +414,6 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                                left_out["unresolved_revisits"])
 
             # --- second pass: the items --------------------------------------------------------------------
-            if warming.done():  # loaded beside the first pass: the second pass's workers are forked now, warm
-                workers.fork_again()
-            from crawler.offline.reprocess import pages
-
             out = _Output(opts)
             to_file = out.path is not None  # grouped after the pass: the workers sketch each item's body
             progress = Progress(total, interval=opts.progress_interval)

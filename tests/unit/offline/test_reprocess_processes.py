@@ -56,26 +56,6 @@ def test_a_one_task_input_runs_in_this_process_and_says_so(tmp_path, monkeypatch
     assert summary["records"] == 20 and summary["captures"] == 20  # every record read, in this process
 
 
-def test_the_second_pass_warm_up_runs_aside_and_says_what_went_wrong(tmp_path):
-    """With a pool, the second pass's warm-up (pages.warm) runs in a thread beside the first pass; done() waits for
-    it and raises its error in the run's thread, as the warm-up in the run's own thread raises it at once."""
-    import pytest
-
-    from crawler.offline.reprocess import pages
-    from crawler.offline.reprocess.run import _Warming
-
-    template = tmp_path / "boilerplate.json"
-    template.write_text('{"format": "none"}')  # read as no template (logged), as the crawl reads it
-    aside = _Warming(str(template), None, aside=True)
-    assert aside.done() is True  # ran aside: the run forks the pool again for the second pass
-    assert pages._STATE[("templates", str(template))] == {}
-    assert _Warming(str(template), None, aside=False).done() is False  # ran here: the pool stays
-    with pytest.raises(ValueError, match="nosuchsite"):
-        _Warming(None, "nosuchsite", aside=True).done()
-    with pytest.raises(ValueError, match="nosuchsite"):
-        _Warming(None, "nosuchsite", aside=False)
-
-
 def test_the_docs_give_the_size_that_runs_without_a_pool():
     from pathlib import Path
 
