@@ -1,16 +1,17 @@
 """Reprocess on a Common Crawl-like archive that is mostly other sites: this tree against a baseline checkout, side by side.
 
-    python -m bench.cc_mix --warc DIR_OR_FILE [--off-site 99] [--rounds 3] --baseline CHECKOUT
-        [--workdir DIR]
+    python -m bench.cc_mix --warc DIR_OR_FILE [--off-site 99] [--repeat 1] [--site-pages N] [--rounds 3]
+        --baseline CHECKOUT [--workdir DIR]
 
 The archive (`write_common_crawl`, tests/sites/commoncrawl.py) holds the site's responses of a real crawl's WARC files (DIR)
 as Common Crawl stores them (WARC/1.0, payloads stored decoded with the original Content-Encoding,
 Content-Length and Transfer-Encoding kept as `X-Crawler-*` headers, in
 `crawl-data/CC-MAIN-*/segments/*/warc/`), each preceded by --off-site pages of other news sites
 (about 20 kB of seeded text each, as a news page is): with 99, 99% of the pages are off-site, as
-in a CC-NEWS file. Then `scrapy reprocess FILE -O out.jsonl --processes 2` runs from each checkout
-(the baseline's cannot search a directory tree: it is given the file), and from this checkout
-again with `--index FILE.cdxj` (the file's CDXJ index, written beside it once, as Common Crawl
+in a CC-NEWS file (`--repeat N`: the crawl's pages N times, a larger file; `--site-pages N`: only the
+first N of them, a smaller one: 60 make the issue's 6,000 off-site pages). Then `scrapy reprocess FILE
+-O out.jsonl --processes 2` runs from each checkout (the baseline's cannot search a directory tree: it is
+given the file), and from this checkout again with `--index FILE.cdxj` (the file's CDXJ index, written beside it once, as Common Crawl
 publishes an index of its files): rounds interleaved, who goes first rotating, the best of each
 kept: wall seconds, pages/s (every response record of the file), articles, and the ratios
 baseline/this. The items of all three must agree (same URLs), and this tree's with and without
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
     parser.add_argument("--off-site", type=int, default=99, help="other sites' pages per page of the site")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=1, help="write the site's pages this many times (a larger file)")
+    parser.add_argument("--site-pages", type=int, default=None,
+                        help="only the first N of the site's pages (with --off-site 99: 99 N off-site pages)")
     parser.add_argument("--baseline", type=Path, required=True,
                         help="a checkout of the revision to compare with (e.g. a git worktree of main)")
     parser.add_argument("--workdir", type=Path, default=None)
@@ -57,7 +60,7 @@ def main(argv=None) -> int:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="cc-mix-"))
     tree = work / "crawl-data"
     if not tree.exists():
-        write_common_crawl(sources * args.repeat, work, args.off_site)
+        write_common_crawl(sources * args.repeat, work, args.off_site, site_pages=args.site_pages)
     warc = next(tree.rglob("*.warc.gz"))
     with open(warc, "rb") as fh:
         pages = sum(1 for r in ArchiveIterator(fh) if r.rec_type == "response")

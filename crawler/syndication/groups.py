@@ -191,16 +191,31 @@ class Story:
     sketch: list[int]
 
 
-#: how an exported item's line ends before its story group is set (story_group is the last exported field)
-UNGROUPED_END = b', "story_group": null}'
+#: what an exported item's line holds before its story group is set: the field, null (as json.dumps writes it).
+#: Fields may follow it (captured_at, source: crawler/items.py EXPORT_FIELDS)
+UNGROUPED = b', "story_group": null'
+UNGROUPED_TEXT = UNGROUPED.decode()
+
+
+def null_group_at(line) -> int:
+    """Where the `null` of an item line's (str or bytes, as json.dumps wrote it) ungrouped story_group is, or -1.
+    A raw `"` of a JSON text only opens or closes a string (one inside a string is escaped), so `UNGROUPED`
+    followed by `,` or `}` is the key story_group of an object with the value null: the item's (the schema has
+    no story_group elsewhere); the last one is taken."""
+    marker = UNGROUPED if isinstance(line, bytes) else UNGROUPED_TEXT
+    at = line.rfind(marker)
+    if at < 0:
+        return -1
+    end = at + len(marker)
+    return end - 4 if line[end:end + 1] in ((b",", b"}") if isinstance(line, bytes) else (",", "}")) else -1
 
 
 def group_lines(path, start: int, stories: list[Story]) -> int | None:
     """`group_jsonl` for lines whose stories were sketched by the processes that wrote them: the item lines of the
-    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), each ending with
-    `UNGROUPED_END`. The null becomes the group's id, as json.dumps writes it, without the lines being parsed or
-    encoded again; the groups are assigned in capture order as `assign_groups` does. Returns the number of
-    stories among those lines, or None (the file left as it was) when its lines do not match `stories`."""
+    JSON Lines file from byte offset `start` on, one per entry of `stories` (in the same order), each holding
+    `UNGROUPED` (`null_group_at`). The null becomes the group's id, as json.dumps writes it, without the lines
+    being parsed or encoded again; the groups are assigned in capture order as `assign_groups` does. Returns the
+    number of stories among those lines, or None (the file left as it was) when its lines do not match `stories`."""
     import json
     import os
 
@@ -221,10 +236,11 @@ def group_lines(path, start: int, stories: list[Story]) -> int | None:
             line = line.rstrip(b"\n")
             if not line.strip():
                 continue
-            if n >= len(stories) or not line.endswith(UNGROUPED_END):
+            at = null_group_at(line) if n < len(stories) else -1
+            if at < 0:
                 n = -1
                 break
-            out.write(line[:-5] + json.dumps(groups[n]).encode() + b"}\n")
+            out.write(line[:at] + json.dumps(groups[n]).encode() + line[at + 4:] + b"\n")
             n += 1
     if n != len(stories):
         os.unlink(tmp)

@@ -37,9 +37,11 @@ def _other_page(rng: random.Random, n: int) -> bytes:
             "</body></html>").encode()
 
 
-def write_common_crawl(sources: list[Path], out: Path, off_site_per_page: int, seed: int = 29) -> Path:
+def write_common_crawl(sources: list[Path], out: Path, off_site_per_page: int, seed: int = 29,
+                       site_pages: int | None = None) -> Path:
     """The responses of the WARC files `sources` as Common Crawl stores them (module docstring), each after
-    `off_site_per_page` other sites' pages; the `crawl-data` directory under `out`."""
+    `off_site_per_page` other sites' pages, the first `site_pages` of them only when given; the `crawl-data`
+    directory under `out`."""
     rng = random.Random(seed)
     path = out / "crawl-data" / "CC-MAIN-2026-49" / "segments" / "1764000000000.12" / "warc"
     path.mkdir(parents=True)
@@ -48,12 +50,15 @@ def write_common_crawl(sources: list[Path], out: Path, off_site_per_page: int, s
         writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.0")
         writer.write_record(writer.create_warcinfo_record(warc.name, {"software": "Apache Nutch 1.20 (modified)",
                                                                       "format": "WARC File Format 1.0"}))
-        n = 0
+        n = written = 0
         for source in sources:
             with open(source, "rb") as src:
                 for record in ArchiveIterator(src):
                     if record.rec_type != "response" or not record.http_headers:
                         continue
+                    if site_pages is not None and written >= site_pages:
+                        break
+                    written += 1
                     uri = record.rec_headers.get_header("WARC-Target-URI")
                     body = record.content_stream().read()  # chunked and content-coding undone, as CC stores it
                     kept = [(f"X-Crawler-{name}" if name.lower() in RENAMED else name, value)

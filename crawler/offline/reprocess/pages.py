@@ -40,12 +40,10 @@ from crawler.offline.reprocess.index import site_set
 from crawler.site.links import route
 from crawler.site.profiles import SiteSet
 from crawler.site.urls import ARTICLE
-from crawler.syndication.groups import UNGROUPED_END, Story, sketch_of
+from crawler.syndication.groups import Story, null_group_at, sketch_of
 from crawler.warc.http import decode_content
 
 logger = logging.getLogger(__name__)
-
-UNGROUPED_END_TEXT = UNGROUPED_END.decode()
 
 
 @dataclass
@@ -77,8 +75,8 @@ class TaskResult:
     non_articles: Counter = field(default_factory=Counter)
     errors: list[tuple[str, int, str]] = field(default_factory=list)  # (file, offset, traceback)
     size: int = 0
-    #: with `PageTask.sketch`, one crawler.syndication.groups.Story per line (None: a line that does not end with
-    #: groups.UNGROUPED_END, so the run groups by parsing the lines)
+    #: with `PageTask.sketch`, one crawler.syndication.groups.Story per line (None: a line without groups.UNGROUPED,
+    #: so the run groups by parsing the lines)
     stories: list | None = None
 
 
@@ -95,7 +93,9 @@ def _templates(path: str | None) -> dict:
 
 def warm(template: str | None, sites: str | None = None) -> None:
     """Load, before the workers fork, what every page needs: the templates, the sites, the schema's compiled
-    check, the fallback extractor's library (so each worker does not load them again)."""
+    check, the fallback extractor's library (so each worker does not load them again). The library (trafilatura,
+    0.04 s) is loaded here even when no page may need it: a worker that loads it on its first fallback page holds
+    up the second pass longer than this (bench/RESULTS.md, issue 29)."""
     _templates(template)
     _sites(sites)
     from crawler import itemschema
@@ -210,7 +210,7 @@ def page(task: PageTask, offset: int, src_path: str, src_offset: int, templates:
     line = json.dumps(made.item, ensure_ascii=False)
     if result.stories is not None:
         item = made.item
-        if not line.endswith(UNGROUPED_END_TEXT):  # (never, as items are exported): the run parses the lines
+        if null_group_at(line) < 0:  # (never, as items are exported): the run parses the lines
             result.stories = None
         else:
             packed, sketch = sketch_of(item.get("body"))

@@ -88,6 +88,16 @@ def default_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def processes_for(tasks: list, processes: int, engine: str) -> int:
+    """The processes the local engine runs: no more than the byte-range tasks, as a process without a task has
+    nothing to do. An input of one task (at most tasks.MIN_TASK_BYTES, 1 MiB: a small crawl's WARC file) runs in
+    this process, without a pool: forking it and handing the results back cost about 0.03 s, a tenth of such a
+    run after Scrapy's start (bench/RESULTS.md, issue 29). Ray's CPUs are its own."""
+    if engine != "local":
+        return processes
+    return max(1, min(processes, len(tasks)))
+
+
 def find_template(paths) -> Path | None:
     """The first boilerplate.json beside the inputs (a directory's own, or the one in a file's directory)."""
     for entry in map(Path, paths):
@@ -341,10 +351,11 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
                        "differ from the crawl's where its template removed a block", FILE_NAME, ", ".join(opts.paths))
     else:
         logger.info("Learned template: %s (read only)", template)
+    tasks = split(sources, processes, opts.task_size, opts.sites)
+    processes = processes_for(tasks, processes, opts.engine)
     logger.info("Reprocessing %d archive files (%d WARC sources, %.1f MB) with %d process(es), engine %s, reader %s%s%s",
                 len(inputs.files), len(sources), total / 1e6, processes, opts.engine, reader.READER,
                 ", every capture" if opts.all_captures else "", f", sites {opts.sites}" if opts.sites else "")
-    tasks = split(sources, processes, opts.task_size, opts.sites)
     listed = _listed(opts, sources)
     summary = {"records": 0, "captures": 0, "selected": 0, "articles": 0, "non_articles": Counter(),
                "fallbacks": 0, "errors": 0, "extraction_errors": 0, "damaged": []}

@@ -121,12 +121,14 @@ def test_an_item_that_carries_a_group_keeps_it_and_copies_join_it(stories, tmp_p
 
 def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_rewrite(stories, tmp_path):
     """reprocess's grouping (group_lines: sketches made by the workers, the group spliced into each exported item's
-    line, whose last field is story_group: null) writes what group_jsonl writes by parsing every line, after a
-    prefix it leaves alone, and refuses lines that do not match its stories."""
+    line, in the fields' export order: story_group null, then the fields after it) writes what group_jsonl writes
+    by parsing every line, after a prefix it leaves alone, and refuses lines that do not match its stories."""
     import json
 
+    from crawler.items import EXPORT_FIELDS
     from crawler.syndication.groups import Story, group_lines, sketch_of
 
+    assert EXPORT_FIELDS.index("story_group") < len(EXPORT_FIELDS) - 1  # fields follow it, as items are exported
     items = []
     for k, art in enumerate(stories[:8]):
         for site, day in (("spacewar", "21"), ("spacedaily", "20")):  # the copy captured first founds the group
@@ -135,6 +137,10 @@ def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_re
                           "fetched_at": f"2026-11-{day}T00:00:0{k}Z", "story_group": None})
     items.append({"url": "https://www.spacewar.com/reports/empty.html", "body": "", "agency": None,
                   "published": None, "fetched_at": None, "story_group": None})
+    items[0]["title"] = 'Quoted: , "story_group": null}'  # the marker inside a string is escaped: not the field
+    for item in items:  # as exported: the fields after story_group too
+        item.update({"captured_at": item["fetched_at"], "source": "live"})
+    items = [{name: item[name] for name in EXPORT_FIELDS if name in item} for item in items]
     prefix = '{"url": "https://www.spacewar.com/reports/earlier.html"}\n'
     text = prefix + "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
     parsed, spliced = tmp_path / "parsed.jsonl", tmp_path / "spliced.jsonl"
@@ -148,3 +154,21 @@ def test_lines_grouped_from_the_workers_sketches_are_the_bytes_of_a_parse_and_re
     assert spliced.read_text("utf-8").startswith(prefix)
     assert group_lines(spliced, start, sketches[:-1]) is None  # a line more than stories: left as it was
     assert spliced.read_bytes() == parsed.read_bytes()
+
+
+def test_the_null_story_group_is_found_only_as_the_field():
+    """null_group_at finds the item's story_group: null, with fields after it or not, never the same characters inside
+    a string, nor a group already set."""
+    import json
+
+    from crawler.syndication.groups import null_group_at
+
+    for item in ({"url": "u", "story_group": None}, {"url": "u", "story_group": None, "source": "live"},
+                 {"title": 'a, "story_group": null}', "story_group": None, "captured_at": "x"}):
+        line = json.dumps(item, ensure_ascii=False)
+        at = null_group_at(line)
+        assert json.loads(line[:at] + '"sg-1"' + line[at + 4:])["story_group"] == "sg-1"
+        assert null_group_at(line.encode()) == at  # the same place in the bytes (ASCII before it here)
+    for item in ({"url": "u"}, {"url": "u", "story_group": "sg-2"}, {"title": 'a, "story_group": null}'},
+                 {"story_group": "x", "body": ', "story_group": null, '}):
+        assert null_group_at(json.dumps(item)) == -1
