@@ -107,11 +107,12 @@ def test_scrapy_state_tells_what_is_due(week):
     assert o["kinds"]["archive"]["known"] == len(site.archives)
     assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
     assert sum(o["falling_due"].values()) > 0
-    # 31 days after the last run every article is due again (30 days at most), and some overdue
-    later = subprocess.run(["faketime", "-f", f"+{DAYS + 31}d", sys.executable, "-m", "scrapy", "state", str(state),
+    # 61 days after the last run every article is due again (60 days at most, REVISIT_ARTICLE_MAX_DAYS), and some
+    # overdue
+    later = subprocess.run(["faketime", "-f", f"+{DAYS + 61}d", sys.executable, "-m", "scrapy", "state", str(state),
                             "--json"], cwd=REPO, capture_output=True, text=True, timeout=60)
-    o31 = json.loads(later.stdout)
-    assert o31["kinds"]["article"]["due_now"] == len(site.articles) and o31["overdue"] > 0
+    o61 = json.loads(later.stdout)
+    assert o61["kinds"]["article"]["due_now"] == len(site.articles) and o61["overdue"] > 0
 
 
 def test_dataset_of_all_runs_holds_each_article_once_in_its_latest_version(week, tmp_path):

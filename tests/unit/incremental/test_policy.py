@@ -19,17 +19,17 @@ def days(seconds: float) -> float:
 
 
 # --- articles: young every run, then growing intervals up to the maximum, reset on change ------------
-@pytest.mark.parametrize("age, interval", [(0, 0.0), (2.9, 0.0), (3, 3.0), (6, 6.0), (12, 12.0), (24, 24.0), (48, 30.0),
-                                           (400, 30.0), (4000, 30.0)])
+@pytest.mark.parametrize("age, interval", [(0, 0.0), (2.9, 0.0), (3, 6.0), (9, 18.0), (27, 54.0), (30, 60.0), (81, 60.0),
+                                           (400, 60.0), (4000, 60.0)])
 def test_article_interval_grows_with_its_age_up_to_the_maximum(age, interval):
     assert POLICY.article_interval(NOW, NOW - age * DAY, None) == interval
 
 
 def test_a_change_found_makes_an_old_article_young_again():
     published = NOW - 900 * DAY
-    assert POLICY.article_interval(NOW, published, None) == 30.0
+    assert POLICY.article_interval(NOW, published, None) == 60.0
     assert POLICY.article_interval(NOW, published, NOW - DAY) == 0.0  # changed yesterday: every run
-    assert POLICY.article_interval(NOW, published, NOW - 10 * DAY) == 10.0  # quiet for 10 days since
+    assert POLICY.article_interval(NOW, published, NOW - 10 * DAY) == 20.0  # quiet for 10 days since
 
 
 def test_an_undated_article_counts_from_now():
@@ -37,9 +37,9 @@ def test_an_undated_article_counts_from_now():
 
 
 def test_settings_change_the_numbers_and_reject_negative_ones():
-    values = {"REVISIT_ARTICLE_MAX_DAYS": "60", "REVISIT_ARTICLE_YOUNG_DAYS": "1"}
+    values = {"REVISIT_ARTICLE_MAX_DAYS": "90", "REVISIT_ARTICLE_YOUNG_DAYS": "1", "REVISIT_ARTICLE_FACTOR": "1"}
     p = RevisitPolicy.from_settings(values.get)
-    assert p.article_interval(NOW, NOW - 400 * DAY, None) == 60.0
+    assert p.article_interval(NOW, NOW - 400 * DAY, None) == 90.0
     assert p.article_interval(NOW, NOW - 2 * DAY, None) == 2.0
     with pytest.raises(ValueError, match="REVISIT_BUDGET|REVISIT_ARCHIVE_MAX_DAYS"):
         RevisitPolicy.from_settings({"REVISIT_ARCHIVE_MAX_DAYS": "-1"}.get)
@@ -153,8 +153,8 @@ def test_reschedule_after_a_change_and_after_none(tmp_path):
     url = "https://www.spacewar.com/reports/Old_story_999.html"
     revisits.reschedule(url, ARTICLE, None, published=NOW - 500 * DAY)
     first = state.get(url)
-    # an interval of 30 days, but old: due on its day of the weekly sweep, within 7 days
-    assert first.kind == ARTICLE and first.interval == 30.0 and NOW < first.next_due <= NOW + 7 * DAY
+    # an interval of 60 days, but old: due on its day of the weekly sweep, within 7 days
+    assert first.kind == ARTICLE and first.interval == 60.0 and NOW < first.next_due <= NOW + 7 * DAY
     clock.t = first.next_due
     revisits.reschedule(url, ARTICLE, first, changed=True)
     changed = state.get(url)
@@ -419,16 +419,16 @@ def test_a_state_written_before_the_sweep_column_keeps_its_due_times_and_joins_t
 
 
 def test_an_interval_counts_in_runs_whatever_the_second_a_daily_run_starts(tmp_path):
-    """A settling article's interval is its quiet age, a little over 3, 6, 12... days (it appeared an hour before the
-    run that found it): daily runs at 03:00 give or take 2 minutes take it at the 3rd, 6th, 12th, 24th run after,
-    not a day later by the luck of a few seconds (RUN_SLACK)."""
+    """A settling article's interval is twice its quiet age, a little over 6, 18, 54 days (it appeared an hour before
+    the run that found it): daily runs at 03:00 give or take 2 minutes take it at the 3rd, 9th, 27th run after, not a
+    day later by the luck of a few seconds (RUN_SLACK); then every 60 days."""
     import random
 
     rng = random.Random(7)
     state = SqliteState(tmp_path / "state.sqlite")
     url = "https://www.spacewar.com/reports/Settling_story_999.html"
     looks = []
-    for day in range(60):
+    for day in range(150):
         now = NOW + day * DAY + rng.uniform(-120, 120)
         revisits = Revisits(state, POLICY, clock=Clock(now))
         if day == 0:
@@ -437,4 +437,4 @@ def test_an_interval_counts_in_runs_whatever_the_second_a_daily_run_starts(tmp_p
         elif url in revisits.plan.taken:
             revisits.reschedule(url, ARTICLE, state.get(url))
             looks.append(day)
-    assert looks == [0, 1, 2, 3, 6, 12, 24, 48]
+    assert looks == [0, 1, 2, 3, 9, 27, 81, 141]
