@@ -188,12 +188,6 @@ ITEM_PIPELINES = {
     # exactly the exported fields
     "pipelines.export.ExportPipeline": 900,
 }
-#: A response's outputs (its item and its requests) handled at once. Scrapy's default of 100 starts
-#: 101 asyncio tasks for every response (scrapy/utils/asyncio.py, _parallel_asyncio), about 0.3 ms
-#: of CPU per response, most of it for workers that never get an output. The pipelines below are
-#: synchronous but for the extraction stage, which may hold a page's item in the look-ahead: a page
-#: yields one item at most, so the other workers go on with its requests (bench/RESULTS.md, issue 22).
-CONCURRENT_ITEMS = 8
 #: Learn each site's boilerplate (blocks that recur across its article pages) as pages arrive, and
 #: let the cleaning use it (docs/cleaning.md). False: structure and the site rules alone decide,
 #: nothing is learned, loaded, saved or held back.

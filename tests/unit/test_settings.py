@@ -175,33 +175,3 @@ def test_the_port_extensions_are_not_even_loaded_while_switched_off():
     assert "scrapy.extensions.telnet.TelnetConsole" in _extensions(TELNETCONSOLE_ENABLED=True)
     assert "scrapy.extensions.remote_control.RemoteControl" in _extensions(REMOTE_CONTROL_ENABLED=True)
 
-
-def test_a_response_s_outputs_are_handled_by_a_few_workers_not_scrapy_s_hundred():
-    """CONCURRENT_ITEMS: one worker may wait on a held item (the extraction look-ahead), the others go
-    on with the page's requests; 100 would start 101 asyncio tasks per response for nothing."""
-    import asyncio
-
-    from scrapy.utils.asyncio import _parallel_asyncio  # how Scrapy's scraper handles a callback's outputs
-
-    count = get_project_settings().getint("CONCURRENT_ITEMS")
-    assert count <= 16
-    handled = []
-
-    async def scenario():
-        held = asyncio.get_running_loop().create_future()
-
-        async def handle(output, response):
-            if output == "item":
-                await held  # the extraction stage holds the page's item
-            handled.append(output)
-
-        outputs = ["item", *(f"request {i}" for i in range(40))]
-        work = asyncio.ensure_future(_parallel_asyncio(iter(outputs), count, handle, None))
-        for _ in range(200):
-            await asyncio.sleep(0)
-        assert handled == outputs[1:]  # every request scheduled while the item waits
-        held.set_result(None)
-        await work
-
-    asyncio.run(scenario())
-    assert handled[-1] == "item"
