@@ -60,6 +60,9 @@ class NetworkPolicy:
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.backoff.BackoffRetryMiddleware", 550)
         register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", None)
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.cookies.OfflineCookiesMiddleware", 700)
-        for switch, extension in PORT_EXTENSIONS.items():
-            if not settings.getbool(switch):
-                register(settings, "EXTENSIONS", extension, None)
+        # out of EXTENSIONS_BASE, not set to None in EXTENSIONS: Scrapy imports every key of EXTENSIONS
+        left_out = [path for switch, path in PORT_EXTENSIONS.items() if not settings.getbool(switch)]
+        if left_out:
+            base = settings.getdict("EXTENSIONS_BASE")
+            settings.set("EXTENSIONS_BASE", {path: order for path, order in base.items() if path not in left_out},
+                         priority="addon")
