@@ -253,6 +253,8 @@ EXTENSIONS = {
     "crawler.reporting.runreport.RunReport": 510,
     # final stats as JSON when STATS_FILE is set
     "crawler.reporting.statsfile.StatsFile": 520,
+    # libraries' log lines below LOG_LEVEL are not even built (charset_normalizer's, ~100 a page it guesses)
+    "crawler.reporting.liblogs.QuietLibraries": 530,
     # GC_FREEZE: what start-up built is left out of the garbage collector's walks
     "crawler.gcfreeze.FreezeStartup": 600,
 }
