@@ -1,13 +1,13 @@
 """Do two crawls leave the same items and the same WARC records? (issue 22: "no change in behaviour")
 
 Compares two crawl output directories (each with items.jsonl, or *.jsonl, and warc/*.warc.gz):
-- the items, by URL, every field but `fetched_at` and `warc` (the capture's time and the record's
-  file and offset, which differ from run to run);
+- the items, by URL, every field but `fetched_at`, `captured_at` and `warc` (the fetch and capture
+  times and the record's file and offset, which differ from run to run);
 - the WARC records as a multiset (crawl order varies with concurrency): each record's type, its
   headers but those that name other records or times (WARC-Record-ID, WARC-Date, WARC-Concurrent-To,
   WARC-Refers-To, WARC-Refers-To-Date, WARC-Warcinfo-ID, WARC-Filename, WARC-Block-Digest and
   Content-Length, whose blocks hold times), and its block with the times taken out (HTTP `Date:` lines,
-  the metadata record's fetchTimeMs, the item record's fetched_at and warc), and the metadata record's
+  the metadata record's fetchTimeMs, the item record's fetched_at, captured_at and warc), and the metadata record's
   `via` (of several pages linking to one, which came first depends on crawl order: two runs of one tree
   differ there too).
 
@@ -28,7 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 #: headers that name other records, times, or digest a block holding times
 VARYING = {"WARC-Record-ID", "WARC-Date", "WARC-Concurrent-To", "WARC-Refers-To", "WARC-Refers-To-Date",
            "WARC-Warcinfo-ID", "WARC-Filename", "WARC-Block-Digest", "Content-Length"}
-ITEM_VARYING = ("fetched_at", "warc")
+ITEM_VARYING = ("fetched_at", "captured_at", "warc")
 _HTTP_DATE = re.compile(rb"^(Date|Expires|Last-Modified): .*$", re.M | re.I)
 _FETCH_TIME = re.compile(rb"^fetchTimeMs: .*$", re.M)
 #: the page that linked first: which of several linking pages came first depends on crawl order

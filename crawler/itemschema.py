@@ -2,8 +2,10 @@
 
 Two validators read the one schema file: fastjsonschema compiles it to Python code, which answers
 "valid or not" for every item in a few microseconds; jsonschema (the reference implementation)
-checks the schema itself and words the errors of the items the fast check refused. Where the two
-disagree the reference decides.
+words the errors of the items the fast check refused. Where the two disagree the reference decides.
+jsonschema is imported, and the schema checked by it, only when an item is refused (a crawl of valid
+items never pays for them: about 50 ms of CPU per process); tests/unit/test_itemschema.py checks the
+schema against its meta-schema.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from functools import lru_cache
 from importlib import resources
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
 
 SCHEMA_RESOURCE = "schema/item.schema.json"
 
@@ -31,7 +32,10 @@ SCHEMA_VERSION: str = load_schema()["x-schema-version"]
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _validator():
+    """The reference validator (jsonschema's Draft202012Validator), the schema checked first."""
+    from jsonschema import Draft202012Validator  # only for refused items: see the module docstring
+
     schema = load_schema()
     Draft202012Validator.check_schema(schema)
     # the format checker makes "format": "date" reject impossible dates such as 2024-02-30
@@ -49,7 +53,6 @@ def _is_date(value: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _fast_check():
-    _validator()  # the schema is checked once, by the reference implementation
     return fastjsonschema.compile(load_schema(), formats={"date": _is_date}, use_default=False)
 
 

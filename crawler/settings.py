@@ -255,7 +255,15 @@ EXTENSIONS = {
     "crawler.reporting.runreport.RunReport": 510,
     # final stats as JSON when STATS_FILE is set
     "crawler.reporting.statsfile.StatsFile": 520,
+    # libraries' log lines below LOG_LEVEL are not even built (charset_normalizer's, ~100 a page it guesses)
+    "crawler.reporting.liblogs.QuietLibraries": 530,
+    # GC_FREEZE: what start-up built is left out of the garbage collector's walks
+    "crawler.gcfreeze.FreezeStartup": 600,
 }
+#: Once the engine has started, move every object alive (modules, rules, components: they live as long
+#: as the crawl) out of the cyclic garbage collector's generations (gc.freeze), so that its collections
+#: during the crawl walk only the crawl's own objects (crawler/gcfreeze.py; bench/RESULTS.md, issue 22).
+GC_FREEZE = True
 #: Write the final crawl stats as JSON here (None: don't).
 STATS_FILE = None
 #: Seconds between progress lines; 0 turns them off.

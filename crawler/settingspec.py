@@ -337,6 +337,7 @@ _declare("LOG_LEVEL", CHOICE, "least severe level logged", choices=("CRITICAL", 
 _declare("STATS_FILE", PATH, "final stats as JSON", optional=True)
 _declare("PROGRESS_INTERVAL", FLOAT, "seconds between progress lines (0: none)", low=0)
 _declare("REPORT_DIR", PATH, "directory of the run reports (None: the parent of WARC_DIR)", optional=True)
+_declare("GC_FREEZE", BOOL, "after start-up, leave the objects alive out of the garbage collector's walks")
 
 
 def problems(settings) -> list[str]:

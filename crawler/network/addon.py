@@ -11,6 +11,9 @@ It puts in the downloader chain, with their order:
   given up as one log line (550, in place of Scrapy's RetryMiddleware, crawler/network/backoff.py);
 - cookies with the public-suffix list bundled with tldextract, never downloaded (700, in place
   of Scrapy's CookiesMiddleware, crawler/network/cookies.py);
+- Scrapy's telnet console and remote control, which open ports, left out of the extensions while
+  TELNETCONSOLE_ENABLED and REMOTE_CONTROL_ENABLED are off: loaded, they would only say "not
+  configured", after importing twisted.conch and aiohttp (about 50 ms of CPU at every start);
 
 and sets its defaults below at add-on priority. Where hosts live (HOST_MAP, read by the name
 resolver crawler/network/hostmap.py) is a process-wide setting, so it stays in crawler/settings.py.
@@ -36,6 +39,12 @@ DEFAULTS = {
     "COOKIES_MAX_HEADER": 8192,
 }
 
+#: Scrapy's extensions that open a port, by their switch (off in crawler/settings.py)
+PORT_EXTENSIONS = {
+    "TELNETCONSOLE_ENABLED": "scrapy.extensions.telnet.TelnetConsole",
+    "REMOTE_CONTROL_ENABLED": "scrapy.extensions.remote_control.RemoteControl",
+}
+
 
 class NetworkPolicy:
     """Add-on: see the module docstring."""
@@ -51,3 +60,9 @@ class NetworkPolicy:
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.backoff.BackoffRetryMiddleware", 550)
         register(settings, "DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", None)
         register(settings, "DOWNLOADER_MIDDLEWARES", "crawler.network.cookies.OfflineCookiesMiddleware", 700)
+        # out of EXTENSIONS_BASE, not set to None in EXTENSIONS: Scrapy imports every key of EXTENSIONS
+        left_out = [path for switch, path in PORT_EXTENSIONS.items() if not settings.getbool(switch)]
+        if left_out:
+            base = settings.getdict("EXTENSIONS_BASE")
+            settings.set("EXTENSIONS_BASE", {path: order for path, order in base.items() if path not in left_out},
+                         priority="addon")

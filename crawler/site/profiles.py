@@ -84,6 +84,8 @@ class CompiledProfile:
     feed_re: re.Pattern = field(init=False)
     skip_re: re.Pattern = field(init=False)
     archive_re: re.Pattern = field(init=False)
+    #: the links judged so far, by (origin, href): crawler/site/urls.py site_links
+    followed: dict = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         p = self.profile
@@ -109,6 +111,8 @@ class SiteSet:
         if not self.sites:
             raise ValueError("a crawl needs at least one site")
         self._by_host = {host: c for c in self.sites.values() for host in c.profile.hosts}
+        #: the links judged so far, by (origin, href): crawler/site/urls.py site_links
+        self.followed: dict = {}
 
     def site_of(self, url: str) -> CompiledProfile | None:
         return self._by_host.get(_host(url))

@@ -56,6 +56,11 @@ def article_url(url: str, profile: SiteProfile) -> str:
     return canonicalize(url, profile, keep_query=False)
 
 
+#: links judged per site set at most (`followed`, by origin and href), then they are judged afresh
+FOLLOWED_MAX = 1 << 16
+_UNKNOWN = object()
+
+
 def site_links(base_url: str, hrefs, compiled: CompiledProfile, limit: int = 0) -> tuple[list[str], int]:
     """The on-site links worth following among `hrefs` found on `base_url`: joined, canonical,
     each once, in page order, without fragments-only, mailto:, javascript: and SKIP paths; and how
@@ -64,22 +69,41 @@ def site_links(base_url: str, hrefs, compiled: CompiledProfile, limit: int = 0) 
     `compiled` is the site's CompiledProfile, or a SiteSet (several sites in one crawl: a link is
     on-site when it is on one of them, and judged by that site's rules)."""
     links, seen = [], set()
+    origin = None  # the base's scheme://host, computed at the first href that needs it
     for n, href in enumerate(hrefs):
         if limit and len(links) >= limit:
             return links, len(hrefs) - n
         href = href.strip()
         if not href or href.startswith(("#", "mailto:", "javascript:")):
             continue
-        url = urljoin(base_url, href)
-        site = compiled.site_of(url)
-        if site is None or not is_on_site(url, site.profile):
-            continue
-        url = canonicalize(url, site.profile)
-        if url in seen or page_kind(url, site) == SKIP:
+        # joined to the base, an href that starts at the root depends only on the base's scheme and host, and
+        # an absolute one only on its scheme: those (most of a page's, its navigation) are judged once per origin
+        if href.startswith(("http://", "https://")) or (href.startswith("/") and not href.startswith("//")):
+            if origin is None:
+                parts = urlsplit(base_url)
+                origin = f"{parts.scheme}://{parts.netloc}"
+            memo = compiled.followed
+            url = memo.get((origin, href), _UNKNOWN)
+            if url is _UNKNOWN:
+                if len(memo) >= FOLLOWED_MAX:
+                    memo.clear()
+                url = memo[origin, href] = _follow(urljoin(origin, href), compiled)
+        else:
+            url = _follow(urljoin(base_url, href), compiled)
+        if url is None or url in seen:
             continue
         seen.add(url)
         links.append(url)
     return links, 0
+
+
+def _follow(url: str, compiled) -> str | None:
+    """The canonical form of the absolute `url` when it is on one of `compiled`'s sites and not a SKIP path."""
+    site = compiled.site_of(url)
+    if site is None or not is_on_site(url, site.profile):
+        return None
+    url = canonicalize(url, site.profile)
+    return None if page_kind(url, site) == SKIP else url
 
 
 def page_kind(url: str, compiled: CompiledProfile) -> str:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from crawler import itemschema
 from crawler.itemschema import SCHEMA_VERSION, load_schema, validate
 from crawler.items import EXPORT_FIELDS, OPTIONAL_FIELDS
 from tests.crawling import FIXTURES, REPO
@@ -43,6 +44,26 @@ def article(url="https://www.spacewar.com/reports/Moscow_court_upholds_ban_again
 
 def test_a_complete_article_is_valid():
     assert validate(article()) == []
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    Draft202012Validator.check_schema(load_schema())
+    broken = {**load_schema(), "properties": {"url": {"type": "no-such-type"}}}
+    with pytest.raises(SchemaError):
+        Draft202012Validator.check_schema(broken)
+
+
+def test_a_valid_item_is_judged_without_the_reference_validator():
+    """jsonschema is loaded (and the schema checked by it) only for a refused item: a crawl of valid
+    items does not pay for it; a refused one still gets the reference's wording."""
+    itemschema._validator.cache_clear()
+    assert validate(article()) == []
+    assert itemschema._validator.cache_info().currsize == 0
+    assert validate(article(published="2024-02-30")) == ['published: "2024-02-30" is not a \'date\'']
+    assert itemschema._validator.cache_info().currsize == 1
 
 
 @pytest.mark.parametrize("name", ["article-afp", "article-spx"])

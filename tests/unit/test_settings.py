@@ -150,3 +150,28 @@ def test_cookies_past_the_browser_caps_are_not_kept_and_the_header_is_cut():
     assert header.count(b"=") <= 5
     assert crawler.stats.get_value("cookies/refused/too_large") == 1
     assert crawler.stats.get_value("cookies/refused/too_many") == 12 - 5
+
+
+def _extensions(**switches) -> dict:
+    """The extensions a crawl names with the project's settings, the network add-on applied: Scrapy imports
+    every key of EXTENSIONS (even one set to None) and the enabled ones of EXTENSIONS_BASE."""
+    from crawler.network.addon import NetworkPolicy
+
+    s = get_project_settings()
+    for name, value in switches.items():
+        s.set(name, value, priority="cmdline")
+    NetworkPolicy().update_settings(s)
+    named = {**s.getdict("EXTENSIONS_BASE"), **s.getdict("EXTENSIONS")}
+    assert set(s.get_component_priority_dict_with_base("EXTENSIONS")) <= set(named)
+    return named
+
+
+def test_the_port_extensions_are_not_even_imported_while_switched_off():
+    """The telnet console and the remote control would import twisted.conch and aiohttp at every start
+    only to say "not configured"; switched on, they are loaded as Scrapy's."""
+    named = _extensions()
+    assert "scrapy.extensions.telnet.TelnetConsole" not in named
+    assert "scrapy.extensions.remote_control.RemoteControl" not in named
+    assert named["scrapy.extensions.closespider.CloseSpider"] == 0  # the others are left alone
+    assert _extensions(TELNETCONSOLE_ENABLED=True)["scrapy.extensions.telnet.TelnetConsole"] == 0
+    assert _extensions(REMOTE_CONTROL_ENABLED=True)["scrapy.extensions.remote_control.RemoteControl"] == 0

@@ -13,7 +13,7 @@ from tests.crawling import REPO, project_settings
 #: settings the code reads that are Scrapy's plumbing, set by the add-ons, not by an operator
 PLUMBING = {"SCHEDULER", "DUPEFILTER_CLASS", "DUPEFILTER_DEBUG", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY",
             "SCHEDULER_QUEUE_CLASS", "DEFAULT_DROPITEM_LOG_LEVEL",
-            "SCRAPER_SLOT_MAX_ACTIVE_SIZE"}
+            "SCRAPER_SLOT_MAX_ACTIVE_SIZE", "EXTENSIONS_BASE"}
 #: upper-case keys read with .get() that are not settings
 NOT_SETTINGS = {"CPU"}  # Ray's cluster resources (crawler/offline/reprocess/ray_engine.py)
 

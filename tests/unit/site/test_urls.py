@@ -92,3 +92,27 @@ def test_site_links_stop_at_the_bound_and_say_how_many_hrefs_were_left():
     hrefs = [f"/reports/Story_{i}_999.html" for i in range(100)]
     links, left = site_links("https://www.spacewar.com/", hrefs, SW.compiled(), limit=10)
     assert len(links) == 10 and left == 90
+
+
+def test_site_links_judge_a_link_by_the_page_it_is_on_even_when_another_page_had_it_before():
+    """Hrefs from the root and absolute ones are judged once per origin (most of a page's links are its
+    navigation): the same href on another host, over http, or relative to another path gives its own answer."""
+    from crawler.site.profiles import SiteSet, choose
+    from crawler.site.urls import site_links
+
+    network = SiteSet(choose(""))
+    hrefs = ["/reports/A_999.html", "reports/B_999.html", "http://www.spacewar.com/reports/C_999.html",
+             "//www.spacedaily.com/reports/D_999.html", "/a/../reports/E_999.html;x"]
+    for _ in range(2):  # the second time from what was remembered
+        assert site_links("https://www.spacewar.com/news/x.html", hrefs, network)[0] == [
+            "https://www.spacewar.com/reports/A_999.html", "https://www.spacewar.com/news/reports/B_999.html",
+            "https://www.spacewar.com/reports/C_999.html", "https://www.spacedaily.com/reports/D_999.html",
+            "https://www.spacewar.com/reports/E_999.html;x"]
+        assert site_links("https://www.spacedaily.com/reports/y.html", hrefs, network)[0] == [
+            "https://www.spacedaily.com/reports/A_999.html", "https://www.spacedaily.com/reports/reports/B_999.html",
+            "https://www.spacewar.com/reports/C_999.html", "https://www.spacedaily.com/reports/D_999.html",
+            "https://www.spacedaily.com/reports/E_999.html;x"]
+    # a site that is not in the crawl's set: its links are off-site for this set only
+    assert site_links("https://www.spacedaily.com/", ["/reports/A_999.html"], SW.compiled())[0] == []
+    assert site_links("https://www.spacewar.com/", ["/reports/A_999.html"], SW.compiled())[0] == [
+        "https://www.spacewar.com/reports/A_999.html"]
