@@ -70,11 +70,13 @@ class Revisits:
             members, last_swept = self.state.sweep()
             elapsed = None if last_swept is None else now - last_swept
             quota = self.policy.sweep_quota(members, elapsed)
-            ahead = quota - sum(1 for row in taken if self._of_sweep(row, now))
+            swept = sum(1 for row in taken if self._of_sweep(row, now))  # the sweep's rows among those due
+            ahead = quota - swept
             if self.budget:
                 ahead = min(ahead, self.budget - len(taken))
-            taken += self.state.sweep_ahead(now, ahead)
-            swept = sum(1 for row in taken if self._of_sweep(row, now))
+            ahead_rows = self.state.sweep_ahead(now, ahead)  # all in the sweep (swept_at set)
+            taken += ahead_rows
+            swept += len(ahead_rows)
             overdue_all = self.state.count_due(now - DAY, BUDGETED)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
             front = self.state.due(horizon, (FRONT, STATIC))

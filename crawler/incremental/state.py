@@ -107,6 +107,11 @@ class DueRow:
     swept_at: float | None = None
 
 
+def _due_row(url: str, row: dict, due: float) -> DueRow:
+    """A DueRow from a Redis row (its JSON fields) and its due time."""
+    return DueRow(url, row.get("kind"), due, row.get("interval"), row.get("published"), row.get("swept_at"))
+
+
 class SqliteState:
     """State rows in a SQLite file."""
 
@@ -287,8 +292,7 @@ class RedisState:
                 interval = row.get("interval")
                 found.append(((1 if interval is None else interval) > 0, score, url, row))
         found.sort(key=lambda f: f[:3])
-        return [DueRow(url, row.get("kind"), score, row.get("interval"), row.get("published"), row.get("swept_at"))
-                for _, score, url, row in (found[:limit] if limit else found)]
+        return [_due_row(url, row, score) for _, score, url, row in (found[:limit] if limit else found)]
 
     def sweep(self) -> tuple[int, float | None]:
         n = self.server.zcard(self.sweep_key)
@@ -310,8 +314,7 @@ class RedisState:
                 row = json.loads(raw) if raw else {}
                 due = row.get("next_due")
                 if due is not None and due > now and len(out) < limit:
-                    out.append(DueRow(url, row.get("kind"), due, row.get("interval"), row.get("published"),
-                                      row.get("swept_at")))
+                    out.append(_due_row(url, row, due))
         return out
 
     def count_due(self, now: float, kinds=None) -> int:
