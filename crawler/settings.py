@@ -88,7 +88,7 @@ REVISIT_ARCHIVE_GROWTH = 2
 #: found), then every age x FACTOR days (2: looked at again at 9, 27, 81 days, then every MAX), at least MIN and at most MAX days.
 #: The targets ask nothing of articles between YOUNG days and a year, and corrections to them are rare: 2 and 60 make a
 #: daily run about 30 requests cheaper at 3,000 articles than 1 and 30 (bench/RESULTS.md, issue 23). The sweep: an article older
-#: than OLD days (by its own date; undated: old) is due at least once every SWEEP days (a whole number;
+#: than OLD days (by its own date; undated: old when a first run found it, else dated from the run that did) is due at least once every SWEEP days (a whole number;
 #: 0: no sweep): each run takes its exact share of them, least recently looked at first.
 REVISIT_ARTICLE_YOUNG_DAYS = 3
 REVISIT_ARTICLE_FACTOR = 2

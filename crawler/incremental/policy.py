@@ -10,7 +10,7 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | `front` | home, section pages, feeds, any other listing | every run (`REVISIT_FRONT_DAYS` 0) |
 | `static` | a page that is neither home page nor feed, links to no article or archive listing, and was the same at two fetches in a row (about, privacy, advertising) | backs off as an unchanged archive listing from 1 day: the interval doubled at each fetch that finds it the same, up to 90 days (`REVISIT_ARCHIVE_MAX_DAYS`); a change, or a link to an article, makes it `front` again |
 | `archive` | a dated archive listing (`/news/<topic>-<yy><letters>.html`) | first seen: within 30 days, spread (`REVISIT_ARCHIVE_START_DAYS`); changed: every run (the newest archive page keeps changing); unchanged: the interval doubled (`REVISIT_ARCHIVE_GROWTH` 2), from 1 day up to 90 (`REVISIT_ARCHIVE_MAX_DAYS`) |
-| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 2 (`REVISIT_ARTICLE_FACTOR`: the next look at three times the quiet age while nothing changes: 3, 9, 27, 81 days), at least 1 and at most 60 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one counts as old), or that will be within the next 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), is in the sweep: due no later than 7 days after its last look, and each run takes its exact share of the sweep ahead of that, least recently looked at first (`sweep_quota`) |
+| `article` | an exported article | quiet age q = days since the later of its own date (`published`: the latest time it can have appeared, the end of its date or when the crawl first saw it) and the last change found: every run while q < 3 (`REVISIT_ARTICLE_YOUNG_DAYS`), then q x 2 (`REVISIT_ARTICLE_FACTOR`: the next look at three times the quiet age while nothing changes: 3, 9, 27, 81 days), at least 1 and at most 60 days (`REVISIT_ARTICLE_MAX_DAYS`); a change found resets q to 0. And the weekly sweep: an article older than 365 days (`REVISIT_ARTICLE_OLD_DAYS`; an undated one a first run found counts as old, one found later is dated from that run), or that will be within the next 7 days (`REVISIT_ARTICLE_SWEEP_DAYS`), is in the sweep: due no later than 7 days after its last look, and each run takes its exact share of the sweep ahead of that, least recently looked at first (`sweep_quota`) |
 | `dead` | an article URL answered 404 or 410, or moved for good (301, 308) | after 1 day, then the interval doubled while it stays dead, up to 30 days (`REVISIT_DEAD_DAYS`): a page missing for a moment is asked again the next day, a dead link about once a month, not at every run that meets a link to it |
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
@@ -104,10 +104,13 @@ class RevisitPolicy:
 
     # --- intervals -------------------------------------------------------------------------------
     def article_interval(self, now: float, published: float | None, changed_at: float | None) -> float:
-        """Days until an article is revalidated: from its quiet age (its own date or its last change)."""
+        """Days until an article is revalidated: from its quiet age (its own date or its last change). An undated
+        article with no change found counts as old (at most MAX days; the sweep's SWEEP days when there is one):
+        the run that finds it says when it appeared (`Revisits.reschedule`), so None is one a first run found."""
         known = [t for t in (published, changed_at) if t is not None]
-        since = max(known) if known else now
-        quiet = max(0.0, (now - since) / DAY)
+        if not known:
+            return self.article_max_days
+        quiet = max(0.0, (now - max(known)) / DAY)
         if quiet < self.article_young_days:
             return 0.0
         return min(self.article_max_days, max(self.article_min_days, quiet * self.article_factor))

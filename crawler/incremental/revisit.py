@@ -37,8 +37,9 @@ class Plan:
     """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
 
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
-                 run_slack: float = RUN_SLACK):
+                 run_slack: float = RUN_SLACK, first: bool = False):
         self.now = now
+        self.first = first  # the state knew no URL: a first, full crawl (what it finds is the archive's past)
         self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
         #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
         self.started = utc_iso(int(now))
@@ -64,6 +65,7 @@ class Revisits:
         """The run's plan, read from the state once, at the first question."""
         if self._plan is None:
             now = self.clock()
+            first = len(self.state) == 0
             horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
             taken = self.state.due(horizon, BUDGETED, limit=self.budget)
             left = self.state.count_due(horizon, BUDGETED) - len(taken)
@@ -82,7 +84,7 @@ class Revisits:
             front = self.state.due(horizon, (FRONT, STATIC))
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
                               left=left, overdue=overdue_all - overdue_taken,
-                              run_slack=self.policy.run_slack(elapsed))
+                              run_slack=self.policy.run_slack(elapsed), first=first)
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
@@ -122,9 +124,12 @@ class Revisits:
         """Write when `url` (of `kind`, fetched by the run of `now`, `changed` or not) falls due again; `now`
         defaults to the run's start (its plan's time), so that intervals count in runs of a fixed schedule.
         `published`: the latest time the article can have appeared (policy.latest_publication), kept no later
-        than when the crawl first saw it."""
+        than when the crawl first saw it. An undated article stays undated (old: the weekly sweep) when a first
+        run found it, and is dated from when the crawl first saw it when a later run did (young: every run for
+        its first days, as a dated new article)."""
+        plan = self._plan  # None: rescheduled outside a run (its own clock; what it finds is not a first crawl's)
         if now is None:
-            now = self._plan.now if self._plan is not None else self.clock()
+            now = plan.now if plan is not None else self.clock()
         known_published = known.published if known is not None else None
         changed_at = known.changed_at if known is not None else None
         changes = known.changes if known is not None and known.changes else 0
@@ -133,15 +138,17 @@ class Revisits:
             changes += 1
         if published is None:
             published = known_published
+            if published is None and kind == ARTICLE and not (plan and plan.first) and (known is None or known.kind != ARTICLE):
+                published = self.clock()  # undated, new since the first run: it appeared by now
         else:  # appeared at the latest when this crawl first saw it
             published = min(published, self.clock() if known_published is None else known_published)
         previous = known.interval if known is not None and known.kind == kind else None
         interval = self.policy.interval(kind, now, previous=previous, changed=changed,
                                         published=published, changed_at=changed_at)
         previous_due = known.next_due if known is not None and known.kind == kind else None
-        slack = self._plan.run_slack if self._plan is not None else RUN_SLACK
+        slack = plan.run_slack if plan is not None else RUN_SLACK
         next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published, slack=slack)
-        # in the sweep: old, and not looked at every run anyway (a change found lately, or undated: interval 0)
+        # in the sweep: old or undated, and not looked at every run anyway (a change found lately: interval 0)
         swept_at = now if kind == ARTICLE and interval > 0 and self.policy.in_sweep(now, published) else None
         self.state.schedule(url, {"kind": kind, "next_due": next_due, "interval": interval,
                                   "published": published, "changed_at": changed_at, "changes": changes,

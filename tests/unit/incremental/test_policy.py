@@ -32,8 +32,14 @@ def test_a_change_found_makes_an_old_article_young_again():
     assert POLICY.article_interval(NOW, published, NOW - 10 * DAY) == 20.0  # quiet for 10 days since
 
 
-def test_an_undated_article_counts_from_now():
-    assert POLICY.article_interval(NOW, None, None) == 0.0
+def test_an_undated_article_counts_as_old_until_a_change_is_found():
+    assert POLICY.article_interval(NOW, None, None) == 60.0  # at most 60 days; the sweep makes it 7
+    assert POLICY.in_sweep(NOW, None)
+    assert POLICY.next_due(OLD_URLS[0], ARTICLE, NOW, 60.0, None, published=None) == NOW + 6.5 * DAY
+    assert POLICY.article_interval(NOW, None, NOW - DAY) == 0.0  # changed yesterday: every run
+    assert POLICY.article_interval(NOW, None, NOW - 10 * DAY) == 20.0
+    every_run = RevisitPolicy.from_settings({"REVISIT_ARTICLE_MAX_DAYS": "0"}.get)
+    assert every_run.article_interval(NOW, None, None) == 0.0
 
 
 def test_settings_change_the_numbers_and_reject_negative_ones():
@@ -438,3 +444,21 @@ def test_an_interval_counts_in_runs_whatever_the_second_a_daily_run_starts(tmp_p
             revisits.reschedule(url, ARTICLE, state.get(url))
             looks.append(day)
     assert looks == [0, 1, 2, 3, 9, 27, 81, 141]
+
+
+def test_undated_articles_of_the_first_run_join_the_sweep_and_later_ones_are_young_first(tmp_path):
+    """Articles without a date (the extraction found none): those a first, full crawl met are the archive's past and
+    share the weekly sweep with the old ones (looked at once in 7 daily runs, not at every run); one found by a later
+    run appeared by then, so it is looked at by every run of its first 3 days, as a dated new article, then settles."""
+    sim = SimulatedArchive(SqliteState(tmp_path / "state.sqlite"))
+    undated = [f"https://w/undated{k}" for k in range(700)]
+    sim.run(NOW, [(u, None) for u in undated] + [(u, NOW - 800 * DAY) for u in OLD_URLS[:700]])
+    assert sim.state.sweep()[0] == 1400
+    late = "https://w/found-on-day-3"
+    runs = [sim.run(NOW + day * DAY, [(late, None)] if day == 3 else ()) for day in range(1, 15)]
+    # each daily run takes a seventh of the 1,400 (and the late one while it is young), not the 700 undated again
+    assert [r["swept"] for r in runs] == [200] * 14
+    assert [r["taken"] for r in runs] == [200, 200, 200, 201, 201, 201, 200, 200, 200, 200, 200, 201, 200, 200]
+    assert all(len(sim.looks[u]) == 3 for u in undated)  # day 0, then once in each week
+    assert [round((t - NOW) / DAY) for t in sim.looks[late]] == [3, 4, 5, 6, 12]  # young 3 days, then 3 x 2
+    assert sim.state.get(late).published == NOW + 3 * DAY and sim.state.get(undated[0]).published is None
