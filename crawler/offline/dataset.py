@@ -29,6 +29,7 @@ from typing import Iterable, Iterator
 
 from crawler import __version__
 from crawler.config import ConfigError, require
+from crawler.findfiles import find_files
 from crawler.itemschema import SCHEMA_VERSION, validate
 from crawler.items import EXPORT_FIELDS
 from crawler.reporting.outcome import CONFIG_ERROR, NO_INPUT
@@ -45,21 +46,7 @@ PARQUET_ROW_GROUP = 10_000
 def find_inputs(inputs: Iterable[Path]) -> list[Path]:
     """JSON Lines files named by INPUT arguments: files as given, directories searched for *.jsonl;
     each file once, in a stable order (arguments in order, files sorted within a directory)."""
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for entry in map(Path, inputs):
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*.jsonl") if p.is_file())
-        elif entry.is_file():
-            files = [entry]
-        else:
-            raise FileNotFoundError(f"no such input file or directory: {entry}")
-        for path in files:
-            key = path.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(path)
-    return found
+    return find_files(inputs, lambda p: p.name.endswith(".jsonl"), "no such input file or directory: {path}")[0]
 
 
 @dataclass

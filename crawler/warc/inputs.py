@@ -32,6 +32,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawler.findfiles import find_files
+
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 #: the names a directory is searched for
@@ -89,22 +91,8 @@ def find(paths) -> tuple[list[Path], list[str]]:
     """The archive files at the paths (a file as given, a directory searched recursively, sorted), each
     once; and, for a directory with none, what it holds instead (for the one line of NoInput).
     FileNotFoundError for a path that does not exist."""
-    found, seen, empty = [], set(), []
-    for entry in map(Path, paths):
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_SUFFIXES))
-            if not files:
-                empty.append(f"{entry} holds no archive file ({_what_is_in(entry)})")
-        elif entry.is_file():
-            files = [entry]
-        else:
-            raise FileNotFoundError(f"no archive file or directory at {entry}")
-        for path in files:
-            key = path.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(path)
-    return found, empty
+    found, empty = find_files(paths, lambda p: p.name.endswith(ARCHIVE_SUFFIXES), "no archive file or directory at {path}")
+    return found, [f"{entry} holds no archive file ({_what_is_in(entry)})" for entry in empty]
 
 
 def _what_is_in(directory: Path) -> str:
@@ -249,24 +237,26 @@ def open_inputs(paths, tmp_dir: str | None = None) -> Inputs:
     return inputs
 
 
+#: the kinds read through a temporary copy: (the copy's maker, whether it is gzipped per record, what the summary says)
+CONVERTED = {
+    "whole-gzip": (_decompressed, False,
+                   "gzipped as a whole, not per record: read as one stream (offsets are in the decompressed stream)"),
+    "arc": (_from_arc, True,
+            "an ARC file: read through warcio's ARC-to-WARC conversion (offsets are the converted records')"),
+}
+
+
 def _add(inputs: Inputs, path: Path, tmp_dir: str | None) -> None:
     try:
         kind, why = kind_of(path)
         size = path.stat().st_size
         if kind in ("warc", "warc.gz"):
             inputs.sources.append(Source(str(path), 0, size, kind == "warc.gz", str(path), path.name))
-        elif kind == "whole-gzip":
-            plain = _decompressed(path, tmp_dir)
-            inputs.temporary.append(plain)
-            inputs.sources.append(Source(str(plain), 0, plain.stat().st_size, False, str(path), path.name,
-                                         note="gzipped as a whole, not per record: read as one stream "
-                                              "(offsets are in the decompressed stream)"))
-        elif kind == "arc":
-            warc = _from_arc(path, tmp_dir)
-            inputs.temporary.append(warc)
-            inputs.sources.append(Source(str(warc), 0, warc.stat().st_size, True, str(path), path.name,
-                                         note="an ARC file: read through warcio's ARC-to-WARC conversion "
-                                              "(offsets are the converted records')"))
+        elif kind in CONVERTED:
+            convert, gz, note = CONVERTED[kind]
+            copy = convert(path, tmp_dir)
+            inputs.temporary.append(copy)
+            inputs.sources.append(Source(str(copy), 0, copy.stat().st_size, gz, str(path), path.name, note=note))
         elif kind == "wacz":
             ranges, refused = wacz_members(path)
             inputs.refused.extend(refused)
