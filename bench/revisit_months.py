@@ -88,7 +88,8 @@ def summary(rows: list[dict], per_day: int, fixed: int, first: int) -> list[dict
         out.append({"days": f"{lo}-{min(hi, part[-1]['day'])}",
                     **{k: round(sum(r[k] for r in part) / len(part)) for k in ("young", "settling", "old")},
                     "requests_mean": round(sum(requests) / len(requests)), "requests_max": max(requests),
-                    "pct_mean": f"{sum(requests) / len(requests) / first:.1%}", "pct_max": f"{max(requests) / first:.1%}"})
+                    "pct_mean": f"{sum(requests) / len(requests) / first:.1%}",
+                    "pct_max": f"{max(requests) / first:.1%}"})
     return out
 
 
@@ -104,7 +105,8 @@ def main(argv=None) -> int:
     ap.add_argument("--articles", type=int, default=3000)
     ap.add_argument("--per-day", type=int, default=15)
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--span-days", type=float, default=730, help="the first run's articles are dated over this many days")
+    ap.add_argument("--span-days", type=float, default=730,
+                    help="the first run's articles are dated over this many days")
     ap.add_argument("--corrections", type=int, default=3, help="changes found a day among the articles looked at")
     ap.add_argument("--fixed", type=int, default=20,
                     help="requests of every run besides articles (front pages, feeds, robots.txt, newest listings)")
@@ -115,7 +117,8 @@ def main(argv=None) -> int:
     settings = dict(s.split("=", 1) for s in args.settings)
     rows = simulate(args.articles, args.per_day, args.days, args.span_days, settings, args.corrections)
     first = args.articles + args.first_extra
-    print(f"{args.articles} articles dated over {args.span_days:g} days, {args.per_day} new a day, {args.days} daily runs;"
+    print(f"{args.articles} articles dated over {args.span_days:g} days, {args.per_day} new a day,"
+          f" {args.days} daily runs;"
           f" settings {settings or 'default'}; a first run of {first} requests (no page requisites)")
     print(table(summary(rows, args.per_day, args.fixed, first)))
     return 0

@@ -138,7 +138,8 @@ class Revisits:
             changes += 1
         if published is None:
             published = known_published
-            if published is None and kind == ARTICLE and not (plan and plan.first) and (known is None or known.kind != ARTICLE):
+            new = known is None or known.kind != ARTICLE
+            if published is None and kind == ARTICLE and new and not (plan and plan.first):
                 published = self.clock()  # undated, new since the first run: it appeared by now
         else:  # appeared at the latest when this crawl first saw it
             published = min(published, self.clock() if known_published is None else known_published)

@@ -91,7 +91,8 @@ def find(paths) -> tuple[list[Path], list[str]]:
     """The archive files at the paths (a file as given, a directory searched recursively, sorted), each
     once; and, for a directory with none, what it holds instead (for the one line of NoInput).
     FileNotFoundError for a path that does not exist."""
-    found, empty = find_files(paths, lambda p: p.name.endswith(ARCHIVE_SUFFIXES), "no archive file or directory at {path}")
+    found, empty = find_files(paths, lambda p: p.name.endswith(ARCHIVE_SUFFIXES),
+                              "no archive file or directory at {path}")
     return found, [f"{entry} holds no archive file ({_what_is_in(entry)})" for entry in empty]
 
 

@@ -33,8 +33,8 @@ def test_the_figures_of_docs_scheduling_are_the_simulation_s():
     from tests.crawling import REPO
 
     text = (REPO / "docs" / "scheduling.md").read_text(encoding="utf-8")
-    said = re.search(r"about (\d+) requests a run in the first 10 days, (\d+) in the fourth to sixth months and (\d+) in"
-                     r" the second\s+half-year", text)
+    said = re.search(r"about (\d+) requests a run in the first 10 days, (\d+) in the fourth to sixth months"
+                     r" and (\d+) in the second\s+half-year", text)
     assert said, "the After months paragraph of docs/scheduling.md changed: update this test"
     stretches = {s["days"]: s for s in summary(simulate(3000, 15, 365, 730, {}), 15, 20, 3140)}
     for figure, days in zip(map(int, said.groups()), ("1-10", "91-180", "181-365")):
