@@ -163,7 +163,7 @@ class RevalidateMiddleware:
         key = state_key(response.url)
         if response.status == 304 and keys.META_STATE_KNOWN in request.meta:
             known = request.meta[keys.META_STATE_KNOWN]
-            self.state.record_fetch(key, utc_now(), 304)
+            self._record_fetch(key, 304)
             self._inc(keys.STAT_NOT_MODIFIED)
             self._inc(keys.STAT_INCREMENTAL.format(verdict="unchanged"))
             if self.plan is not None:
@@ -172,13 +172,13 @@ class RevalidateMiddleware:
             raise IgnoreRequest(f"not modified since the last run: {response.url}")
         if response.status in self.DEAD_STATUSES and self.plan is not None and self._article_url(key):
             known = self.state.get(key)
-            self.state.record_fetch(key, utc_now(), response.status)
+            self._record_fetch(key, response.status)
             self.plan.reschedule(key, DEAD, known)
             return response
         if response.status == 200:
             digest = payload_digest(response.body)
             known = self.state.get(key) if self.plan is not None else None
-            self.state.record_fetch(key, utc_now(), 200, digest)
+            self._record_fetch(key, 200, digest)
             if self.plan is not None:
                 self._count_revalidated(key)
                 kind = (known.kind if known is not None and known.kind and known.kind != DEAD else
@@ -211,7 +211,7 @@ class RevalidateMiddleware:
         if target in (None, key) or not self._article_url(key):
             return
         known = self.state.get(key)
-        self.state.record_fetch(key, utc_now(), response.status)
+        self._record_fetch(key, response.status)
         self.plan.reschedule(key, DEAD, known)
 
     def _static(self, key: str, response) -> bool:
@@ -228,6 +228,12 @@ class RevalidateMiddleware:
             if url_kind(link, spider) in (ARTICLE, ARCHIVE):
                 return False
         return True
+
+    def _record_fetch(self, key: str, status: int, digest: str | None = None) -> None:
+        """The fetch into the state (time, status, payload digest), and into the run's plan: not requested again."""
+        self.state.record_fetch(key, utc_now(), status, digest)
+        if self.plan is not None:
+            self.plan.fetched(key)
 
     def _article_url(self, key: str) -> bool:
         """Only an article's URL becomes a dead link: a front page or listing answered 404 is asked every run."""

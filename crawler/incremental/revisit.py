@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 from crawler import keys
 from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, RUN_SLACK,
                                         RevisitPolicy)
-from crawler.incremental.state import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ class Plan:
         self.now = now
         self.first = first  # the state knew no URL: a first, full crawl (what it finds is the archive's past)
         self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
-        #: the run's start as the state's fetched_at writes it (ISO 8601 UTC, whole seconds)
-        self.started = utc_iso(int(now))
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows (every run) and static pages due now
         self.left = left
@@ -59,6 +56,7 @@ class Revisits:
         self.stats = stats
         self.clock = clock
         self._plan: Plan | None = None
+        self._fetched: set[str] = set()  # state keys this process fetched (`fetched`)
 
     @property
     def plan(self) -> Plan:
@@ -102,12 +100,19 @@ class Revisits:
         return row.swept_at is not None or (row.kind == ARTICLE and (row.interval or 0) > 0
                                             and self.policy.in_sweep(now, row.published))
 
+    def fetched(self, url: str) -> None:
+        """`url` (a state key) was fetched by this process: `allowed` says no to it for the rest of the run."""
+        self._fetched.add(url)
+
     def allowed(self, url: str, known) -> bool:
-        """May this run request `url`, whose state row is `known`? Not when this run fetched it already (a
-        robots.txt, fetched by the robots middleware outside the duplicate filter, is also a front row)."""
+        """May this run request `url`, whose state row is `known`? Not when this process fetched it already (a
+        robots.txt, fetched by the robots middleware outside the duplicate filter, is also a front row). What this
+        process fetched, not the row's fetched_at against the run's start: those are whole seconds, so a run started
+        in the second of the last run's last fetch took that fetch for its own (its robots.txt refused, every page
+        of the host with it); and in a shared crawl another worker's robots.txt fetch is not this worker's."""
         if known is None or known.next_due is None or self.policy.every_run:
             return True  # new, or never scheduled (fetched but never exported: fetched again), or all due
-        if known.fetched_at is not None and known.fetched_at >= self.plan.started:
+        if url in self._fetched:
             return False
         if known.kind in BUDGETED:
             return url in self.plan.taken

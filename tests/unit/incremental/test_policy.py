@@ -122,6 +122,22 @@ class Clock:
         return self.t
 
 
+def test_a_run_refuses_only_what_it_fetched_itself_not_what_the_last_run_fetched_in_the_same_second(tmp_path):
+    """A run that starts in the very second of the last run's last fetch (a short run, then another at once: the
+    state's times are whole seconds) may fetch that URL again: robots.txt refused there closed the host to the whole
+    run (exit 69, "robots.txt disallows the start pages"). What this run fetched it does not fetch again."""
+    from crawler.incremental.state import utc_iso
+
+    state = SqliteState(tmp_path / "state.sqlite")
+    robots = "https://w/robots.txt"
+    state.record_fetch(robots, utc_iso(int(NOW)), 200, "sha1:x")  # the last run, at NOW + 0.2 s
+    state.schedule(robots, {"kind": FRONT, "next_due": NOW, "interval": 0.0})
+    revisits = Revisits(state, POLICY, clock=Clock(NOW + 0.7))  # this run, 0.5 s later: the same second
+    assert revisits.allowed(robots, state.get(robots))
+    revisits.fetched(robots)
+    assert not revisits.allowed(robots, state.get(robots))  # fetched by this run: not again
+
+
 def test_plan_takes_due_rows_oldest_first_within_the_budget(tmp_path):
     state = SqliteState(tmp_path / "state.sqlite")
     for k in range(10):
