@@ -74,3 +74,29 @@ def test_incremental_state_in_redis_carries_over_to_the_next_distributed_run(rep
     # the frontiers are gone (the heartbeats expire), the state stays
     assert sorted(redis.keys("spacewar:run*")) == [b"spacewar:run1:heartbeat", b"spacewar:run2:heartbeat"]
     assert redis.hlen("spacewar:state") >= expected
+
+
+def test_two_workers_sharing_a_redis_state_each_read_robots_txt_and_export_every_article(replica, redis_url, redis,
+                                                                                          tmp_path):
+    """A shared incremental crawl (STATE_PATH=redis, the default revisit policy): each worker fetches robots.txt for
+    itself. The state's robots.txt rows are written by whichever worker came first; a worker that took the other's
+    fetch for its own refused its robots.txt ("known and not due"), treated the hosts as disallowed, and dropped
+    every request it took from the shared queue: 26-27 of 50 articles, exit 0."""
+    results = {}
+
+    def worker(name):
+        results[name] = crawl(tmp_path / name, replica.host_map(), timeout=240, settings={
+            "REDIS_URL": redis_url, "WORKER_ID": name, "STATE_PATH": "redis", "CRAWL_ID": "shared-state",
+            "FRONTIER_IDLE_TIMEOUT": "3", "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.1"})
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("w1", "w2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name, result in results.items():
+        assert result.returncode == 0, name
+        assert not any(k.startswith("robotstxt/disallow_all/") for k in result.stats), (name, result.stats)
+        assert result.stats.get("revisit/not_due", 0) == 0, name  # a first run: nothing known is refused
+    exported = [item["url"] for result in results.values() for item in result.items]
+    assert sorted(exported) == sorted({item["url"] for item in replica.expected_items()})
