@@ -77,8 +77,9 @@ def item_digest(item) -> str:
 
 
 def utc_iso(t: float | None = None) -> str:
-    """A time as the state writes it (fetched_at, exported_at; None: now): ISO 8601 UTC, whole seconds, so that
-    two of them compare as strings (a run's start against a row's fetch, crawler/incremental/revisit.py)."""
+    """A time as the state writes it (fetched_at, exported_at; None: now): ISO 8601 UTC, whole seconds (two compare
+    as strings; too coarse to tell this run's fetches from the last run's: crawler/incremental/revisit.py keeps
+    those in memory)."""
     when = datetime.now(timezone.utc) if t is None else datetime.fromtimestamp(t, timezone.utc)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
