@@ -57,6 +57,9 @@ META_POLITE_LEASE = _meta("polite_lease", "(host key, lease id) of the host's sh
                                           "holds while it is downloaded")
 META_SITE = _meta("site", "the site profile name of a request's URL (spiders/network.py), for the components "
                           "that keep sites apart")
+META_PLANNED = _meta("revisit_planned", "set on the requests of a run's revisit plan (crawler/incremental/revisit.py): "
+                                        "the worker that takes one from a shared queue fetches it, though its own plan "
+                                        "(read at its own start) may not hold it")
 META_REQUISITE = _meta("requisite", "set by the spider on a page requisite (an image or stylesheet of a page): "
                                     "fetched and archived like a page, never parsed, never an item")
 

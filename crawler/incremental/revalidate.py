@@ -41,7 +41,7 @@ from crawler import keys
 from crawler.capture.addon import WarcCapture
 from crawler.components import addon_of
 from crawler.incremental.addon import Incremental
-from crawler.incremental.policy import ARCHIVE, ARTICLE, DEAD, FRONT, STATIC
+from crawler.incremental.policy import ARCHIVE, ARTICLE, BUDGETED, DEAD, FRONT, STATIC
 from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest, utc_iso as utc_now
 
@@ -137,7 +137,7 @@ class RevalidateMiddleware:
         if request.meta.get(keys.META_DONT_REVALIDATE):
             return None
         if self.plan is not None and known is not None:
-            if not self.plan.allowed(key, known):
+            if not self.plan.allowed(key, known, planned=bool(request.meta.get(keys.META_PLANNED))):
                 self._inc(keys.STAT_REVISIT.format(event="not_due"))
                 raise IgnoreRequest(f"known and not due: {request.url}")
         if known is None or not known.exported:
@@ -167,7 +167,7 @@ class RevalidateMiddleware:
             self._inc(keys.STAT_NOT_MODIFIED)
             self._inc(keys.STAT_INCREMENTAL.format(verdict="unchanged"))
             if self.plan is not None:
-                self._count_revalidated(key)
+                self._count_revalidated(key, request, known)
                 self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)
             raise IgnoreRequest(f"not modified since the last run: {response.url}")
         if response.status in self.DEAD_STATUSES and self.plan is not None and self._article_url(key):
@@ -180,7 +180,7 @@ class RevalidateMiddleware:
             known = self.state.get(key) if self.plan is not None else None
             self._record_fetch(key, 200, digest)
             if self.plan is not None:
-                self._count_revalidated(key)
+                self._count_revalidated(key, request, known)
                 kind = (known.kind if known is not None and known.kind and known.kind != DEAD else
                         url_kind(key, self.crawler.spider if self.crawler else None,
                                  bool(request.meta.get(keys.META_REQUISITE))))
@@ -239,6 +239,8 @@ class RevalidateMiddleware:
         """Only an article's URL becomes a dead link: a front page or listing answered 404 is asked every run."""
         return url_kind(key, self.crawler.spider if self.crawler else None) == ARTICLE
 
-    def _count_revalidated(self, key: str) -> None:
-        if key in self.plan.plan.taken:
+    def _count_revalidated(self, key: str, request, known) -> None:
+        """A due row of the plan fetched: this worker's plan's, or another's (META_PLANNED) in a shared crawl."""
+        planned = request.meta.get(keys.META_PLANNED) and known is not None and known.kind in BUDGETED
+        if key in self.plan.plan.taken or planned:
             self._inc(keys.STAT_REVISIT.format(event="revalidated"))

@@ -104,16 +104,21 @@ class Revisits:
         """`url` (a state key) was fetched by this process: `allowed` says no to it for the rest of the run."""
         self._fetched.add(url)
 
-    def allowed(self, url: str, known) -> bool:
+    def allowed(self, url: str, known, planned: bool = False) -> bool:
         """May this run request `url`, whose state row is `known`? Not when this process fetched it already (a
         robots.txt, fetched by the robots middleware outside the duplicate filter, is also a front row). What this
         process fetched, not the row's fetched_at against the run's start: those are whole seconds, so a run started
         in the second of the last run's last fetch took that fetch for its own (its robots.txt refused, every page
-        of the host with it); and in a shared crawl another worker's robots.txt fetch is not this worker's."""
+        of the host with it); and in a shared crawl another worker's robots.txt fetch is not this worker's. A request
+        of a plan (`planned`: META_PLANNED, set by RevisitStartMiddleware) was judged by the plan that made it: in a
+        shared crawl the worker that takes it from the queue may have read its own plan later (a sweep share already
+        taken, rows already rescheduled), or after a restart, and would have dropped it."""
         if known is None or known.next_due is None or self.policy.every_run:
             return True  # new, or never scheduled (fetched but never exported: fetched again), or all due
         if url in self._fetched:
             return False
+        if planned:  # a request of a run's plan (META_PLANNED): in a shared crawl, another worker's plan may hold it
+            return True
         if known.kind in BUDGETED:
             return url in self.plan.taken
         return known.next_due <= self.plan.now
@@ -206,7 +211,7 @@ class RevisitStartMiddleware:
         for url in revisits.start_urls():
             if url in seen:
                 continue
-            meta = {}
+            meta = {keys.META_PLANNED: True}  # judged by this plan: whichever worker takes it fetches it
             site = spider.site(url) if hasattr(spider, "site") else None
             if site is not None:
                 meta[keys.META_SITE] = site.profile.name

@@ -6,8 +6,12 @@ import collections
 import json
 import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from tests.crawling import crawl
+from tests.sites.replica.server import ReplicaServer
 
 # --- two workers against the replica ---------------------------------------------------------------
 def test_two_workers_fetch_every_url_once_and_export_every_article_once(replica, redis_url, redis, tmp_path):
@@ -100,3 +104,40 @@ def test_two_workers_sharing_a_redis_state_each_read_robots_txt_and_export_every
         assert result.stats.get("revisit/not_due", 0) == 0, name  # a first run: nothing known is refused
     exported = [item["url"] for result in results.values() for item in result.items]
     assert sorted(exported) == sorted({item["url"] for item in replica.expected_items()})
+
+
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+@pytest.mark.skipif(not FAKETIME_LIB.exists(), reason="faketime (Debian package) is not installed")
+def test_a_worker_that_joins_a_shared_run_fetches_the_other_workers_planned_revalidations(redis_url, redis, tmp_path):
+    """Day 0: one worker crawls a 200-article replica with STATE_PATH=redis. Day 1 (faketime): worker 1 plans the
+    day's revalidations (the weekly sweep's share of the old articles) and queues them; worker 2 joins 3 s later,
+    reads its own plan (the share already swept: none) and takes some of worker 1's requests from the shared queue.
+    Every planned revalidation is looked at by one worker or the other; before, worker 2 dropped those it took as
+    "known and not due" (13 of 45 in one run, exit 0, nothing said)."""
+    fake = {"LD_PRELOAD": str(FAKETIME_LIB), "FAKETIME": "+1d", "FAKETIME_DONT_RESET": "1"}
+    with ReplicaServer(n_articles=200, faults=False) as replica:
+        base = {"REDIS_URL": redis_url, "STATE_PATH": "redis", "FRONTIER_IDLE_TIMEOUT": "3", "DOWNLOAD_DELAY": "0.05"}
+        day0 = crawl(tmp_path / "day0", replica.host_map(), timeout=600, settings={**base, "CRAWL_ID": "day0"})
+        assert day0.returncode == 0
+        results = {}
+
+        def worker(name):
+            results[name] = crawl(tmp_path / name, replica.host_map(), timeout=600, env=fake, settings={
+                **base, "CRAWL_ID": "day1", "WORKER_ID": name, "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.3"})
+
+        first = threading.Thread(target=worker, args=("w1",))
+        first.start()
+        time.sleep(3)
+        second = threading.Thread(target=worker, args=("w2",))
+        second.start()
+        first.join()
+        second.join()
+    stats = {name: result.stats for name, result in results.items()}
+    assert [results[n].returncode for n in ("w1", "w2")] == [0, 0]
+    planned = stats["w1"]["revisit/planned"]
+    assert planned > 10  # the sweep's share of the replica's old articles
+    looked = sum(s.get("incremental/unchanged", 0) + s.get("incremental/changed", 0) for s in stats.values())
+    assert looked == planned, stats
+    assert sum(s.get("revisit/revalidated", 0) for s in stats.values()) == planned

@@ -285,3 +285,36 @@ def test_a_static_page_backs_off_while_home_sections_and_feeds_are_fetched_every
     assert state.get("https://www.spacewar.com/about.html").kind == FRONT
     assert state.get("https://www.spacewar.com/privacy.html").kind == STATIC
     state.close()
+
+
+def test_a_request_of_another_workers_plan_is_fetched_though_this_workers_plan_does_not_hold_it(tmp_path):
+    """A shared crawl: worker 1's plan takes an old article ahead of its due day (the weekly sweep's share) and puts
+    it in the shared queue; worker 2, which read its plan after worker 1 had swept (its share then 0), takes it from
+    the queue. It fetches it (conditionally) instead of dropping it as "known and not due"; a request of its own
+    that is not planned and not due is still refused, and what it fetched itself is not fetched again."""
+    import time
+
+    from crawler import keys
+    from crawler.incremental.policy import ARTICLE as KIND_ARTICLE, DAY, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    state.record_export(ARTICLE, "digest", "2024-06-01T00:00:00Z", '"etag-1"', None)
+    state.schedule(ARTICLE, {"kind": KIND_ARTICLE, "next_due": now + 5 * DAY, "interval": 60.0,
+                             "published": now - 900 * DAY, "swept_at": now - 2 * DAY})
+    worker2 = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                   revisits=Revisits(state, RevisitPolicy(), clock=lambda: now))
+    assert ARTICLE not in worker2.plan.plan.taken  # not due, and its plan took no share of the sweep
+    with pytest.raises(IgnoreRequest, match="known and not due"):
+        worker2.process_request(Request(ARTICLE))  # found as a link: not due
+    planned = Request(ARTICLE, meta={keys.META_PLANNED: True})  # from worker 1's plan, through the shared queue
+    assert worker2.process_request(planned) is None
+    assert planned.headers.get("If-None-Match") == b'"etag-1"'
+    worker2.process_response(planned, HtmlResponse(ARTICLE, status=200, body=b"<html></html>", request=planned))
+    assert crawler.stats.get_value("revisit/revalidated") == 1  # counted by the worker that fetched it
+    with pytest.raises(IgnoreRequest, match="known and not due"):  # fetched by this worker: not again
+        worker2.process_request(Request(ARTICLE, meta={keys.META_PLANNED: True}))
+    state.close()
