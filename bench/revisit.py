@@ -185,21 +185,21 @@ def check(rows: list[dict], site) -> dict:
     return {"never_exported": never, "young_corrections_late": late_young, "old_corrections_late": late_old}
 
 
-def table(rows: list[dict], header: bool = True) -> str:
-    cols = ("day", "exit", "articles_on_site", "requests", "new", "changed", "unchanged", "revalidated",
-            "left_due", "overdue", "polite_minutes", "wall_s", "peak_rss_mb", "state_bytes_per_url")
-    out = []
-    if header:
-        out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+def markdown_table(cols, rows: list[dict], header: bool = True) -> str:
+    """The `cols` of `rows` as a Markdown table (`header`: with its head row and rule)."""
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] if header else []
     out += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join(out)
 
 
+def table(rows: list[dict], header: bool = True) -> str:
+    cols = ("day", "exit", "articles_on_site", "requests", "new", "changed", "unchanged", "revalidated",
+            "left_due", "overdue", "polite_minutes", "wall_s", "peak_rss_mb", "state_bytes_per_url")
+    return markdown_table(cols, rows, header)
+
+
 def breakdown_table(kinds: list[dict]) -> str:
-    cols = ("day", "requests", *REQUEST_KINDS)
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in kinds]
-    return "\n".join(out)
+    return markdown_table(("day", "requests", *REQUEST_KINDS), kinds)
 
 
 def synthetic_state(n: int, path: Path) -> dict:

@@ -94,10 +94,10 @@ def summary(rows: list[dict], per_day: int, fixed: int, first: int) -> list[dict
 
 
 def table(out: list[dict]) -> str:
-    head = ["days", "young", "settling", "old", "requests_mean", "requests_max", "pct_mean", "pct_max"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in out]
-    return "\n".join(lines)
+    from bench.revisit import markdown_table
+
+    return markdown_table(("days", "young", "settling", "old", "requests_mean", "requests_max", "pct_mean",
+                           "pct_max"), out)
 
 
 def main(argv=None) -> int:

@@ -3,7 +3,6 @@ and when the next ones fall due (per day for the next week, then later)."""
 
 from __future__ import annotations
 
-
 from crawler.incremental.policy import DAY, KINDS
 from crawler.incremental.state import utc_iso
 
@@ -34,8 +33,6 @@ def overview(state, now: float) -> dict:
         "next_due": utc_iso(min(future)) if future else None,
         "falling_due": {**{f"day {k + 1}": n for k, n in enumerate(upcoming[:7])}, "later": upcoming[7]},
     }
-
-
 
 
 def format_overview(o: dict, where: str) -> str:
