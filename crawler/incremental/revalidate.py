@@ -44,6 +44,7 @@ from crawler.incremental.addon import Incremental
 from crawler.incremental.policy import ARCHIVE, ARTICLE, BUDGETED, DEAD, FRONT, STATIC
 from crawler.incremental.revisit import url_kind
 from crawler.incremental.state import payload_digest, utc_iso as utc_now
+from crawler.network.robots import is_robots_request
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ class RevalidateMiddleware:
             return None
         if request.meta.get(keys.META_DONT_REVALIDATE):
             return None
-        if self.plan is not None and known is not None:
+        if self.plan is not None and known is not None and not is_robots_request(request):
+            # (a host's robots.txt is fetched once by each process's robots middleware, whoever fetched it before:
+            # in a shared crawl another worker, started later, may have given its row a due time after this run's)
             if not self.plan.allowed(key, known, planned=bool(request.meta.get(keys.META_PLANNED))):
                 self._inc(keys.STAT_REVISIT.format(event="not_due"))
                 raise IgnoreRequest(f"known and not due: {request.url}")

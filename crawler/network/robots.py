@@ -11,6 +11,7 @@ warning per host.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -22,6 +23,12 @@ from crawler.network.signals import request_refused
 logger = logging.getLogger(__name__)
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+
+def is_robots_request(request) -> bool:
+    """Whether `request` is the robots middleware's own request for a host's robots.txt (Scrapy's marks it
+    dont_obey_robotstxt): one per host and process, which the crawl must not refuse (without it the host is closed)."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlsplit(request.url).path == "/robots.txt"
 
 
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -318,3 +318,29 @@ def test_a_request_of_another_workers_plan_is_fetched_though_this_workers_plan_d
     with pytest.raises(IgnoreRequest, match="known and not due"):  # fetched by this worker: not again
         worker2.process_request(Request(ARTICLE, meta={keys.META_PLANNED: True}))
     state.close()
+
+
+def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_shared_state(tmp_path):
+    """A shared crawl: worker 2, started 5 s after worker 1, fetched the image host's robots.txt and gave its front row
+    a due time of its own start. Worker 1's robots middleware asks for it too (each process needs its own parser): it
+    is fetched, not refused as "known and not due" (which closed the host to worker 1: every request for it dropped,
+    exit 0). The same URL found as a link on a page is still judged by the plan."""
+    import time
+
+    from crawler.incremental.policy import FRONT, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+    from crawler.incremental.state import utc_iso
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    robots = "https://www.spxdaily.com/robots.txt"
+    state.record_fetch(robots, utc_iso(now + 6), 200, "sha1:x")
+    state.schedule(robots, {"kind": FRONT, "next_due": now + 5, "interval": 0.0})  # worker 2's run start
+    worker1 = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                   revisits=Revisits(state, RevisitPolicy(), clock=lambda: now))
+    assert worker1.process_request(Request(robots, meta={"dont_obey_robotstxt": True})) is None
+    with pytest.raises(IgnoreRequest, match="known and not due"):
+        worker1.process_request(Request(robots))
+    state.close()
