@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.config import require
+from crawler.config import ConfigError, require
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,15 @@ def _due_row(url: str, row: dict, due: float) -> DueRow:
     return DueRow(url, row.get("kind"), due, row.get("interval"), row.get("published"), row.get("swept_at"))
 
 
+class NotAState(ConfigError):
+    """STATE_PATH names a file that is not a crawl state (not SQLite, damaged, or an SQLite file of something else);
+    the message names the setting, the file and the cause. It is left as it was."""
+
+    def __init__(self, path, why: str):
+        super().__init__(f"STATE_PATH={path}: not a crawl state ({why}): give the state file of earlier runs, "
+                         f"or a new path")
+
+
 class SqliteState:
     """State rows in a SQLite file."""
 
@@ -122,6 +131,16 @@ class SqliteState:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30)
+        try:
+            # read before anything is written: a file that is not SQLite, or is damaged, or holds other tables,
+            # is refused (NotAState) untouched, not given a WAL or a `pages` table
+            tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise NotAState(path, str(exc)) from None
+        if tables and "pages" not in tables:
+            self.db.close()
+            raise NotAState(path, f"an SQLite file with no table pages: {', '.join(sorted(tables))}")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at TEXT, status INTEGER,"

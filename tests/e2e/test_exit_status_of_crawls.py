@@ -86,3 +86,29 @@ def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_p
         assert proc.returncode == 78, proc.stderr[-3000:]
         assert "Traceback" not in proc.stderr
         assert last_line(proc.stderr).endswith(f"from_warc: {says} (exit status 78)")
+
+
+def test_a_state_path_that_is_not_a_crawl_state_exits_78_with_one_line_and_scrapy_state_66(tmp_path):
+    # a STATE_PATH pointing at a corrupt file, or at an SQLite file of something else: the crawl ended with
+    # "The crawl could not start: DatabaseError: file is not a database" and exit status 1 (Scrapy's "unexpected
+    # error"), naming neither the setting nor the file; `scrapy state` printed a traceback; and a foreign SQLite
+    # file was given a `pages` table
+    state = tmp_path / "state.sqlite"
+    state.write_bytes(b"garbage, not SQLite\n" * 20)
+    before = state.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-s", f"STATE_PATH={state}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 78, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert last_line(proc.stderr).endswith(
+        f"Configuration error: STATE_PATH={state}: not a crawl state (file is not a database): give the state "
+        f"file of earlier runs, or a new path (exit status 78)")
+    assert state.read_bytes() == before
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "state", str(state)], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 66, proc.stderr[-3000:]
+    assert proc.stderr.strip() == (f"scrapy state: STATE_PATH={state}: not a crawl state (file is not a database): "
+                                   f"give the state file of earlier runs, or a new path")
+    assert state.read_bytes() == before
