@@ -77,8 +77,18 @@ def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_p
     # crawl ended as "robots.txt disallows the start pages" (69), which sends an operator to the wrong place
     (tmp_path / "empty").mkdir()
     expected = "expected WARC files (*.warc.gz, *.warc), ARC files (*.arc.gz, *.arc) or WACZ files (*.wacz)"
+    # a file given by name that is no archive (the items of a crawl): before, the same 69 "robots.txt disallows"
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"url": "https://www.spacewar.com/a.html"}\n')
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "x.warc.gz").write_bytes(b"not a WARC file" * 10)
     for path, says in ((tmp_path / "missing", f"no archive file or directory at {tmp_path / 'missing'}"),
-                       (tmp_path / "empty", f"{tmp_path / 'empty'} holds no archive file (it is empty); {expected}")):
+                       (tmp_path / "empty", f"{tmp_path / 'empty'} holds no archive file (it is empty); {expected}"),
+                       (items, f"nothing to read: {items}: a file starting with '{{\"url\": \"https://www.spacewar.', "
+                               f"not a WARC file; {expected}, or a directory holding them"),
+                       (tmp_path / "junk", f"nothing to read: {tmp_path / 'junk' / 'x.warc.gz'}: a file starting with "
+                                           f"'not a WARC filenot a WARC file', not a WARC file; {expected}, or a "
+                                           f"directory holding them")):
         proc = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warc={path}",
              "-O", str(tmp_path / "items.jsonl")],
