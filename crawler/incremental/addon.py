@@ -22,9 +22,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.components import defaults, register
-from crawler.config import ConfigError
+from crawler.config import ConfigError, ServiceUnavailable
 from crawler.incremental.policy import RevisitPolicy
-from crawler.incremental.state import is_redis_spec, open_state
+from crawler.incremental.state import RedisState, is_redis_spec, open_state
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,20 @@ class Incremental:
             if s.get("REDIS_URL") and not is_redis_spec(spec):
                 logger.warning("STATE_PATH is a file while REDIS_URL is set: workers on other machines will not"
                                " see this state; use STATE_PATH=redis to share it (docs/scale-out.md)")
-            self._state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
-                                     redis_key=s.get("STATE_REDIS_KEY"))
+            state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
+                               redis_key=s.get("STATE_REDIS_KEY"))
+            if isinstance(state, RedisState):
+                # reach its server now, while the crawl is being made: down, it stops the crawl with one line
+                # (exit status 69), not at the first start request (finish reason start_error, exit status 75)
+                try:
+                    state.server.ping()
+                except Exception as exc:  # noqa: BLE001 - redis's ConnectionError, TimeoutError, AuthenticationError...
+                    if spec == "redis":  # the Redis of REDIS_URL: the line the shared frontier gives
+                        where, fix = s.get("REDIS_URL"), "REDIS_URL"
+                    else:
+                        where, fix = f"{spec} (STATE_PATH)", "STATE_PATH"
+                    raise ServiceUnavailable(f"Redis at {where} is unreachable ({exc}): start it, or fix {fix}") \
+                        from None
+            self._state = state
             self.crawler.signals.connect(self._state.close, signal=signals.engine_stopped, weak=False)
         return self._state

@@ -122,3 +122,19 @@ def test_a_state_path_that_is_not_a_crawl_state_exits_78_with_one_line_and_scrap
     assert proc.stderr.strip() == (f"scrapy state: STATE_PATH={state}: not a crawl state (file is not a database): "
                                    f"give the state file of earlier runs, or a new path")
     assert state.read_bytes() == before
+
+
+def test_a_state_in_a_redis_that_is_down_exits_69_with_one_line_naming_it(tmp_path):
+    # STATE_PATH=redis://... (a state on a Redis of its own, no REDIS_URL) whose server is down: before, the crawl
+    # ended "stopped early (start_error)", exit 75, with the connection error only in tracebacks
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-s", f"STATE_PATH={url}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 69, proc.stderr[-3000:]
+    line = last_line(proc.stderr)
+    assert f"Cannot start: Redis at {url} (STATE_PATH) is unreachable (" in line, line
+    assert line.endswith("start it, or fix STATE_PATH (exit status 69)")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "items.jsonl").exists()
