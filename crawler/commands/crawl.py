@@ -72,6 +72,11 @@ class Command(ScrapyCrawlCommand):
                            "(docs/reference.md lists the settings)", name)
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        misspelt = unknown_arguments(crawler.spidercls, opts.spargs)
+        if misspelt:
+            logger.critical("Configuration error: %s (exit status %d)", misspelt, CONFIG_ERROR)
+            self.exitcode = CONFIG_ERROR
+            return
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failure = []
         if hasattr(started, "add_done_callback"):  # an asyncio task (AsyncCrawlerProcess)
@@ -120,6 +125,21 @@ class Command(ScrapyCrawlCommand):
         outcome = outcome_ext.outcome
         (logger.info if outcome.status == 0 else logger.error)(outcome.line())
         self.exitcode = outcome.status
+
+
+def unknown_arguments(spidercls, spargs: dict) -> str | None:
+    """The error line for a spider argument (-a NAME=VALUE) the spider does not read, or None. A spider that lists
+    its `arguments` gets only those; a misspelt one (`-a from_warcs=`) would otherwise be an attribute nothing
+    reads, and the crawl would fetch the live site instead of rebuilding from the archive. Names starting with
+    "_" are the scheduler's own (scrapyd's `_job`)."""
+    known = getattr(spidercls, "arguments", None)
+    if known is None:
+        return None
+    bad = [name for name in spargs if name not in known and not name.startswith("_")]
+    if not bad:
+        return None
+    return "; ".join(f"-a {name}={spargs[name]}" for name in bad) + (
+        f": spider {spidercls.name} takes no such argument (a typo?); its arguments: {', '.join(sorted(known))}")
 
 
 def _watch_forced_stop(process) -> list[int]:

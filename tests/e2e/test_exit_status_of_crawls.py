@@ -3,6 +3,7 @@ why."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -138,3 +139,27 @@ def test_a_state_in_a_redis_that_is_down_exits_69_with_one_line_naming_it(tmp_pa
     assert line.endswith("start it, or fix STATE_PATH (exit status 69)")
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "items.jsonl").exists()
+
+
+def test_a_misspelt_spider_argument_exits_78_before_any_request_naming_it(tmp_path):
+    # `-a from_warcs=DIR` (for from_warc): before, Scrapy set it as an attribute nothing reads, and the crawl
+    # fetched the live site instead of rebuilding from the archive, exit 0, not a word about it
+    port = closed_port()
+    host_map = {"www.spacewar.com:443": f"127.0.0.1:{port}", "spacewar.com:443": f"127.0.0.1:{port}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warcs={tmp_path}",
+         "-s", f"HOST_MAP={json.dumps(host_map)}", "-s", f"WARC_DIR={tmp_path / 'warc'}",
+         "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 78, proc.stderr[-3000:]
+    assert last_line(proc.stderr).endswith(
+        f"Configuration error: -a from_warcs={tmp_path}: spider spacewar takes no such argument (a typo?); its "
+        f"arguments: from_warc, sites, wayback (exit status 78)")
+    assert "Traceback" not in proc.stderr and "Spider opened" not in proc.stderr
+    assert not (tmp_path / "warc").exists()
+    # scrapyd's own argument (_job) is not an operator's: it passes
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", "_job=abc", "-s", f"HOST_MAP={json.dumps(host_map)}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "RETRY_TIMES=0", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 69, proc.stderr[-3000:]
