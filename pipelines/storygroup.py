@@ -10,19 +10,24 @@ resumed job keeps its groups), else memory (groups within this run).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler import keys
 from crawler.config import require
 from crawler.frontier import frontier_deleted
 from crawler.frontier.addon import key_prefix
-from crawler.incremental.state import is_redis_spec
+from crawler.incremental.state import StateWriteFailed, is_redis_spec
 from crawler.syndication.groups import StoryGrouper, group_id
 from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
+
+logger = logging.getLogger(__name__)
 
 
 def stories_path(state_path: str) -> Path:
@@ -37,7 +42,10 @@ def open_store(settings, spider_name: str):
     state = str(settings.get("STATE_PATH") or "")
     is_redis = is_redis_spec(state)
     if state and not is_redis:
-        return SqliteStore(stories_path(state))
+        try:
+            return SqliteStore(stories_path(state))
+        except sqlite3.OperationalError as exc:  # disk full, read-only: as the state's own file (exit status 74)
+            raise StateWriteFailed(f"STATE_PATH at {stories_path(state)} cannot be written ({exc})") from None
     if is_redis or settings.get("REDIS_URL"):
         redis = require("redis", why="REDIS_URL is set", package="redis", extra="distributed")
         url = settings.get("REDIS_URL") if state in ("", "redis") else state
@@ -50,15 +58,23 @@ def open_store(settings, spider_name: str):
 
 
 class StoryGroupPipeline:
-    def __init__(self, store, stats=None):
+    """A write of a SQLite store that fails (disk full, ...) is reported once, as the state's are
+    (crawler/incremental/addon.py): one ERROR line, the stat state/write_failed, the crawl stopped (exit status 74);
+    the article keeps a group of its own and is exported, the later ones are grouped in memory."""
+
+    def __init__(self, store, stats=None, crawler=None):
         self.grouper = StoryGrouper(store)
         self.store = store
         self.stats = stats
+        self.crawler = crawler
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler):
-        o = cls(open_store(crawler.settings, crawler.spidercls.name), crawler.stats)
+        o = cls(open_store(crawler.settings, crawler.spidercls.name), crawler.stats, crawler)
         crawler.signals.connect(o.close, signal=signals.engine_stopped)
+        if isinstance(o.store, SqliteStore):  # its last batch written before the outcome is decided
+            crawler.signals.connect(o.flush, signal=signals.spider_closed)
         if isinstance(o.store, RedisStore) and not crawler.settings.get("STATE_PATH"):
             # groups for the shared crawl only: gone with the frontier when the crawl is complete
             crawler.signals.connect(o.forget, signal=frontier_deleted)
@@ -71,7 +87,11 @@ class StoryGroupPipeline:
         adapter = ItemAdapter(item)
         url = adapter["url"]
         started = time.process_time()
-        group = self.grouper.assign(url, adapter.get("body"), adapter.get("agency"), adapter.get("published"))
+        try:
+            group = self.grouper.assign(url, adapter.get("body"), adapter.get("agency"), adapter.get("published"))
+        except sqlite3.OperationalError as exc:
+            self._write_failed(exc)
+            group = group_id(url)
         adapter["story_group"] = group
         if self.stats:
             self.stats.inc_value(keys.STAT_STORY_CPU, time.process_time() - started)
@@ -79,6 +99,31 @@ class StoryGroupPipeline:
             self.stats.inc_value(keys.STAT_STORY_GROUPS.format(kind=kind))
         return item
 
+    def flush(self):
+        if not self.failed:
+            try:
+                self.store.commit()
+            except sqlite3.OperationalError as exc:
+                self._write_failed(exc)
+
     def close(self):
-        self.store.close()
+        try:
+            self.store.close()
+        except sqlite3.OperationalError as exc:
+            self._write_failed(exc)
+
+    def _write_failed(self, exc) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        self.grouper = StoryGrouper(MemoryStore())
+        path = getattr(self.store, "path", "the story-group store")
+        logger.error("State write failed in %s (%s): stopping the crawl; free space and rerun with the same JOBDIR "
+                     "and WARC_DIR", path, exc)
+        if self.crawler is None:
+            return
+        self.crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="state_write_failed"))
 

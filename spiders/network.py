@@ -45,6 +45,8 @@ class NetworkSpider(WaybackMode, scrapy.Spider):
     (the network job: every profile, or those of `-a sites=`)."""
 
     profile: SiteProfile | None = None
+    #: the spider arguments (-a NAME=VALUE) it reads; `scrapy crawl` refuses any other (crawler/commands/crawl.py)
+    arguments = ("from_warc", "sites", "wayback")
 
     @classmethod
     def update_settings(cls, settings):

@@ -25,9 +25,10 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler import outputs, settingspec
+from crawler import keys, outputs, settingspec
 from crawler.config import ConfigError, ServiceUnavailable
-from crawler.reporting.outcome import CONFIG_ERROR, NOTHING_ARCHIVED, OUTPUT_FAILED, WARC_WRITE_FAILED, CrawlOutcome
+from crawler.reporting.outcome import (CONFIG_ERROR, NOTHING_ARCHIVED, OUTPUT_FAILED, STOPPED_EARLY, WARC_WRITE_FAILED,
+                                       CrawlOutcome, exported)
 
 logger = logging.getLogger("crawler.outcome")
 
@@ -71,6 +72,11 @@ class Command(ScrapyCrawlCommand):
                            "(docs/reference.md lists the settings)", name)
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        misspelt = unknown_arguments(crawler.spidercls, opts.spargs)
+        if misspelt:
+            logger.critical("Configuration error: %s (exit status %d)", misspelt, CONFIG_ERROR)
+            self.exitcode = CONFIG_ERROR
+            return
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failure = []
         if hasattr(started, "add_done_callback"):  # an asyncio task (AsyncCrawlerProcess)
@@ -78,6 +84,7 @@ class Command(ScrapyCrawlCommand):
                 None if task.cancelled() else task.exception()))
         else:  # a Deferred (CrawlerProcess)
             started.addErrback(lambda f: failure.append(f.value))
+        forced = _watch_forced_stop(self.crawler_process)
         self.crawler_process.start()
         error = next((e for e in failure if e is not None), None)
         error = _cause(error)
@@ -99,6 +106,17 @@ class Command(ScrapyCrawlCommand):
             outcome_ext = crawler.get_extension(CrawlOutcome)
         except RuntimeError:  # the crawl never got as far as its extensions
             outcome_ext = None
+        if forced and (outcome_ext is None or outcome_ext.outcome is None):
+            # a second Ctrl-C (or SIGTERM): Scrapy stopped at once, the engine never closed, so no outcome was
+            # decided; it is a stop from outside, as the first signal's, not an error of the crawl
+            stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+            pages, items = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0), exported(stats)
+            logger.error("Crawl outcome: stopped at once by a second Ctrl-C or SIGTERM (%d pages archived, %d "
+                         "articles exported until then; the requests in flight were cut off, a WARC file may be left "
+                         ".open); rerun with the same JOBDIR and WARC_DIR to resume: the rerun recovers the WARC "
+                         "file and fetches again what was not finished (exit status %d)", pages, items, STOPPED_EARLY)
+            self.exitcode = STOPPED_EARLY
+            return
         if error is not None or outcome_ext is None or outcome_ext.outcome is None:
             if error is not None:
                 logger.critical("The crawl could not start: %s: %s", type(error).__name__, error)
@@ -107,6 +125,36 @@ class Command(ScrapyCrawlCommand):
         outcome = outcome_ext.outcome
         (logger.info if outcome.status == 0 else logger.error)(outcome.line())
         self.exitcode = outcome.status
+
+
+def unknown_arguments(spidercls, spargs: dict) -> str | None:
+    """The error line for a spider argument (-a NAME=VALUE) the spider does not read, or None. A spider that lists
+    its `arguments` gets only those; a misspelt one (`-a from_warcs=`) would otherwise be an attribute nothing
+    reads, and the crawl would fetch the live site instead of rebuilding from the archive. Names starting with
+    "_" are the scheduler's own (scrapyd's `_job`)."""
+    known = getattr(spidercls, "arguments", None)
+    if known is None:
+        return None
+    bad = [name for name in spargs if name not in known and not name.startswith("_")]
+    if not bad:
+        return None
+    return "; ".join(f"-a {name}={spargs[name]}" for name in bad) + (
+        f": spider {spidercls.name} takes no such argument (a typo?); its arguments: {', '.join(sorted(known))}")
+
+
+def _watch_forced_stop(process) -> list[int]:
+    """The signals that forced the crawl to stop at once (a second Ctrl-C or SIGTERM), filled as they come: Scrapy
+    logs such a signal through its process's `_log_kill`, in the reactor's (or event loop's) thread, with and
+    without a reactor."""
+    forced: list[int] = []
+    log_kill = getattr(process, "_log_kill", None)
+    if log_kill is not None:
+        def _log_kill(signum: int) -> None:
+            forced.append(signum)
+            log_kill(signum)
+
+        process._log_kill = _log_kill
+    return forced
 
 
 def _cause(error: BaseException | None) -> BaseException | None:

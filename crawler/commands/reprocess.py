@@ -93,7 +93,8 @@ class Command(ScrapyCommand):
                                                              "(default: the system's temporary directory)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from crawler.offline.reprocess.run import NoInput, Options, no_input_status, run, summary_lines, write_summary
+        from crawler.offline.reprocess.run import (NoInput, Options, no_input_status, output_among_inputs, run,
+                                                   summary_lines, write_summary)
 
         if not args:
             raise UsageError("give at least one WARC file or directory")
@@ -105,6 +106,9 @@ class Command(ScrapyCommand):
         output = opts.overwrite_output or opts.output
         if output and ":" in output and output.rsplit(":", 1)[1] in ("jsonl", "jsonlines"):
             output = output.rsplit(":", 1)[0]  # Scrapy's FILE:FORMAT; JSON Lines is the one format
+        clash = output_among_inputs(output, args)
+        if clash:
+            raise UsageError(clash)
         options = Options(paths=args, output=output, append=bool(opts.output), dataset=opts.dataset,
                           processes=opts.processes, engine=opts.engine, all_captures=opts.all_captures,
                           template=opts.template, summary=opts.summary, progress_interval=opts.progress_interval,

@@ -41,7 +41,7 @@ class Command(ScrapyCommand):
 
     def run(self, args, opts):
         from crawler.incremental.overview import format_overview, overview
-        from crawler.incremental.state import is_redis_spec, open_state
+        from crawler.incremental.state import NotAState, is_redis_spec, open_state
 
         if len(args) != 1:
             raise UsageError("give one STATE_PATH")
@@ -54,6 +54,10 @@ class Command(ScrapyCommand):
             state = open_state(spec, spider=opts.spider, redis_url=self.settings.get("REDIS_URL"),
                                redis_key=self.settings.get("STATE_REDIS_KEY") or "%(spider)s:state")
             result = overview(state, time.time())
+        except NotAState as e:  # not SQLite, damaged, or an SQLite file of something else: left as it was
+            print(f"scrapy state: {e}", file=sys.stderr)
+            self.exitcode = 66
+            return
         except Exception as e:  # noqa: BLE001 - any failure to reach or read the store: one line, status 69
             if type(e).__module__.startswith("redis"):
                 print(f"scrapy state: {spec}: Redis cannot be reached ({e})", file=sys.stderr)

@@ -20,11 +20,13 @@ import logging
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
+from crawler import keys
 from crawler.components import defaults, register
-from crawler.config import ConfigError
+from crawler.config import ConfigError, ServiceUnavailable
 from crawler.incremental.policy import RevisitPolicy
-from crawler.incremental.state import is_redis_spec, open_state
+from crawler.incremental.state import RedisState, SqliteState, is_redis_spec, open_state
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +86,35 @@ class Incremental:
             if s.get("REDIS_URL") and not is_redis_spec(spec):
                 logger.warning("STATE_PATH is a file while REDIS_URL is set: workers on other machines will not"
                                " see this state; use STATE_PATH=redis to share it (docs/scale-out.md)")
-            self._state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
-                                     redis_key=s.get("STATE_REDIS_KEY"))
+            state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
+                               redis_key=s.get("STATE_REDIS_KEY"))
+            if isinstance(state, RedisState):
+                # reach its server now, while the crawl is being made: down, it stops the crawl with one line
+                # (exit status 69), not at the first start request (finish reason start_error, exit status 75)
+                try:
+                    state.server.ping()
+                except Exception as exc:  # noqa: BLE001 - redis's ConnectionError, TimeoutError, AuthenticationError...
+                    if spec == "redis":  # the Redis of REDIS_URL: the line the shared frontier gives
+                        where, fix = s.get("REDIS_URL"), "REDIS_URL"
+                    else:
+                        where, fix = f"{spec} (STATE_PATH)", "STATE_PATH"
+                    raise ServiceUnavailable(f"Redis at {where} is unreachable ({exc}): start it, or fix {fix}") \
+                        from None
+            if isinstance(state, SqliteState):
+                state.on_write_failed = self._state_write_failed
+                # its last batch is written before the outcome is decided (engine_stopped), so a failure counts
+                self.crawler.signals.connect(state.commit, signal=signals.spider_closed, weak=False)
+            self._state = state
             self.crawler.signals.connect(self._state.close, signal=signals.engine_stopped, weak=False)
         return self._state
+
+    def _state_write_failed(self, exc) -> None:
+        """A write of the SQLite state failed (disk full, ...): one ERROR line, the stat, and the crawl stopped
+        (finish reason state_write_failed, exit status 74); the state drops its later writes."""
+        path = self.crawler.settings.get("STATE_PATH")
+        logger.error("State write failed in %s (%s): stopping the crawl; free space and rerun with the same JOBDIR "
+                     "and WARC_DIR", path, exc)
+        self.crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="state_write_failed"))

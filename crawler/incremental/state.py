@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.config import require
+from crawler.config import ConfigError, require
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,25 @@ def _due_row(url: str, row: dict, due: float) -> DueRow:
     return DueRow(url, row.get("kind"), due, row.get("interval"), row.get("published"), row.get("swept_at"))
 
 
+class NotAState(ConfigError):
+    """STATE_PATH names a file that is not a crawl state (not SQLite, damaged, or an SQLite file of something else);
+    the message names the setting, the file and the cause. It is left as it was."""
+
+    def __init__(self, path, why: str):
+        super().__init__(f"STATE_PATH={path}: not a crawl state ({why}): give the state file of earlier runs, "
+                         f"or a new path")
+
+
+class StateWriteFailed(OSError):
+    """The state file could not be written (disk full, file system gone read-only, locked): names STATE_PATH."""
+
+
 class SqliteState:
-    """State rows in a SQLite file."""
+    """State rows in a SQLite file.
+
+    A write that fails (sqlite3.OperationalError: disk full, I/O error, locked) while opening the file raises
+    StateWriteFailed; later, it calls `on_write_failed(exc)` once when it is set (the crawl's add-on: it stops the
+    crawl, exit status 74) and the later writes are dropped, else it raises StateWriteFailed."""
 
     COLUMNS = [f.name for f in fields(PageState)]
 
@@ -122,6 +139,27 @@ class SqliteState:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30)
+        try:
+            # read before anything is written: a file that is not SQLite, or is damaged, or holds other tables,
+            # is refused (NotAState) untouched, not given a WAL or a `pages` table
+            tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise NotAState(path, str(exc)) from None
+        if tables and "pages" not in tables:
+            self.db.close()
+            raise NotAState(path, f"an SQLite file with no table pages: {', '.join(sorted(tables))}")
+        self.on_write_failed = None
+        self.failed: BaseException | None = None
+        try:
+            self._create()
+        except sqlite3.OperationalError as exc:
+            self.db.close()
+            raise StateWriteFailed(f"STATE_PATH at {self.path} cannot be written ({exc})") from None
+        self.batch = batch
+        self.pending = 0
+
+    def _create(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at TEXT, status INTEGER,"
@@ -134,20 +172,34 @@ class SqliteState:
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
-        self.batch = batch
-        self.pending = 0
+
+    def _write_failed(self, exc: sqlite3.OperationalError) -> None:
+        """A write failed: report it once (on_write_failed) and drop the writes from now on; without a
+        handler, raise StateWriteFailed."""
+        if self.failed is not None:
+            return
+        self.failed = exc
+        if self.on_write_failed is None:
+            raise StateWriteFailed(f"STATE_PATH at {self.path} cannot be written ({exc})") from None
+        self.on_write_failed(exc)
 
     def get(self, url: str) -> PageState | None:
         row = self.db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM pages WHERE url = ?", (url,)).fetchone()
         return PageState(*row) if row else None
 
     def _upsert(self, url: str, values: dict) -> None:
+        if self.failed is not None:
+            return
         names = list(values)
-        self.db.execute(
-            f"INSERT INTO pages (url, {', '.join(names)}) VALUES (?{', ?' * len(names)})"
-            f" ON CONFLICT(url) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)}",
-            (url, *values.values()),
-        )
+        try:
+            self.db.execute(
+                f"INSERT INTO pages (url, {', '.join(names)}) VALUES (?{', ?' * len(names)})"
+                f" ON CONFLICT(url) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)}",
+                (url, *values.values()),
+            )
+        except sqlite3.OperationalError as exc:
+            self._write_failed(exc)
+            return
         self.pending += 1
         if self.pending >= self.batch:
             self.commit()
@@ -226,14 +278,20 @@ class SqliteState:
         return self.db.execute("SELECT COUNT(*) FROM pages WHERE item_digest IS NOT NULL").fetchone()[0]
 
     def commit(self) -> None:
-        self.db.commit()
+        if self.failed is None and self.db is not None:
+            try:
+                self.db.commit()
+            except sqlite3.OperationalError as exc:
+                self._write_failed(exc)
         self.pending = 0
 
     def close(self) -> None:
         if self.db is not None:
-            self.db.commit()
-            self.db.close()
-            self.db = None
+            try:
+                self.commit()
+            finally:
+                self.db.close()
+                self.db = None
 
 
 class RedisState:

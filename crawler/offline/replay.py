@@ -41,7 +41,7 @@ from crawler.config import ConfigError
 from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
 from crawler.capture.page import PageCapture
 from crawler.warc.archived import provenance
-from crawler.warc.inputs import NoInput
+from crawler.warc.inputs import EXPECTED, NoInput, kind_of
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +106,23 @@ class FromWarc:
         # a path without WARC files stops the crawl now, as a configuration error: Scrapy would only log the
         # download handler's failure to load and go on without one (every request failing, exit status 69)
         try:
-            archive_files(str(settings.get("FROM_WARC")))
+            files = archive_files(str(settings.get("FROM_WARC")))
         except FileNotFoundError as exc:
             raise ConfigError(f"from_warc: {exc}") from None
+        # likewise files none of which is an archive (a JSON Lines file given by name, junk named *.warc.gz): the
+        # handler's NoInput would only be logged; by their first bytes, as the archive's reader judges them
+        refused = []
+        for path in files:
+            try:
+                kind, why = kind_of(path)
+            except OSError as exc:
+                kind, why = "refused", f"cannot be read ({exc.strerror or exc})"
+            if kind != "refused":
+                break
+            refused.append(f"{path}: {why}")
+        else:
+            raise ConfigError(f"from_warc: nothing to read: {'; '.join(refused[:3])}{' ...' if len(refused) > 3 else ''}"
+                              f"; expected {EXPECTED}, or a directory holding them")
         defaults(settings, DEFAULTS)
         register(settings, "DOWNLOAD_HANDLERS", "http", HANDLER)
         register(settings, "DOWNLOAD_HANDLERS", "https", HANDLER)

@@ -55,7 +55,8 @@ class MemoryStore:
 
 class SqliteStore:
     def __init__(self, path: Path | str, batch: int = 200, every: float = 1.0):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -98,9 +99,15 @@ class SqliteStore:
     def locked(self):
         return nullcontext()
 
-    def close(self) -> None:
+    def commit(self) -> None:
         self.db.commit()
-        self.db.close()
+        self._pending, self._committed = 0, time.monotonic()
+
+    def close(self) -> None:
+        try:
+            self.db.commit()
+        finally:
+            self.db.close()
 
 
 class RedisStore:

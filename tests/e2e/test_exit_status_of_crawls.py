@@ -3,6 +3,7 @@ why."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -77,8 +78,18 @@ def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_p
     # crawl ended as "robots.txt disallows the start pages" (69), which sends an operator to the wrong place
     (tmp_path / "empty").mkdir()
     expected = "expected WARC files (*.warc.gz, *.warc), ARC files (*.arc.gz, *.arc) or WACZ files (*.wacz)"
+    # a file given by name that is no archive (the items of a crawl): before, the same 69 "robots.txt disallows"
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"url": "https://www.spacewar.com/a.html"}\n')
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "x.warc.gz").write_bytes(b"not a WARC file" * 10)
     for path, says in ((tmp_path / "missing", f"no archive file or directory at {tmp_path / 'missing'}"),
-                       (tmp_path / "empty", f"{tmp_path / 'empty'} holds no archive file (it is empty); {expected}")):
+                       (tmp_path / "empty", f"{tmp_path / 'empty'} holds no archive file (it is empty); {expected}"),
+                       (items, f"nothing to read: {items}: a file starting with '{{\"url\": \"https://www.spacewar.', "
+                               f"not a WARC file; {expected}, or a directory holding them"),
+                       (tmp_path / "junk", f"nothing to read: {tmp_path / 'junk' / 'x.warc.gz'}: a file starting with "
+                                           f"'not a WARC filenot a WARC file', not a WARC file; {expected}, or a "
+                                           f"directory holding them")):
         proc = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warc={path}",
              "-O", str(tmp_path / "items.jsonl")],
@@ -86,3 +97,69 @@ def test_a_rebuild_from_a_path_without_warc_files_is_a_configuration_error(tmp_p
         assert proc.returncode == 78, proc.stderr[-3000:]
         assert "Traceback" not in proc.stderr
         assert last_line(proc.stderr).endswith(f"from_warc: {says} (exit status 78)")
+
+
+def test_a_state_path_that_is_not_a_crawl_state_exits_78_with_one_line_and_scrapy_state_66(tmp_path):
+    # a STATE_PATH pointing at a corrupt file, or at an SQLite file of something else: the crawl ended with
+    # "The crawl could not start: DatabaseError: file is not a database" and exit status 1 (Scrapy's "unexpected
+    # error"), naming neither the setting nor the file; `scrapy state` printed a traceback; and a foreign SQLite
+    # file was given a `pages` table
+    state = tmp_path / "state.sqlite"
+    state.write_bytes(b"garbage, not SQLite\n" * 20)
+    before = state.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-s", f"STATE_PATH={state}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 78, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert last_line(proc.stderr).endswith(
+        f"Configuration error: STATE_PATH={state}: not a crawl state (file is not a database): give the state "
+        f"file of earlier runs, or a new path (exit status 78)")
+    assert state.read_bytes() == before
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "state", str(state)], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 66, proc.stderr[-3000:]
+    assert proc.stderr.strip() == (f"scrapy state: STATE_PATH={state}: not a crawl state (file is not a database): "
+                                   f"give the state file of earlier runs, or a new path")
+    assert state.read_bytes() == before
+
+
+def test_a_state_in_a_redis_that_is_down_exits_69_with_one_line_naming_it(tmp_path):
+    # STATE_PATH=redis://... (a state on a Redis of its own, no REDIS_URL) whose server is down: before, the crawl
+    # ended "stopped early (start_error)", exit 75, with the connection error only in tracebacks
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-s", f"STATE_PATH={url}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 69, proc.stderr[-3000:]
+    line = last_line(proc.stderr)
+    assert f"Cannot start: Redis at {url} (STATE_PATH) is unreachable (" in line, line
+    assert line.endswith("start it, or fix STATE_PATH (exit status 69)")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "items.jsonl").exists()
+
+
+def test_a_misspelt_spider_argument_exits_78_before_any_request_naming_it(tmp_path):
+    # `-a from_warcs=DIR` (for from_warc): before, Scrapy set it as an attribute nothing reads, and the crawl
+    # fetched the live site instead of rebuilding from the archive, exit 0, not a word about it
+    port = closed_port()
+    host_map = {"www.spacewar.com:443": f"127.0.0.1:{port}", "spacewar.com:443": f"127.0.0.1:{port}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", f"from_warcs={tmp_path}",
+         "-s", f"HOST_MAP={json.dumps(host_map)}", "-s", f"WARC_DIR={tmp_path / 'warc'}",
+         "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 78, proc.stderr[-3000:]
+    assert last_line(proc.stderr).endswith(
+        f"Configuration error: -a from_warcs={tmp_path}: spider spacewar takes no such argument (a typo?); its "
+        f"arguments: from_warc, sites, wayback (exit status 78)")
+    assert "Traceback" not in proc.stderr and "Spider opened" not in proc.stderr
+    assert not (tmp_path / "warc").exists()
+    # scrapyd's own argument (_job) is not an operator's: it passes
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "spacewar", "-a", "_job=abc", "-s", f"HOST_MAP={json.dumps(host_map)}",
+         "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "RETRY_TIMES=0", "-O", str(tmp_path / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 69, proc.stderr[-3000:]

@@ -195,3 +195,21 @@ def test_killed_replica_crawl_exports_every_expected_article_once(tmp_path, repl
     assert second["stats_data"].get("finish_reason") == "finished"
     expected = {item["url"] for item in replica.expected_items()}
     check_outcome(tmp_path, site, [first, second], expected)
+
+
+def test_ctrl_c_twice_exits_75_with_one_line_and_the_rerun_resumes(tmp_path, site):
+    # a second Ctrl-C forces Scrapy to stop at once: before, the crawl exited 1 (an "unexpected error") with no
+    # outcome line, its last line Scrapy's "Received SIGINT twice, forcing unclean shutdown"
+    proc, first = start_crawl(tmp_path, site, "run1", settings=settings(tmp_path))
+    wait_for(lambda: count_lines(first["items"]) >= 20, proc=proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    output = proc.stdout.read().decode(errors="replace")
+    assert proc.returncode == 75, output[-3000:]
+    last = [line for line in first["log"].read_text().splitlines() if line.strip()][-1]
+    assert "Crawl outcome: stopped at once by a second Ctrl-C or SIGTERM" in last and last.endswith("(exit status 75)")
+    assert "rerun with the same JOBDIR and WARC_DIR" in last
+    second = rerun(tmp_path, site, "run2")
+    check_outcome(tmp_path, site, [first, second], site.article_urls())

@@ -194,3 +194,27 @@ def test_o_onto_an_existing_file_leaves_it_intact_when_nothing_is_exported(tmp_p
     assert result["returncode"] == 69, result["log_text"][-3000:]
     assert items.read_text() == OLD_FEED
     assert "Traceback" not in result["output"] + result["log_text"]
+
+
+# --- the state's disk fills up ----------------------------------------------------------------------------
+@pytest.mark.parametrize("size", ["64k", "200k"], ids=["at-start", "mid-crawl"])
+def test_a_full_state_disk_exits_74_naming_the_state_and_a_rerun_exports_the_rest(tmp_path, mounted, size):
+    # STATE_PATH on a disk that fills: before, at start-up exit 1 ("The crawl could not start: OperationalError:
+    # database or disk is full"); mid-crawl exit 0 "finished", the pages whose state write failed counted as
+    # download errors and their articles not exported, and the state's last batch lost at close
+    disk = mounted(size)
+    state = disk / "state.sqlite"
+    with FaultSite(n_articles=60) as site:
+        job = {"JOBDIR": str(tmp_path / "job"), "INFLIGHT_FSYNC_INTERVAL": "0", "STATE_PATH": str(state)}
+        first = run(tmp_path, site, tmp_path / "run1.jsonl", job, "run1")
+        text = first["output"] + first["log_text"]
+        assert first["returncode"] == 74, text[-3000:]
+        assert "Traceback" not in text
+        line = last_line(first["log_text"] or first["output"])
+        assert f"{state}" in line and "database or disk is full" in line and line.endswith("(exit status 74)"), line
+        assert "Error downloading" not in text
+        mounted.remount(disk, "size=16m")
+        second = run(tmp_path, site, tmp_path / "run2.jsonl", job, "run2")
+        assert second["returncode"] == 0, second["log_text"][-3000:]
+        exported = [item["url"] for item in read_items(tmp_path / "run1.jsonl") + read_items(tmp_path / "run2.jsonl")]
+        assert set(exported) == site.article_urls()

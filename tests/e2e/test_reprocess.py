@@ -274,3 +274,39 @@ def test_the_ray_engine_without_ray_is_one_line_and_78(crawls, tmp_path):
     lines = [line for line in proc.stderr.splitlines() if "ray" in line.lower()]
     assert lines == ['Configuration error: --engine ray needs Ray: pip install -e ".[ray]" (exit status 78)']
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def _article_warc(path: Path) -> None:
+    """A WARC file holding one archived article page (a fixture page as the crawl would have fetched it)."""
+    import io
+    import json as _json
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page = REPO / "tests" / "fixtures" / "pages" / "br-paragraphs-staff-writers"
+    url = _json.loads(page.with_suffix(".expected.json").read_text())["url"]
+    body = page.with_suffix(".html").read_bytes()
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                              ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                      http_headers=headers))
+
+
+def test_an_output_that_is_one_of_the_inputs_is_refused_and_the_archive_kept(tmp_path):
+    # `-O` (or `-o`) onto an archive file it reads: the run replaced the WARC file with the JSON lines
+    # (or appended them to it) and exited 0: the archive was lost
+    warc_dir = tmp_path / "warc"
+    warc_dir.mkdir()
+    warc = warc_dir / "a.warc.gz"
+    _article_warc(warc)
+    before = warc.read_bytes()
+    assert reprocess(warc_dir, "-O", tmp_path / "items.jsonl").returncode == 0  # an article comes of it
+    for args in ((warc_dir, "-O", warc), (warc, "-o", warc), (warc_dir, "-O", warc_dir / "." / "a.warc.gz")):
+        proc = reprocess(*args)
+        assert warc.read_bytes() == before
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert f"{warc} is one of the inputs" in proc.stderr
+        assert "Traceback" not in proc.stderr

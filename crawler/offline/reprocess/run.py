@@ -46,7 +46,7 @@ from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE
 from crawler.site.profiles import choose
 from crawler.syndication.groups import StoryGrouper, group_jsonl, group_lines
 from crawler.syndication.stores import MemoryStore
-from crawler.warc.inputs import NoInput, open_inputs
+from crawler.warc.inputs import NoInput, find, open_inputs
 
 logger = logging.getLogger("crawler.reprocess")
 
@@ -314,6 +314,23 @@ def _grouped(line: str, grouper: StoryGrouper) -> str:
     item = json.loads(line)
     item["story_group"] = grouper.assign(item["url"], item.get("body"), item.get("agency"), item.get("published"))
     return json.dumps(item, ensure_ascii=False)
+
+
+def output_among_inputs(output: str | None, paths) -> str | None:
+    """Why the output FILE (-O/-o) may not be written, when it is one of the archive files the run reads (or a
+    PATH given): written, it would replace that file, or append to it, with JSON lines. None when it is not."""
+    if not output or output == "-":
+        return None
+    target = Path(output).resolve()
+    try:
+        files, _ = find([p for p in paths if Path(p).exists()])
+    except FileNotFoundError:
+        files = []
+    for path in [*files, *map(Path, paths)]:
+        if path.resolve() == target:
+            return (f"{path} is one of the inputs: writing the items to it would replace the archive; "
+                    f"give another output file")
+    return None
 
 
 def run(opts: Options) -> tuple[dict, int]:

@@ -344,3 +344,32 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     with pytest.raises(IgnoreRequest, match="known and not due"):
         worker1.process_request(Request(robots))
     state.close()
+
+
+# --- a STATE_PATH that is not a crawl state ---------------------------------------------------------
+def test_a_state_file_that_is_not_a_crawl_state_is_refused_naming_it_and_left_as_it_was(tmp_path):
+    import sqlite3
+
+    from crawler.config import ConfigError
+    from crawler.incremental.state import NotAState
+
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database at all\n" * 10)
+    cut = tmp_path / "cut.sqlite"
+    whole = SqliteState(tmp_path / "whole.sqlite")
+    for i in range(300):
+        whole.record_fetch(f"{ARTICLE}?{i}", "2024-05-30T10:00:00Z", 200, "sha1:abc" * 20)
+    whole.close()
+    cut.write_bytes((tmp_path / "whole.sqlite").read_bytes()[:5000])
+    other = tmp_path / "digests.sqlite"  # an SQLite file of something else (the WARC digest index, say)
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE payloads (digest TEXT PRIMARY KEY)")
+    db.commit()
+    db.close()
+    for path, why in ((garbage, "file is not a database"), (cut, "malformed"), (other, "no table pages")):
+        before = path.read_bytes()
+        with pytest.raises(NotAState) as caught:
+            SqliteState(path)
+        assert isinstance(caught.value, ConfigError)
+        assert str(caught.value).startswith(f"STATE_PATH={path}: not a crawl state (") and why in str(caught.value)
+        assert path.read_bytes() == before
