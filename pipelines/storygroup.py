@@ -10,24 +10,21 @@ resumed job keeps its groups), else memory (groups within this run).
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.utils.defer import deferred_from_coro
 
 from crawler import keys
 from crawler.config import require
 from crawler.frontier import frontier_deleted
 from crawler.frontier.addon import key_prefix
+from crawler.incremental.addon import state_write_failed
 from crawler.incremental.state import StateWriteFailed, is_redis_spec
 from crawler.syndication.groups import StoryGrouper, group_id
 from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
-
-logger = logging.getLogger(__name__)
 
 
 def stories_path(state_path: str) -> Path:
@@ -117,13 +114,4 @@ class StoryGroupPipeline:
             return
         self.failed = True
         self.grouper = StoryGrouper(MemoryStore())
-        path = getattr(self.store, "path", "the story-group store")
-        logger.error("State write failed in %s (%s): stopping the crawl; free space and rerun with the same JOBDIR "
-                     "and WARC_DIR", path, exc)
-        if self.crawler is None:
-            return
-        self.crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
-            deferred_from_coro(engine.close_spider_async(reason="state_write_failed"))
-
+        state_write_failed(self.crawler, getattr(self.store, "path", "the story-group store"), exc)

@@ -156,6 +156,18 @@ def warc_uris(warc_dir: Path) -> Counter:
 
 
 # --- components in unit tests -------------------------------------------------------------------
+def an_archive(directory: Path) -> Path:
+    """A WARC file of one warcinfo record in `directory`: what a replay (`FROM_WARC`) needs to start, its first bytes
+    judged to be a WARC file's, for tests that never read it further."""
+    from warcio.warcwriter import WARCWriter
+
+    path = Path(directory) / "a.warc.gz"
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "tests"}))
+    return path
+
+
 def project_settings(**overrides) -> dict:
     """The project's settings (crawler/settings.py) as a dict, with `overrides`."""
     from crawler import settings as project

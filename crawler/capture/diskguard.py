@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.utils.defer import deferred_from_coro
-
 from crawler.capture.signals import warc_write_failed
+from crawler.reporting.outcome import stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +42,4 @@ class WarcDiskGuard:
                      "and rerun with the same JOBDIR and WARC_DIR: %s is recovered and the requests in "
                      "flight are fetched again.", self.crawler.settings.get("WARC_DIR"), exc,
                      path or "the current file")
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason="warc_write_failed"))
+        stop_crawl(self.crawler, "warc_write_failed")

@@ -38,6 +38,7 @@ from crawler.config import ConfigError
 from crawler.frontier import frontier_deleted
 from crawler.frontier.addon import frontier_key, key_prefix, redis_client, redis_errors, unreachable
 from crawler.frontier.reliable import ReliableQueue
+from crawler.reporting.outcome import stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -283,11 +284,7 @@ class RedisScheduler(Scheduler):
         polite = self.crawler.get_downloader_middleware(SharedSlotMiddleware)
         if polite is not None:  # else its waiting requests would wait for Redis, and the close with them
             polite.give_up_waiting()
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            from scrapy.utils.defer import deferred_from_coro
-
-            deferred_from_coro(engine.close_spider_async(reason=UNAVAILABLE))
+        stop_crawl(self.crawler, UNAVAILABLE)
 
     def _count(self, event: str, n: int = 1) -> None:
         if self.stats and n:

@@ -20,13 +20,13 @@ import logging
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 
 from crawler import keys
 from crawler.components import defaults, register
 from crawler.config import ConfigError, ServiceUnavailable
 from crawler.incremental.policy import RevisitPolicy
 from crawler.incremental.state import RedisState, SqliteState, is_redis_spec, open_state
+from crawler.reporting.outcome import stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +109,16 @@ class Incremental:
         return self._state
 
     def _state_write_failed(self, exc) -> None:
-        """A write of the SQLite state failed (disk full, ...): one ERROR line, the stat, and the crawl stopped
-        (finish reason state_write_failed, exit status 74); the state drops its later writes."""
-        path = self.crawler.settings.get("STATE_PATH")
-        logger.error("State write failed in %s (%s): stopping the crawl; free space and rerun with the same JOBDIR "
-                     "and WARC_DIR", path, exc)
-        self.crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
-            deferred_from_coro(engine.close_spider_async(reason="state_write_failed"))
+        state_write_failed(self.crawler, self.crawler.settings.get("STATE_PATH"), exc)
+
+
+def state_write_failed(crawler, path, exc) -> None:
+    """A write of a SQLite store of the state (the state's own, the story groups' beside it) failed (disk full, ...):
+    one ERROR line, the stat, and the crawl stopped (finish reason state_write_failed, exit status 74); the store
+    drops its later writes."""
+    logger.error("State write failed in %s (%s): stopping the crawl; free space and rerun with the same JOBDIR "
+                 "and WARC_DIR", path, exc)
+    if crawler is None:
+        return
+    crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
+    stop_crawl(crawler, "state_write_failed")

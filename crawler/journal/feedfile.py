@@ -27,9 +27,9 @@ import os
 from pathlib import Path
 
 from scrapy.extensions.feedexport import FileFeedStorage
-from scrapy.utils.defer import deferred_from_coro
 
 from crawler import keys
+from crawler.reporting.outcome import stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,4 @@ class LazyFileFeedStorage(FileFeedStorage):
             return
         crawler.stats.set_value(keys.STAT_FEED_WRITE_FAILED, f"{self.path}: {why}")
         crawler.signals.send_catch_log(signal=feed_write_failed, exc=exc, path=self.path)
-        engine = crawler.engine
-        if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
-            deferred_from_coro(engine.close_spider_async(reason=FINISH_REASON))
+        stop_crawl(crawler, FINISH_REASON)

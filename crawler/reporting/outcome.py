@@ -174,6 +174,16 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
     return Outcome(OK, f"finished{bound}: {done}")
 
 
+def stop_crawl(crawler, reason: str) -> None:
+    """Close the spider with finish `reason` (one that `decide` reads), if its engine still runs: how a component
+    that meets a fault it cannot work past (a write that failed, a service gone) ends the crawl."""
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None and getattr(engine, "_slot", None) is not None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
 class CrawlOutcome:
     """Extension that decides the crawl's outcome when the engine stops; `scrapy crawl` exits with it."""
 

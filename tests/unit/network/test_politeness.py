@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.config import ConfigError
 from crawler.network.politeness import AddressSlotMiddleware, HostPoliteness, SlotKeys, gap_factor
 from spiders.sites import SpacewarSpider
-from tests.crawling import project_crawler
+from tests.crawling import an_archive, project_crawler
 
 
 def test_the_gap_factor_reproduces_scrapys_own_slot():
@@ -38,7 +38,7 @@ def test_without_redis_url_or_switched_off_nothing_changes():
 
 
 def test_a_replay_from_warc_asks_no_slot(tmp_path):
-    (tmp_path / "a.warc.gz").touch()  # a replay needs WARC files to start (never read here)
+    an_archive(tmp_path)  # a replay needs an archive to start (never read here)
     crawler = project_crawler(SpacewarSpider, REDIS_URL="redis://127.0.0.1:1/0", FROM_WARC=str(tmp_path))
     with pytest.raises(NotConfigured):
         HostPoliteness.from_crawler(crawler)

@@ -4,7 +4,7 @@ from scrapy.http import HtmlResponse, Request
 
 from crawler import keys
 from spiders.sites import SpacewarSpider
-from tests.crawling import project_crawler
+from tests.crawling import an_archive, project_crawler
 
 PAGE = b"""<html><head><link rel="stylesheet" href="/css/spacewar.css"><link REL="Stylesheet" href="/css/b.css">
 <link rel="alternate" href="/spacewar.xml"></head><body>
@@ -41,7 +41,7 @@ def test_images_and_stylesheets_on_the_networks_hosts_are_requested_once_and_nev
 
 
 def test_requisites_are_a_setting_and_never_fetched_when_rebuilding_from_warc(tmp_path):
-    (tmp_path / "a.warc.gz").touch()  # a replay needs WARC files to start (never read here)
+    an_archive(tmp_path)  # a replay needs an archive to start (never read here)
     for settings in ({"REQUISITES": False}, {"FROM_WARC": str(tmp_path)}):
         sp, _ = spider(**settings)
         assert requisites(sp) == []
