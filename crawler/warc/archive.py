@@ -26,6 +26,7 @@ from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
 from crawler.warc.inputs import EXPECTED, NoInput, find, open_inputs
 from crawler.warc.location import RecordLocation
+from crawler.warc.truncation import cut_short
 from crawler.warc.uris import target_uri
 
 logger = logging.getLogger(__name__)
@@ -298,14 +299,19 @@ def read_capture(capture: Capture):
     with open(capture.path, "rb") as fh:
         fh.seek(capture.offset)
         record = next(iter(ArchiveIterator(fh)))
-        body = b"" if capture.revisit else _entity_body(record)
         truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
-        return record.rec_headers, record.http_headers, body, truncated
+        if capture.revisit:
+            return record.rec_headers, record.http_headers, b"", truncated
+        raw = record.raw_stream.read()
+        # judged by its bytes too, as `scrapy reprocess` judges it: warcprox stores a cut-off transfer as an
+        # ordinary 200 under its full Content-Length, with no WARC-Truncated
+        if not truncated and record.http_headers is not None:
+            truncated = cut_short(record.http_headers.to_bytes() + raw) is not None
+        return record.rec_headers, record.http_headers, _entity_body(record, raw), truncated
 
 
-def _entity_body(record) -> bytes:
-    """A response record's payload with its transfer-codings removed, content-coding kept."""
-    body = record.raw_stream.read()
+def _entity_body(record, body: bytes) -> bytes:
+    """A response record's payload (`body`, as stored) with its transfer-codings removed, content-coding kept."""
     headers = record.http_headers.headers if record.http_headers else []
     codings = transfer_codings(value for name, value in headers if name.lower() == "transfer-encoding")
     return remove_transfer_codings(body, codings) if codings else body

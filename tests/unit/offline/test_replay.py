@@ -142,6 +142,21 @@ def test_truncated_record_comes_back_flagged_dataloss(archive):
     assert "dataloss" in response.flags and response.body == b"<p>only the start"
 
 
+@pytest.mark.parametrize("head, body", [
+    # warcprox stores a transfer cut off by the server as an ordinary 200 under its full Content-Length
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", b"<p>The"),
+    # a chunked body without its last chunk
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n", b"6\r\n<p>The\r\n"),
+])
+def test_a_record_cut_short_without_warc_truncated_comes_back_flagged_dataloss(tmp_path, head, body):
+    """Judged by its bytes, as `scrapy reprocess` judges it (crawler/warc/truncation.py): never an item of "The"."""
+    a = Archive(tmp_path / "warc")
+    a.exchange(SITE + "/reports/Cut_999.html", head, body)
+    a.close()
+    response, _, _ = replay(a.directory, SITE + "/reports/Cut_999.html")
+    assert "dataloss" in response.flags
+
+
 def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
     response, request, stats = replay(archive.directory, SITE + "/reports/Never_seen_999.html",
                                       warc_capture={"stale": "pointer"})
