@@ -240,3 +240,20 @@ def test_one_unreadable_file_costs_only_itself_and_a_tree_is_searched(tmp_path):
         ("broken.warc.gz", "a gzip file that does not decompress")]
     assert archive.response_for("https://www.spacewar.com/reports/p3.html").status == 200
     archive.close()
+
+
+@pytest.mark.parametrize("extra, head, body", [
+    ([("WARC-Truncated", "disconnect")], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n",
+     PAGE[:60]),  # the crawl's own archive of a cut-off transfer
+    ([], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", PAGE[:60]),  # warcprox's
+])
+def test_explain_says_a_cut_short_capture_is_not_an_article(tmp_path, extra, head, body):
+    """The crawl, `-a from_warc` and `scrapy reprocess` make no item of a cut-short capture: `scrapy explain` must
+    not read its first bytes as an article (exit status 0)."""
+    from crawler.commands.explain import page_from_warc
+
+    a = Archive(tmp_path / "warc")
+    a.exchange(SITE + "/reports/Cut_999.html", head, body, extra=extra)
+    a.close()
+    with pytest.raises(LookupError, match="is cut short"):
+        page_from_warc(SITE + "/reports/Cut_999.html", a.directory)
