@@ -45,6 +45,9 @@ class Capture:
     digest: str | None = None  # WARC-Payload-Digest, "sha1:..." (None: unknown)
     record_id: str | None = None  # known when the file was scanned, else read on demand
     mime: str | None = None  # the response's media type ("text/html"), None when unknown or a revisit
+    name: str | None = None  # the WARC file's name as items point to it, when not `path`'s (a WACZ member, the
+    # archive a temporary copy was made of)
+    base: int = 0  # where that WARC file starts in `path` (a WACZ member's data): the pointer's offset is relative
 
     def rank(self) -> tuple:
         """Sort key of the best capture: not a server error, then latest, then last written."""
@@ -110,13 +113,29 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None)
     return out
 
 
-def captures_from_scan(warc: Path, start: int = 0, end: int | None = None) -> list[Capture]:
-    """Response and revisit captures of one WARC file (or of its bytes [start, end): a WACZ's member), read record
-    by record."""
+class _Window:
+    """The bytes of an open file up to `end`, positions as in the file: a WACZ member's records end where the next
+    ZIP entry begins, and a reader that went on would take that entry's header for a damaged record."""
+
+    def __init__(self, fh, end: int):
+        self._fh, self._end = fh, end
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self._end - self._fh.tell())
+        return self._fh.read(left if size is None or size < 0 else min(size, left))
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+
+def captures_from_scan(warc: Path, start: int = 0, end: int | None = None, name: str | None = None,
+                       base: int = 0) -> list[Capture]:
+    """Response and revisit captures of one WARC file (or of its bytes [start, end): a WACZ's member, `name`d and
+    starting at `base`), read record by record."""
     out = []
     with open(warc, "rb") as fh:
         fh.seek(start)
-        records = ArchiveIterator(fh)
+        records = ArchiveIterator(fh if end is None else _Window(fh, end))
         for record in records:
             if end is not None and records.get_record_offset() >= end:
                 break
@@ -137,6 +156,7 @@ def captures_from_scan(warc: Path, start: int = 0, end: int | None = None) -> li
                 digest=_digest(record.rec_headers.get_header("WARC-Payload-Digest")),
                 record_id=record.rec_headers.get_header("WARC-Record-ID"),
                 mime=_media_type(record.http_headers.get_header("Content-Type")),
+                name=name, base=base,
             ))
     return out
 
@@ -198,7 +218,8 @@ class WarcArchive:
         for source in inputs.sources:
             try:
                 if source.note or source.base or source.end < Path(source.path).stat().st_size:
-                    found = captures_from_scan(Path(source.path), source.start, source.end)
+                    found = captures_from_scan(Path(source.path), source.start, source.end, source.name,
+                                               source.base)
                 else:
                     found = captures_of(Path(source.path), use_cdxj, bad)
             except Exception as exc:  # the library's own error on a damaged file: that file only
@@ -285,7 +306,8 @@ class WarcArchive:
             body=body,
             truncated=truncated,
             ip_address=rec.get_header("WARC-IP-Address"),
-            location=RecordLocation(capture.path.name, rec.get_header("WARC-Record-ID"), capture.offset, 0),
+            location=RecordLocation(capture.name or capture.path.name, rec.get_header("WARC-Record-ID"),
+                                    capture.offset - capture.base, 0),
             date=rec.get_header("WARC-Date"),
             source_uri=rec.get_header("WARC-Source-URI"),
             creation_date=rec.get_header("WARC-Creation-Date"),

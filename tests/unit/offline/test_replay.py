@@ -257,3 +257,35 @@ def test_explain_says_a_cut_short_capture_is_not_an_article(tmp_path, extra, hea
     a.close()
     with pytest.raises(LookupError, match="is cut short"):
         page_from_warc(SITE + "/reports/Cut_999.html", a.directory)
+
+
+def _wacz_of(archive: Archive, path: Path, member_dir: str = "archive/") -> Path:
+    """A WACZ holding the archive's WARC files as stored members, followed by other entries (as `wacz create`
+    writes them: the member's records end where the next ZIP entry's header begins)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name in archive.writer.closed_files:
+            z.write(Path(archive.directory) / Path(name).name, member_dir + Path(name).name)
+        z.writestr("datapackage.json", '{"profile": "data-package", "resources": []}')
+    return path
+
+
+def test_a_wacz_is_replayed_and_its_items_point_into_its_warc_member(archive, tmp_path):
+    """-a from_warc reads a WACZ as reprocess does: each archive/ member in place, the `warc` pointer the member's
+    name and the record's offset in it (the crawl's own pointer), not the .wacz and an offset in the ZIP."""
+    (tmp_path / "site").mkdir()
+    wacz = _wacz_of(archive, tmp_path / "site" / "site.wacz")
+    for url in (SITE + "/reports/Page_999.html", SITE + "/reports/Same_page_999.html"):
+        response, request, _ = replay(wacz, url)
+        assert response.status == 200 and gzip.decompress(response.body) == PAGE
+        assert request.meta["warc_capture"].pointer == archive.ids[url]
+
+
+def test_a_whole_file_gzip_replayed_points_at_the_archive_not_its_temporary_copy(archive, tmp_path):
+    (warc,) = archive.writer.closed_files
+    whole = tmp_path / "whole" / "crawl.warc.gz"
+    whole.parent.mkdir()
+    whole.write_bytes(gzip.compress(gzip.decompress((Path(archive.directory) / Path(warc).name).read_bytes())))
+    _, request, _ = replay(whole, SITE + "/reports/Flaky_999.html")
+    assert request.meta["warc_capture"].pointer["filename"] == "crawl.warc.gz"
