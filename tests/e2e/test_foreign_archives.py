@@ -315,6 +315,26 @@ def test_a_wacz_made_by_the_wacz_tool_is_read_in_place(live, tmp_path):
                                                                        for i in live["items"].values())
 
 
+def test_a_from_warc_replay_of_a_wacz_made_by_the_wacz_tool(live, tmp_path):
+    """The replay reads the WACZ's members in place too, and its items point at the member, as reprocess's do."""
+    from tests.crawling import crawl
+
+    wacz = tmp_path / "site.wacz"
+    tool = shutil.which("wacz") or str(Path(sys.executable).with_name("wacz"))
+    proc = subprocess.run([tool, "create", "-o", str(wacz), *map(str, live["warc"])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={wacz}"],
+                   settings={"BOILERPLATE_FILE": str(live["template"])})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Not read" not in result.log
+    items = {i["url"]: i for i in result.items}
+    assert set(items) == set(live["items"])
+    for url, item in items.items():
+        assert {k: v for k, v in item.items() if k != "captured_at"} == \
+            {k: v for k, v in live["items"][url].items() if k != "captured_at"}  # the warc pointer included
+
+
 def test_a_whole_file_gzip_is_read_as_one_stream_and_said_so(live, tmp_path):
     whole = tmp_path / "whole" / "crawl.warc.gz"
     whole.parent.mkdir()
