@@ -233,6 +233,12 @@ def _listed(opts: Options, sources) -> dict:
     if not opts.index:
         return {}
     listed = listing.load(opts.index, sources, opts.sites)
+    used = set().union(*(entry.indexes for entry in listed.values()))
+    for path in dict.fromkeys(map(str, opts.index)):
+        if path not in used:  # said, not silently ignored: the run reads every file whole
+            logger.warning("--index %s lists none of the input files (no CDXJ line `SURT timestamp {json}` whose "
+                           "\"filename\" is one of theirs: another archive's index, or another format, such as the "
+                           "11-field CDX of wget --warc-cdx)", path)
     for file_no, entry in sorted(listed.items()):
         if entry.bad:
             logger.warning("%s: %d lines of the index %s that name it cannot be read: the file is read whole",
