@@ -20,7 +20,7 @@ of a page from an early crawl can differ where the template has learned since.
 The archive is read as `scrapy reprocess` reads it (crawler/warc/inputs.py: a directory searched
 recursively, WACZ, whole-file gzip, ARC); a file that cannot be read costs only itself.
 
-Exit status 0 when the page is an article, 1 when it is not, or cannot be found; 66 when the
+Exit status 0 when the page is an article, 1 when it is not, its capture is cut short, or it cannot be found; 66 when the
 archive path holds nothing readable (one line: what was found, what was expected).
 """
 
@@ -54,14 +54,16 @@ def page_from_warc(url: str, path) -> tuple[str, str]:
         archive.close()
     if answer is None:
         raise LookupError(f"{url} is not archived in {path}")
-    headers = answer.headers
-    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-    body = decode_content(answer.body, headers)
-    response = HtmlResponse(url=url, body=body, headers={"Content-Type": content_type} if content_type else {})
     where = f"{answer.location.filename} at offset {answer.location.offset}, fetched {answer.date}"
     if answer.source_uri:  # a backfill's record: captured then by the archive, fetched from it later
         where = (f"{answer.location.filename} at offset {answer.location.offset}, captured {answer.date}, "
                  f"fetched {answer.creation_date} from {answer.source_uri}")
+    if answer.truncated:  # its first bytes only: the crawl, -a from_warc and reprocess make no item of it
+        raise LookupError(f"{url}: the archived capture ({where}) is cut short (truncated): not an article")
+    headers = answer.headers
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    body = decode_content(answer.body, headers)
+    response = HtmlResponse(url=url, body=body, headers={"Content-Type": content_type} if content_type else {})
     return response.text, where
 
 

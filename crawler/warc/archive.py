@@ -26,6 +26,7 @@ from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
 from crawler.warc.inputs import EXPECTED, NoInput, find, open_inputs
 from crawler.warc.location import RecordLocation
+from crawler.warc.truncation import cut_short
 from crawler.warc.uris import target_uri
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ class Capture:
     digest: str | None = None  # WARC-Payload-Digest, "sha1:..." (None: unknown)
     record_id: str | None = None  # known when the file was scanned, else read on demand
     mime: str | None = None  # the response's media type ("text/html"), None when unknown or a revisit
+    name: str | None = None  # the WARC file's name as items point to it, when not `path`'s (a WACZ member, the
+    # archive a temporary copy was made of)
+    base: int = 0  # where that WARC file starts in `path` (a WACZ member's data): the pointer's offset is relative
 
     def rank(self) -> tuple:
         """Sort key of the best capture: not a server error, then latest, then last written."""
@@ -109,13 +113,29 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None)
     return out
 
 
-def captures_from_scan(warc: Path, start: int = 0, end: int | None = None) -> list[Capture]:
-    """Response and revisit captures of one WARC file (or of its bytes [start, end): a WACZ's member), read record
-    by record."""
+class _Window:
+    """The bytes of an open file up to `end`, positions as in the file: a WACZ member's records end where the next
+    ZIP entry begins, and a reader that went on would take that entry's header for a damaged record."""
+
+    def __init__(self, fh, end: int):
+        self._fh, self._end = fh, end
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self._end - self._fh.tell())
+        return self._fh.read(left if size is None or size < 0 else min(size, left))
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+
+def captures_from_scan(warc: Path, start: int = 0, end: int | None = None, name: str | None = None,
+                       base: int = 0) -> list[Capture]:
+    """Response and revisit captures of one WARC file (or of its bytes [start, end): a WACZ's member, `name`d and
+    starting at `base`), read record by record."""
     out = []
     with open(warc, "rb") as fh:
         fh.seek(start)
-        records = ArchiveIterator(fh)
+        records = ArchiveIterator(fh if end is None else _Window(fh, end))
         for record in records:
             if end is not None and records.get_record_offset() >= end:
                 break
@@ -136,6 +156,7 @@ def captures_from_scan(warc: Path, start: int = 0, end: int | None = None) -> li
                 digest=_digest(record.rec_headers.get_header("WARC-Payload-Digest")),
                 record_id=record.rec_headers.get_header("WARC-Record-ID"),
                 mime=_media_type(record.http_headers.get_header("Content-Type")),
+                name=name, base=base,
             ))
     return out
 
@@ -197,7 +218,8 @@ class WarcArchive:
         for source in inputs.sources:
             try:
                 if source.note or source.base or source.end < Path(source.path).stat().st_size:
-                    found = captures_from_scan(Path(source.path), source.start, source.end)
+                    found = captures_from_scan(Path(source.path), source.start, source.end, source.name,
+                                               source.base)
                 else:
                     found = captures_of(Path(source.path), use_cdxj, bad)
             except Exception as exc:  # the library's own error on a damaged file: that file only
@@ -284,7 +306,8 @@ class WarcArchive:
             body=body,
             truncated=truncated,
             ip_address=rec.get_header("WARC-IP-Address"),
-            location=RecordLocation(capture.path.name, rec.get_header("WARC-Record-ID"), capture.offset, 0),
+            location=RecordLocation(capture.name or capture.path.name, rec.get_header("WARC-Record-ID"),
+                                    capture.offset - capture.base, 0),
             date=rec.get_header("WARC-Date"),
             source_uri=rec.get_header("WARC-Source-URI"),
             creation_date=rec.get_header("WARC-Creation-Date"),
@@ -298,14 +321,19 @@ def read_capture(capture: Capture):
     with open(capture.path, "rb") as fh:
         fh.seek(capture.offset)
         record = next(iter(ArchiveIterator(fh)))
-        body = b"" if capture.revisit else _entity_body(record)
         truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
-        return record.rec_headers, record.http_headers, body, truncated
+        if capture.revisit:
+            return record.rec_headers, record.http_headers, b"", truncated
+        raw = record.raw_stream.read()
+        # judged by its bytes too, as `scrapy reprocess` judges it: warcprox stores a cut-off transfer as an
+        # ordinary 200 under its full Content-Length, with no WARC-Truncated
+        if not truncated and record.http_headers is not None:
+            truncated = cut_short(record.http_headers.to_bytes() + raw) is not None
+        return record.rec_headers, record.http_headers, _entity_body(record, raw), truncated
 
 
-def _entity_body(record) -> bytes:
-    """A response record's payload with its transfer-codings removed, content-coding kept."""
-    body = record.raw_stream.read()
+def _entity_body(record, body: bytes) -> bytes:
+    """A response record's payload (`body`, as stored) with its transfer-codings removed, content-coding kept."""
     headers = record.http_headers.headers if record.http_headers else []
     codings = transfer_codings(value for name, value in headers if name.lower() == "transfer-encoding")
     return remove_transfer_codings(body, codings) if codings else body

@@ -93,7 +93,12 @@ def wget_archives(replica, live, tmp_path_factory):
     urls.write_text("\n".join(["https://www.spacewar.com/", *sorted(live["items"])]) + "\n")
     with ConnectProxy(replica.host_map()) as proxy:
         (base / "list").mkdir()
-        wget(proxy, base / "list" / "pages", "-i", str(urls))
+        wget(proxy, base / "list" / "pages", "-i", str(urls), "--warc-cdx")
+        # a second run of the list against the first's CDX: every unchanged page a revisit record, which wget
+        # marks `WARC-Truncated: length` (its block is the HTTP headers only)
+        (base / "dedup").mkdir()
+        shutil.copy(base / "list" / "pages.warc.gz", base / "dedup" / "pages.warc.gz")
+        wget(proxy, base / "dedup" / "run2", "-i", str(urls), f"--warc-dedup={base / 'list' / 'pages.cdx'}")
         (base / "recursive").mkdir()
         wget(proxy, base / "recursive" / "site", "-r", "-l", "inf", "https://www.spacewar.com/")
     return base
@@ -119,6 +124,16 @@ def test_wget_recursive(wget_archives, live, replica, tmp_path):
     assert_same_articles(got, live, without={flaky_url(replica)})
     # the replica's cut-off article: wget retries it with a Range and writes no response record for it at all
     assert got["summary"]["non_articles"]["truncated"] == 1
+
+
+def test_wget_dedup_revisits_are_the_latest_captures(wget_archives, live, replica, tmp_path):
+    raw = gzip.decompress((wget_archives / "dedup" / "run2.warc.gz").read_bytes())
+    assert b"WARC-Type: revisit" in raw and b"WARC-Truncated: length" in raw
+    got = rebuild(tmp_path, live, wget_archives / "dedup")
+    assert_same_articles(got, live, without={flaky_url(replica)})
+    # the items are the second run's revisits, with the first run's payloads; none of them counted truncated
+    assert {i["warc"]["filename"] for i in got["items"]} == {"run2.warc.gz"}
+    assert got["summary"]["non_articles"]["truncated"] <= 2  # the flaky article's cut captures, one per run
 
 
 # --- warcprox ------------------------------------------------------------------------------------------
@@ -187,6 +202,21 @@ def test_warcprox_and_its_cut_off_transfer_stored_as_a_200(warcprox_archive, liv
     assert_same_articles(got, live)
     assert warcprox_archive["cut"] not in {i["url"] for i in got["items"]}
     assert got["summary"]["non_articles"]["truncated"] >= 1  # one per try of wget's (--tries=3)
+
+
+def test_a_from_warc_replay_of_warcprox_makes_no_item_of_the_cut_off_transfer(warcprox_archive, live, tmp_path):
+    """The cut-off article is stored as an ordinary 200 without WARC-Truncated: the replay judges it by its bytes."""
+    from tests.crawling import crawl
+
+    result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={warcprox_archive['dir']}"],
+                   settings={"BOILERPLATE_FILE": str(live["template"])})
+    assert result.returncode == 0, result.log[-3000:]
+    items = {i["url"]: i for i in result.items}
+    assert warcprox_archive["cut"] not in items
+    assert items and set(items) <= set(live["items"])
+    for url, item in items.items():
+        assert {k: v for k, v in item.items() if k not in CAPTURE_FIELDS} == \
+            {k: v for k, v in live["items"][url].items() if k not in CAPTURE_FIELDS}
 
 
 # --- Common Crawl's layout --------------------------------------------------------------------------
@@ -283,6 +313,26 @@ def test_a_wacz_made_by_the_wacz_tool_is_read_in_place(live, tmp_path):
     # the pointer is the record's offset in its WARC file, as in the crawl's own items
     assert sorted(i["warc"]["offset"] for i in got["items"]) == sorted(i["warc"]["offset"]
                                                                        for i in live["items"].values())
+
+
+def test_a_from_warc_replay_of_a_wacz_made_by_the_wacz_tool(live, tmp_path):
+    """The replay reads the WACZ's members in place too, and its items point at the member, as reprocess's do."""
+    from tests.crawling import crawl
+
+    wacz = tmp_path / "site.wacz"
+    tool = shutil.which("wacz") or str(Path(sys.executable).with_name("wacz"))
+    proc = subprocess.run([tool, "create", "-o", str(wacz), *map(str, live["warc"])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={wacz}"],
+                   settings={"BOILERPLATE_FILE": str(live["template"])})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Not read" not in result.log
+    items = {i["url"]: i for i in result.items}
+    assert set(items) == set(live["items"])
+    for url, item in items.items():
+        assert {k: v for k, v in item.items() if k != "captured_at"} == \
+            {k: v for k, v in live["items"][url].items() if k != "captured_at"}  # the warc pointer included
 
 
 def test_a_whole_file_gzip_is_read_as_one_stream_and_said_so(live, tmp_path):

@@ -192,10 +192,13 @@ def _row(file_no: int, rec, sites: SiteSet, out: ScanResult) -> None:
         out.skipped["not_http"] += 1
         return
     cut = None
-    if rec.get("warc-truncated"):
+    if revisit:
+        pass  # its block holds the headers only (wget marks that `WARC-Truncated: length`, as WARC 1.0 recommends):
+        # whether the payload is whole is its original's to say (`cut` of the original, in `select`)
+    elif rec.get("warc-truncated"):
         cut = f"WARC-Truncated: {rec.get('warc-truncated')}"
-    elif not revisit:
-        cut = cut_short(rec.block)  # a revisit's block holds the headers only
+    else:
+        cut = cut_short(rec.block)
     out.rows.append((
         file_no, rec.offset, uri, rec.get("warc-date") or "", status, int(revisit),
         int(revisit and "server-not-modified" in profile), rec.get("warc-record-id"),

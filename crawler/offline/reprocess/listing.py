@@ -48,6 +48,7 @@ class Listed:
     off_site: int = 0  # lines of web captures (http, https) of other hosts: never read
     on_site: list[tuple[int, str]] = field(default_factory=list)
     bad: int = 0  # lines naming this file that could not be read (no offset, not JSON)
+    indexes: set[str] = field(default_factory=set)  # every index file with lines naming this file
 
 
 def _field(line: str, opening: str, pattern: re.Pattern) -> str | None:
@@ -111,6 +112,7 @@ def load(paths, sources, sites: str | None = None) -> dict[int, Listed]:
                 listed = out.get(file_no)
                 if listed is None:
                     listed = out[file_no] = Listed(str(index_path))
+                listed.indexes.add(str(index_path))
                 listed.lines += 1
                 raw = _field(line, '"url": "', _URL)
                 if raw is None or not raw.startswith(("http:", "https:")):

@@ -217,6 +217,13 @@ def gave_nothing(row: dict) -> str | None:
         return f"{row['records']} records, but no response of the sites asked for" + (f" ({skipped})" if skipped
                                                                                        else "")
     reasons = ", ".join(f"{k}: {v}" for k, v in row["skipped"].most_common(4))
+    # the captures no reason above accounts for: the selection passed them over for a later capture of the same
+    # article (in this file or another), or they are not a 2xx answer (a 404, a 503, a redirect)
+    passed_over = row["captures"] - row["selected"] - sum(row["skipped"].get(k, 0) for k in (
+        "truncated", "unresolved_revisits", "not_text"))
+    if passed_over > 0:
+        reasons += ("; " if reasons else "") + f"{passed_over} not selected: a later capture of the same page, " \
+                                               "or not a 2xx answer"
     return f"{row['captures']} captures, no article ({reasons or 'none selected'})"
 
 
@@ -226,6 +233,12 @@ def _listed(opts: Options, sources) -> dict:
     if not opts.index:
         return {}
     listed = listing.load(opts.index, sources, opts.sites)
+    used = set().union(*(entry.indexes for entry in listed.values()))
+    for path in dict.fromkeys(map(str, opts.index)):
+        if path not in used:  # said, not silently ignored: the run reads every file whole
+            logger.warning("--index %s lists none of the input files (no CDXJ line `SURT timestamp {json}` whose "
+                           "\"filename\" is one of theirs: another archive's index, or another format, such as the "
+                           "11-field CDX of wget --warc-cdx)", path)
     for file_no, entry in sorted(listed.items()):
         if entry.bad:
             logger.warning("%s: %d lines of the index %s that name it cannot be read: the file is read whole",

@@ -142,6 +142,21 @@ def test_truncated_record_comes_back_flagged_dataloss(archive):
     assert "dataloss" in response.flags and response.body == b"<p>only the start"
 
 
+@pytest.mark.parametrize("head, body", [
+    # warcprox stores a transfer cut off by the server as an ordinary 200 under its full Content-Length
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", b"<p>The"),
+    # a chunked body without its last chunk
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n", b"6\r\n<p>The\r\n"),
+])
+def test_a_record_cut_short_without_warc_truncated_comes_back_flagged_dataloss(tmp_path, head, body):
+    """Judged by its bytes, as `scrapy reprocess` judges it (crawler/warc/truncation.py): never an item of "The"."""
+    a = Archive(tmp_path / "warc")
+    a.exchange(SITE + "/reports/Cut_999.html", head, body)
+    a.close()
+    response, _, _ = replay(a.directory, SITE + "/reports/Cut_999.html")
+    assert "dataloss" in response.flags
+
+
 def test_url_not_in_the_archive_is_a_404_flagged_not_archived(archive):
     response, request, stats = replay(archive.directory, SITE + "/reports/Never_seen_999.html",
                                       warc_capture={"stale": "pointer"})
@@ -225,3 +240,52 @@ def test_one_unreadable_file_costs_only_itself_and_a_tree_is_searched(tmp_path):
         ("broken.warc.gz", "a gzip file that does not decompress")]
     assert archive.response_for("https://www.spacewar.com/reports/p3.html").status == 200
     archive.close()
+
+
+@pytest.mark.parametrize("extra, head, body", [
+    ([("WARC-Truncated", "disconnect")], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n",
+     PAGE[:60]),  # the crawl's own archive of a cut-off transfer
+    ([], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", PAGE[:60]),  # warcprox's
+])
+def test_explain_says_a_cut_short_capture_is_not_an_article(tmp_path, extra, head, body):
+    """The crawl, `-a from_warc` and `scrapy reprocess` make no item of a cut-short capture: `scrapy explain` must
+    not read its first bytes as an article (exit status 0)."""
+    from crawler.commands.explain import page_from_warc
+
+    a = Archive(tmp_path / "warc")
+    a.exchange(SITE + "/reports/Cut_999.html", head, body, extra=extra)
+    a.close()
+    with pytest.raises(LookupError, match="is cut short"):
+        page_from_warc(SITE + "/reports/Cut_999.html", a.directory)
+
+
+def _wacz_of(archive: Archive, path: Path, member_dir: str = "archive/") -> Path:
+    """A WACZ holding the archive's WARC files as stored members, followed by other entries (as `wacz create`
+    writes them: the member's records end where the next ZIP entry's header begins)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name in archive.writer.closed_files:
+            z.write(Path(archive.directory) / Path(name).name, member_dir + Path(name).name)
+        z.writestr("datapackage.json", '{"profile": "data-package", "resources": []}')
+    return path
+
+
+def test_a_wacz_is_replayed_and_its_items_point_into_its_warc_member(archive, tmp_path):
+    """-a from_warc reads a WACZ as reprocess does: each archive/ member in place, the `warc` pointer the member's
+    name and the record's offset in it (the crawl's own pointer), not the .wacz and an offset in the ZIP."""
+    (tmp_path / "site").mkdir()
+    wacz = _wacz_of(archive, tmp_path / "site" / "site.wacz")
+    for url in (SITE + "/reports/Page_999.html", SITE + "/reports/Same_page_999.html"):
+        response, request, _ = replay(wacz, url)
+        assert response.status == 200 and gzip.decompress(response.body) == PAGE
+        assert request.meta["warc_capture"].pointer == archive.ids[url]
+
+
+def test_a_whole_file_gzip_replayed_points_at_the_archive_not_its_temporary_copy(archive, tmp_path):
+    (warc,) = archive.writer.closed_files
+    whole = tmp_path / "whole" / "crawl.warc.gz"
+    whole.parent.mkdir()
+    whole.write_bytes(gzip.compress(gzip.decompress((Path(archive.directory) / Path(warc).name).read_bytes())))
+    _, request, _ = replay(whole, SITE + "/reports/Flaky_999.html")
+    assert request.meta["warc_capture"].pointer["filename"] == "crawl.warc.gz"

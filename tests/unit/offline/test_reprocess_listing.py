@@ -82,3 +82,24 @@ def test_a_missing_index_file_is_named(archive, tmp_path):
     warc, _ = archive
     with open_inputs([warc], None) as inputs, pytest.raises(FileNotFoundError, match="--index .*nope.cdxj"):
         listing.load([tmp_path / "nope.cdxj"], inputs.sources)
+
+
+def test_an_index_that_lists_none_of_the_inputs_is_warned_of_not_ignored(archive, tmp_path, caplog):
+    """wget --warc-cdx writes the 11-field CDX (`CDX a b a m s k r M V g u`), not CDXJ: given as --index it lists
+    nothing, and the run reads every file whole; it says so, naming the index, rather than only `read whole`."""
+    import logging
+
+    from crawler.offline.reprocess.run import Options, _listed
+
+    warc, offsets = archive
+    cdx = tmp_path / "pages.cdx"
+    cdx.write_text(" CDX a b a m s k r M V g u\n" + "".join(
+        f"{u} 20260101000000 {u} text/html 200 X - - {o} {warc} <urn:uuid:{n}>\n"
+        for n, (u, o) in enumerate(zip(URIS, offsets))))
+    good = tmp_path / "good.cdxj"
+    good.write_text("".join(_line(u, o, "CC-1.warc.gz") for u, o in zip(URIS, offsets)))
+    with open_inputs([warc], None) as inputs, caplog.at_level(logging.INFO, logger="crawler.reprocess"):
+        assert _listed(Options([str(warc)], index=[str(cdx)]), inputs.sources) == {}
+        assert list(_listed(Options([str(warc)], index=[str(good), str(cdx)]), inputs.sources)) == [0]
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 2 and all(w.startswith(f"--index {cdx} lists none of the input files") for w in warned)

@@ -145,3 +145,37 @@ def test_the_site_of_a_uri_by_its_host_is_the_site_sets_answer(uri):
     sites = site_set(None)
     want = sites.site_of(uri)
     assert site_of(uri, sites) is want
+
+
+@pytest.mark.parametrize("warc_reader", ["fastwarc", "warcio"])
+def test_a_wget_dedup_revisit_marked_truncated_length_is_selected_with_its_original(tmp_path, monkeypatch,
+                                                                                    warc_reader):
+    """wget --warc-dedup writes each revisit with `WARC-Truncated: length` (the WARC 1.0 recommendation for a
+    revisit: its block is the HTTP headers only, the payload left out on purpose): that says nothing of the
+    payload, which is the original's; the revisit is the latest whole capture, not a cut-short one."""
+    from crawler.offline.reprocess import index as index_module
+    from crawler.offline.reprocess import reader
+    from crawler.warc.files import gzip_member, serialize_record
+
+    monkeypatch.setattr(reader, "READER", warc_reader)
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n"
+    response = gzip_member(serialize_record([
+        ("WARC-Type", "response"), ("WARC-Record-ID", "<urn:uuid:orig>"), ("WARC-Date", "2026-01-01T00:00:00Z"),
+        ("WARC-Target-URI", f"<{A}>"), ("WARC-Payload-Digest", "sha1:AAAA"),
+        ("Content-Type", "application/http;msgtype=response")], http + b"<p>a</p>\n"))
+    revisit = gzip_member(serialize_record([
+        ("WARC-Type", "revisit"), ("WARC-Record-ID", "<urn:uuid:again>"), ("WARC-Refers-To", "<urn:uuid:orig>"),
+        ("WARC-Profile", "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"),
+        ("WARC-Truncated", "length"), ("WARC-Target-URI", f"<{A}>"), ("WARC-Date", "2026-02-01T00:00:00Z"),
+        ("WARC-Payload-Digest", "sha1:AAAA"), ("Content-Type", "application/http;msgtype=response")], http))
+    path = tmp_path / "run.warc.gz"
+    path.write_bytes(response + revisit)
+    found = index_module.scan(Task(0, str(path), 0, 0, path.stat().st_size))
+    idx = CaptureIndex(str(tmp_path))
+    try:
+        idx.add(found.rows)
+        left_out = idx.select()
+        assert left_out["truncated"] == 0
+        assert selected(idx) == [(0, len(response), 0, 0)]  # the revisit, with the original's payload
+    finally:
+        idx.close()
