@@ -121,7 +121,9 @@ class Revisits:
             return True
         if known.kind in BUDGETED:
             return url in self.plan.taken
-        return known.next_due <= self.plan.now
+        # a row due at every run (interval 0: home, sections, feeds) is due whatever its due time says: it is the
+        # start of the run that fetched it last, in this run's future when the clock went back since
+        return known.next_due <= self.plan.now or known.interval == 0
 
     def start_urls(self) -> list[str]:
         """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first

@@ -324,7 +324,7 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     """A shared crawl: worker 2, started 5 s after worker 1, fetched the image host's robots.txt and gave its front row
     a due time of its own start. Worker 1's robots middleware asks for it too (each process needs its own parser): it
     is fetched, not refused as "known and not due" (which closed the host to worker 1: every request for it dropped,
-    exit 0). The same URL found as a link on a page is still judged by the plan."""
+    exit 0). The same URL found as a link on a page once the worker fetched it is not fetched again."""
     import time
 
     from crawler.incremental.policy import FRONT, RevisitPolicy
@@ -340,7 +340,9 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     state.schedule(robots, {"kind": FRONT, "next_due": now + 5, "interval": 0.0})  # worker 2's run start
     worker1 = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
                                    revisits=Revisits(state, RevisitPolicy(), clock=lambda: now))
-    assert worker1.process_request(Request(robots, meta={"dont_obey_robotstxt": True})) is None
-    with pytest.raises(IgnoreRequest, match="known and not due"):
+    request = Request(robots, meta={"dont_obey_robotstxt": True})
+    assert worker1.process_request(request) is None
+    worker1.process_response(request, Response(robots, body=b"User-agent: *\n", request=request))
+    with pytest.raises(IgnoreRequest, match="known and not due"):  # a link to it: this worker fetched it already
         worker1.process_request(Request(robots))
     state.close()
