@@ -346,3 +346,43 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     with pytest.raises(IgnoreRequest, match="known and not due"):  # a link to it: this worker fetched it already
         worker1.process_request(Request(robots))
     state.close()
+
+
+def test_a_known_article_answered_in_full_by_a_run_killed_before_its_item_was_exported_stays_due(tmp_path):
+    """A run revalidates an old article (a full answer: the server sends no 304) and is killed -9 before the item
+    pipeline has exported the correction it holds. The article must stay due: before, the middleware rescheduled it
+    as unchanged when the response came in (7 days on for an article of the weekly sweep, up to 60 for a settling
+    one), the state kept that, and the correction waited for that next look (beyond the 7 runs promised). A run that
+    finishes still reschedules an article whose item was made nowhere (no change seen)."""
+    import time
+
+    from crawler.incremental.policy import ARTICLE as KIND, DAY, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    state.record_fetch(ARTICLE, "2024-05-30T10:00:00Z", 200, "sha1:old")
+    state.record_export(ARTICLE, "digest-of-the-old-text", "2024-05-30T10:00:00Z", None, None)
+    state.schedule(ARTICLE, {"kind": KIND, "next_due": now - 60, "interval": 7.0, "published": now - 400 * DAY,
+                             "swept_at": now - 7 * DAY})
+
+    def run(at: float) -> RevalidateMiddleware:
+        return RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                    revisits=Revisits(state, RevisitPolicy(), clock=lambda: at))
+
+    mw = run(now)
+    request = Request(ARTICLE)
+    assert mw.process_request(request) is None  # due: asked
+    mw.process_response(request, HtmlResponse(ARTICLE, body=b"<html>corrected</html>", request=request))
+    state.commit()  # ... and the process is killed -9: no item_scraped, no spider_closed
+    assert run(now + DAY).process_request(Request(ARTICLE)) is None  # still due for the next run
+
+    mw = run(now + DAY)  # a run that finishes without making an item of it: scheduled as unchanged
+    request = Request(ARTICLE)
+    mw.process_request(request)
+    mw.process_response(request, HtmlResponse(ARTICLE, body=b"<html>corrected</html>", request=request))
+    mw.spider_closed(reason="finished")
+    assert state.get(ARTICLE).next_due > now + 6 * DAY
+    state.close()
