@@ -94,14 +94,15 @@ class RevalidateMiddleware:
         return o
 
     def spider_closed(self, spider=None, reason=None) -> None:
-        """A finished run schedules the archive listings it fetched; any other end leaves them due for the next."""
+        """A finished run schedules the archive listings it fetched, and the known articles it fetched in full that the
+        item pipeline did not reschedule; any other end leaves them due for the next."""
         listings, self._listings = self._listings, {}
         articles, self._articles = self._articles, {}
         if self.plan is None:
             return
         for key, known in articles.items():  # what the item pipeline did not reschedule: no item, no change seen
-            if not self.plan.rescheduled(key):
-                self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)
+            if reason == "finished" and not self.plan.rescheduled(key):  # else (stopped early) it may not have
+                self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)  # been scraped: due for the next
         if not listings:
             return
         if reason != "finished":

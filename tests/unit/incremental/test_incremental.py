@@ -378,6 +378,8 @@ def test_a_known_article_answered_in_full_by_a_run_killed_before_its_item_was_ex
     mw.process_response(request, HtmlResponse(ARTICLE, body=b"<html>corrected</html>", request=request))
     state.commit()  # ... and the process is killed -9: no item_scraped, no spider_closed
     assert run(now + DAY).process_request(Request(ARTICLE)) is None  # still due for the next run
+    mw.spider_closed(reason="shutdown")  # stopped early (SIGTERM): the response may never have been scraped
+    assert run(now + DAY).process_request(Request(ARTICLE)) is None
 
     mw = run(now + DAY)  # a run that finishes without making an item of it: scheduled as unchanged
     request = Request(ARTICLE)
