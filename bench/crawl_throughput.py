@@ -139,14 +139,16 @@ def run_sampled(cmd: list[str], cwd: Path, log_path: Path, *, timeout: float, sa
                 lookup_every: int = 10, env: dict | None = None) -> tuple[subprocess.Popen, int]:
     """Run `cmd` in `cwd` with its output in `log_path`, sampling the resident memory of its process tree
     every `sample_every` s until it exits (killed after `timeout` s): (the ended process, the tree's peak
-    in kB). The tree is looked up every `lookup_every` samples (it changes rarely; a lookup reads /proc).
+    in kB). The tree is looked up at each of the first `lookup_every` samples, then every `lookup_every` samples (it
+    changes rarely; a lookup reads /proc).
     `env`: the command's environment (None: this process's)."""
     with open(log_path, "wb") as stdio:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdio, stderr=subprocess.STDOUT, env=env)
         peak, samples, children = 0, 0, []
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
-            if samples % lookup_every == 0:
+            if samples % lookup_every == 0 or samples < lookup_every:
+                # at every sample at first: a wrapper (faketime) starts the crawl as its child after the first one
                 children = _descendants(proc.pid)
             samples += 1
             # the processes alive now, each at its own peak so far (max(VmHWM, VmRSS))

@@ -79,6 +79,11 @@ class RevalidateMiddleware:
         #: finishes, since the links of a listing fetched by a run that is killed or stopped early were not all
         #: followed (without JOBDIR they are lost with the scheduler's queue): the next run fetches it again
         self._listings: dict[str, tuple] = {}
+        #: known articles this run fetched in full, {key: known}: the item pipeline reschedules each as it finds it
+        #: (changed or unchanged); those it made no item of are scheduled as unchanged when the run closes. Not at
+        #: the response: a run killed -9 before the item was exported would have left a correction unexported and
+        #: the article not due for days (7 in the weekly sweep, up to 60 settling); so it stays due for the next run
+        self._articles: dict[str, object] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -89,9 +94,16 @@ class RevalidateMiddleware:
         return o
 
     def spider_closed(self, spider=None, reason=None) -> None:
-        """A finished run schedules the archive listings it fetched; any other end leaves them due for the next."""
+        """A finished run schedules the archive listings it fetched, and the known articles it fetched in full that the
+        item pipeline did not reschedule; any other end leaves them due for the next."""
         listings, self._listings = self._listings, {}
-        if self.plan is None or not listings:
+        articles, self._articles = self._articles, {}
+        if self.plan is None:
+            return
+        for key, known in articles.items():  # what the item pipeline did not reschedule: no item, no change seen
+            if reason == "finished" and not self.plan.rescheduled(key):  # else (stopped early) it may not have
+                self.plan.reschedule(key, ARTICLE, self.state.get(key) or known)  # been scraped: due for the next
+        if not listings:
             return
         if reason != "finished":
             logger.info("%d listing pages this run fetched stay due for the next run: it did not finish (%s), so "
@@ -189,8 +201,8 @@ class RevalidateMiddleware:
                                  bool(request.meta.get(keys.META_REQUISITE))))
                 if kind == ARTICLE:
                     if known is not None and known.exported:
-                        # unchanged until the item pipeline finds otherwise (an item not made: no change seen)
-                        self.plan.reschedule(key, ARTICLE, known)
+                        # rescheduled by the item pipeline, or when the run closes (an item not made: no change seen)
+                        self._articles[key] = known
                 else:
                     changed = known is not None and known.payload_digest is not None and known.payload_digest != digest
                     if kind == ARCHIVE:  # an archive listing: once the run finishes (spider_closed)

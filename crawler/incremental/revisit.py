@@ -57,6 +57,7 @@ class Revisits:
         self.clock = clock
         self._plan: Plan | None = None
         self._fetched: set[str] = set()  # state keys this process fetched (`fetched`)
+        self._rescheduled: set[str] = set()  # state keys this process rescheduled (`rescheduled`)
 
     @property
     def plan(self) -> Plan:
@@ -104,6 +105,10 @@ class Revisits:
         """`url` (a state key) was fetched by this process: `allowed` says no to it for the rest of the run."""
         self._fetched.add(url)
 
+    def rescheduled(self, url: str) -> bool:
+        """Whether this process has rescheduled `url` (a state key) since it started."""
+        return url in self._rescheduled
+
     def allowed(self, url: str, known, planned: bool = False) -> bool:
         """May this run request `url`, whose state row is `known`? Not when this process fetched it already (a
         robots.txt, fetched by the robots middleware outside the duplicate filter, is also a front row). What this
@@ -121,7 +126,9 @@ class Revisits:
             return True
         if known.kind in BUDGETED:
             return url in self.plan.taken
-        return known.next_due <= self.plan.now
+        # a row due at every run (interval 0: home, sections, feeds) is due whatever its due time says: it is the
+        # start of the run that fetched it last, in this run's future when the clock went back since
+        return known.next_due <= self.plan.now or known.interval == 0
 
     def start_urls(self) -> list[str]:
         """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first
@@ -161,6 +168,7 @@ class Revisits:
         next_due = self.policy.next_due(url, kind, now, interval, previous_due, published=published, slack=slack)
         # in the sweep: old or undated, and not looked at every run anyway (a change found lately: interval 0)
         swept_at = now if kind == ARTICLE and interval > 0 and self.policy.in_sweep(now, published) else None
+        self._rescheduled.add(url)
         self.state.schedule(url, {"kind": kind, "next_due": next_due, "interval": interval,
                                   "published": published, "changed_at": changed_at, "changes": changes,
                                   "swept_at": swept_at})

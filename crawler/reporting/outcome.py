@@ -2,7 +2,7 @@
 
 | status | meaning |
 | --- | --- |
-| 0 | the crawl finished and archived at least one page (or, rerun with a JOBDIR whose earlier runs did every request, found nothing left to do) |
+| 0 | the crawl finished and archived at least one page (or, rerun with a JOBDIR whose earlier runs did every request, found nothing left to do; or, with STATE_PATH, found nothing due) |
 | 69 | nothing archived: start pages refused, unreachable, robots-denied, or answered only with errors |
 | 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR), of the feed (the line says how to rebuild the items) or of the state (STATE_PATH) |
 | 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM) |
@@ -94,6 +94,20 @@ def nothing_left(stats: dict) -> bool:
             and not stats.get("downloader/request_count"))
 
 
+def nothing_due(stats: dict) -> bool:
+    """An incremental run (STATE_PATH) whose requests were all known and not due (stat revisit/not_due: front pages
+    that back off, REVISIT_FRONT_DAYS, and a run soon after the last one), and nothing else went wrong: no host
+    unreachable or refused, no robots.txt denial, no HTTP error, no download failure but the refusals themselves."""
+    if not stats.get(keys.STAT_REVISIT.format(event="not_due")):
+        return False
+    if (_prefixed(stats, keys.prefix(keys.STAT_UNREACHABLE)) or _prefixed(stats, keys.prefix(keys.STAT_REFUSED))
+            or stats.get("robotstxt/forbidden")):
+        return False
+    if any(not code.startswith(("2", "304")) for code in _prefixed(stats, "downloader/response_status_count/")):
+        return False
+    return all(name.endswith(".IgnoreRequest") for name in _prefixed(stats, "downloader/exception_type_count/"))
+
+
 def exported(stats: dict) -> int:
     """Articles exported: the lines the JSON Lines feed wrote and flushed (feed/items_written), else, for
     a feed of another format, the items Scrapy handed to the feeds."""
@@ -164,6 +178,10 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
     if pages == 0 and nothing_left(stats):
         return Outcome(OK, "finished: nothing left to do: the earlier runs of this JOBDIR did every request (its "
                            "start requests were done before; a new crawl needs a new JOBDIR)")
+    if pages == 0 and nothing_due(stats):
+        not_due = int(stats.get(keys.STAT_REVISIT.format(event="not_due")) or 0)
+        return Outcome(OK, f"finished: nothing due: the {not_due} known URLs this run met are not due yet (the revisit "
+                           f"policy, REVISIT_*; `scrapy state` says when they fall due) ({done})")
     if pages == 0:
         shared = int(stats.get(keys.STAT_SHARED_PAGES_ARCHIVED) or 0)
         if shared:

@@ -324,7 +324,7 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     """A shared crawl: worker 2, started 5 s after worker 1, fetched the image host's robots.txt and gave its front row
     a due time of its own start. Worker 1's robots middleware asks for it too (each process needs its own parser): it
     is fetched, not refused as "known and not due" (which closed the host to worker 1: every request for it dropped,
-    exit 0). The same URL found as a link on a page is still judged by the plan."""
+    exit 0). The same URL found as a link on a page once the worker fetched it is not fetched again."""
     import time
 
     from crawler.incremental.policy import FRONT, RevisitPolicy
@@ -340,8 +340,10 @@ def test_each_worker_fetches_robots_txt_whatever_another_worker_wrote_in_the_sha
     state.schedule(robots, {"kind": FRONT, "next_due": now + 5, "interval": 0.0})  # worker 2's run start
     worker1 = RevalidateMiddleware(state, crawler.stats, crawler=crawler,
                                    revisits=Revisits(state, RevisitPolicy(), clock=lambda: now))
-    assert worker1.process_request(Request(robots, meta={"dont_obey_robotstxt": True})) is None
-    with pytest.raises(IgnoreRequest, match="known and not due"):
+    request = Request(robots, meta={"dont_obey_robotstxt": True})
+    assert worker1.process_request(request) is None
+    worker1.process_response(request, Response(robots, body=b"User-agent: *\n", request=request))
+    with pytest.raises(IgnoreRequest, match="known and not due"):  # a link to it: this worker fetched it already
         worker1.process_request(Request(robots))
     state.close()
 
@@ -373,3 +375,45 @@ def test_a_state_file_that_is_not_a_crawl_state_is_refused_naming_it_and_left_as
         assert isinstance(caught.value, ConfigError)
         assert str(caught.value).startswith(f"STATE_PATH={path}: not a crawl state (") and why in str(caught.value)
         assert path.read_bytes() == before
+
+
+def test_a_known_article_answered_in_full_by_a_run_killed_before_its_item_was_exported_stays_due(tmp_path):
+    """A run revalidates an old article (a full answer: the server sends no 304) and is killed -9 before the item
+    pipeline has exported the correction it holds. The article must stay due: before, the middleware rescheduled it
+    as unchanged when the response came in (7 days on for an article of the weekly sweep, up to 60 for a settling
+    one), the state kept that, and the correction waited for that next look (beyond the 7 runs promised). A run that
+    finishes still reschedules an article whose item was made nowhere (no change seen)."""
+    import time
+
+    from crawler.incremental.policy import ARTICLE as KIND, DAY, RevisitPolicy
+    from crawler.incremental.revisit import Revisits
+
+    crawler = project_crawler(SpacewarSpider)
+    crawler.spider = crawler._create_spider()
+    state = SqliteState(tmp_path / "state.sqlite")
+    now = time.time()
+    state.record_fetch(ARTICLE, "2024-05-30T10:00:00Z", 200, "sha1:old")
+    state.record_export(ARTICLE, "digest-of-the-old-text", "2024-05-30T10:00:00Z", None, None)
+    state.schedule(ARTICLE, {"kind": KIND, "next_due": now - 60, "interval": 7.0, "published": now - 400 * DAY,
+                             "swept_at": now - 7 * DAY})
+
+    def run(at: float) -> RevalidateMiddleware:
+        return RevalidateMiddleware(state, crawler.stats, crawler=crawler,
+                                    revisits=Revisits(state, RevisitPolicy(), clock=lambda: at))
+
+    mw = run(now)
+    request = Request(ARTICLE)
+    assert mw.process_request(request) is None  # due: asked
+    mw.process_response(request, HtmlResponse(ARTICLE, body=b"<html>corrected</html>", request=request))
+    state.commit()  # ... and the process is killed -9: no item_scraped, no spider_closed
+    assert run(now + DAY).process_request(Request(ARTICLE)) is None  # still due for the next run
+    mw.spider_closed(reason="shutdown")  # stopped early (SIGTERM): the response may never have been scraped
+    assert run(now + DAY).process_request(Request(ARTICLE)) is None
+
+    mw = run(now + DAY)  # a run that finishes without making an item of it: scheduled as unchanged
+    request = Request(ARTICLE)
+    mw.process_request(request)
+    mw.process_response(request, HtmlResponse(ARTICLE, body=b"<html>corrected</html>", request=request))
+    mw.spider_closed(reason="finished")
+    assert state.get(ARTICLE).next_due > now + 6 * DAY
+    state.close()

@@ -478,3 +478,20 @@ def test_undated_articles_of_the_first_run_join_the_sweep_and_later_ones_are_you
     assert all(len(sim.looks[u]) == 3 for u in undated)  # day 0, then once in each week
     assert [round((t - NOW) / DAY) for t in sim.looks[late]] == [3, 4, 5, 6, 12]  # young 3 days, then 3 x 2
     assert sim.state.get(late).published == NOW + 3 * DAY and sim.state.get(undated[0]).published is None
+
+
+def test_a_run_whose_clock_went_back_still_fetches_the_front_pages(tmp_path):
+    """The machine's clock set back a day after a run (NTP step, a VM restored, `faketime -1d` after `+3d`): the
+    front pages the last run fetched are due at its start, a day in this run's future. They are due at every run
+    (interval 0): the run fetches them, and so finds the new articles; before, it refused the home page and the feed
+    as 'known and not due', archived nothing and exited 69 ('the site answered only with errors')."""
+    state = SqliteState(tmp_path / "state.sqlite")
+    state.schedule("https://w/", {"kind": FRONT, "next_due": NOW, "interval": 0.0})  # the last run started at NOW
+    state.schedule("https://w/about.html", {"kind": "static", "next_due": NOW + DAY, "interval": 2.0})
+    state.schedule("https://w/a", {"kind": ARTICLE, "next_due": NOW + 5 * DAY, "interval": 6.0})
+    revisits = Revisits(state, POLICY, clock=Clock(NOW - DAY))  # this run: a day earlier by its clock
+    assert revisits.allowed("https://w/", state.get("https://w/"))
+    assert not revisits.allowed("https://w/about.html", state.get("https://w/about.html"))  # backs off: not due
+    assert not revisits.allowed("https://w/a", state.get("https://w/a"))
+    revisits.fetched("https://w/")
+    assert not revisits.allowed("https://w/", state.get("https://w/"))  # once per run

@@ -67,3 +67,20 @@ def test_a_rerun_of_a_jobdir_whose_earlier_runs_did_everything_finished_with_not
                    "downloader/response_status_count/503": 2}, "finished").status == 69
     assert decide({"inflight/rescheduled": 3, "downloader/request_count": 3,
                    "downloader/exception_type_count/twisted.internet.error.DNSLookupError": 3}, "finished").status == 69
+
+
+def test_an_incremental_run_with_nothing_due_finishes_with_status_0():
+    """STATE_PATH with front pages that back off (-s REVISIT_FRONT_DAYS=1) and a second run the same day: every start
+    request is known and not due, only robots.txt is fetched. Nothing failed and nothing was due: exit 0, said as
+    such; before, exit 69 "the site answered only with errors (HTTP 200 x1)", which a systemd unit retries every half
+    hour and reports as failed."""
+    stats = {"downloader/request_count": 1, "downloader/response_status_count/200": 1, "robotstxt/response_count": 1,
+             "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 2, "revisit/not_due": 2,
+             "incremental/new": 0, "incremental/changed": 0, "incremental/unchanged": 0, "revisit/left_due": 0}
+    idle = decide(stats, "finished")
+    assert idle.status == 0 and "nothing due" in idle.summary and "2 known URLs" in idle.summary
+    # errors or refusals besides: still nothing archived
+    assert decide({**stats, "downloader/response_status_count/503": 3}, "finished").status == 69
+    assert decide({**stats, "robotstxt/forbidden": 2}, "finished").status == 69
+    assert decide({**stats, "download/unreachable/www.spacewar.com": "refused"}, "finished").status == 69
+    assert decide({k: v for k, v in stats.items() if k != "revisit/not_due"}, "finished").status == 69
