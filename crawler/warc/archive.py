@@ -20,6 +20,7 @@ from pathlib import Path
 
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecordLoader
 from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
@@ -105,7 +106,7 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None)
                 bad.add(cdxj.name, f"unreadable status or offset in {fields.get('url')}")
             continue
         out.append(Capture(
-            url=fields["url"], timestamp=timestamp, status=status,
+            url=target_uri(fields["url"]), timestamp=timestamp, status=status,
             revisit=fields.get("mime") == "warc/revisit", path=warc,
             offset=offset, digest=_digest(fields.get("digest")),
             mime=_media_type(fields.get("mime")),
@@ -139,6 +140,7 @@ def captures_from_scan(warc: Path, start: int = 0, end: int | None = None, name:
         for record in records:
             if end is not None and records.get_record_offset() >= end:
                 break
+            _parse_http(record)
             if record.rec_type not in ("response", "revisit") or not record.http_headers:
                 continue
             url = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
@@ -320,7 +322,7 @@ def read_capture(capture: Capture):
     record's body is empty (its block holds HTTP headers only)."""
     with open(capture.path, "rb") as fh:
         fh.seek(capture.offset)
-        record = next(iter(ArchiveIterator(fh)))
+        record = _parse_http(next(iter(ArchiveIterator(fh))))
         truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
         if capture.revisit:
             return record.rec_headers, record.http_headers, b"", truncated
@@ -330,6 +332,18 @@ def read_capture(capture: Capture):
         if not truncated and record.http_headers is not None:
             truncated = cut_short(record.http_headers.to_bytes() + raw) is not None
         return record.rec_headers, record.http_headers, _entity_body(record, raw), truncated
+
+
+def _parse_http(record):
+    """The record, its HTTP headers parsed where warcio left them unparsed: warcio parses them only under a target URI
+    that starts with `http:` or `https:` as written, not under `HTTPS://...` (scheme and host are case-insensitive,
+    crawler/warc/uris.py)."""
+    if record.http_headers is None and record.rec_type in ("response", "revisit") and record.length:
+        uri = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
+        if uri.startswith(("http:", "https:")):
+            record.http_headers = ArcWarcRecordLoader().load_http_headers(record.rec_type, uri, record.raw_stream,
+                                                                          record.length)
+    return record
 
 
 def _entity_body(record, body: bytes) -> bytes:
