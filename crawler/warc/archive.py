@@ -2,7 +2,13 @@
 
 An index maps each archived URL to its captures, from the `.cdxj` file beside a WARC file when it
 is up to date (a line it cannot read costs that line only), else by scanning the file with warcio.
-`response_for(url)` gives the best capture of a URL (the latest that is not a 5xx, else the
+A URL's captures are those archived under the URL itself, else under its canonical form
+(`url_key`: query order, percent-encoding); when those are none, or only errors, and a `page_key`
+is given (the key `scrapy reprocess` selects captures of one article by: http or https, the bare
+host or www., tracking parameters), the captures reprocess could select under that key (2xx
+responses and revisits): another tool's archive may hold `https://www.spacewar.com/X` as
+`http://spacewar.com/X?utm_source=...`.
+`response_for(url)` gives the best of them (the latest that is not a 5xx, else the
 latest) as an ArchivedResponse: status, headers in their archived order, and the entity body
 (transfer-codings removed with crawler/warc/http.py, the same code the capture digested with,
 content-coding kept). A revisit is answered with its own HTTP headers and the payload of the
@@ -17,6 +23,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
@@ -190,16 +197,20 @@ class ArchivedResponse:
 class WarcArchive:
     """Index of the captures in a set of WARC files, and the reader of their records."""
 
-    def __init__(self, captures: list[Capture], source: str = ""):
+    def __init__(self, captures: list[Capture], source: str = "", page_key: Callable[[str], str] | None = None):
         self.source = source
         self.files = sorted({c.path for c in captures})
+        self._page_key = page_key
         self._by_url: dict[str, list[Capture]] = defaultdict(list)
         self._by_key: dict[str, list[Capture]] = defaultdict(list)
+        self._by_page: dict[str, list[Capture]] = defaultdict(list)  # by page_key: the selectable captures only
         self._by_id: dict[str, Capture] = {}
         self._by_digest: dict[str, Capture] = {}
         for capture in captures:
             self._by_url[capture.url].append(capture)
             self._by_key[url_key(capture.url)].append(capture)
+            if page_key is not None and (capture.revisit or 200 <= capture.status < 300):
+                self._by_page[page_key(capture.url)].append(capture)
             if capture.record_id:
                 self._by_id[capture.record_id] = capture
             if not capture.revisit and capture.digest and capture.status == 200:
@@ -210,9 +221,11 @@ class WarcArchive:
         self.unreadable: list[tuple[str, str]] = []  # (file, why) of the inputs that could not be read
 
     @classmethod
-    def open(cls, path, use_cdxj: bool = True, tmp_dir: str | None = None) -> "WarcArchive":
+    def open(cls, path, use_cdxj: bool = True, tmp_dir: str | None = None,
+             page_key: Callable[[str], str] | None = None) -> "WarcArchive":
         """Index every archive at PATH (a file, or a directory searched recursively; crawler/warc/inputs.py says
-        what is read and how); `bad_index_lines` says what was skipped. A file that cannot be read costs only
+        what is read and how), with `page_key` for the lookup's last step (the module docstring); `bad_index_lines`
+        says what was skipped. A file that cannot be read costs only
         itself: it is logged with its cause and listed in `unreadable`. NoInput (one line) when nothing at
         PATH can be read; call `close()` when done (a decompressed or converted copy is removed)."""
         inputs = open_inputs([path], tmp_dir)
@@ -234,7 +247,7 @@ class WarcArchive:
             inputs.close()
             raise NoInput(f"nothing to read at {path}: {'; '.join(f'{f}: {w}' for f, w in unreadable[:3])}; "
                           f"expected {EXPECTED}")
-        archive = cls(captures, str(path))
+        archive = cls(captures, str(path), page_key)
         archive.inputs = inputs
         archive.unreadable = unreadable
         archive.bad_index_lines = bad
@@ -248,9 +261,22 @@ class WarcArchive:
             self.inputs.close()
 
     # --- lookup --------------------------------------------------------------------
+    def key_of(self, url: str) -> str:
+        """What the captures of URL's page share: its page_key, else its canonical form (url_key)."""
+        return self._page_key(url) if self._page_key is not None else url_key(url)
+
+    def captures_for(self, url: str) -> list[Capture]:
+        """The captures that answer a request for URL: under URL itself, else its canonical form; else, when none of
+        those is an answer (none, or only errors: a 503 retried under another form of the URL), the page's
+        selectable captures (page_key, the module docstring) when there are any; [] when nothing is archived."""
+        found = self._by_url.get(url) or self._by_key.get(url_key(url)) or []
+        if self._page_key is not None and not any(c.revisit or c.status < 400 for c in found):
+            found = self._by_page.get(self._page_key(url)) or found
+        return found
+
     def lookup(self, url: str) -> Capture | None:
-        """The best capture of URL (exact URL first, then its canonical form), or None."""
-        candidates = self._by_url.get(url) or self._by_key.get(url_key(url))
+        """The best capture of URL (see captures_for), or None."""
+        candidates = self.captures_for(url)
         return max(candidates, key=Capture.rank) if candidates else None
 
     def original_of(self, revisit: Capture, refers_to: str | None) -> Capture | None:
@@ -268,11 +294,13 @@ class WarcArchive:
         return max(full, key=Capture.rank) if full else None
 
     def html_pages(self) -> dict[str, Capture]:
-        """{canonical URL key: best capture} of every archived URL whose best capture answers with a
-        2xx HTML page (a revisit counts by the full response it resolves to): the pages a rebuild
-        can make items from."""
+        """{key_of: best capture} of every archived page whose best capture answers with a 2xx HTML page (a revisit
+        counts by the full response it resolves to): the pages a rebuild can make items from."""
         out = {}
-        for key, candidates in self._by_key.items():
+        pages: dict[str, list[Capture]] = defaultdict(list)
+        for url, captures in self._by_url.items():
+            pages[self.key_of(url)].extend(captures)
+        for key, candidates in pages.items():
             best = max(candidates, key=Capture.rank)
             answer = best
             if best.revisit:

@@ -80,3 +80,67 @@ def test_from_warc_answers_a_request_archived_with_an_upper_case_scheme_or_host(
     assert response.status == 200 and response.body == PAGE
     assert response.url == ITEM_URL
     assert request.meta["warc_capture"].pointer["filename"] == "upper.warc.gz"
+
+
+@pytest.mark.parametrize("form", ["http", "bare host", "tracking parameters"])
+def test_from_warc_answers_a_request_with_the_capture_under_another_form_of_its_url(tmp_path, form):
+    """The spider asks for the canonical URL; the archive holds the page under another form of it: the capture
+    reprocess would select for that article answers, the response keeps the requested (canonical) URL, which
+    becomes the item's `url`, and the record's own pointer (provenance)."""
+    (tmp_path / "warc").mkdir()
+    other = write(tmp_path / "warc" / "other.warc.gz", response_record(1, FORMS[form]))
+    response, request = replayed(other, ITEM_URL)
+    assert (response.status, response.body, response.url) == (200, PAGE, ITEM_URL)
+    assert "not_archived" not in response.flags
+    assert request.meta["warc_capture"].pointer == {
+        "filename": "other.warc.gz", "record_id": "<urn:uuid:00000001-0000-0000-0000-000000000000>", "offset": 0}
+
+
+def test_the_exact_url_is_still_answered_first_and_an_archived_redirect_is_no_fallback(tmp_path):
+    """An archived form of the URL is taken only when the URL itself is not archived, and only a capture reprocess
+    could select (a 2xx, a revisit): an archived redirect from http:// to the requested URL would loop."""
+    redirect = gzip_member(serialize_record(
+        [("WARC-Type", "response"), ("WARC-Record-ID", "<urn:uuid:00000009-0000-0000-0000-000000000000>"),
+         ("WARC-Date", "2026-03-01T00:00:00Z"), ("WARC-Target-URI", FORMS["http"]),
+         ("Content-Type", "application/http; msgtype=response")],
+        f"HTTP/1.1 301 Moved Permanently\r\nLocation: {ITEM_URL}\r\nContent-Length: 0\r\n\r\n".encode()))
+    warc = write(tmp_path / "warc" / "a.warc.gz", response_record(1, FORMS["bare host"], "2026-01-01T00:00:00Z"),
+                 redirect)
+    response, request = replayed(warc, ITEM_URL)
+    assert (response.status, response.body) == (200, PAGE)
+    assert request.meta["warc_capture"].pointer["record_id"] == "<urn:uuid:00000001-0000-0000-0000-000000000000>"
+    assert replayed(warc, FORMS["http"])[0].status == 301  # its own URL still gets the redirect
+
+
+def test_explain_finds_the_article_archived_under_another_form_of_its_url(tmp_path):
+    from crawler.commands.explain import page_from_warc
+
+    warc = write(tmp_path / "warc" / "a.warc.gz", response_record(1, FORMS["tracking parameters"]))
+    html, where = page_from_warc(ITEM_URL, warc.parent)
+    assert "Kharkiv" in html and where.startswith("a.warc.gz at offset 0")
+
+
+def test_a_page_answered_under_another_form_of_its_url_is_not_counted_never_requested(tmp_path):
+    from crawler.offline.replay import FromWarc
+
+    warc = write(tmp_path / "warc" / "a.warc.gz", response_record(1, FORMS["http"]))
+    crawler = project_crawler(FROM_WARC=str(warc))
+    handler = WarcReplayDownloadHandler.from_crawler(crawler)
+    replay = handler.replay
+    assert isinstance(replay, FromWarc) and replay.not_requested() == 1
+    asyncio.run(handler.download_request(scrapy.Request(ITEM_URL)))
+    assert replay.not_requested() == 0
+
+
+def test_an_error_under_the_url_itself_gives_way_to_a_whole_answer_under_another_form(tmp_path):
+    """The crawl retried a 503 and got the page; the archive holds the 503 under the URL, the 200 under a tracking
+    form of it: the replay answers with the 200, as the live crawl got it, and reprocess selects it."""
+    error = gzip_member(serialize_record(
+        [("WARC-Type", "response"), ("WARC-Record-ID", "<urn:uuid:00000009-0000-0000-0000-000000000000>"),
+         ("WARC-Date", "2026-01-01T00:00:00Z"), ("WARC-Target-URI", ITEM_URL),
+         ("Content-Type", "application/http; msgtype=response")],
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 4\r\n\r\nbusy"))
+    warc = write(tmp_path / "warc" / "a.warc.gz", error,
+                 response_record(1, FORMS["tracking parameters"], "2026-01-01T00:00:02Z"))
+    response, _ = replayed(warc, ITEM_URL)
+    assert (response.status, response.body) == (200, PAGE)
