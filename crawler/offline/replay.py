@@ -12,7 +12,8 @@ selects an article's captures by), rebuilt as the live HTTP/1.1 handler would ha
 archived order (connection headers such as Transfer-Encoding and Content-Length dropped, as
 Twisted does), body with the transfer-codings removed but still content-coded, so
 HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows archived 3xx records.
-A record marked WARC-Truncated comes back flagged "dataloss", as the live crawl saw it. Every
+A cut-short record (WARC-Truncated, or cut by its bytes), which answers only when the URL has no whole
+capture, comes back flagged "dataloss", as the live crawl saw it. Every
 response is flagged "from_warc" (the WARC recorder would not archive it again), and
 request.meta["warc_capture"] holds the archived record (a PageCapture, crawler/capture/page.py), so
 items keep the `warc` pointer (of the record under whatever URL it was archived; the response, and so

@@ -8,8 +8,9 @@ is given (the key `scrapy reprocess` selects captures of one article by: http or
 host or www., tracking parameters), the captures reprocess could select under that key (2xx
 responses and revisits): another tool's archive may hold `https://www.spacewar.com/X` as
 `http://spacewar.com/X?utm_source=...`.
-`response_for(url)` gives the best of them (the latest that is not a 5xx, else the
-latest) as an ArchivedResponse: status, headers in their archived order, and the entity body
+`response_for(url)` gives the best of them (the latest whole one that is not a 5xx, as `scrapy
+reprocess` selects; a cut-short one, by WARC-Truncated or by its bytes, only when none is whole;
+a 5xx only when there is nothing else) as an ArchivedResponse: status, headers in their archived order, and the entity body
 (transfer-codings removed with crawler/warc/http.py, the same code the capture digested with,
 content-coding kept). A revisit is answered with its own HTTP headers and the payload of the
 record it refers to (WARC-Refers-To, else the same payload digest, else, for a
@@ -58,7 +59,8 @@ class Capture:
     base: int = 0  # where that WARC file starts in `path` (a WACZ member's data): the pointer's offset is relative
 
     def rank(self) -> tuple:
-        """Sort key of the best capture: not a server error, then latest, then last written."""
+        """Sort key of the captures, best first once reversed: not a server error, then latest, then last written
+        (whether a capture is whole takes reading it: WarcArchive._best)."""
         return (self.status < 500, self.timestamp, self.path.name, self.offset)
 
 
@@ -275,9 +277,9 @@ class WarcArchive:
         return found
 
     def lookup(self, url: str) -> Capture | None:
-        """The best capture of URL (see captures_for), or None."""
-        candidates = self.captures_for(url)
-        return max(candidates, key=Capture.rank) if candidates else None
+        """The capture that answers a request for URL (see response_for), or None."""
+        best = self._best(url)
+        return best[0] if best is not None else None
 
     def original_of(self, revisit: Capture, refers_to: str | None) -> Capture | None:
         """The full response holding the payload of an identical-payload-digest revisit:
@@ -312,9 +314,29 @@ class WarcArchive:
     # --- reading ---------------------------------------------------------------------
     def response_for(self, url: str) -> ArchivedResponse | None:
         """The archived answer to a request for URL, or None when the URL is not archived."""
-        capture = self.lookup(url)
-        if capture is None:
+        best = self._best(url)
+        return best[1] if best is not None else None
+
+    def _best(self, url: str) -> tuple[Capture, ArchivedResponse] | None:
+        """The best of URL's captures (captures_for) and its answer: the latest whole one that is not a server error,
+        as `scrapy reprocess` selects (a revisit is as whole as its original); the latest cut short one only when
+        none is whole (its answer flagged truncated); the latest server error only when there is nothing else.
+        Whether a capture is whole takes reading it, so the captures are read latest first until one is."""
+        ranked = sorted(self.captures_for(url), key=Capture.rank, reverse=True)
+        if not ranked:
             return None
+        first = None
+        for capture in ranked:
+            if (capture.status < 500) != (ranked[0].status < 500):
+                break  # a whole server error never wins over a capture of the page, cut short or not
+            answer = self._answer(capture, url)
+            if not answer.truncated:
+                return capture, answer
+            first = first or (capture, answer)
+        return first
+
+    def _answer(self, capture: Capture, url: str) -> ArchivedResponse:
+        """What one capture answers (a revisit: with its original's payload)."""
         rec, http, body, truncated = read_capture(capture)
         if capture.revisit:
             if "server-not-modified" in (rec.get_header("WARC-Profile") or ""):
