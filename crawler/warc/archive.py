@@ -33,7 +33,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
-from crawler.warc.inputs import EXPECTED, NoInput, find, open_inputs
+from crawler.warc.inputs import EXPECTED, EXTRACTS_ARE, NoInput, find, open_inputs
 from crawler.warc.location import RecordLocation
 from crawler.warc.truncation import cut_short
 from crawler.warc.uris import target_uri
@@ -245,6 +245,8 @@ class WarcArchive:
             captures.extend(found)
         for origin, why in unreadable:
             logger.warning("Not read: %s: %s", origin, why)
+        if inputs.extracts:
+            logger.warning("Left out: %d WAT/WET files (%s)", len(inputs.extracts), EXTRACTS_ARE)
         if not captures and unreadable:
             inputs.close()
             raise NoInput(f"nothing to read at {path}: {'; '.join(f'{f}: {w}' for f, w in unreadable[:3])}; "

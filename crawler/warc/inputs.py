@@ -15,6 +15,10 @@ recursively, as Common Crawl lays out `segments/*/warc/`, for `*.warc.gz`, `*.wa
     (its ARC-to-WARC reading), and said so;
 * `refused`: each file that cannot be read, with the cause in words (not a WARC: what it starts
   with; an empty file; a ZIP that is no WACZ);
+* `extracts`: the Common Crawl WAT and WET files (`*.warc.wat.gz`, `*.warc.wet.gz`) a directory
+  holds beside its WARC files, left out: they are WARC files too, but of metadata and text
+  extracts of the captures, not of captures (`extract_kind`); one given by name is read, and its
+  kind named in the summary;
 
 and `NoInput` (one line: what was found, what was expected) when the paths hold nothing to read.
 `Inputs.close()` removes what went into `tmp_dir`. Pure: no Scrapy.
@@ -39,6 +43,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 #: the names a directory is searched for
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".wacz")
 EXPECTED = "WARC files (*.warc.gz, *.warc), ARC files (*.arc.gz, *.arc) or WACZ files (*.wacz)"
+#: Common Crawl's extracts of its WARC files, by name: {suffix: what they hold}
+EXTRACTS = {".wat.gz": ("WAT", "metadata"), ".wat": ("WAT", "metadata"),
+            ".wet.gz": ("WET", "text"), ".wet": ("WET", "text")}
+#: what the summary says of the WAT and WET files (the warc/ files beside them hold the captures)
+EXTRACTS_ARE = "metadata and text extracts of captures, not captures: give the warc/ files"
 _VERSION = re.compile(rb"WARC/(1\.[01]|0\.1[78])\r?\n")
 _HEAD = 1 << 16
 
@@ -72,6 +81,7 @@ class Inputs:
     sources: list[Source] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     files: list[str] = field(default_factory=list)  # the archive files found, in order
+    extracts: list[str] = field(default_factory=list)  # the WAT and WET files in the directories, left out
     temporary: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
@@ -94,6 +104,18 @@ def find(paths) -> tuple[list[Path], list[str]]:
     found, empty = find_files(paths, lambda p: p.name.endswith(ARCHIVE_SUFFIXES),
                               "no archive file or directory at {path}")
     return found, [f"{entry} holds no archive file ({_what_is_in(entry)})" for entry in empty]
+
+
+def extract_kind(path) -> tuple[str, str] | None:
+    """("WAT", "metadata") or ("WET", "text") for a Common Crawl extract file, by its name; None for another file."""
+    name = Path(path).name.lower()
+    return next((kind for suffix, kind in EXTRACTS.items() if name.endswith(suffix)), None)
+
+
+def extracts_in(paths) -> list[Path]:
+    """The WAT and WET files in the directories among `paths` (searched recursively), which `find` leaves out."""
+    found, _ = find_files([p for p in paths if Path(p).is_dir()], lambda p: extract_kind(p) is not None, "{path}")
+    return found
 
 
 def _what_is_in(directory: Path) -> str:
@@ -224,7 +246,7 @@ def open_inputs(paths, tmp_dir: str | None = None) -> Inputs:
     """The sources and refused files of the paths (see the module docstring). NoInput when there is no
     source at all; FileNotFoundError for a path that does not exist."""
     files, empty = find(paths)
-    inputs = Inputs(files=[str(f) for f in files])
+    inputs = Inputs(files=[str(f) for f in files], extracts=[str(f) for f in extracts_in(paths)])
     try:
         for path in files:
             _add(inputs, path, tmp_dir)
@@ -233,6 +255,8 @@ def open_inputs(paths, tmp_dir: str | None = None) -> Inputs:
         raise
     if not inputs.sources:
         found = empty + [f"{f}: {why}" for f, why in inputs.refused]
+        if inputs.extracts:
+            found.append(f"{len(inputs.extracts)} WAT/WET files left out ({EXTRACTS_ARE})")
         raise NoInput(f"nothing to read: {'; '.join(found[:3]) or 'no file'}{' ...' if len(found) > 3 else ''}; "
                       f"expected {EXPECTED}, or a directory holding them")
     return inputs
