@@ -10,7 +10,9 @@ recursively, as Common Crawl lays out `segments/*/warc/`, for `*.warc.gz`, `*.wa
     boundaries to seek to, so it is read as one stream, decompressed once into `tmp_dir`, and said
     so (`note`); offsets are then the records' places in the decompressed stream;
   - a WACZ: each `archive/` member stored uncompressed in the ZIP (as the WACZ spec asks) is a
-    byte range of the .wacz file itself, read in place; a member the ZIP compressed is refused;
+    byte range of the .wacz file itself, read in place, and named by its path under `archive/`
+    (`member_name`: the name a WACZ's CDXJ index gives it), so two members of one name in two
+    folders are two files to the items' pointers; a member the ZIP compressed is refused;
   - an ARC file (the WARC's predecessor): converted once into a WARC in `tmp_dir` with warcio
     (its ARC-to-WARC reading), and said so;
 * `refused`: each file that cannot be read, with the cause in words (not a WARC: what it starts
@@ -221,6 +223,13 @@ def wacz_members(path) -> tuple[list[tuple[str, int, int, bool]], list[tuple[str
     return ranges, refused
 
 
+def member_name(name: str) -> str:
+    """The WARC file's name of a WACZ member, as items point to it: its path under `archive/` (`archive/x.warc.gz`:
+    `x.warc.gz`, the crawl's own name for it; `archive/b/x.warc.gz`: `b/x.warc.gz`), as the WACZ's CDXJ index names
+    it: unique within the WACZ, where the file name alone is not."""
+    return name[len("archive/"):]
+
+
 # --- conversions into tmp_dir -------------------------------------------------------------------------
 def _decompressed(path: Path, tmp_dir: str | None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f"{path.name}-", suffix=".warc", dir=tmp_dir)
@@ -286,7 +295,7 @@ def _add(inputs: Inputs, path: Path, tmp_dir: str | None) -> None:
             ranges, refused = wacz_members(path)
             inputs.refused.extend(refused)
             for name, start, end, gz in ranges:
-                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", Path(name).name, base=start))
+                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", member_name(name), base=start))
             if not ranges and not refused:
                 inputs.refused.append((str(path), "a WACZ without WARC files in archive/"))
         else:
