@@ -203,6 +203,21 @@ def _per_file(inputs) -> list[dict]:
     return rows
 
 
+def damaged_places(row: dict) -> str:
+    """An input file's damage, in the words of its per-file line ("" for none)."""
+    n = row["damaged"]
+    return f"{n} damaged place{'' if n == 1 else 's'}" if n else ""
+
+
+def file_line(row: dict) -> str:
+    """An input file's line in the summary: why it gave nothing, else what it gave; and its damage, if any."""
+    said = row["gave_nothing"] or (
+        f"{row['articles']} articles of {row['records']} records, {row['captures']} captures"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in row["skipped"].items()) + ")" if row["skipped"] else ""))
+    damage = damaged_places(row)
+    return said if not damage or damage in said else f"{said}, {damage}"
+
+
 def gave_nothing(row: dict) -> str | None:
     """Why an input file gave no article, in words (None when it gave some)."""
     if row["articles"]:
@@ -210,7 +225,7 @@ def gave_nothing(row: dict) -> str | None:
     if row.get("refused"):
         return f"not read: {row['refused']}"
     if not row["records"]:
-        return "no WARC record could be read" + (f" ({row['damaged']} damaged places)" if row["damaged"] else
+        return "no WARC record could be read" + (f" ({damaged_places(row)})" if row["damaged"] else
                                                  " (no whole record header in it: cut short or corrupt)")
     extract = extract_kind(row["file"])
     if extract is not None and not row["captures"]:  # Common Crawl's WAT or WET file, given by name
@@ -541,9 +556,7 @@ def summary_lines(summary: dict) -> list[str]:
     if len(summary["files"]) > 1 or any(row["gave_nothing"] for row in summary["files"]):
         lines.append("  per file:")
         for row in summary["files"][:MAX_FILE_LINES]:
-            lines.append(f"    {row['file']}: " + (row["gave_nothing"] or (
-                f"{row['articles']} articles of {row['records']} records, {row['captures']} captures"
-                + (" (" + ", ".join(f"{k}: {v}" for k, v in row["skipped"].items()) + ")" if row["skipped"] else ""))))
+            lines.append(f"    {row['file']}: {file_line(row)}")
         if len(summary["files"]) > MAX_FILE_LINES:
             lines.append(f"    ... and {len(summary['files']) - MAX_FILE_LINES} more files (--summary FILE lists them)")
     lines.append(f"Reprocess outcome: exit status {summary['exit_status']}")

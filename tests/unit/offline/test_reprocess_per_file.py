@@ -81,3 +81,19 @@ def test_a_wat_or_wet_file_given_by_name_says_what_it_is_on_its_line(tmp_path):
     assert f"    {wat}: a WAT file, 3 records: metadata extracts of captures, not captures: give the warc/ file" in lines
     assert f"    {wet}: a WET file, 3 records: text extracts of captures, not captures: give the warc/ file" in lines
     assert not [line for line in lines if "no response of the sites" in line]
+
+
+# --- damage on the line of a file that gave articles ------------------------------------------------------
+def test_a_damaged_file_that_still_gave_articles_says_so_on_its_line(tmp_path):
+    """The damage was only in the errors block: the file's own line read as if the file were whole."""
+    from tests.unit.offline.test_archived_url_forms import FORMS, response_record, write
+
+    whole = response_record(1, FORMS["http"])
+    damaged = write(tmp_path / "in" / "damaged.warc.gz", whole, whole[:40] + b"\x00" * 200,
+                    response_record(2, FORMS["bare host"].replace("_999", "_998")))
+    write(tmp_path / "in" / "good.warc.gz", response_record(3, FORMS["tracking parameters"].replace("_999", "_997")))
+    summary, status, lines = _run(tmp_path, tmp_path / "in")
+    assert status == 0 and summary["files"][0]["articles"] == 2 and summary["files"][0]["damaged"] == 1
+    line = next(line for line in lines if line.startswith(f"    {damaged}: "))
+    assert line.endswith(", 1 damaged place")  # the words of a file that gave nothing: "(1 damaged place)"
+    assert next(line for line in lines if "good.warc.gz" in line).endswith(": 1 articles of 1 records, 1 captures")
