@@ -5,15 +5,16 @@ a WARC file or a directory of them). It installs WarcReplayDownloadHandler for h
 writes no WARC files (WARC_ENABLED off), and turns the politeness delays off: nothing goes to the
 network and no name is looked up.
 
-The handler answers each request with the archive's best capture of its URL (crawler/warc/archive.py),
-else, when the URL itself is not archived, with the best capture of its page under another form of its
-URL (http or https, the bare host or www., tracking parameters: `page_key`, the key `scrapy reprocess`
-selects an article's captures by), rebuilt as the live HTTP/1.1 handler would have built the Response: status, headers in their
-archived order (connection headers such as Transfer-Encoding and Content-Length dropped, as
-Twisted does), body with the transfer-codings removed but still content-coded, so
-HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows archived 3xx records.
-A cut-short record (WARC-Truncated, or cut by its bytes), which answers only when the URL has no whole
-capture, comes back flagged "dataloss", as the live crawl saw it. Every
+The handler answers each request with the archive's best capture of its URL (crawler/warc/archive.py:
+the latest whole one), else, when the URL itself is not archived, with the best capture of its page
+under another form of its URL (http or https, the bare host or www., tracking parameters: `page_key`,
+the key `scrapy reprocess` selects an article's captures by), rebuilt as the live HTTP/1.1 handler
+would have built the Response: status, headers in their archived order (connection headers such as
+Transfer-Encoding and Content-Length dropped, as Twisted does), body with the transfer-codings
+removed but still content-coded, so HttpCompressionMiddleware decodes it as live and
+RedirectMiddleware follows archived 3xx records. A cut-short record (WARC-Truncated, or cut by its
+bytes), which answers only when the URL has no whole capture, comes back flagged "dataloss", as the
+live crawl saw it. Every
 response is flagged "from_warc" (the WARC recorder would not archive it again), and
 request.meta["warc_capture"] holds the archived record (a PageCapture, crawler/capture/page.py), so
 items keep the `warc` pointer (of the record under whatever URL it was archived; the response, and so

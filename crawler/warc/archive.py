@@ -10,7 +10,8 @@ responses and revisits): another tool's archive may hold `https://www.spacewar.c
 `http://spacewar.com/X?utm_source=...`.
 `response_for(url)` gives the best of them (the latest whole one that is not a 5xx, as `scrapy
 reprocess` selects; a cut-short one, by WARC-Truncated or by its bytes, only when none is whole;
-a 5xx only when there is nothing else) as an ArchivedResponse: status, headers in their archived order, and the entity body
+a 5xx only when there is nothing else) as an ArchivedResponse: status, headers in their
+archived order, and the entity body
 (transfer-codings removed with crawler/warc/http.py, the same code the capture digested with,
 content-coding kept). A revisit is answered with its own HTTP headers and the payload of the
 record it refers to (WARC-Refers-To, else the same payload digest, else, for a

@@ -295,7 +295,8 @@ def _add(inputs: Inputs, path: Path, tmp_dir: str | None) -> None:
             ranges, refused = wacz_members(path)
             inputs.refused.extend(refused)
             for name, start, end, gz in ranges:
-                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", member_name(name), base=start))
+                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", member_name(name),
+                                             base=start))
             if not ranges and not refused:
                 inputs.refused.append((str(path), "a WACZ without WARC files in archive/"))
         else:
