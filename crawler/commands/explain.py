@@ -6,7 +6,8 @@
     scrapy explain URL --template other/boilerplate.json --kept
     (URL: an article's URL, e.g. https://www.spacewar.com/reports/Some_story_999.html)
 
-The page comes from the archive (the best capture of URL, as `-a from_warc` replays it) or from a
+The page comes from the archive (the best capture of URL, as `-a from_warc` replays it: under another
+form of the URL, such as http://, the bare host or tracking parameters, when URL itself is not archived) or from a
 file, and is read and judged by the crawl's own code (crawler/extract/extractor.py) with the
 site's learned template (crawler/extract/boilerplate.py: BOILERPLATE_FILE, else boilerplate.json
 beside the WARC files), which it only reads. It prints the article's fields, then every block
@@ -45,9 +46,10 @@ from crawler.warc.inputs import NoInput
 
 def page_from_warc(url: str, path) -> tuple[str, str]:
     """(the page's text as the crawl decodes it, where it came from) of URL's best capture at `path`."""
+    from crawler.offline.replay import page_key
     from crawler.warc.archive import WarcArchive
 
-    archive = WarcArchive.open(path)
+    archive = WarcArchive.open(path, page_key=page_key)
     try:
         answer = archive.response_for(url)
     finally:

@@ -5,15 +5,20 @@ a WARC file or a directory of them). It installs WarcReplayDownloadHandler for h
 writes no WARC files (WARC_ENABLED off), and turns the politeness delays off: nothing goes to the
 network and no name is looked up.
 
-The handler answers each request with the archive's best capture of its URL (crawler/warc/archive.py),
-rebuilt as the live HTTP/1.1 handler would have built the Response: status, headers in their
-archived order (connection headers such as Transfer-Encoding and Content-Length dropped, as
-Twisted does), body with the transfer-codings removed but still content-coded, so
-HttpCompressionMiddleware decodes it as live and RedirectMiddleware follows archived 3xx records.
-A record marked WARC-Truncated comes back flagged "dataloss", as the live crawl saw it. Every
+The handler answers each request with the archive's best capture of its URL (crawler/warc/archive.py:
+the latest whole one), else, when the URL itself is not archived, with the best capture of its page
+under another form of its URL (http or https, the bare host or www., tracking parameters: `page_key`,
+the key `scrapy reprocess` selects an article's captures by), rebuilt as the live HTTP/1.1 handler
+would have built the Response: status, headers in their archived order (connection headers such as
+Transfer-Encoding and Content-Length dropped, as Twisted does), body with the transfer-codings
+removed but still content-coded, so HttpCompressionMiddleware decodes it as live and
+RedirectMiddleware follows archived 3xx records. A cut-short record (WARC-Truncated, or cut by its
+bytes), which answers only when the URL has no whole capture, comes back flagged "dataloss", as the
+live crawl saw it. Every
 response is flagged "from_warc" (the WARC recorder would not archive it again), and
 request.meta["warc_capture"] holds the archived record (a PageCapture, crawler/capture/page.py), so
-items keep the `warc` pointer and the fetch time of the original capture (a backfill's record: its
+items keep the `warc` pointer (of the record under whatever URL it was archived; the response, and so
+the item's `url`, keep the requested URL) and the fetch time of the original capture (a backfill's record: its
 capture time, fetch time and archive, crawler/warc/archived.py provenance). A URL that is not archived gets a 404 flagged "from_warc" and
 "not_archived".
 
@@ -38,7 +43,8 @@ from scrapy.responsetypes import responsetypes
 from crawler import keys
 from crawler.components import addon_of, defaults, register
 from crawler.config import ConfigError
-from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files, url_key
+from crawler.offline.reprocess.index import selection_key, site_set
+from crawler.warc.archive import ArchivedResponse, WarcArchive, archive_files
 from crawler.capture.page import PageCapture
 from crawler.warc.archived import provenance
 from crawler.warc.inputs import EXPECTED, NoInput, kind_of
@@ -61,13 +67,19 @@ CONNECTION_HEADERS = frozenset({
 })
 
 
+def page_key(url: str) -> str:
+    """What the captures of URL's page share, for a replay's lookup: the key reprocess selects an article's captures
+    by (crawler/offline/reprocess/index.py `selection_key`), over every site of the network."""
+    return selection_key(url, site_set(None))
+
+
 class FromWarc:
     """Add-on: answer the crawl from the WARC files at FROM_WARC; owns their index (`archive`)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self._archive: WarcArchive | None = None
-        #: canonical keys (url_key) of every URL a request asked the archive for
+        #: the pages (WarcArchive.key_of) of every URL a request asked the archive for
         self.requested: set[str] = set()
 
     @classmethod
@@ -80,7 +92,7 @@ class FromWarc:
 
     def asked(self, url: str) -> None:
         """A request asked the archive for URL (answered or not)."""
-        self.requested.add(url_key(url))
+        self.requested.add(self.archive.key_of(url))
 
     def not_requested(self) -> int:
         """Archived 2xx HTML pages (one per URL) that no request of the replay asked for."""
@@ -137,7 +149,7 @@ class FromWarc:
             s, stats = self.crawler.settings, self.crawler.stats
             path = str(s.get("FROM_WARC"))
             try:
-                self._archive = WarcArchive.open(path, s.getbool("FROM_WARC_USE_CDXJ"))
+                self._archive = WarcArchive.open(path, s.getbool("FROM_WARC_USE_CDXJ"), page_key=page_key)
             except (FileNotFoundError, NoInput) as exc:
                 raise ConfigError(f"from_warc: {exc}") from None
             logger.info("Replaying from %s: %d captures in %d WARC files", path, self._archive.size,

@@ -2,8 +2,16 @@
 
 An index maps each archived URL to its captures, from the `.cdxj` file beside a WARC file when it
 is up to date (a line it cannot read costs that line only), else by scanning the file with warcio.
-`response_for(url)` gives the best capture of a URL (the latest that is not a 5xx, else the
-latest) as an ArchivedResponse: status, headers in their archived order, and the entity body
+A URL's captures are those archived under the URL itself, else under its canonical form
+(`url_key`: query order, percent-encoding); when those are none, or only errors, and a `page_key`
+is given (the key `scrapy reprocess` selects captures of one article by: http or https, the bare
+host or www., tracking parameters), the captures reprocess could select under that key (2xx
+responses and revisits): another tool's archive may hold `https://www.spacewar.com/X` as
+`http://spacewar.com/X?utm_source=...`.
+`response_for(url)` gives the best of them (the latest whole one that is not a 5xx, as `scrapy
+reprocess` selects; a cut-short one, by WARC-Truncated or by its bytes, only when none is whole;
+a 5xx only when there is nothing else) as an ArchivedResponse: status, headers in their
+archived order, and the entity body
 (transfer-codings removed with crawler/warc/http.py, the same code the capture digested with,
 content-coding kept). A revisit is answered with its own HTTP headers and the payload of the
 record it refers to (WARC-Refers-To, else the same payload digest, else, for a
@@ -17,14 +25,16 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecordLoader
 from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.warc.cdxj import BadIndexLines, cdxj_path, read_cdxj
 from crawler.warc.http import remove_transfer_codings, transfer_codings
-from crawler.warc.inputs import EXPECTED, NoInput, find, open_inputs
+from crawler.warc.inputs import EXPECTED, EXTRACTS_ARE, NoInput, find, open_inputs
 from crawler.warc.location import RecordLocation
 from crawler.warc.truncation import cut_short
 from crawler.warc.uris import target_uri
@@ -50,7 +60,8 @@ class Capture:
     base: int = 0  # where that WARC file starts in `path` (a WACZ member's data): the pointer's offset is relative
 
     def rank(self) -> tuple:
-        """Sort key of the best capture: not a server error, then latest, then last written."""
+        """Sort key of the captures, best first once reversed: not a server error, then latest, then last written
+        (whether a capture is whole takes reading it: WarcArchive._best)."""
         return (self.status < 500, self.timestamp, self.path.name, self.offset)
 
 
@@ -105,7 +116,7 @@ def captures_from_cdxj(cdxj: Path, warc: Path, bad: BadIndexLines | None = None)
                 bad.add(cdxj.name, f"unreadable status or offset in {fields.get('url')}")
             continue
         out.append(Capture(
-            url=fields["url"], timestamp=timestamp, status=status,
+            url=target_uri(fields["url"]), timestamp=timestamp, status=status,
             revisit=fields.get("mime") == "warc/revisit", path=warc,
             offset=offset, digest=_digest(fields.get("digest")),
             mime=_media_type(fields.get("mime")),
@@ -139,6 +150,7 @@ def captures_from_scan(warc: Path, start: int = 0, end: int | None = None, name:
         for record in records:
             if end is not None and records.get_record_offset() >= end:
                 break
+            _parse_http(record)
             if record.rec_type not in ("response", "revisit") or not record.http_headers:
                 continue
             url = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
@@ -188,16 +200,20 @@ class ArchivedResponse:
 class WarcArchive:
     """Index of the captures in a set of WARC files, and the reader of their records."""
 
-    def __init__(self, captures: list[Capture], source: str = ""):
+    def __init__(self, captures: list[Capture], source: str = "", page_key: Callable[[str], str] | None = None):
         self.source = source
         self.files = sorted({c.path for c in captures})
+        self._page_key = page_key
         self._by_url: dict[str, list[Capture]] = defaultdict(list)
         self._by_key: dict[str, list[Capture]] = defaultdict(list)
+        self._by_page: dict[str, list[Capture]] = defaultdict(list)  # by page_key: the selectable captures only
         self._by_id: dict[str, Capture] = {}
         self._by_digest: dict[str, Capture] = {}
         for capture in captures:
             self._by_url[capture.url].append(capture)
             self._by_key[url_key(capture.url)].append(capture)
+            if page_key is not None and (capture.revisit or 200 <= capture.status < 300):
+                self._by_page[page_key(capture.url)].append(capture)
             if capture.record_id:
                 self._by_id[capture.record_id] = capture
             if not capture.revisit and capture.digest and capture.status == 200:
@@ -208,9 +224,11 @@ class WarcArchive:
         self.unreadable: list[tuple[str, str]] = []  # (file, why) of the inputs that could not be read
 
     @classmethod
-    def open(cls, path, use_cdxj: bool = True, tmp_dir: str | None = None) -> "WarcArchive":
+    def open(cls, path, use_cdxj: bool = True, tmp_dir: str | None = None,
+             page_key: Callable[[str], str] | None = None) -> "WarcArchive":
         """Index every archive at PATH (a file, or a directory searched recursively; crawler/warc/inputs.py says
-        what is read and how); `bad_index_lines` says what was skipped. A file that cannot be read costs only
+        what is read and how), with `page_key` for the lookup's last step (the module docstring); `bad_index_lines`
+        says what was skipped. A file that cannot be read costs only
         itself: it is logged with its cause and listed in `unreadable`. NoInput (one line) when nothing at
         PATH can be read; call `close()` when done (a decompressed or converted copy is removed)."""
         inputs = open_inputs([path], tmp_dir)
@@ -228,11 +246,13 @@ class WarcArchive:
             captures.extend(found)
         for origin, why in unreadable:
             logger.warning("Not read: %s: %s", origin, why)
+        if inputs.extracts:
+            logger.warning("Left out: %d WAT/WET files (%s)", len(inputs.extracts), EXTRACTS_ARE)
         if not captures and unreadable:
             inputs.close()
             raise NoInput(f"nothing to read at {path}: {'; '.join(f'{f}: {w}' for f, w in unreadable[:3])}; "
                           f"expected {EXPECTED}")
-        archive = cls(captures, str(path))
+        archive = cls(captures, str(path), page_key)
         archive.inputs = inputs
         archive.unreadable = unreadable
         archive.bad_index_lines = bad
@@ -246,10 +266,23 @@ class WarcArchive:
             self.inputs.close()
 
     # --- lookup --------------------------------------------------------------------
+    def key_of(self, url: str) -> str:
+        """What the captures of URL's page share: its page_key, else its canonical form (url_key)."""
+        return self._page_key(url) if self._page_key is not None else url_key(url)
+
+    def captures_for(self, url: str) -> list[Capture]:
+        """The captures that answer a request for URL: under URL itself, else its canonical form; else, when none of
+        those is an answer (none, or only errors: a 503 retried under another form of the URL), the page's
+        selectable captures (page_key, the module docstring) when there are any; [] when nothing is archived."""
+        found = self._by_url.get(url) or self._by_key.get(url_key(url)) or []
+        if self._page_key is not None and not any(c.revisit or c.status < 400 for c in found):
+            found = self._by_page.get(self._page_key(url)) or found
+        return found
+
     def lookup(self, url: str) -> Capture | None:
-        """The best capture of URL (exact URL first, then its canonical form), or None."""
-        candidates = self._by_url.get(url) or self._by_key.get(url_key(url))
-        return max(candidates, key=Capture.rank) if candidates else None
+        """The capture that answers a request for URL (see response_for), or None."""
+        best = self._best(url)
+        return best[0] if best is not None else None
 
     def original_of(self, revisit: Capture, refers_to: str | None) -> Capture | None:
         """The full response holding the payload of an identical-payload-digest revisit:
@@ -266,11 +299,13 @@ class WarcArchive:
         return max(full, key=Capture.rank) if full else None
 
     def html_pages(self) -> dict[str, Capture]:
-        """{canonical URL key: best capture} of every archived URL whose best capture answers with a
-        2xx HTML page (a revisit counts by the full response it resolves to): the pages a rebuild
-        can make items from."""
+        """{key_of: best capture} of every archived page whose best capture answers with a 2xx HTML page (a revisit
+        counts by the full response it resolves to): the pages a rebuild can make items from."""
         out = {}
-        for key, candidates in self._by_key.items():
+        pages: dict[str, list[Capture]] = defaultdict(list)
+        for url, captures in self._by_url.items():
+            pages[self.key_of(url)].extend(captures)
+        for key, candidates in pages.items():
             best = max(candidates, key=Capture.rank)
             answer = best
             if best.revisit:
@@ -282,9 +317,29 @@ class WarcArchive:
     # --- reading ---------------------------------------------------------------------
     def response_for(self, url: str) -> ArchivedResponse | None:
         """The archived answer to a request for URL, or None when the URL is not archived."""
-        capture = self.lookup(url)
-        if capture is None:
+        best = self._best(url)
+        return best[1] if best is not None else None
+
+    def _best(self, url: str) -> tuple[Capture, ArchivedResponse] | None:
+        """The best of URL's captures (captures_for) and its answer: the latest whole one that is not a server error,
+        as `scrapy reprocess` selects (a revisit is as whole as its original); the latest cut short one only when
+        none is whole (its answer flagged truncated); the latest server error only when there is nothing else.
+        Whether a capture is whole takes reading it, so the captures are read latest first until one is."""
+        ranked = sorted(self.captures_for(url), key=Capture.rank, reverse=True)
+        if not ranked:
             return None
+        first = None
+        for capture in ranked:
+            if (capture.status < 500) != (ranked[0].status < 500):
+                break  # a whole server error never wins over a capture of the page, cut short or not
+            answer = self._answer(capture, url)
+            if not answer.truncated:
+                return capture, answer
+            first = first or (capture, answer)
+        return first
+
+    def _answer(self, capture: Capture, url: str) -> ArchivedResponse:
+        """What one capture answers (a revisit: with its original's payload)."""
         rec, http, body, truncated = read_capture(capture)
         if capture.revisit:
             if "server-not-modified" in (rec.get_header("WARC-Profile") or ""):
@@ -320,7 +375,7 @@ def read_capture(capture: Capture):
     record's body is empty (its block holds HTTP headers only)."""
     with open(capture.path, "rb") as fh:
         fh.seek(capture.offset)
-        record = next(iter(ArchiveIterator(fh)))
+        record = _parse_http(next(iter(ArchiveIterator(fh))))
         truncated = bool(record.rec_headers.get_header("WARC-Truncated"))
         if capture.revisit:
             return record.rec_headers, record.http_headers, b"", truncated
@@ -330,6 +385,18 @@ def read_capture(capture: Capture):
         if not truncated and record.http_headers is not None:
             truncated = cut_short(record.http_headers.to_bytes() + raw) is not None
         return record.rec_headers, record.http_headers, _entity_body(record, raw), truncated
+
+
+def _parse_http(record):
+    """The record, its HTTP headers parsed where warcio left them unparsed: warcio parses them only under a target URI
+    that starts with `http:` or `https:` as written, not under `HTTPS://...` (scheme and host are case-insensitive,
+    crawler/warc/uris.py)."""
+    if record.http_headers is None and record.rec_type in ("response", "revisit") and record.length:
+        uri = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
+        if uri.startswith(("http:", "https:")):
+            record.http_headers = ArcWarcRecordLoader().load_http_headers(record.rec_type, uri, record.raw_stream,
+                                                                          record.length)
+    return record
 
 
 def _entity_body(record, body: bytes) -> bytes:

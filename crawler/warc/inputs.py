@@ -10,11 +10,17 @@ recursively, as Common Crawl lays out `segments/*/warc/`, for `*.warc.gz`, `*.wa
     boundaries to seek to, so it is read as one stream, decompressed once into `tmp_dir`, and said
     so (`note`); offsets are then the records' places in the decompressed stream;
   - a WACZ: each `archive/` member stored uncompressed in the ZIP (as the WACZ spec asks) is a
-    byte range of the .wacz file itself, read in place; a member the ZIP compressed is refused;
+    byte range of the .wacz file itself, read in place, and named by its path under `archive/`
+    (`member_name`: the name a WACZ's CDXJ index gives it), so two members of one name in two
+    folders are two files to the items' pointers; a member the ZIP compressed is refused;
   - an ARC file (the WARC's predecessor): converted once into a WARC in `tmp_dir` with warcio
     (its ARC-to-WARC reading), and said so;
 * `refused`: each file that cannot be read, with the cause in words (not a WARC: what it starts
   with; an empty file; a ZIP that is no WACZ);
+* `extracts`: the Common Crawl WAT and WET files (`*.warc.wat.gz`, `*.warc.wet.gz`) a directory
+  holds beside its WARC files, left out: they are WARC files too, but of metadata and text
+  extracts of the captures, not of captures (`extract_kind`); one given by name is read, and its
+  kind named in the summary;
 
 and `NoInput` (one line: what was found, what was expected) when the paths hold nothing to read.
 `Inputs.close()` removes what went into `tmp_dir`. Pure: no Scrapy.
@@ -39,6 +45,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 #: the names a directory is searched for
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".wacz")
 EXPECTED = "WARC files (*.warc.gz, *.warc), ARC files (*.arc.gz, *.arc) or WACZ files (*.wacz)"
+#: Common Crawl's extracts of its WARC files, by name: {suffix: what they hold}
+EXTRACTS = {".wat.gz": ("WAT", "metadata"), ".wat": ("WAT", "metadata"),
+            ".wet.gz": ("WET", "text"), ".wet": ("WET", "text")}
+#: what the summary says of the WAT and WET files (the warc/ files beside them hold the captures)
+EXTRACTS_ARE = "metadata and text extracts of captures, not captures: give the warc/ files"
 _VERSION = re.compile(rb"WARC/(1\.[01]|0\.1[78])\r?\n")
 _HEAD = 1 << 16
 
@@ -72,6 +83,7 @@ class Inputs:
     sources: list[Source] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     files: list[str] = field(default_factory=list)  # the archive files found, in order
+    extracts: list[str] = field(default_factory=list)  # the WAT and WET files in the directories, left out
     temporary: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
@@ -94,6 +106,18 @@ def find(paths) -> tuple[list[Path], list[str]]:
     found, empty = find_files(paths, lambda p: p.name.endswith(ARCHIVE_SUFFIXES),
                               "no archive file or directory at {path}")
     return found, [f"{entry} holds no archive file ({_what_is_in(entry)})" for entry in empty]
+
+
+def extract_kind(path) -> tuple[str, str] | None:
+    """("WAT", "metadata") or ("WET", "text") for a Common Crawl extract file, by its name; None for another file."""
+    name = Path(path).name.lower()
+    return next((kind for suffix, kind in EXTRACTS.items() if name.endswith(suffix)), None)
+
+
+def extracts_in(paths) -> list[Path]:
+    """The WAT and WET files in the directories among `paths` (searched recursively), which `find` leaves out."""
+    found, _ = find_files([p for p in paths if Path(p).is_dir()], lambda p: extract_kind(p) is not None, "{path}")
+    return found
 
 
 def _what_is_in(directory: Path) -> str:
@@ -199,6 +223,13 @@ def wacz_members(path) -> tuple[list[tuple[str, int, int, bool]], list[tuple[str
     return ranges, refused
 
 
+def member_name(name: str) -> str:
+    """The WARC file's name of a WACZ member, as items point to it: its path under `archive/` (`archive/x.warc.gz`:
+    `x.warc.gz`, the crawl's own name for it; `archive/b/x.warc.gz`: `b/x.warc.gz`), as the WACZ's CDXJ index names
+    it: unique within the WACZ, where the file name alone is not."""
+    return name[len("archive/"):]
+
+
 # --- conversions into tmp_dir -------------------------------------------------------------------------
 def _decompressed(path: Path, tmp_dir: str | None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f"{path.name}-", suffix=".warc", dir=tmp_dir)
@@ -224,7 +255,7 @@ def open_inputs(paths, tmp_dir: str | None = None) -> Inputs:
     """The sources and refused files of the paths (see the module docstring). NoInput when there is no
     source at all; FileNotFoundError for a path that does not exist."""
     files, empty = find(paths)
-    inputs = Inputs(files=[str(f) for f in files])
+    inputs = Inputs(files=[str(f) for f in files], extracts=[str(f) for f in extracts_in(paths)])
     try:
         for path in files:
             _add(inputs, path, tmp_dir)
@@ -233,6 +264,8 @@ def open_inputs(paths, tmp_dir: str | None = None) -> Inputs:
         raise
     if not inputs.sources:
         found = empty + [f"{f}: {why}" for f, why in inputs.refused]
+        if inputs.extracts:
+            found.append(f"{len(inputs.extracts)} WAT/WET files left out ({EXTRACTS_ARE})")
         raise NoInput(f"nothing to read: {'; '.join(found[:3]) or 'no file'}{' ...' if len(found) > 3 else ''}; "
                       f"expected {EXPECTED}, or a directory holding them")
     return inputs
@@ -262,7 +295,8 @@ def _add(inputs: Inputs, path: Path, tmp_dir: str | None) -> None:
             ranges, refused = wacz_members(path)
             inputs.refused.extend(refused)
             for name, start, end, gz in ranges:
-                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", Path(name).name, base=start))
+                inputs.sources.append(Source(str(path), start, end, gz, f"{path}!{name}", member_name(name),
+                                             base=start))
             if not ranges and not refused:
                 inputs.refused.append((str(path), "a WACZ without WARC files in archive/"))
         else:

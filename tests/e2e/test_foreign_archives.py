@@ -219,6 +219,53 @@ def test_a_from_warc_replay_of_warcprox_makes_no_item_of_the_cut_off_transfer(wa
             {k: v for k, v in live["items"][url].items() if k not in CAPTURE_FIELDS}
 
 
+# --- other forms of the URLs ----------------------------------------------------------------------------
+URL_FORMS = (
+    lambda u: u.replace("https://", "http://", 1),
+    lambda u: u.replace("://www.", "://", 1),
+    lambda u: u + ("&" if "?" in u else "?") + "utm_source=feed&utm_medium=rss&fbclid=IwAR0",
+    lambda u: u.replace("https://www.spacewar.com", "HTTPS://WWW.SpaceWar.COM", 1),
+)
+
+
+def rewrite_urls(sources, directory: Path) -> Path:
+    """The crawl's archive as another tool may hold it: each response under another form of its URL, in turn http://,
+    the bare host, tracking parameters, an upper-case scheme and host (the home page's included)."""
+    directory.mkdir(parents=True)
+    n = 0
+    for source in sources:
+        with open(source, "rb") as src, open(directory / source.name, "wb") as out:
+            writer = WARCWriter(out, gzip=True)
+            for record in ArchiveIterator(src):
+                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if record.rec_type == "response" and uri.startswith("https://www.spacewar.com/"):
+                    record.rec_headers.replace_header("WARC-Target-URI", URL_FORMS[n % len(URL_FORMS)](uri))
+                    n += 1
+                writer.write_record(record)
+    return directory
+
+
+def test_an_archive_under_other_forms_of_the_urls_rebuilds_every_item_in_reprocess_and_from_warc(live, tmp_path):
+    """http://, the bare host, ?utm_...&fbclid, HTTPS://WWW.SpaceWar.COM: one page each. reprocess selects an
+    article's captures by its item URL; a from_warc replay, which requests the canonical URLs, finds the same
+    captures: every live item, its `url` the canonical one, its `warc` pointer the record reprocess took."""
+    from tests.crawling import crawl
+
+    archive = rewrite_urls(live["warc"], tmp_path / "rewritten")
+    rebuilt = rebuild(tmp_path, live, archive)
+    assert_same_articles(rebuilt, live)
+    result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={archive}"],
+                   settings={"BOILERPLATE_FILE": str(live["template"])})
+    assert result.returncode == 0, result.log[-3000:]
+    items = {i["url"]: i for i in result.items}
+    assert len(items) == len(result.items) == len(live["items"])
+    assert set(items) == set(live["items"])
+    for url, item in items.items():
+        assert {k: v for k, v in item.items() if k not in CAPTURE_FIELDS} == \
+            {k: v for k, v in live["items"][url].items() if k not in CAPTURE_FIELDS}
+    assert {url: item["warc"] for url, item in items.items()} == {i["url"]: i["warc"] for i in rebuilt["items"]}
+
+
 # --- Common Crawl's layout --------------------------------------------------------------------------
 def test_common_crawl_layout_searched_recursively_and_off_site_skipped_on_headers(live, tmp_path):
     tree = write_common_crawl(live["warc"], tmp_path / "cc", OFF_SITE_PER_PAGE)

@@ -115,7 +115,7 @@ def load(paths, sources, sites: str | None = None) -> dict[int, Listed]:
                 listed.indexes.add(str(index_path))
                 listed.lines += 1
                 raw = _field(line, '"url": "', _URL)
-                if raw is None or not raw.startswith(("http:", "https:")):
+                if raw is None or not raw[:6].lower().startswith(("http:", "https:")):  # any case (RFC 3986)
                     continue  # not a web capture (our crawl's item records, `urn:`; warcinfo): not a response
                 if not any(d in raw.lower() for d in domains):
                     listed.off_site += 1  # no URL of the sites in it: off-site, not parsed

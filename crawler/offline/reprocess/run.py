@@ -46,7 +46,7 @@ from crawler.reporting.outcome import NO_INPUT, NOTHING_ARCHIVED, OK, WARC_WRITE
 from crawler.site.profiles import choose
 from crawler.syndication.groups import StoryGrouper, group_jsonl, group_lines
 from crawler.syndication.stores import MemoryStore
-from crawler.warc.inputs import NoInput, find, open_inputs
+from crawler.warc.inputs import EXTRACTS_ARE, NoInput, extract_kind, find, open_inputs
 
 logger = logging.getLogger("crawler.reprocess")
 
@@ -203,6 +203,21 @@ def _per_file(inputs) -> list[dict]:
     return rows
 
 
+def damaged_places(row: dict) -> str:
+    """An input file's damage, in the words of its per-file line ("" for none)."""
+    n = row["damaged"]
+    return f"{n} damaged place{'' if n == 1 else 's'}" if n else ""
+
+
+def file_line(row: dict) -> str:
+    """An input file's line in the summary: why it gave nothing, else what it gave; and its damage, if any."""
+    said = row["gave_nothing"] or (
+        f"{row['articles']} articles of {row['records']} records, {row['captures']} captures"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in row["skipped"].items()) + ")" if row["skipped"] else ""))
+    damage = damaged_places(row)
+    return said if not damage or damage in said else f"{said}, {damage}"
+
+
 def gave_nothing(row: dict) -> str | None:
     """Why an input file gave no article, in words (None when it gave some)."""
     if row["articles"]:
@@ -210,8 +225,12 @@ def gave_nothing(row: dict) -> str | None:
     if row.get("refused"):
         return f"not read: {row['refused']}"
     if not row["records"]:
-        return "no WARC record could be read" + (f" ({row['damaged']} damaged places)" if row["damaged"] else
+        return "no WARC record could be read" + (f" ({damaged_places(row)})" if row["damaged"] else
                                                  " (no whole record header in it: cut short or corrupt)")
+    extract = extract_kind(row["file"])
+    if extract is not None and not row["captures"]:  # Common Crawl's WAT or WET file, given by name
+        return (f"a {extract[0]} file, {row['records']} records: {extract[1]} extracts of captures, not captures: "
+                "give the warc/ file")
     if not row["captures"]:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(row["skipped"].items()))
         return f"{row['records']} records, but no response of the sites asked for" + (f" ({skipped})" if skipped
@@ -370,6 +389,8 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
     total = sum(s.size for s in sources)
     for path, why in inputs.refused:
         logger.warning("Not read: %s: %s", path, why)
+    if inputs.extracts:
+        logger.warning("%s", extracts_line(len(inputs.extracts)).strip())
     for src in sources:
         if src.note:
             logger.warning("%s: %s", src.origin, src.note)
@@ -501,7 +522,7 @@ def _run(opts: Options, inputs, processes: int, engine, started: float) -> tuple
         "processes": processes, "engine": opts.engine, "reader": reader.READER,
         "template": str(template) if template is not None else None,
         "inputs": {"files": len(inputs.files), "sources": len(sources), "bytes": total,
-                   "refused": len(inputs.refused)},
+                   "refused": len(inputs.refused), "extracts_left_out": len(inputs.extracts)},
         "files": [{**row, "skipped": dict(sorted(row["skipped"].items())), "gave_nothing": gave_nothing(row)}
                   for row in files],
         "output": str(opts.dataset or opts.output or "-"),
@@ -530,16 +551,21 @@ def summary_lines(summary: dict) -> list[str]:
         f"  template: {summary['template'] or 'none'}   output: {summary['output']}   driver peak RSS "
         f"{summary['driver_peak_rss_mib']} MiB",
     ]
+    if summary["inputs"].get("extracts_left_out"):
+        lines.append(extracts_line(summary["inputs"]["extracts_left_out"]))
     if len(summary["files"]) > 1 or any(row["gave_nothing"] for row in summary["files"]):
         lines.append("  per file:")
         for row in summary["files"][:MAX_FILE_LINES]:
-            lines.append(f"    {row['file']}: " + (row["gave_nothing"] or (
-                f"{row['articles']} articles of {row['records']} records, {row['captures']} captures"
-                + (" (" + ", ".join(f"{k}: {v}" for k, v in row["skipped"].items()) + ")" if row["skipped"] else ""))))
+            lines.append(f"    {row['file']}: {file_line(row)}")
         if len(summary["files"]) > MAX_FILE_LINES:
             lines.append(f"    ... and {len(summary['files']) - MAX_FILE_LINES} more files (--summary FILE lists them)")
     lines.append(f"Reprocess outcome: exit status {summary['exit_status']}")
     return lines
+
+
+def extracts_line(n: int) -> str:
+    """The summary's line on the WAT and WET files a directory held, left out (crawler/warc/inputs.py)."""
+    return f"  left out: {n} WAT/WET files ({EXTRACTS_ARE})"
 
 
 def write_summary(summary: dict, path) -> None:

@@ -289,3 +289,24 @@ def test_a_whole_file_gzip_replayed_points_at_the_archive_not_its_temporary_copy
     whole.write_bytes(gzip.compress(gzip.decompress((Path(archive.directory) / Path(warc).name).read_bytes())))
     _, request, _ = replay(whole, SITE + "/reports/Flaky_999.html")
     assert request.meta["warc_capture"].pointer["filename"] == "crawl.warc.gz"
+
+
+@pytest.mark.parametrize("extra, head, body", [
+    ([("WARC-Truncated", "length")], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n",
+     PAGE[:60]),  # marked cut
+    ([], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n", PAGE[:60]),  # cut by its bytes
+])
+def test_an_earlier_whole_capture_wins_over_a_later_cut_short_one(tmp_path, extra, head, body):
+    """As `scrapy reprocess` selects: the latest whole capture; the page gives its item, not nothing."""
+    from crawler.commands.explain import page_from_warc
+
+    a = Archive(tmp_path / "warc")
+    url = SITE + "/reports/Recaptured_999.html"
+    whole = a.exchange(url, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(PAGE),
+                       PAGE).pointer()
+    a.exchange(url, head, body, extra=extra)
+    a.close()
+    response, request, _ = replay(a.directory, url)
+    assert "dataloss" not in response.flags and response.body == PAGE
+    assert request.meta["warc_capture"].pointer == whole
+    assert "First paragraph" in page_from_warc(url, a.directory)[0]  # explain reads the same capture

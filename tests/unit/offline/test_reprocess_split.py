@@ -129,8 +129,11 @@ def test_a_task_is_a_plain_value():
 
 @pytest.mark.parametrize("written", ["<https://www.spacewar.com/reports/w.html>",
                                      "  https://www.spacewar.com/reports/w.html ",
-                                     "< https://www.spacewar.com/reports/w.html >"])
+                                     "< https://www.spacewar.com/reports/w.html >",
+                                     "HTTPS://WWW.SpaceWar.COM/reports/w.html",
+                                     "<Https://www.SPACEWAR.com/reports/w.html>"])
 def test_a_target_uri_in_angle_brackets_or_whitespace_is_read_as_the_bare_uri(tmp_path, written):
+    """... and its scheme and host in lower case, the rest as written (RFC 3986: they are case-insensitive)."""
     path = tmp_path / "wget.warc.gz"
     with open(path, "wb") as fh:
         fh.write(gzip_member(_record(1, 100, uri=written)))
