@@ -265,10 +265,10 @@ class SqliteState:
         return {k or "unscheduled": n for k, n in
                 self.db.execute("SELECT kind, COUNT(*) FROM pages GROUP BY kind ORDER BY kind")}
 
-    def due_times(self, kinds=None) -> list[tuple[str, float]]:
-        """(kind, next_due) of every scheduled row that will fall due (not the never-again ones)."""
-        return [(k, t) for k, t in self.db.execute(
-            "SELECT kind, next_due FROM pages WHERE next_due IS NOT NULL AND next_due < 9e999")
+    def due_times(self, kinds=None) -> list[tuple[str, float, float | None]]:
+        """(kind, next_due, interval) of every scheduled row that will fall due (not the never-again ones)."""
+        return [(k, t, i) for k, t, i in self.db.execute(
+            "SELECT kind, next_due, interval FROM pages WHERE next_due IS NOT NULL AND next_due < 9e999")
             if not kinds or k in kinds]
 
     def __len__(self) -> int:
@@ -392,8 +392,8 @@ class RedisState:
             out[k] = out.get(k, 0) + 1
         return dict(sorted(out.items()))
 
-    def due_times(self, kinds=None) -> list[tuple[str, float]]:
-        return [(row.get("kind"), row["next_due"]) for row in self._rows()
+    def due_times(self, kinds=None) -> list[tuple[str, float, float | None]]:
+        return [(row.get("kind"), row["next_due"], row.get("interval")) for row in self._rows()
                 if row.get("next_due") is not None and row["next_due"] != float("inf")
                 and (not kinds or row.get("kind") in kinds)]
 
