@@ -9,7 +9,7 @@ day for the next week (crawler/incremental/overview.py). "Now" is the machine's 
 STATE_PATH as for the crawl: a SQLite file, or `redis` / a redis:// URL (with -s REDIS_URL=... and,
 for `redis`, the spider whose STATE_REDIS_KEY to read). Reads only. Exit status 66 (no input) when
 the SQLite file does not exist, 69 when Redis cannot be reached. It changes nothing, but that
-a state file of an earlier version gains the revisit columns, as a crawl would give it.
+a state file of an earlier version gains the revisit columns and the marks table, as a crawl would give it.
 """
 
 from __future__ import annotations

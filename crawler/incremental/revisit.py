@@ -31,6 +31,10 @@ from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, 
 
 logger = logging.getLogger(__name__)
 
+#: the state's marks (crawler/incremental/state.py) of the first, full crawl: when its first plan found the state
+#: empty, and when the first of its runs stopped
+FIRST_CRAWL_BEGAN, FIRST_CRAWL_ENDED = "first_crawl_began", "first_crawl_ended"
+
 
 class Plan:
     """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
@@ -38,7 +42,7 @@ class Plan:
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
                  run_slack: float = RUN_SLACK, first: bool = False):
         self.now = now
-        self.first = first  # the state knew no URL: a first, full crawl (what it finds is the archive's past)
+        self.first = first  # a run of the first, full crawl (what it finds is the archive's past): `_first_crawl`
         self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows (every run) and static pages due now
@@ -64,7 +68,7 @@ class Revisits:
         """The run's plan, read from the state once, at the first question."""
         if self._plan is None:
             now = self.clock()
-            first = len(self.state) == 0
+            first = self._first_crawl(now)
             horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
             taken = self.state.due(horizon, BUDGETED, limit=self.budget)
             left = self.state.count_due(horizon, BUDGETED) - len(taken)
@@ -94,6 +98,22 @@ class Revisits:
                         " runs (%d overdue by more than a day)", len(taken), self.budget or "no limit", swept, members,
                         len(front), self._plan.left, self._plan.overdue)
         return self._plan
+
+    def _first_crawl(self, now: float) -> bool:
+        """Whether this run is (a worker of) the first, full crawl: the state is empty, or the first crawl began and
+        none of its runs has stopped yet (another worker of a shared first crawl, started while it runs, or the run
+        after a first crawl killed with kill -9). The first plan on an empty state marks the first crawl's start."""
+        marks = self.state.marks()
+        if len(self.state) == 0 or (FIRST_CRAWL_BEGAN in marks and FIRST_CRAWL_ENDED not in marks):
+            self.state.mark(FIRST_CRAWL_BEGAN, now)
+            return True
+        return False
+
+    def stopped(self) -> None:
+        """The run stops (spider_closed, whatever the reason): a run of the first crawl marks it ended, so that the
+        runs that start from now on are later runs (what they find appeared since)."""
+        if self._plan is not None and self._plan.first:
+            self.state.mark(FIRST_CRAWL_ENDED, self.clock())
 
     def _of_sweep(self, row, now: float) -> bool:
         """Whether a row the run takes counts in the sweep's share: in the sweep, or an old article about to join

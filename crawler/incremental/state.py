@@ -23,6 +23,11 @@ written in the same MULTI as the row), so a run's plan costs the same whatever t
 `sweep()` and `sweep_ahead()` give the sweep's size and its least recently looked at rows, from an
 index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI).
 
+Beside the rows, a few marks (name -> time, each written once): `first_crawl_began`, when a run's plan found the
+state empty, and `first_crawl_ended`, when a run of that first crawl stopped (crawler/incremental/revisit.py: every
+run in between, each worker of a shared first crawl included, is the first crawl). SQLite: the table `marks`; Redis:
+the hash `<key>:marks`.
+
 A state written before a column existed gains it when opened (SQLite: ALTER TABLE; Redis: a row without
 the field reads as None, and the sorted set fills as rows are scheduled again): an article scheduled by an
 earlier version keeps its due time and joins the sweep at its next look.
@@ -169,6 +174,7 @@ class SqliteState:
         for name, decl in POLICY_COLUMNS.items():  # a state file of an earlier version gains the columns
             if name not in have:
                 self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
+        self.db.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, at REAL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
@@ -222,6 +228,19 @@ class SqliteState:
     def schedule(self, url: str, values: dict) -> None:
         """Write the policy's facts of a row (keys of SCHEDULE_FIELDS)."""
         self._upsert(url, values)
+
+    def mark(self, name: str, at: float) -> None:
+        """Write the mark `name` at the time `at`, unless it is written already (the first writer's time stays)."""
+        if self.failed is not None:
+            return
+        try:
+            self.db.execute("INSERT OR IGNORE INTO marks (name, at) VALUES (?, ?)", (name, at))
+            self.db.commit()
+        except sqlite3.OperationalError as exc:
+            self._write_failed(exc)
+
+    def marks(self) -> dict[str, float]:
+        return dict(self.db.execute("SELECT name, at FROM marks"))
 
     def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
         """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
@@ -306,6 +325,15 @@ class RedisState:
         self.key = key
         self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
         self.sweep_key = key + ":sweep"  # sorted set: URL -> swept_at (rows in the weekly sweep)
+        self.marks_key = key + ":marks"  # hash: mark name -> time
+
+    def mark(self, name: str, at: float) -> None:
+        """As SqliteState.mark: HSETNX, so that the first of two workers' times stays."""
+        self.server.hsetnx(self.marks_key, name, repr(float(at)))
+
+    def marks(self) -> dict[str, float]:
+        return {(k.decode() if isinstance(k, bytes) else k): float(v)
+                for k, v in self.server.hgetall(self.marks_key).items()}
 
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)

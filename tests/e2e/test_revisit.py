@@ -196,6 +196,16 @@ def test_scrapy_state_counts_a_redis_state_as_a_sqlite_one(redis, tmp_path):
         assert o == overview(sqlite, now) and (o["every_run"], o["due_now"], o["overdue"]) == (7, 3, 2)
 
 
+def test_every_worker_of_a_shared_first_crawl_over_a_redis_state_counts_as_the_first(redis):
+    """Two workers' plans over one Redis state (as tests/unit/incremental/test_policy.py over SQLite): the worker that
+    starts seconds after the first is the first crawl too; a run after the first crawl stopped is a later one."""
+    from crawler.incremental.state import RedisState
+    from tests.unit.incremental.test_policy import workers_of_a_first_crawl
+
+    workers_of_a_first_crawl(RedisState(redis, "spacewar:state"))
+    assert redis.hlen("spacewar:state:marks") == 2
+
+
 def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before_joins_it(redis, tmp_path):
     """The weekly sweep in SQLite and in Redis: the same runs take the same URLs in the same order (due ones, then
     the sweep's share ahead, least recently looked at first). A Redis state written before the sweep (rows
@@ -225,6 +235,7 @@ def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before
         for url, when in new:
             revisits.reschedule(url, ARTICLE, None, published=when)
         state.commit()
+        revisits.stopped()
         return taken
 
     sqlite, red = SqliteState(tmp_path / "state.sqlite"), RedisState(redis, "spacewar:state")
