@@ -26,8 +26,9 @@ import time
 from urllib.parse import urlsplit
 
 from crawler import keys
-from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, RUN_SLACK,
+from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, DEAD, FRONT, STATIC, RUN_SLACK,
                                         RevisitPolicy)
+from crawler.incremental.state import iso_time
 
 logger = logging.getLogger(__name__)
 
@@ -70,24 +71,30 @@ class Revisits:
             now = self.clock()
             first = self._first_crawl(now)
             horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
-            taken = self.state.due(horizon, BUDGETED, limit=self.budget)
-            left = self.state.count_due(horizon, BUDGETED) - len(taken)
             members, last_swept = self.state.sweep()
             elapsed = None if last_swept is None else now - last_swept
+            slack = self.policy.run_slack(elapsed)
+            caps = self._caps(slack)
+            taken = self.state.due(horizon, BUDGETED, limit=self.budget, caps=caps)
+            left = self.state.count_due(horizon, BUDGETED, caps=caps) - len(taken)
             quota = self.policy.sweep_quota(members, elapsed)
             swept = sum(1 for row in taken if self._of_sweep(row, now))  # the sweep's rows among those due
             ahead = quota - swept
             if self.budget:
                 ahead = min(ahead, self.budget - len(taken))
-            ahead_rows = self.state.sweep_ahead(now, ahead)  # all in the sweep (swept_at set)
+            # all in the sweep (swept_at set), not due by their due time: none taken already, but those due by a
+            # lowered maximum (`_caps`: given a longer interval)
+            in_sweep = {r.url for r in taken if r.swept_at is not None and r.interval is not None
+                        and r.interval > caps.get(r.kind, (float("inf"),))[0]}
+            ahead_rows = [r for r in self.state.sweep_ahead(now, ahead + len(in_sweep) if ahead > 0 else 0)
+                          if r.url not in in_sweep][:max(ahead, 0)]
             taken += ahead_rows
             swept += len(ahead_rows)
-            overdue_all = self.state.count_due(now - DAY, BUDGETED)
+            overdue_all = self.state.count_due(now - DAY, BUDGETED, caps=caps)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
-            front = self.state.due(horizon, (FRONT, STATIC))
+            front = self.state.due(horizon, (FRONT, STATIC), caps=caps)
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
-                              left=left, overdue=overdue_all - overdue_taken,
-                              run_slack=self.policy.run_slack(elapsed), first=first)
+                              left=left, overdue=overdue_all - overdue_taken, run_slack=slack, first=first)
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
@@ -98,6 +105,24 @@ class Revisits:
                         " runs (%d overdue by more than a day)", len(taken), self.budget or "no limit", swept, members,
                         len(front), self._plan.left, self._plan.overdue)
         return self._plan
+
+    def _caps(self, slack: float) -> dict[str, tuple[float, float]]:
+        """The policy's maximum interval per kind (days) and how long after its last fetch a row given a longer one
+        (under an earlier, larger setting) is due (seconds: the maximum less the run's slack, as `next_due`
+        counts it): kind -> (maximum, lead), for SqliteState.due."""
+        caps = {}
+        for kind in (ARTICLE, ARCHIVE, STATIC, DEAD):
+            most = self.policy.max_days(kind)
+            if most is not None:
+                caps[kind] = (most, most * DAY - min(slack, most * DAY / 2))
+        return caps
+
+    def _capped(self, known) -> bool:
+        """Whether a row not due by its due time is due by its kind's maximum (`_caps`): given a longer interval,
+        and fetched at least the maximum (less the slack) ago."""
+        cap = self._caps(self.plan.run_slack).get(known.kind)
+        return (cap is not None and known.interval is not None and known.interval > cap[0]
+                and known.fetched_at is not None and iso_time(known.fetched_at) + cap[1] <= self.plan.now)
 
     def _first_crawl(self, now: float) -> bool:
         """Whether this run is (a worker of) the first, full crawl: the state is empty, or the first crawl began and
@@ -148,7 +173,7 @@ class Revisits:
             return url in self.plan.taken
         # a row due at every run (interval 0: home, sections, feeds) is due whatever its due time says: it is the
         # start of the run that fetched it last, in this run's future when the clock went back since
-        return known.next_due <= self.plan.now or known.interval == 0
+        return known.next_due <= self.plan.now or known.interval == 0 or self._capped(known)
 
     def start_urls(self) -> list[str]:
         """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first

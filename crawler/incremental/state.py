@@ -21,7 +21,10 @@ the start of the run that last looked at it (`swept_at`; None: not in the sweep)
 rows due at a time, oldest-due first, from an index (SQLite) or a sorted set (Redis: `<key>:due`,
 written in the same MULTI as the row), so a run's plan costs the same whatever the archive's size;
 `sweep()` and `sweep_ahead()` give the sweep's size and its least recently looked at rows, from an
-index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI).
+index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI). `due()` also takes the
+policy's maximum interval per kind (`caps`): a row given a longer one under an earlier setting is due at its last
+fetch + the maximum, found by an index on (kind, interval) (SQLite) or a sorted set per kind (Redis:
+`<key>:interval:<kind>`, URL -> interval, in the same MULTI).
 
 Beside the rows, a few marks (name -> time, each written once): `first_crawl_began`, when a run's plan found the
 state empty, and `first_crawl_ended`, when a run of that first crawl stopped (crawler/incremental/revisit.py: every
@@ -89,6 +92,11 @@ def utc_iso(t: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_time(text: str) -> float:
+    """A time the state wrote (utc_iso) as epoch seconds."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def payload_digest(body: bytes) -> str:
     return "sha1:" + hashlib.sha1(body).hexdigest()
 
@@ -111,6 +119,11 @@ class DueRow:
     interval: float | None = None
     published: float | None = None
     swept_at: float | None = None
+
+
+def due_order(row: DueRow):
+    """The order of due rows: those due every run (interval 0) first, then oldest-due first."""
+    return (1 if row.interval is None else row.interval) > 0, row.next_due, row.url
 
 
 def _due_row(url: str, row: dict, due: float) -> DueRow:
@@ -176,6 +189,8 @@ class SqliteState:
                 self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
         self.db.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, at REAL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
+        # for a lowered maximum (`due`'s caps); `+kind` in the due queries keeps them on pages_due
+        self.db.execute("CREATE INDEX IF NOT EXISTS pages_interval ON pages (kind, interval)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
 
@@ -242,20 +257,42 @@ class SqliteState:
     def marks(self) -> dict[str, float]:
         return dict(self.db.execute("SELECT name, at FROM marks"))
 
-    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+    def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
         articles, changed archive pages), then the others oldest-due first, so that a backlog over the budget
-        never holds back what must be seen at every run."""
+        never holds back what must be seen at every run. `caps` (kind -> (maximum days, lead seconds)): a row of
+        that kind given an interval over the maximum is due at its last fetch + lead, if that is earlier."""
         sql = "SELECT url, kind, next_due, interval, published, swept_at FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            sql += f" AND +kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
         sql += " ORDER BY coalesce(interval, 1) > 0, next_due, url"
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
-        return [DueRow(*row) for row in self.db.execute(sql, args)]
+        rows = [DueRow(*row) for row in self.db.execute(sql, args)]
+        capped = list(self._capped(now, kinds, caps, limit))
+        if capped:
+            rows = sorted(rows + capped, key=due_order)
+        return rows[:limit] if limit else rows
+
+    def _capped(self, now: float, kinds, caps, limit: int = 0, count: bool = False):
+        """The rows not due by their due time that `caps` makes due at `now` (DueRows at their capped due time:
+        their last fetch + lead, earlier than their due time), least recently fetched first, at most `limit` of each
+        kind (0: all); `count`: how many (ints). By the index on (kind, interval)."""
+        for kind, (max_days, lead) in (caps or {}).items():
+            if kinds and kind not in kinds:
+                continue
+            where = (" FROM pages WHERE kind = ? AND interval > ? AND next_due > ? AND fetched_at <= ?",
+                     (kind, max_days, now, utc_iso(now - lead)))
+            if count:
+                yield self.db.execute("SELECT COUNT(*)" + where[0], where[1]).fetchone()[0]
+                continue
+            sql = "SELECT url, kind, interval, published, swept_at, fetched_at" + where[0] + " ORDER BY fetched_at, url"
+            for url, k, interval, published, swept_at, fetched_at in self.db.execute(
+                    sql + (f" LIMIT {int(limit)}" if limit else ""), where[1]):
+                yield DueRow(url, k, iso_time(fetched_at) + lead, interval, published, swept_at)
 
     def sweep(self) -> tuple[int, float | None]:
         """(rows in the weekly sweep, the latest swept_at: the start of the last run that looked at one)."""
@@ -271,13 +308,13 @@ class SqliteState:
                                (now, limit))
         return [DueRow(*row) for row in rows]
 
-    def count_due(self, now: float, kinds=None) -> int:
+    def count_due(self, now: float, kinds=None, caps=None) -> int:
         sql = "SELECT COUNT(*) FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            sql += f" AND +kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
-        return self.db.execute(sql, args).fetchone()[0]
+        return self.db.execute(sql, args).fetchone()[0] + sum(self._capped(now, kinds, caps, count=True))
 
     def kinds(self) -> dict[str, int]:
         """Known rows by kind ("unscheduled": fetched but never given a due time)."""
@@ -339,15 +376,27 @@ class RedisState:
         raw = self.server.hget(self.key, url)
         return PageState(**json.loads(raw)) if raw else None
 
+    def interval_key(self, kind: str) -> str:
+        """Sorted set of the rows of `kind`: URL -> interval (days; rows given one over 0 and finite)."""
+        return f"{self.key}:interval:{kind}"
+
     def _update(self, url: str, values: dict) -> None:
         state = self.get(url) or PageState(url)
         data = {**asdict(state), **values}
         row = json.dumps(data, separators=(",", ":"))
-        if "next_due" not in values and "swept_at" not in values:
+        if "next_due" not in values and "swept_at" not in values and "interval" not in values:
             self.server.hset(self.key, url, row)
             return
-        pipe = self.server.pipeline(transaction=True)  # row, due time and sweep together, or none
+        pipe = self.server.pipeline(transaction=True)  # row, due time, interval and sweep together, or none
         pipe.hset(self.key, url, row)
+        if "interval" in values or "kind" in values:
+            if state.kind and state.kind != data["kind"]:
+                pipe.zrem(self.interval_key(state.kind), url)
+            interval = data["interval"]
+            if data["kind"] and interval is not None and 0 < interval < float("inf"):
+                pipe.zadd(self.interval_key(data["kind"]), {url: interval})
+            elif data["kind"]:
+                pipe.zrem(self.interval_key(data["kind"]), url)
         for name, zkey in (("next_due", self.due_key), ("swept_at", self.sweep_key)):
             if name not in values:
                 continue
@@ -361,9 +410,9 @@ class RedisState:
     def schedule(self, url: str, values: dict) -> None:
         self._update(url, values)
 
-    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+    def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
-        at a time); every-run rows first, then oldest-due first."""
+        at a time); every-run rows first, then oldest-due first; `caps` from the sorted sets of intervals."""
         found: list[tuple[bool, float, str, dict]] = []
         offset = 0
         while True:
@@ -378,8 +427,31 @@ class RedisState:
                     continue
                 interval = row.get("interval")
                 found.append(((1 if interval is None else interval) > 0, score, url, row))
-        found.sort(key=lambda f: f[:3])
-        return [_due_row(url, row, score) for _, score, url, row in (found[:limit] if limit else found)]
+        rows = [_due_row(url, row, score) for _, score, url, row in found] + list(self._capped(now, kinds, caps))
+        rows.sort(key=due_order)
+        return rows[:limit] if limit else rows
+
+    def _capped(self, now: float, kinds, caps):
+        """As SqliteState._capped: the URLs of each kind given an interval over its maximum (its sorted set of
+        intervals, 500 at a time), their rows' due and fetch times."""
+        for kind, (max_days, lead) in (caps or {}).items():
+            if kinds and kind not in kinds:
+                continue
+            fetched_before = utc_iso(now - lead)
+            offset = 0
+            while True:
+                chunk = self.server.zrangebyscore(self.interval_key(kind), f"({max_days!r}", "+inf", start=offset,
+                                                  num=500)
+                if not chunk:
+                    break
+                offset += len(chunk)
+                urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u in chunk]
+                for url, raw in zip(urls, self.server.hmget(self.key, urls)):
+                    row = json.loads(raw) if raw else {}
+                    due, fetched_at = row.get("next_due"), row.get("fetched_at")
+                    if row.get("kind") == kind and due is not None and due > now and fetched_at \
+                            and fetched_at <= fetched_before:
+                        yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
 
     def sweep(self) -> tuple[int, float | None]:
         n = self.server.zcard(self.sweep_key)
@@ -404,10 +476,10 @@ class RedisState:
                     out.append(_due_row(url, row, due))
         return out
 
-    def count_due(self, now: float, kinds=None) -> int:
-        if not kinds:
+    def count_due(self, now: float, kinds=None, caps=None) -> int:
+        if not kinds and not caps:
             return self.server.zcount(self.due_key, "-inf", now)
-        return len(self.due(now, kinds))
+        return len(self.due(now, kinds, caps=caps))
 
     def _rows(self):
         for _, raw in self.server.hscan_iter(self.key, count=1000):

@@ -206,6 +206,14 @@ def test_every_worker_of_a_shared_first_crawl_over_a_redis_state_counts_as_the_f
     assert redis.hlen("spacewar:state:marks") == 2
 
 
+def test_a_lowered_maximum_holds_the_rows_of_a_redis_state_scheduled_to_the_old_one(redis):
+    """As tests/unit/incremental/test_policy.py over SQLite: `-s REVISIT_ARTICLE_MAX_DAYS=7` on a Redis state."""
+    from crawler.incremental.state import RedisState
+    from tests.unit.incremental.test_policy import a_lowered_maximum_holds_rows_scheduled_before
+
+    a_lowered_maximum_holds_rows_scheduled_before(RedisState(redis, "spacewar:state"))
+
+
 def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before_joins_it(redis, tmp_path):
     """The weekly sweep in SQLite and in Redis: the same runs take the same URLs in the same order (due ones, then
     the sweep's share ahead, least recently looked at first). A Redis state written before the sweep (rows

@@ -544,3 +544,45 @@ def test_the_run_after_a_first_crawl_killed_before_it_stopped_is_still_the_first
     old = SqliteState(tmp_path / "old.sqlite")
     old.schedule("https://w/b", {"kind": ARTICLE, "next_due": NOW, "interval": 6.0})
     assert not Revisits(old, POLICY, clock=Clock(NOW)).plan.first
+
+
+def a_lowered_maximum_holds_rows_scheduled_before(state) -> None:
+    """Rows scheduled by a run at NOW under the default maximums (an article 100 days quiet: 60 days; an unchanged
+    archive listing and a static page: 90; a dead link: 30), then runs with lower maximums: each row is due at its
+    last fetch + the new maximum, not at the due time the old one gave."""
+    from crawler.incremental.policy import STATIC
+    from crawler.incremental.state import utc_iso
+
+    rows = {"https://w/article": (ARTICLE, 60.0), "https://w/news/a-24a.html": (ARCHIVE, 90.0),
+            "https://w/about.html": (STATIC, 90.0), "https://w/gone": (DEAD, 30.0)}
+    for url, (kind, interval) in rows.items():
+        state.record_fetch(url, utc_iso(NOW + 30), 200 if kind != DEAD else 404)
+        state.schedule(url, {"kind": kind, "next_due": NOW + interval * DAY - DAY / 2, "interval": interval,
+                             "published": NOW - 100 * DAY if kind == ARTICLE else None})
+    state.commit()
+    lower = RevisitPolicy(article_max_days=7, archive_max_days=14, dead_days=7)
+
+    def plan(day, policy=lower):
+        revisits = Revisits(state, policy, clock=Clock(NOW + day * DAY))
+        p = revisits.plan
+        return revisits, {*p.taken, *p.front}, p
+
+    _, due, _ = plan(7, POLICY)
+    assert not due  # the defaults: nothing due a week later
+    _, due, _ = plan(6)
+    assert not due
+    revisits, due, p = plan(7)  # a weekly maximum: the article after 7 days
+    assert due == {"https://w/article"} and p.left == 0
+    assert revisits.allowed("https://w/gone", state.get("https://w/gone"))  # a dead link linked again: asked
+    revisits.reschedule("https://w/article", ARTICLE, state.get("https://w/article"))
+    assert state.get("https://w/article").interval == 7.0
+    _, due, _ = plan(14)
+    # the listings after 14 days; the article 7 days after its last look again
+    assert due == {"https://w/news/a-24a.html", "https://w/about.html", "https://w/article"}
+
+
+def test_a_lowered_maximum_holds_the_rows_an_earlier_run_scheduled_to_the_old_one(tmp_path):
+    """`-s REVISIT_ARTICLE_MAX_DAYS=7` on a state whose articles were given 60 days: an article is due 7 days after
+    its last fetch, not at its next look (up to 60 days later). The same for REVISIT_ARCHIVE_MAX_DAYS (archive
+    listings, static pages) and REVISIT_DEAD_DAYS. The Redis state: tests/e2e/test_revisit.py."""
+    a_lowered_maximum_holds_rows_scheduled_before(SqliteState(tmp_path / "state.sqlite"))
