@@ -202,13 +202,14 @@ def breakdown_table(kinds: list[dict]) -> str:
     return markdown_table(("day", "requests", *REQUEST_KINDS), kinds)
 
 
-def synthetic_state(n: int, path: Path) -> dict:
-    """The state alone at n article rows (SQLite): bytes per URL, the time of a run's plan, of a row lookup."""
+def synthetic_state(n: int, path: Path, settings: dict | None = None) -> dict:
+    """The state alone at n article rows (SQLite), scheduled by the default policy: bytes per URL, the time of a run's
+    plan (by the policy of `settings`: e.g. a lower REVISIT_ARTICLE_MAX_DAYS), of a row lookup."""
     import random
 
     from crawler.incremental.policy import ARTICLE, DAY, RevisitPolicy
     from crawler.incremental.revisit import Revisits
-    from crawler.incremental.state import SqliteState
+    from crawler.incremental.state import SqliteState, utc_iso
 
     if path.exists():
         path.unlink()
@@ -222,7 +223,7 @@ def synthetic_state(n: int, path: Path) -> dict:
         url = f"https://www.spacewar.com/reports/Synthetic_article_number_{k}_of_the_archive_999.html"
         urls.append(url)
         published = now - rng.uniform(0, 20 * 365) * DAY
-        state.record_fetch(url, "2026-12-07T00:00:00Z", 200, "sha1:" + "%040x" % rng.getrandbits(160))
+        state.record_fetch(url, utc_iso(now - 3 * DAY), 200, "sha1:" + "%040x" % rng.getrandbits(160))
         state.record_export(url, "%040x" % rng.getrandbits(160), "2026-12-07T00:00:00Z", '"%016x"' % k,
                             "Mon, 07 Dec 2026 00:00:00 GMT")
         revisits.reschedule(url, ARTICLE, None, published=published, now=now - 3 * DAY)
@@ -230,7 +231,7 @@ def synthetic_state(n: int, path: Path) -> dict:
     fill = time.perf_counter() - started
     size, rows = state_size(path)
     started = time.perf_counter()
-    plan = revisits.plan
+    plan = Revisits(state, RevisitPolicy.from_settings((settings or {}).get), budget=1000, clock=lambda: now).plan
     plan_s = time.perf_counter() - started
     started = time.perf_counter()
     for url in rng.sample(urls, 2000):
@@ -257,7 +258,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.synthetic:
-        print(json.dumps(synthetic_state(args.synthetic, out / "synthetic.sqlite"), indent=1))
+        settings = dict(s.split("=", 1) for s in args.settings)
+        print(json.dumps(synthetic_state(args.synthetic, out / "synthetic.sqlite", settings), indent=1))
         return 0
     settings = dict(s.split("=", 1) for s in args.settings)
     rows, site = simulate(out / "runs", args.articles, args.days, args.per_day, settings, span_days=args.span_days)

@@ -70,6 +70,7 @@ def simulate(articles: int, per_day: int, days: int, span_days: float, settings:
                 published[url] = when
                 revisits.reschedule(url, ARTICLE, None, published=when)
             state.commit()
+            revisits.stopped()
             if day:
                 rows.append({"day": day, "taken": len(taken), **ages, "left_due": revisits.plan.left})
         state.close()

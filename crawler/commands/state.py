@@ -1,14 +1,15 @@
 """`scrapy state STATE_PATH [--spider NAME] [--json]`: what a crawl state holds and what the next run will revisit.
 
 Prints the known URLs by kind (front pages, static pages, archive listings, articles, dead links, page requisites;
-"unscheduled": fetched but never exported, or a state of an earlier version), how many are due now and how many
-overdue (due for more than a day: the budget left them), and when the next ones fall due, per
+"unscheduled": fetched but never exported, or a state of an earlier version), how many are due at every run (front
+pages, young articles, changed archive pages), how many others are due now and how many overdue (archive listings
+and articles due for more than a day: the budget left them, or no run came), and when the next ones fall due, per
 day for the next week (crawler/incremental/overview.py). "Now" is the machine's clock, so
 `faketime -f +3d scrapy state ...` shows the state as a run three days later would find it.
 STATE_PATH as for the crawl: a SQLite file, or `redis` / a redis:// URL (with -s REDIS_URL=... and,
 for `redis`, the spider whose STATE_REDIS_KEY to read). Reads only. Exit status 66 (no input) when
 the SQLite file does not exist, 69 when Redis cannot be reached. It changes nothing, but that
-a state file of an earlier version gains the revisit columns, as a crawl would give it.
+a state file of an earlier version gains the revisit columns and the marks table, as a crawl would give it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Command(ScrapyCommand):
         return "[options] STATE_PATH"
 
     def short_desc(self) -> str:
-        return "Print a crawl state's known URLs by kind, what is due now, overdue, and when the next fall due"
+        return (
+            "Print a crawl state's known URLs by kind, what is due at every run, due now, overdue, and when the next"
+            " fall due")
 
     def add_options(self, parser):
         super().add_options(parser)

@@ -75,6 +75,8 @@ class Incremental:
             if budget < 0:
                 raise ConfigError(f"REVISIT_BUDGET={budget}: must be 0 (no limit) or more")
             self._revisits = Revisits(self.state, policy, budget, self.crawler.stats)
+            # a run of the first crawl marks it ended (Revisits.stopped; the mark is committed at once)
+            self.crawler.signals.connect(self._revisits.stopped, signal=signals.spider_closed, weak=False)
         return self._revisits
 
     @property

@@ -139,6 +139,15 @@ class RevisitPolicy:
             return min(self.dead_days, 1.0 if not previous else previous * 2)
         return self.front_days
 
+    def max_days(self, kind: str) -> float | None:
+        """The longest interval the policy gives a row of `kind` (days; None: none, or the kind is due every run or
+        never). A row given a longer one under an earlier, larger setting is due at its last fetch + this
+        (`Revisits.plan`): lowering a maximum holds the rows already scheduled to it, not only those looked at since."""
+        if self.every_run:
+            return None
+        return {ARTICLE: self.article_max_days, ARCHIVE: self.archive_max_days, STATIC: self.archive_max_days,
+                DEAD: self.dead_days}.get(kind)
+
     def in_sweep(self, now: float, published: float | None) -> bool:
         """Whether an article (its own date `published`, None: undated) looked at by the run of `now` is in the
         weekly sweep: older than OLD days, or will be before the sweep's SWEEP days from now are over (so that a

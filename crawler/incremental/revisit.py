@@ -26,10 +26,15 @@ import time
 from urllib.parse import urlsplit
 
 from crawler import keys
-from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, FRONT, STATIC, RUN_SLACK,
+from crawler.incremental.policy import (ARCHIVE, ARTICLE, ASSET, BUDGETED, DAY, DEAD, FRONT, STATIC, RUN_SLACK,
                                         RevisitPolicy)
+from crawler.incremental.state import iso_time
 
 logger = logging.getLogger(__name__)
+
+#: the state's marks (crawler/incremental/state.py) of the first, full crawl: when its first plan found the state
+#: empty, and when the first of its runs stopped
+FIRST_CRAWL_BEGAN, FIRST_CRAWL_ENDED = "first_crawl_began", "first_crawl_ended"
 
 
 class Plan:
@@ -38,7 +43,7 @@ class Plan:
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
                  run_slack: float = RUN_SLACK, first: bool = False):
         self.now = now
-        self.first = first  # the state knew no URL: a first, full crawl (what it finds is the archive's past)
+        self.first = first  # a run of the first, full crawl (what it finds is the archive's past): `_first_crawl`
         self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows (every run) and static pages due now
@@ -64,26 +69,32 @@ class Revisits:
         """The run's plan, read from the state once, at the first question."""
         if self._plan is None:
             now = self.clock()
-            first = len(self.state) == 0
+            first = self._first_crawl(now)
             horizon = float("inf") if self.policy.every_run else now  # REVISIT_EVERY_RUN: every known row is due
-            taken = self.state.due(horizon, BUDGETED, limit=self.budget)
-            left = self.state.count_due(horizon, BUDGETED) - len(taken)
             members, last_swept = self.state.sweep()
             elapsed = None if last_swept is None else now - last_swept
+            slack = self.policy.run_slack(elapsed)
+            caps = self._caps(slack)
+            taken = self.state.due(horizon, BUDGETED, limit=self.budget, caps=caps)
+            left = self.state.count_due(horizon, BUDGETED, caps=caps) - len(taken)
             quota = self.policy.sweep_quota(members, elapsed)
             swept = sum(1 for row in taken if self._of_sweep(row, now))  # the sweep's rows among those due
             ahead = quota - swept
             if self.budget:
                 ahead = min(ahead, self.budget - len(taken))
-            ahead_rows = self.state.sweep_ahead(now, ahead)  # all in the sweep (swept_at set)
+            # all in the sweep (swept_at set), not due by their due time: none taken already, but those due by a
+            # lowered maximum (`_caps`: given a longer interval)
+            in_sweep = {r.url for r in taken if r.swept_at is not None and r.interval is not None
+                        and r.interval > caps.get(r.kind, (float("inf"),))[0]}
+            ahead_rows = [r for r in self.state.sweep_ahead(now, ahead + len(in_sweep) if ahead > 0 else 0)
+                          if r.url not in in_sweep][:max(ahead, 0)]
             taken += ahead_rows
             swept += len(ahead_rows)
-            overdue_all = self.state.count_due(now - DAY, BUDGETED)
+            overdue_all = self.state.count_due(now - DAY, BUDGETED, caps=caps)
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
-            front = self.state.due(horizon, (FRONT, STATIC))
+            front = self.state.due(horizon, (FRONT, STATIC), caps=caps)
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
-                              left=left, overdue=overdue_all - overdue_taken,
-                              run_slack=self.policy.run_slack(elapsed), first=first)
+                              left=left, overdue=overdue_all - overdue_taken, run_slack=slack, first=first)
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
@@ -94,6 +105,40 @@ class Revisits:
                         " runs (%d overdue by more than a day)", len(taken), self.budget or "no limit", swept, members,
                         len(front), self._plan.left, self._plan.overdue)
         return self._plan
+
+    def _caps(self, slack: float) -> dict[str, tuple[float, float]]:
+        """The policy's maximum interval per kind (days) and how long after its last fetch a row given a longer one
+        (under an earlier, larger setting) is due (seconds: the maximum less the run's slack, as `next_due`
+        counts it): kind -> (maximum, lead), for SqliteState.due."""
+        caps = {}
+        for kind in (ARTICLE, ARCHIVE, STATIC, DEAD):
+            most = self.policy.max_days(kind)
+            if most is not None:
+                caps[kind] = (most, most * DAY - min(slack, most * DAY / 2))
+        return caps
+
+    def _capped(self, known) -> bool:
+        """Whether a row not due by its due time is due by its kind's maximum (`_caps`): given a longer interval,
+        and fetched at least the maximum (less the slack) ago."""
+        cap = self._caps(self.plan.run_slack).get(known.kind)
+        return (cap is not None and known.interval is not None and known.interval > cap[0]
+                and known.fetched_at is not None and iso_time(known.fetched_at) + cap[1] <= self.plan.now)
+
+    def _first_crawl(self, now: float) -> bool:
+        """Whether this run is (a worker of) the first, full crawl: the state is empty, or the first crawl began and
+        none of its runs has stopped yet (another worker of a shared first crawl, started while it runs, or the run
+        after a first crawl killed with kill -9). The first plan on an empty state marks the first crawl's start."""
+        marks = self.state.marks()
+        if len(self.state) == 0 or (FIRST_CRAWL_BEGAN in marks and FIRST_CRAWL_ENDED not in marks):
+            self.state.mark(FIRST_CRAWL_BEGAN, now)
+            return True
+        return False
+
+    def stopped(self) -> None:
+        """The run stops (spider_closed, whatever the reason): a run of the first crawl marks it ended, so that the
+        runs that start from now on are later runs (what they find appeared since)."""
+        if self._plan is not None and self._plan.first:
+            self.state.mark(FIRST_CRAWL_ENDED, self.clock())
 
     def _of_sweep(self, row, now: float) -> bool:
         """Whether a row the run takes counts in the sweep's share: in the sweep, or an old article about to join
@@ -128,7 +173,7 @@ class Revisits:
             return url in self.plan.taken
         # a row due at every run (interval 0: home, sections, feeds) is due whatever its due time says: it is the
         # start of the run that fetched it last, in this run's future when the clock went back since
-        return known.next_due <= self.plan.now or known.interval == 0
+        return known.next_due <= self.plan.now or known.interval == 0 or self._capped(known)
 
     def start_urls(self) -> list[str]:
         """The URLs a run requests at its start besides the spider's: front pages, then due ones oldest first

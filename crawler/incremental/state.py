@@ -21,7 +21,15 @@ the start of the run that last looked at it (`swept_at`; None: not in the sweep)
 rows due at a time, oldest-due first, from an index (SQLite) or a sorted set (Redis: `<key>:due`,
 written in the same MULTI as the row), so a run's plan costs the same whatever the archive's size;
 `sweep()` and `sweep_ahead()` give the sweep's size and its least recently looked at rows, from an
-index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI).
+index (SQLite) or a sorted set (Redis: `<key>:sweep`, URL -> swept_at, in the same MULTI). `due()` also takes the
+policy's maximum interval per kind (`caps`): a row given a longer one under an earlier setting is due at its last
+fetch + the maximum, found by an index on (kind, interval) (SQLite) or a sorted set per kind (Redis:
+`<key>:interval:<kind>`, URL -> interval, in the same MULTI).
+
+Beside the rows, a few marks (name -> time, each written once): `first_crawl_began`, when a run's plan found the
+state empty, and `first_crawl_ended`, when a run of that first crawl stopped (crawler/incremental/revisit.py: every
+run in between, each worker of a shared first crawl included, is the first crawl). SQLite: the table `marks`; Redis:
+the hash `<key>:marks`.
 
 A state written before a column existed gains it when opened (SQLite: ALTER TABLE; Redis: a row without
 the field reads as None, and the sorted set fills as rows are scheduled again): an article scheduled by an
@@ -84,6 +92,11 @@ def utc_iso(t: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_time(text: str) -> float:
+    """A time the state wrote (utc_iso) as epoch seconds."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def payload_digest(body: bytes) -> str:
     return "sha1:" + hashlib.sha1(body).hexdigest()
 
@@ -106,6 +119,11 @@ class DueRow:
     interval: float | None = None
     published: float | None = None
     swept_at: float | None = None
+
+
+def due_order(row: DueRow):
+    """The order of due rows: those due every run (interval 0) first, then oldest-due first."""
+    return (1 if row.interval is None else row.interval) > 0, row.next_due, row.url
 
 
 def _due_row(url: str, row: dict, due: float) -> DueRow:
@@ -169,7 +187,10 @@ class SqliteState:
         for name, decl in POLICY_COLUMNS.items():  # a state file of an earlier version gains the columns
             if name not in have:
                 self.db.execute(f"ALTER TABLE pages ADD COLUMN {name} {decl}")
+        self.db.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, at REAL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_due ON pages (next_due)")
+        # for a lowered maximum (`due`'s caps); `+kind` in the due queries keeps them on pages_due
+        self.db.execute("CREATE INDEX IF NOT EXISTS pages_interval ON pages (kind, interval)")
         self.db.execute("CREATE INDEX IF NOT EXISTS pages_sweep ON pages (swept_at) WHERE swept_at IS NOT NULL")
         self.db.commit()
 
@@ -223,20 +244,55 @@ class SqliteState:
         """Write the policy's facts of a row (keys of SCHEDULE_FIELDS)."""
         self._upsert(url, values)
 
-    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+    def mark(self, name: str, at: float) -> None:
+        """Write the mark `name` at the time `at`, unless it is written already (the first writer's time stays)."""
+        if self.failed is not None:
+            return
+        try:
+            self.db.execute("INSERT OR IGNORE INTO marks (name, at) VALUES (?, ?)", (name, at))
+            self.db.commit()
+        except sqlite3.OperationalError as exc:
+            self._write_failed(exc)
+
+    def marks(self) -> dict[str, float]:
+        return dict(self.db.execute("SELECT name, at FROM marks"))
+
+    def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """Rows due at `now` (of `kinds`), at most `limit` (0: all): first those due every run (interval 0: young
         articles, changed archive pages), then the others oldest-due first, so that a backlog over the budget
-        never holds back what must be seen at every run."""
+        never holds back what must be seen at every run. `caps` (kind -> (maximum days, lead seconds)): a row of
+        that kind given an interval over the maximum is due at its last fetch + lead, if that is earlier."""
         sql = "SELECT url, kind, next_due, interval, published, swept_at FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            sql += f" AND +kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
         sql += " ORDER BY coalesce(interval, 1) > 0, next_due, url"
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
-        return [DueRow(*row) for row in self.db.execute(sql, args)]
+        rows = [DueRow(*row) for row in self.db.execute(sql, args)]
+        capped = list(self._capped(now, kinds, caps, limit))
+        if capped:
+            rows = sorted(rows + capped, key=due_order)
+        return rows[:limit] if limit else rows
+
+    def _capped(self, now: float, kinds, caps, limit: int = 0, count: bool = False):
+        """The rows not due by their due time that `caps` makes due at `now` (DueRows at their capped due time:
+        their last fetch + lead, earlier than their due time), least recently fetched first, at most `limit` of each
+        kind (0: all); `count`: how many (ints). By the index on (kind, interval)."""
+        for kind, (max_days, lead) in (caps or {}).items():
+            if kinds and kind not in kinds:
+                continue
+            where = (" FROM pages WHERE kind = ? AND interval > ? AND next_due > ? AND fetched_at <= ?",
+                     (kind, max_days, now, utc_iso(now - lead)))
+            if count:
+                yield self.db.execute("SELECT COUNT(*)" + where[0], where[1]).fetchone()[0]
+                continue
+            sql = "SELECT url, kind, interval, published, swept_at, fetched_at" + where[0] + " ORDER BY fetched_at, url"
+            for url, k, interval, published, swept_at, fetched_at in self.db.execute(
+                    sql + (f" LIMIT {int(limit)}" if limit else ""), where[1]):
+                yield DueRow(url, k, iso_time(fetched_at) + lead, interval, published, swept_at)
 
     def sweep(self) -> tuple[int, float | None]:
         """(rows in the weekly sweep, the latest swept_at: the start of the last run that looked at one)."""
@@ -252,23 +308,23 @@ class SqliteState:
                                (now, limit))
         return [DueRow(*row) for row in rows]
 
-    def count_due(self, now: float, kinds=None) -> int:
+    def count_due(self, now: float, kinds=None, caps=None) -> int:
         sql = "SELECT COUNT(*) FROM pages WHERE next_due <= ?"
         args: list = [now]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            sql += f" AND +kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
-        return self.db.execute(sql, args).fetchone()[0]
+        return self.db.execute(sql, args).fetchone()[0] + sum(self._capped(now, kinds, caps, count=True))
 
     def kinds(self) -> dict[str, int]:
         """Known rows by kind ("unscheduled": fetched but never given a due time)."""
         return {k or "unscheduled": n for k, n in
                 self.db.execute("SELECT kind, COUNT(*) FROM pages GROUP BY kind ORDER BY kind")}
 
-    def due_times(self, kinds=None) -> list[tuple[str, float]]:
-        """(kind, next_due) of every scheduled row that will fall due (not the never-again ones)."""
-        return [(k, t) for k, t in self.db.execute(
-            "SELECT kind, next_due FROM pages WHERE next_due IS NOT NULL AND next_due < 9e999")
+    def due_times(self, kinds=None) -> list[tuple[str, float, float | None]]:
+        """(kind, next_due, interval) of every scheduled row that will fall due (not the never-again ones)."""
+        return [(k, t, i) for k, t, i in self.db.execute(
+            "SELECT kind, next_due, interval FROM pages WHERE next_due IS NOT NULL AND next_due < 9e999")
             if not kinds or k in kinds]
 
     def __len__(self) -> int:
@@ -306,20 +362,41 @@ class RedisState:
         self.key = key
         self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
         self.sweep_key = key + ":sweep"  # sorted set: URL -> swept_at (rows in the weekly sweep)
+        self.marks_key = key + ":marks"  # hash: mark name -> time
+
+    def mark(self, name: str, at: float) -> None:
+        """As SqliteState.mark: HSETNX, so that the first of two workers' times stays."""
+        self.server.hsetnx(self.marks_key, name, repr(float(at)))
+
+    def marks(self) -> dict[str, float]:
+        return {(k.decode() if isinstance(k, bytes) else k): float(v)
+                for k, v in self.server.hgetall(self.marks_key).items()}
 
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)
         return PageState(**json.loads(raw)) if raw else None
 
+    def interval_key(self, kind: str) -> str:
+        """Sorted set of the rows of `kind`: URL -> interval (days; rows given one over 0 and finite)."""
+        return f"{self.key}:interval:{kind}"
+
     def _update(self, url: str, values: dict) -> None:
         state = self.get(url) or PageState(url)
         data = {**asdict(state), **values}
         row = json.dumps(data, separators=(",", ":"))
-        if "next_due" not in values and "swept_at" not in values:
+        if "next_due" not in values and "swept_at" not in values and "interval" not in values:
             self.server.hset(self.key, url, row)
             return
-        pipe = self.server.pipeline(transaction=True)  # row, due time and sweep together, or none
+        pipe = self.server.pipeline(transaction=True)  # row, due time, interval and sweep together, or none
         pipe.hset(self.key, url, row)
+        if "interval" in values or "kind" in values:
+            if state.kind and state.kind != data["kind"]:
+                pipe.zrem(self.interval_key(state.kind), url)
+            interval = data["interval"]
+            if data["kind"] and interval is not None and 0 < interval < float("inf"):
+                pipe.zadd(self.interval_key(data["kind"]), {url: interval})
+            elif data["kind"]:
+                pipe.zrem(self.interval_key(data["kind"]), url)
         for name, zkey in (("next_due", self.due_key), ("swept_at", self.sweep_key)):
             if name not in values:
                 continue
@@ -333,9 +410,9 @@ class RedisState:
     def schedule(self, url: str, values: dict) -> None:
         self._update(url, values)
 
-    def due(self, now: float, kinds=None, limit: int = 0) -> list[DueRow]:
+    def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
-        at a time); every-run rows first, then oldest-due first."""
+        at a time); every-run rows first, then oldest-due first; `caps` from the sorted sets of intervals."""
         found: list[tuple[bool, float, str, dict]] = []
         offset = 0
         while True:
@@ -350,8 +427,31 @@ class RedisState:
                     continue
                 interval = row.get("interval")
                 found.append(((1 if interval is None else interval) > 0, score, url, row))
-        found.sort(key=lambda f: f[:3])
-        return [_due_row(url, row, score) for _, score, url, row in (found[:limit] if limit else found)]
+        rows = [_due_row(url, row, score) for _, score, url, row in found] + list(self._capped(now, kinds, caps))
+        rows.sort(key=due_order)
+        return rows[:limit] if limit else rows
+
+    def _capped(self, now: float, kinds, caps):
+        """As SqliteState._capped: the URLs of each kind given an interval over its maximum (its sorted set of
+        intervals, 500 at a time), their rows' due and fetch times."""
+        for kind, (max_days, lead) in (caps or {}).items():
+            if kinds and kind not in kinds:
+                continue
+            fetched_before = utc_iso(now - lead)
+            offset = 0
+            while True:
+                chunk = self.server.zrangebyscore(self.interval_key(kind), f"({max_days!r}", "+inf", start=offset,
+                                                  num=500)
+                if not chunk:
+                    break
+                offset += len(chunk)
+                urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u in chunk]
+                for url, raw in zip(urls, self.server.hmget(self.key, urls)):
+                    row = json.loads(raw) if raw else {}
+                    due, fetched_at = row.get("next_due"), row.get("fetched_at")
+                    if row.get("kind") == kind and due is not None and due > now and fetched_at \
+                            and fetched_at <= fetched_before:
+                        yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
 
     def sweep(self) -> tuple[int, float | None]:
         n = self.server.zcard(self.sweep_key)
@@ -376,10 +476,10 @@ class RedisState:
                     out.append(_due_row(url, row, due))
         return out
 
-    def count_due(self, now: float, kinds=None) -> int:
-        if not kinds:
+    def count_due(self, now: float, kinds=None, caps=None) -> int:
+        if not kinds and not caps:
             return self.server.zcount(self.due_key, "-inf", now)
-        return len(self.due(now, kinds))
+        return len(self.due(now, kinds, caps=caps))
 
     def _rows(self):
         for _, raw in self.server.hscan_iter(self.key, count=1000):
@@ -392,8 +492,8 @@ class RedisState:
             out[k] = out.get(k, 0) + 1
         return dict(sorted(out.items()))
 
-    def due_times(self, kinds=None) -> list[tuple[str, float]]:
-        return [(row.get("kind"), row["next_due"]) for row in self._rows()
+    def due_times(self, kinds=None) -> list[tuple[str, float, float | None]]:
+        return [(row.get("kind"), row["next_due"], row.get("interval")) for row in self._rows()
                 if row.get("next_due") is not None and row["next_due"] != float("inf")
                 and (not kinds or row.get("kind") in kinds)]
 

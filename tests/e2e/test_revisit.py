@@ -95,24 +95,35 @@ def test_a_later_run_asks_what_the_targets_need_and_little_else(week):
 
 
 def test_scrapy_state_tells_what_is_due(week):
+    """`scrapy state` on the clock of the last run (faketime, as the run had) and a day after it: a healthy daily
+    schedule leaves nothing due now and nothing overdue; what is due at every run (front pages, young articles,
+    changed archive pages) is counted on its own line, not as a backlog."""
     state = week["outdir"] / "state.sqlite"
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "state", str(state), "--json"], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    o = json.loads(proc.stdout)
+
+    def scrapy_state(days: float) -> dict:
+        proc = subprocess.run(["faketime", "-f", f"+{days}d", sys.executable, "-m", "scrapy", "state", str(state),
+                               "--json"], cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    o = scrapy_state(DAYS)  # right after the last run, by its clock
     site = week["site"]
     assert o["kinds"]["article"]["known"] == len(site.articles)
     assert o["kinds"]["front"]["known"] >= 1 + 5 + 6  # home, sections, feeds
     assert o["kinds"]["static"]["known"] == 3  # about, privacy, advertising
     assert o["kinds"]["archive"]["known"] == len(site.archives)
-    assert o["due_now"] == o["overdue"] == 0  # the last run took everything that was due
+    assert o["due_now"] == o["overdue"] == 0, o  # the last run took everything that was due
+    # due at every run: the front pages and the articles of the last 3 days (5 a day)
+    assert o["kinds"]["front"]["every_run"] == o["kinds"]["front"]["known"]
+    assert o["kinds"]["article"]["every_run"] >= 10 and o["every_run"] >= o["kinds"]["front"]["known"] + 10
     assert sum(o["falling_due"].values()) > 0
-    # 61 days after the last run every article is due again (60 days at most, REVISIT_ARTICLE_MAX_DAYS), and some
-    # overdue
-    later = subprocess.run(["faketime", "-f", f"+{DAYS + 61}d", sys.executable, "-m", "scrapy", "state", str(state),
-                            "--json"], cwd=REPO, capture_output=True, text=True, timeout=60)
-    o61 = json.loads(later.stdout)
-    assert o61["kinds"]["article"]["due_now"] == len(site.articles) and o61["overdue"] > 0
+    o1 = scrapy_state(DAYS + 1)  # the next day, before its run: due now what that run will take, nothing overdue
+    assert o1["overdue"] == 0 and o1["due_now"] > 0 and o1["every_run"] == o["every_run"], o1
+    # 61 days after the last run every article is due again (60 days at most, REVISIT_ARTICLE_MAX_DAYS, or at every
+    # run), and some overdue
+    o61 = scrapy_state(DAYS + 61)
+    articles = o61["kinds"]["article"]
+    assert articles["due_now"] + articles["every_run"] == len(site.articles) and o61["overdue"] > 0
 
 
 def test_dataset_of_all_runs_holds_each_article_once_in_its_latest_version(week, tmp_path):
@@ -171,6 +182,38 @@ def test_the_policy_in_a_redis_state(redis_url, redis, tmp_path):
     assert json.loads(proc.stdout)["kinds"]["article"]["known"] == len(site.articles)
 
 
+def test_scrapy_state_counts_a_redis_state_as_a_sqlite_one(redis, tmp_path):
+    """The overview of `scrapy state` from a Redis state: rows due at every run apart, no backlog right after a run."""
+    from crawler.incremental.overview import overview
+    from crawler.incremental.state import RedisState, SqliteState
+    from tests.unit.incremental.test_overview import RUN, last_run
+
+    red, sqlite = RedisState(redis, "spacewar:state"), SqliteState(tmp_path / "state.sqlite")
+    for store in (red, sqlite):
+        last_run(store, backlog=True)
+    for now in (RUN + 600, RUN + 86400 + 600):
+        o = overview(red, now)
+        assert o == overview(sqlite, now) and (o["every_run"], o["due_now"], o["overdue"]) == (7, 3, 2)
+
+
+def test_every_worker_of_a_shared_first_crawl_over_a_redis_state_counts_as_the_first(redis):
+    """Two workers' plans over one Redis state (as tests/unit/incremental/test_policy.py over SQLite): the worker that
+    starts seconds after the first is the first crawl too; a run after the first crawl stopped is a later one."""
+    from crawler.incremental.state import RedisState
+    from tests.unit.incremental.test_policy import workers_of_a_first_crawl
+
+    workers_of_a_first_crawl(RedisState(redis, "spacewar:state"))
+    assert redis.hlen("spacewar:state:marks") == 2
+
+
+def test_a_lowered_maximum_holds_the_rows_of_a_redis_state_scheduled_to_the_old_one(redis):
+    """As tests/unit/incremental/test_policy.py over SQLite: `-s REVISIT_ARTICLE_MAX_DAYS=7` on a Redis state."""
+    from crawler.incremental.state import RedisState
+    from tests.unit.incremental.test_policy import a_lowered_maximum_holds_rows_scheduled_before
+
+    a_lowered_maximum_holds_rows_scheduled_before(RedisState(redis, "spacewar:state"))
+
+
 def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before_joins_it(redis, tmp_path):
     """The weekly sweep in SQLite and in Redis: the same runs take the same URLs in the same order (due ones, then
     the sweep's share ahead, least recently looked at first). A Redis state written before the sweep (rows
@@ -200,6 +243,7 @@ def test_both_stores_plan_the_same_sweep_and_a_redis_state_of_the_version_before
         for url, when in new:
             revisits.reschedule(url, ARTICLE, None, published=when)
         state.commit()
+        revisits.stopped()
         return taken
 
     sqlite, red = SqliteState(tmp_path / "state.sqlite"), RedisState(redis, "spacewar:state")

@@ -331,6 +331,7 @@ class SimulatedArchive:
             self.looks[url] = [now]
             revisits.reschedule(url, ARTICLE, None, published=when)
         self.state.commit()
+        revisits.stopped()
         run = {"now": now, "slack": plan.run_slack, "taken": len(taken), "swept": stats["revisit/swept"],
                "members": members, "left": plan.left, "finished": done == 1.0}
         self.runs.append(run)
@@ -495,3 +496,93 @@ def test_a_run_whose_clock_went_back_still_fetches_the_front_pages(tmp_path):
     assert not revisits.allowed("https://w/a", state.get("https://w/a"))
     revisits.fetched("https://w/")
     assert not revisits.allowed("https://w/", state.get("https://w/"))  # once per run
+
+
+def workers_of_a_first_crawl(state) -> None:
+    """Two workers of one shared first crawl over `state` (started 20 s apart: the second finds rows the first
+    wrote), then a run the next day; each meets an undated article. Asserts how each is scheduled."""
+    a = Revisits(state, POLICY, clock=Clock(NOW))
+    assert a.plan.first
+    a.reschedule("https://w/undated-a", ARTICLE, None)
+    state.commit()
+    b = Revisits(state, POLICY, clock=Clock(NOW + 20))  # the second worker: the state is no longer empty
+    b.plan  # read when its crawl starts  # noqa: B018
+    b.reschedule("https://w/undated-b", ARTICLE, None)
+    # both are the archive's past: in the weekly sweep (at most 7 days), not looked at by every run for 3 days
+    for url in ("https://w/undated-a", "https://w/undated-b"):
+        row = state.get(url)
+        assert (row.published, row.interval) == (None, 60.0) and row.swept_at is not None, row
+    assert b.plan.first
+    a.stopped()  # the first worker leaves: the first crawl is over (b, still running, keeps its plan)
+    b.stopped()
+    later = Revisits(state, POLICY, clock=Clock(NOW + DAY))
+    assert not later.plan.first
+    later.reschedule("https://w/undated-later", ARTICLE, None)
+    row = state.get("https://w/undated-later")
+    assert (row.published, row.interval, row.swept_at) == (NOW + DAY, 0.0, None)  # appeared since: young
+
+
+def test_every_worker_of_a_shared_first_crawl_counts_as_the_first(tmp_path):
+    """In a shared first crawl (Redis: tests/e2e/test_revisit.py) a worker that starts seconds after the first finds
+    the state no longer empty. It is still the first crawl: an undated article it finds is the archive's past (the
+    weekly sweep), not one that appeared that day (every run for 3 days). Once a run of the first crawl has stopped,
+    a new run is a later one."""
+    workers_of_a_first_crawl(SqliteState(tmp_path / "state.sqlite"))
+
+
+def test_the_run_after_a_first_crawl_killed_before_it_stopped_is_still_the_first_crawl(tmp_path):
+    state = SqliteState(tmp_path / "state.sqlite")
+    killed = Revisits(state, POLICY, clock=Clock(NOW))
+    assert killed.plan.first
+    killed.reschedule("https://w/a", ARTICLE, None, published=NOW - 900 * DAY)
+    state.commit()  # kill -9: no spider_closed, the first crawl is not marked ended
+    again = Revisits(state, POLICY, clock=Clock(NOW + 3600))
+    assert again.plan.first
+    again.stopped()
+    assert not Revisits(state, POLICY, clock=Clock(NOW + DAY)).plan.first
+    # a state of an earlier version (rows, no marks): later runs
+    old = SqliteState(tmp_path / "old.sqlite")
+    old.schedule("https://w/b", {"kind": ARTICLE, "next_due": NOW, "interval": 6.0})
+    assert not Revisits(old, POLICY, clock=Clock(NOW)).plan.first
+
+
+def a_lowered_maximum_holds_rows_scheduled_before(state) -> None:
+    """Rows scheduled by a run at NOW under the default maximums (an article 100 days quiet: 60 days; an unchanged
+    archive listing and a static page: 90; a dead link: 30), then runs with lower maximums: each row is due at its
+    last fetch + the new maximum, not at the due time the old one gave."""
+    from crawler.incremental.policy import STATIC
+    from crawler.incremental.state import utc_iso
+
+    rows = {"https://w/article": (ARTICLE, 60.0), "https://w/news/a-24a.html": (ARCHIVE, 90.0),
+            "https://w/about.html": (STATIC, 90.0), "https://w/gone": (DEAD, 30.0)}
+    for url, (kind, interval) in rows.items():
+        state.record_fetch(url, utc_iso(NOW + 30), 200 if kind != DEAD else 404)
+        state.schedule(url, {"kind": kind, "next_due": NOW + interval * DAY - DAY / 2, "interval": interval,
+                             "published": NOW - 100 * DAY if kind == ARTICLE else None})
+    state.commit()
+    lower = RevisitPolicy(article_max_days=7, archive_max_days=14, dead_days=7)
+
+    def plan(day, policy=lower):
+        revisits = Revisits(state, policy, clock=Clock(NOW + day * DAY))
+        p = revisits.plan
+        return revisits, {*p.taken, *p.front}, p
+
+    _, due, _ = plan(7, POLICY)
+    assert not due  # the defaults: nothing due a week later
+    _, due, _ = plan(6)
+    assert not due
+    revisits, due, p = plan(7)  # a weekly maximum: the article after 7 days
+    assert due == {"https://w/article"} and p.left == 0
+    assert revisits.allowed("https://w/gone", state.get("https://w/gone"))  # a dead link linked again: asked
+    revisits.reschedule("https://w/article", ARTICLE, state.get("https://w/article"))
+    assert state.get("https://w/article").interval == 7.0
+    _, due, _ = plan(14)
+    # the listings after 14 days; the article 7 days after its last look again
+    assert due == {"https://w/news/a-24a.html", "https://w/about.html", "https://w/article"}
+
+
+def test_a_lowered_maximum_holds_the_rows_an_earlier_run_scheduled_to_the_old_one(tmp_path):
+    """`-s REVISIT_ARTICLE_MAX_DAYS=7` on a state whose articles were given 60 days: an article is due 7 days after
+    its last fetch, not at its next look (up to 60 days later). The same for REVISIT_ARCHIVE_MAX_DAYS (archive
+    listings, static pages) and REVISIT_DEAD_DAYS. The Redis state: tests/e2e/test_revisit.py."""
+    a_lowered_maximum_holds_rows_scheduled_before(SqliteState(tmp_path / "state.sqlite"))
