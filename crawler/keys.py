@@ -220,6 +220,8 @@ STAT_FRONTIER = _stat("frontier/{event}", "shared queue: enqueued, dequeued, fil
                                           "heartbeat_errors (worker heartbeats Redis did not take)")
 STAT_SHARED_PAGES_ARCHIVED = _stat("frontier/crawl_pages_archived", "pages archived by every worker of the "
                                    "shared crawl that ran alongside this one, this one included (its exit status)")
+STAT_SHARED_WORKERS_AT_WORK = _stat("frontier/workers_at_work", "other workers of the shared crawl still at work "
+                                    "when this one stopped (its exit status)")
 
 # --- offline: replay from WARC files, WACZ (crawler/offline/) -------------------------------------
 STAT_REPLAY_FILES = _stat("warcreplay/files", "WARC files indexed for the replay")

@@ -64,10 +64,11 @@ def worker_figures(crawler) -> dict:
 class WorkerHeartbeat:
     """Extension: this worker's heartbeat (time, pages, items, requests in flight) in <prefix>:heartbeat."""
 
-    def __init__(self, crawler, server, key: str, worker: str, interval: float):
+    def __init__(self, crawler, server, key: str, worker: str, interval: float, prefix: str = ""):
         self.crawler = crawler
         self.server = server
         self.key = key
+        self.prefix = prefix  # the crawl's key prefix: its workers set and their alive keys
         self.worker = worker
         self.interval = interval
         self.loop = None
@@ -80,7 +81,8 @@ class WorkerHeartbeat:
         if not s.get("REDIS_URL") or interval <= 0:
             raise NotConfigured
         o = cls(crawler, redis_client(s, socket_timeout=5, socket_connect_timeout=5),
-                frontier_key(s, crawler.spidercls.name, "heartbeat"), s.get("WORKER_ID"), interval)
+                frontier_key(s, crawler.spidercls.name, "heartbeat"), s.get("WORKER_ID"), interval,
+                key_prefix(s, crawler.spidercls.name))
         crawler.signals.connect(o.opened, signal=signals.spider_opened)
         crawler.signals.connect(o.closed, signal=signals.spider_closed)
         return o
@@ -114,6 +116,17 @@ class WorkerHeartbeat:
                 total += int(beat.get("archived") or 0)
         return total
 
+    def workers_at_work(self) -> list[str]:
+        """The other workers of the crawl still in it and alive (their alive key, crawler/frontier/reliable.py),
+        when this one stops: a worker that joined late and found the queue empty, its requests still the others'
+        to make (their start requests are queued as they go), did not fail the crawl. [] when Redis does not
+        answer."""
+        try:
+            others = sorted(_text(w) for w in self.server.smembers(f"{self.prefix}:workers") if _text(w) != self.worker)
+            return [w for w in others if self.server.exists(f"{self.prefix}:alive:{w}")]
+        except Exception:  # noqa: BLE001 - the exit status then counts this worker alone
+            return []
+
     def opened(self, spider=None):
         from scrapy.utils.asyncio import create_looping_call
 
@@ -132,6 +145,9 @@ class WorkerHeartbeat:
         shared = self.crawl_pages_archived()
         if shared is not None:
             self.crawler.stats.set_value(keys.STAT_SHARED_PAGES_ARCHIVED, shared)
+        at_work = self.workers_at_work()
+        if at_work:
+            self.crawler.stats.set_value(keys.STAT_SHARED_WORKERS_AT_WORK, len(at_work))
 
 
 # --- reading ----------------------------------------------------------------------------------------

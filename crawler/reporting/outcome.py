@@ -18,8 +18,9 @@ with a status below 400 is on disk (stat warc/pages_archived, counted when the r
 an article counts as exported when the feed's file took its line (stat feed/items_written); a rebuild
 from WARC files (`-a from_warc`) counts the pages it replayed instead, and says "replayed". A worker of a shared crawl (REDIS_URL) exits
 by the crawl it was part of: when its own share of the queue held only errors but the workers that
-ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), it exits 0
-and its last line says both.
+ran alongside it archived pages (their heartbeats, stat frontier/crawl_pages_archived), or are still at
+work when it stops (a worker that joined late finds the queue empty while the others make their own start
+requests: stat frontier/workers_at_work), it exits 0 and its last line says both.
 """
 
 from __future__ import annotations
@@ -187,6 +188,11 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
         if shared:
             return Outcome(OK, f"finished: this worker archived no page itself ({_why_nothing(stats)}), "
                                f"the shared crawl archived {shared} pages while it ran ({items} articles exported here)")
+        at_work = int(stats.get(keys.STAT_SHARED_WORKERS_AT_WORK) or 0)
+        if at_work:
+            return Outcome(OK, f"finished: this worker archived no page itself ({_why_nothing(stats)}); "
+                               f"{at_work} other worker{'s' if at_work > 1 else ''} of the shared crawl "
+                               f"{'are' if at_work > 1 else 'is'} still at work")
         return Outcome(NOTHING_ARCHIVED, f"nothing archived: {_why_nothing(stats)}")
     bound = "" if reason == "finished" else f" (stopped at the bound {reason})"
     return Outcome(OK, f"finished{bound}: {done}")

@@ -119,3 +119,21 @@ def test_a_worker_counts_the_pages_of_the_workers_that_ran_alongside_it(redis, r
     hb.closed(reason="finished")
     assert crawler.stats.get_value("frontier/crawl_pages_archived") == 40
     assert json.loads(redis.hget(hb.key, "w-errors"))["state"] == "stopped"
+
+
+def test_a_worker_counts_the_other_workers_still_at_work_when_it_stops(redis, redis_url):
+    """A worker that stops with nothing archived while another is still in the crawl and alive exits 0; a worker
+    gone from the crawl, or whose alive key expired (killed), does not count."""
+    from crawler.frontier.status import WorkerHeartbeat
+
+    crawler = project_crawler(SpacewarSpider, REDIS_URL=redis_url, WORKER_ID="w-late")
+    hb = WorkerHeartbeat.from_crawler(crawler)
+    redis.sadd(f"{hb.prefix}:workers", "w-late", "w-busy", "w-killed")
+    redis.set(f"{hb.prefix}:alive:w-busy", 1, px=60_000)
+    hb.closed(reason="finished")
+    assert crawler.stats.get_value("frontier/workers_at_work") == 1
+    redis.delete(f"{hb.prefix}:alive:w-busy")
+    crawler = project_crawler(SpacewarSpider, REDIS_URL=redis_url, WORKER_ID="w-late")
+    hb = WorkerHeartbeat.from_crawler(crawler)
+    hb.closed(reason="finished")
+    assert crawler.stats.get_value("frontier/workers_at_work") is None

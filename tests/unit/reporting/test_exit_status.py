@@ -50,6 +50,15 @@ def test_a_worker_whose_share_held_only_errors_exits_by_the_shared_crawl():
     assert decide({"frontier/crawl_pages_archived": 0}, "finished").status == 69
 
 
+def test_a_worker_that_found_the_queue_empty_while_the_others_work_exits_0():
+    """A worker that joins late finds the shared queue empty (the others queue their start requests as they go) and
+    stops: it did not fail the crawl, while another worker is still at work."""
+    late = decide({"frontier/crawl_pages_archived": 0, "frontier/workers_at_work": 1}, "finished")
+    assert late.status == 0
+    assert "this worker archived no page itself" in late.summary and "1 other worker of the shared crawl is still" \
+        in late.summary
+
+
 def test_a_rebuild_from_warc_counts_the_pages_it_replayed():
     assert decide({"warcreplay/pages": 4}, "finished").status == 0
 
