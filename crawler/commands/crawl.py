@@ -6,7 +6,9 @@ Scrapy's own crawl command, plus:
   setting's value checked (crawler/settingspec.py; a bad one: exit status 78) and every output
   location checked (crawler/outputs.py; one that cannot be written: exit status 74), each refusal
   one line on stderr, also appended to LOG_FILE when that can be written; a -s name no part of
-  the crawl reads (a typo, most likely) is logged as a warning;
+  the crawl reads but one or two edits from one it does (`-s STATE_PTH=`: crawler/settingspec.py's
+  `misspelt`) is a configuration error too, exit status 78, and any other name no part of the crawl
+  reads (an operator's own extension may) is logged as a warning;
 - a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
   crawl cannot write at start-up likewise, with exit status 74.
@@ -51,15 +53,17 @@ def refuse(settings, message: str, status: int):
 class Command(ScrapyCrawlCommand):
     def process_options(self, args, opts) -> None:
         super().process_options(args, opts)  # -s, -o/-O (FEEDS), -a
-        bad = settingspec.problems(self.settings)
+        cmdline = SETTINGS_PRIORITIES["cmdline"]
+        given = [name for name in self.settings.attributes if self.settings.getpriority(name) == cmdline]
+        misspelt = settingspec.misspelt(given)
+        bad = [f"-s {name}: no such setting; did you mean {meant}?" for name, meant in misspelt.items()]
+        bad += settingspec.problems(self.settings)
         if bad:
             refuse(self.settings, "Configuration error: " + "; ".join(bad), CONFIG_ERROR)
         unwritable = outputs.first_unwritable(self.settings, archiving="from_warc" not in opts.spargs)
         if unwritable:
             refuse(self.settings, unwritable, OUTPUT_FAILED)
-        cmdline = SETTINGS_PRIORITIES["cmdline"]
-        self.unknown_settings = settingspec.unknown(
-            name for name in self.settings.attributes if self.settings.getpriority(name) == cmdline)
+        self.unknown_settings = settingspec.unknown(given)
         log_file = self.settings.get("LOG_FILE")
         if log_file:  # Scrapy's log handler, made next, opens the file but makes no directory
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)

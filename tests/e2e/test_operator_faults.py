@@ -108,6 +108,9 @@ BAD_SETTINGS = [
     ({"FALLBACK_WARN_RATIO": "2"}, "FALLBACK_WARN_RATIO=2: allowed: a number from 0 to 1"),
     ({"CLOSESPIDER_PAGECOUNT": "-5"}, "CLOSESPIDER_PAGECOUNT=-5: allowed: a whole number of at least 0"),
     ({"METRICS_PORT": "9100"}, "METRICS_PORT=9100: allowed only with REDIS_URL"),
+    # a misspelt name: before, a WARNING and a full crawl, exit 0 (an incremental run silently was not one)
+    ({"STATE_PTH": "state.sqlite"}, "-s STATE_PTH: no such setting; did you mean STATE_PATH?"),
+    ({"WARC_DIRR": "w"}, "-s WARC_DIRR: no such setting; did you mean WARC_DIR?"),
 ]
 
 
