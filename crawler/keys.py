@@ -188,6 +188,8 @@ STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")
 STAT_JOURNAL_FINISHED = _stat("inflight/finished", "requests marked finished in the journal")
 STAT_RESCHEDULED = _stat("inflight/rescheduled", "pending requests of an earlier run scheduled again")
 STAT_UNSERIALIZABLE = _stat("inflight/unserializable", "requests the journal could not store (kept in memory only)")
+STAT_JOBDIR_FAILED = _stat("inflight/jobdir_failed", "the JOBDIR and why the crawl could no longer keep its requests "
+                                                     "there: it went away, or a write failed (the crawl stopped)")
 
 # --- incremental state (crawler/incremental/) -----------------------------------------------------
 STAT_INCREMENTAL = _stat("incremental/{verdict}", "articles new, changed or unchanged since the last run")

@@ -19,13 +19,15 @@ Redis down is tests/e2e/test_distributed.py's.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import REPO, crawl_command, read_items
+from tests.crawling import REPO, crawl_command, read_items, start_crawl, warcio_check
 from tests.sites.faultsite import FaultSite
 
 OLD_FEED = "".join(json.dumps({"url": f"https://www.spacewar.com/reports/Old_{i}.html"}) + "\n" for i in range(49))
@@ -221,3 +223,34 @@ def test_a_full_state_disk_exits_74_naming_the_state_and_a_rerun_exports_the_res
         assert second["returncode"] == 0, second["log_text"][-3000:]
         exported = [item["url"] for item in read_items(tmp_path / "run1.jsonl") + read_items(tmp_path / "run2.jsonl")]
         assert set(exported) == site.article_urls()
+
+
+# --- the JOBDIR deleted mid-crawl -------------------------------------------------------------------------
+def test_a_jobdir_deleted_mid_crawl_exits_74_naming_it_and_a_rerun_exports_the_rest(tmp_path, replica):
+    # before: exit 0 "finished: 73 pages archived" (a whole crawl archives 76), two asyncio tracebacks of Scrapy's
+    # disk queue (FileNotFoundError .../requests.queue/...), its requests dropped, nothing left to resume from
+    job = tmp_path / "job"
+    settings = {"JOBDIR": str(job), "DOWNLOAD_DELAY": "0.1"}
+    before = len(replica.log)
+    proc, paths = start_crawl(tmp_path, _Site(replica), "run1", settings=settings)
+    deadline = time.monotonic() + 60
+    while len(replica.log) - before < 30 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the crawl ended before its JOBDIR could be deleted"
+    shutil.rmtree(job)
+    output = proc.communicate(timeout=120)[0].decode("utf-8", "replace")
+    log = paths["log"].read_text("utf-8", "replace")
+    assert proc.returncode == 74, log[-3000:]
+    assert "Traceback" not in output + log
+    line = last_line(log)
+    assert f"Crawl outcome: stopped: JOBDIR at {job} went away; " in line and line.endswith("(exit status 74)"), line
+    stats = json.loads(paths["stats"].read_text())
+    assert stats["finish_reason"] == "jobdir_failed"
+    assert warcio_check(*sorted((tmp_path / "warc").glob("*.warc.gz")))
+    first = [item["url"] for item in read_items(paths["items"])]
+    assert len(first) == stats["feed/items_written"]
+    second = run(tmp_path, _Site(replica), tmp_path / "run2.jsonl", settings, "run2")
+    assert second["returncode"] == 0, second["log_text"][-3000:]
+    again = [item["url"] for item in read_items(tmp_path / "run2.jsonl")]
+    assert not set(first) & set(again) and len(again) == len(set(again))
+    assert set(first) | set(again) == {item["url"] for item in replica.expected_items()}
