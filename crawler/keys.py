@@ -180,6 +180,8 @@ STAT_FEED_WRITTEN = _stat("feed/items_written", "items the JSON Lines feed wrote
                                                 "several feeds, the fewest any of them wrote): the articles "
                                                 "the exit status counts as exported")
 STAT_FEED_WRITE_FAILED = _stat("feed/write_failed", "the feed's file and why writing it failed (the crawl stopped)")
+STAT_STATE_UNREACHABLE = _stat("state/unreachable", "the state's Redis (STATE_PATH) and why it stopped answering "
+                                                    "mid-crawl, without a shared frontier (the crawl stopped)")
 STAT_STATE_WRITE_FAILED = _stat("state/write_failed", "the state file (STATE_PATH) and why writing it failed (the "
                                                      "crawl stopped)")
 

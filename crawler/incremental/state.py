@@ -38,6 +38,7 @@ earlier version keeps its due time and joins the sweep at its next look.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -350,20 +351,49 @@ class SqliteState:
                 self.db = None
 
 
+def _unless_unreachable(default):
+    """A RedisState method that, once its server stopped answering (redis-py's ConnectionError or TimeoutError),
+    calls `on_unreachable(exc)` once and from then on answers `default` (a read: nothing known; a write: dropped),
+    as the SQLite state drops its writes after a failed one: the crawl is stopped by then (crawler/incremental/
+    addon.py), and what it read or wrote no longer counts. Not the rows the `scrapy state` command lists."""
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(self, *args, **kwargs):
+            if self.unreachable is None:
+                try:
+                    return method(self, *args, **kwargs)
+                except self.server_errors as exc:
+                    if self.unreachable is None:  # (a guarded method may call another)
+                        self.unreachable = exc
+                        if self.on_unreachable is not None:
+                            self.on_unreachable(exc)
+            return default() if callable(default) else default
+        return guarded
+    return wrap
+
+
 class RedisState:
     """The same rows as JSON values in one Redis hash (field: URL), shared by all workers.
 
     Each URL is handled by one worker at a time (the shared dupefilter sees to that), so the
-    read-modify-write of a row needs no lock.
+    read-modify-write of a row needs no lock. A server gone mid-crawl: see `_unless_unreachable`.
     """
 
+    #: the error of the first call its server did not answer, and whom to tell (the add-on)
+    unreachable: BaseException | None = None
+    on_unreachable = None
+
     def __init__(self, server, key: str):
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        self.server_errors = (ConnectionError, TimeoutError)
         self.server = server
         self.key = key
         self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
         self.sweep_key = key + ":sweep"  # sorted set: URL -> swept_at (rows in the weekly sweep)
         self.marks_key = key + ":marks"  # hash: mark name -> time
 
+    @_unless_unreachable(None)
     def mark(self, name: str, at: float) -> None:
         """As SqliteState.mark: HSETNX, so that the first of two workers' times stays."""
         self.server.hsetnx(self.marks_key, name, repr(float(at)))
@@ -372,6 +402,7 @@ class RedisState:
         return {(k.decode() if isinstance(k, bytes) else k): float(v)
                 for k, v in self.server.hgetall(self.marks_key).items()}
 
+    @_unless_unreachable(None)
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)
         return PageState(**json.loads(raw)) if raw else None
@@ -407,9 +438,11 @@ class RedisState:
                 pipe.zadd(zkey, {url: score})
         pipe.execute()
 
+    @_unless_unreachable(None)
     def schedule(self, url: str, values: dict) -> None:
         self._update(url, values)
 
+    @_unless_unreachable(list)
     def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
         at a time); every-run rows first, then oldest-due first; `caps` from the sorted sets of intervals."""
@@ -453,11 +486,13 @@ class RedisState:
                             and fetched_at <= fetched_before:
                         yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
 
+    @_unless_unreachable((0, None))
     def sweep(self) -> tuple[int, float | None]:
         n = self.server.zcard(self.sweep_key)
         latest = self.server.zrevrange(self.sweep_key, 0, 0, withscores=True)
         return n, (latest[0][1] if latest else None)
 
+    @_unless_unreachable(list)
     def sweep_ahead(self, now: float, limit: int) -> list[DueRow]:
         """As SqliteState.sweep_ahead: the sorted set in order of swept_at (then URL), the rows' due times read
         500 at a time."""
@@ -476,6 +511,7 @@ class RedisState:
                     out.append(_due_row(url, row, due))
         return out
 
+    @_unless_unreachable(0)
     def count_due(self, now: float, kinds=None, caps=None) -> int:
         if not kinds and not caps:
             return self.server.zcount(self.due_key, "-inf", now)
@@ -497,16 +533,19 @@ class RedisState:
                 if row.get("next_due") is not None and row["next_due"] != float("inf")
                 and (not kinds or row.get("kind") in kinds)]
 
+    @_unless_unreachable(None)
     def record_fetch(self, url, fetched_at, status, digest=None):
         values = {"fetched_at": fetched_at, "status": status}
         if digest is not None:
             values["payload_digest"] = digest
         self._update(url, values)
 
+    @_unless_unreachable(None)
     def record_export(self, url, digest, exported_at, etag, last_modified):
         self._update(url, {"item_digest": digest, "exported_at": exported_at,
                            "etag": etag, "last_modified": last_modified})
 
+    @_unless_unreachable(None)
     def refresh_validators(self, url, etag, last_modified):
         self._update(url, {"etag": etag, "last_modified": last_modified})
 

@@ -163,6 +163,9 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
         return Outcome(OUTPUT_FAILED, f"stopped: the state write failed ({stats.get(keys.STAT_STATE_WRITE_FAILED)}); "
                                       f"free space and rerun with the same JOBDIR and WARC_DIR: the pages are archived, "
                                       f"and articles whose export the state missed are exported again ({done})")
+    if stats.get(keys.STAT_STATE_UNREACHABLE) or reason == "state_unreachable":  # crawler/incremental/addon.py
+        return Outcome(STOPPED_EARLY, f"stopped: {stats.get(keys.STAT_STATE_UNREACHABLE)}; rerun once it is back, with "
+                                      f"the same JOBDIR to resume ({done})")
     if stats.get(keys.STAT_JOBDIR_FAILED) or reason == "jobdir_failed":  # crawler/journal/scheduler.py
         return Outcome(OUTPUT_FAILED, f"stopped: {stats.get(keys.STAT_JOBDIR_FAILED)} ({done})")
     if reason == "wayback_bad_answer":  # spiders/wayback.py: the archive is not a CDX API in its layout
