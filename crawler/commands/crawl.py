@@ -13,7 +13,8 @@ Scrapy's own crawl command, plus:
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
   crawl cannot write at start-up likewise, with exit status 74.
 - a service it names that does not answer (crawler.config.ServiceUnavailable: the Redis of REDIS_URL)
-  printed as one line, with exit status 69.
+  printed as one line, with exit status 69; an output another running crawl holds (crawler.config.InUse:
+  its STATE_PATH) likewise, with exit status 75 (try again once that crawl has ended).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import keys, outputs, settingspec
-from crawler.config import ConfigError, ServiceUnavailable
+from crawler.config import ConfigError, InUse, ServiceUnavailable
 from crawler.reporting.outcome import (CONFIG_ERROR, NOTHING_ARCHIVED, OUTPUT_FAILED, STOPPED_EARLY, WARC_WRITE_FAILED,
                                        CrawlOutcome, exported)
 
@@ -100,6 +101,10 @@ class Command(ScrapyCrawlCommand):
             logger.critical("Cannot start: %s (exit status %d)", error, NOTHING_ARCHIVED)
             self.exitcode = NOTHING_ARCHIVED
             return
+        if isinstance(error, InUse):  # e.g. STATE_PATH held by another running crawl: try again later
+            logger.critical("Cannot start: %s (exit status %d)", error, STOPPED_EARLY)
+            self.exitcode = STOPPED_EARLY
+            return
         if isinstance(error, UsageError):
             raise error
         if isinstance(error, OSError):
@@ -167,7 +172,7 @@ def _cause(error: BaseException | None) -> BaseException | None:
     with "Engine slot not assigned")."""
     seen = error
     while seen is not None:
-        if isinstance(seen, (ConfigError, ServiceUnavailable)):
+        if isinstance(seen, (ConfigError, ServiceUnavailable, InUse)):
             return seen
         seen = seen.__context__
     return error

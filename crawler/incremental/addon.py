@@ -89,7 +89,7 @@ class Incremental:
                 logger.warning("STATE_PATH is a file while REDIS_URL is set: workers on other machines will not"
                                " see this state; use STATE_PATH=redis to share it (docs/scale-out.md)")
             state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
-                               redis_key=s.get("STATE_REDIS_KEY"))
+                               redis_key=s.get("STATE_REDIS_KEY"), hold=True)  # one crawl per SQLite state
             if isinstance(state, RedisState):
                 # reach its server now, while the crawl is being made: down, it stops the crawl with one line
                 # (exit status 69), not at the first start request (finish reason start_error, exit status 75)

@@ -254,3 +254,29 @@ def test_a_jobdir_deleted_mid_crawl_exits_74_naming_it_and_a_rerun_exports_the_r
     again = [item["url"] for item in read_items(tmp_path / "run2.jsonl")]
     assert not set(first) & set(again) and len(again) == len(set(again))
     assert set(first) | set(again) == {item["url"] for item in replica.expected_items()}
+
+
+# --- two crawls at once on one state ----------------------------------------------------------------------
+def test_a_second_crawl_on_a_state_in_use_exits_75_at_once_and_the_first_runs_whole(tmp_path, replica):
+    # before: both ran; the second either stopped at once "STATE_PATH ... cannot be written (duplicate column name:
+    # kind)" (both creating the file) or waited 30 s on SQLite's lock and stopped "the state write failed (database
+    # is locked); free space ..." (exit 74), while the first skipped as not due what the second had just fetched
+    # (37 pages, 11 articles, exit 0) and 11 articles were exported by both
+    state = tmp_path / "state.sqlite"
+    before = len(replica.log)
+    first, paths = start_crawl(tmp_path / "a", _Site(replica), "a",
+                               settings={"STATE_PATH": str(state), "DOWNLOAD_DELAY": "0.05"})
+    deadline = time.monotonic() + 60
+    while len(replica.log) - before < 10 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert first.poll() is None, "the first crawl ended before the second started"
+    second = run(tmp_path / "b", _Site(replica), tmp_path / "b.jsonl", {"STATE_PATH": str(state)}, "b", timeout=60)
+    assert second["returncode"] == 75, second["log_text"][-3000:]
+    line = last_line(second["log_text"])
+    assert (f"Cannot start: STATE_PATH at {state} is in use by another crawl (pid {first.pid}): one crawl per state "
+            f"at a time; run this one once it has ended (exit status 75)") in line, line
+    assert "Traceback" not in second["output"] + second["log_text"]
+    assert not (tmp_path / "b.jsonl").exists()
+    first.communicate(timeout=120)
+    assert first.returncode == 0, paths["log"].read_text()[-3000:]
+    assert {item["url"] for item in read_items(paths["items"])} == {item["url"] for item in replica.expected_items()}
