@@ -51,7 +51,11 @@ def open_store(settings, spider_name: str):
         prefix = spider_name if is_redis else key_prefix(settings, spider_name)
         return RedisStore(redis.Redis.from_url(url), f"{prefix}:stories")
     if settings.get("JOBDIR"):  # a resumed job keeps the groups its earlier runs gave
-        return SqliteStore(Path(settings.get("JOBDIR")) / "stories.sqlite")
+        path = Path(settings.get("JOBDIR")) / "stories.sqlite"
+        try:
+            return SqliteStore(path)
+        except sqlite3.OperationalError as exc:  # disk full, read-only: as the JOBDIR's journal (exit status 74)
+            raise OSError(f"JOBDIR at {settings.get('JOBDIR')} cannot be written ({path}: {exc})") from None
     return MemoryStore()
 
 

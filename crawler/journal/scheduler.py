@@ -25,7 +25,8 @@ inflight/jobdir_failed, finish reason "jobdir_failed", exit status 74 (crawler/r
 The crawl notices it at the journal's next sync (one fstat: the journal's file has no name left), or
 at once when Scrapy's disk queue or the journal fails to read or write; until then, without it, the
 requests of the disk queue were dropped with a traceback each and the run ended "finished", exit 0,
-with nothing left for a rerun to resume from. No request is marked finished after it.
+with nothing left for a rerun to resume from. No request is marked finished after it; after a failed write the
+seen-set is set aside (requests.seen.incomplete), so that the rerun fetches again what no journal line kept.
 
 "Finished" is when the engine drops the request from its in-progress set: Scrapy has no signal
 for it, so the scheduler wraps the engine slot's remove_request (a private piece of Scrapy,
@@ -184,10 +185,24 @@ class JournalingScheduler(Scheduler):
                     "again (what this run archived stays in WARC_DIR) and exports only the articles not exported yet")
         else:
             why = f"JOBDIR write failed in {jobdir} ({f'[Errno {exc.errno}] {exc.strerror}' if exc.errno else exc})"
-            then = "free space and rerun with the same JOBDIR and WARC_DIR"
+            then = ("free space and rerun with the same JOBDIR and WARC_DIR: it fetches the site again (the requests "
+                    "whose journal line was lost are in no journal) and exports only the articles not exported yet")
+            self._set_seen_aside(jobdir)
         logger.error("%s: stopping the crawl; %s", why, then)
         self.crawler.stats.set_value(keys.STAT_JOBDIR_FAILED, f"{why}; {then}")
         stop_crawl(self.crawler, JOBDIR_FAILED)
+
+    @staticmethod
+    def _set_seen_aside(jobdir: Path) -> None:
+        """After a failed journal write, the seen-set holds requests no journal line keeps: a rerun would filter them
+        as done and never fetch them (12 of 49 articles lost on a 100 KiB JOBDIR). Renamed (no space needed), it
+        starts the rerun's seen-set afresh: the pending requests come from the journal, the rest is fetched again,
+        and the exported-before stage keeps exported articles from being exported twice."""
+        seen = jobdir / "requests.seen"
+        try:
+            os.replace(seen, seen.with_name(seen.name + ".incomplete"))
+        except OSError:
+            pass
 
     def _append(self, line: str) -> bool:
         """Append `line` to the journal: False when JOBDIR has failed (now or before)."""
