@@ -23,6 +23,11 @@ class ServiceUnavailable(Exception):
     """A service the configuration names (the Redis of REDIS_URL) does not answer: the message names it."""
 
 
+class InUse(Exception):
+    """An output another running crawl holds for its whole length (STATE_PATH): the message names it and the
+    process; try again once that crawl has ended."""
+
+
 def require(module: str, *, why: str, package: str, extra: str):
     """Import `module` for a feature that `why` switched on, or raise ConfigError naming the extra.
 

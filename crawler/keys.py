@@ -180,6 +180,8 @@ STAT_FEED_WRITTEN = _stat("feed/items_written", "items the JSON Lines feed wrote
                                                 "several feeds, the fewest any of them wrote): the articles "
                                                 "the exit status counts as exported")
 STAT_FEED_WRITE_FAILED = _stat("feed/write_failed", "the feed's file and why writing it failed (the crawl stopped)")
+STAT_STATE_UNREACHABLE = _stat("state/unreachable", "the state's Redis (STATE_PATH) and why it stopped answering "
+                                                    "mid-crawl, without a shared frontier (the crawl stopped)")
 STAT_STATE_WRITE_FAILED = _stat("state/write_failed", "the state file (STATE_PATH) and why writing it failed (the "
                                                      "crawl stopped)")
 
@@ -188,6 +190,8 @@ STAT_JOURNALED = _stat("inflight/journaled", "requests written to the journal")
 STAT_JOURNAL_FINISHED = _stat("inflight/finished", "requests marked finished in the journal")
 STAT_RESCHEDULED = _stat("inflight/rescheduled", "pending requests of an earlier run scheduled again")
 STAT_UNSERIALIZABLE = _stat("inflight/unserializable", "requests the journal could not store (kept in memory only)")
+STAT_JOBDIR_FAILED = _stat("inflight/jobdir_failed", "the JOBDIR and why the crawl could no longer keep its requests "
+                                                     "there: it went away, or a write failed (the crawl stopped)")
 
 # --- incremental state (crawler/incremental/) -----------------------------------------------------
 STAT_INCREMENTAL = _stat("incremental/{verdict}", "articles new, changed or unchanged since the last run")

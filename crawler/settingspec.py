@@ -389,6 +389,37 @@ def unknown(names) -> list[str]:
     return sorted(name for name in names if name not in known)
 
 
+def misspelt(names) -> dict[str, str]:
+    """{name: the setting it is a typo of} for the names among `names` that no part of a crawl reads but that are
+    within a small edit distance (letters left out, doubled, swapped, changed, or another case) of a name it does
+    read: `-s STATE_PTH=` would otherwise leave an incremental run a full crawl. A name that is near none (an
+    operator's own extension's setting) is not in the answer: it is only unknown (see `unknown`)."""
+    known = known_names()
+    found = {}
+    for name in unknown(names):
+        allowed = 1 if len(name) < 10 else 2
+        near = sorted((d, other) for other in known if (d := _edits(name.upper(), other.upper())) <= allowed)
+        if near:
+            found[name] = near[0][1]
+    return found
+
+
+def _edits(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions and swaps of
+    two neighbouring letters, each one edit."""
+    if abs(len(a) - len(b)) > 2:
+        return 3  # more than any distance `misspelt` accepts
+    before, row = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(row[j] + 1, cur[j - 1] + 1, row[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        before, row = row, cur
+    return row[-1]
+
+
 def reference_rows() -> list[str]:
     """The settings table of docs/reference.md."""
     return [f"| `{s.name}` | {s.kind} | {s.allowed()} | {s.help} |" for s in SETTINGS.values()]

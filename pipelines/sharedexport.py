@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler import keys
+from crawler.frontier import frontier_lost
 from crawler.frontier.addon import key_prefix, redis_client, redis_errors
 from crawler.frontier.reliable import ReliableQueue
 
@@ -43,7 +44,7 @@ class SharedExportPipeline:
         try:
             claimed = self.queue.claim(url)
         except redis_errors() as e:
-            self._lost(e)
+            frontier_lost(self.crawler, e)
             raise DropItem(f"not exported: Redis unreachable at the claim, the page is fetched again: {url}",
                            log_level="INFO") from None  # the worker's one ERROR line says why
         if not claimed:
@@ -59,10 +60,4 @@ class SharedExportPipeline:
         try:
             self.queue.confirm(url)
         except redis_errors() as e:
-            self._lost(e)
-
-    def _lost(self, exc) -> None:
-        engine = getattr(self.crawler, "engine", None) if self.crawler is not None else None
-        lost = getattr(getattr(engine, "scheduler", None), "lost", None)
-        if lost is not None:
-            lost(exc)  # acknowledge nothing more: the request goes back to the queue
+            frontier_lost(self.crawler, e)  # acknowledge nothing more: the request goes back to the queue

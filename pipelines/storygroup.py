@@ -16,12 +16,13 @@ from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from crawler import keys
 from crawler.config import require
-from crawler.frontier import frontier_deleted
+from crawler.frontier import frontier_deleted, frontier_lost
 from crawler.frontier.addon import key_prefix
-from crawler.incremental.addon import state_write_failed
+from crawler.incremental.addon import state_unreachable, state_write_failed
 from crawler.incremental.state import StateWriteFailed, is_redis_spec
 from crawler.syndication.groups import StoryGrouper, group_id
 from crawler.syndication.stores import MemoryStore, RedisStore, SqliteStore
@@ -50,14 +51,24 @@ def open_store(settings, spider_name: str):
         prefix = spider_name if is_redis else key_prefix(settings, spider_name)
         return RedisStore(redis.Redis.from_url(url), f"{prefix}:stories")
     if settings.get("JOBDIR"):  # a resumed job keeps the groups its earlier runs gave
-        return SqliteStore(Path(settings.get("JOBDIR")) / "stories.sqlite")
+        path = Path(settings.get("JOBDIR")) / "stories.sqlite"
+        try:
+            return SqliteStore(path)
+        except sqlite3.OperationalError as exc:  # disk full, read-only: as the JOBDIR's journal (exit status 74)
+            raise OSError(f"JOBDIR at {settings.get('JOBDIR')} cannot be written ({path}: {exc})") from None
     return MemoryStore()
 
 
 class StoryGroupPipeline:
     """A write of a SQLite store that fails (disk full, ...) is reported once, as the state's are
     (crawler/incremental/addon.py): one ERROR line, the stat state/write_failed, the crawl stopped (exit status 74);
-    the article keeps a group of its own and is exported, the later ones are grouped in memory."""
+    the article keeps a group of its own and is exported, the later ones are grouped in memory.
+
+    A Redis store whose server went away mid-crawl in a shared crawl (REDIS_URL): the article is dropped and the
+    shared frontier stops this worker with its one line, its request unacknowledged, so the page is fetched
+    again once Redis is back (as the shared export's claim does); without a shared frontier (STATE_PATH=redis://...)
+    the crawl stops as for the state's Redis (crawler/incremental/addon.py state_unreachable), the article keeps a
+    group of its own and is exported. Before, each article met a traceback ("Error processing"), a dozen at the worker's close."""
 
     def __init__(self, store, stats=None, crawler=None):
         self.grouper = StoryGrouper(store)
@@ -65,6 +76,12 @@ class StoryGroupPipeline:
         self.stats = stats
         self.crawler = crawler
         self.failed = False
+        if isinstance(store, RedisStore):
+            from crawler.frontier.addon import redis_errors
+
+            self.redis_errors: tuple[type[BaseException], ...] = redis_errors()
+        else:
+            self.redis_errors = ()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -88,6 +105,13 @@ class StoryGroupPipeline:
             group = self.grouper.assign(url, adapter.get("body"), adapter.get("agency"), adapter.get("published"))
         except sqlite3.OperationalError as exc:
             self._write_failed(exc)
+            group = group_id(url)
+        except self.redis_errors as exc:
+            if frontier_lost(self.crawler, exc):
+                raise DropItem(f"not exported: Redis unreachable at the story group, the page is fetched again: "
+                               f"{url}", log_level="INFO") from None  # the worker's one ERROR line says why
+            state_unreachable(self.crawler, exc)  # the state's Redis (STATE_PATH=redis://...): the crawl stops
+            self.grouper = StoryGrouper(MemoryStore())
             group = group_id(url)
         adapter["story_group"] = group
         if self.stats:

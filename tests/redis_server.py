@@ -1,4 +1,5 @@
-"""Test helper: a real redis-server on 127.0.0.1, on a free port, in a temp dir, without persistence."""
+"""Test helper: a real redis-server on 127.0.0.1, on a free port, in a temp dir, without persistence (or, persistent,
+with every write fsync'd to its append-only file, and restartable with its data after a kill)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ def free_port() -> int:
 class RedisServer:
     """`with RedisServer() as r: r.url` -> "redis://127.0.0.1:<port>/0"; stopped and removed on exit."""
 
-    def __init__(self):
+    def __init__(self, persistent: bool = False):
         if REDIS_SERVER is None:
             raise FileNotFoundError("redis-server not found (Debian: apt-get install redis-server)")
+        self.persistent = persistent
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = None
@@ -32,9 +34,14 @@ class RedisServer:
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="redis-test-")
+        return self.start()
+
+    def start(self):
+        """Start the server (again, after a kill: a persistent one with its data) and wait for its PONG."""
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no",
+             "--save", "", *persistence, "--protected-mode", "yes", "--daemonize", "no",
              "--logfile", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -67,7 +74,7 @@ class RedisServer:
         return redis.Redis.from_url(self.url)
 
 
-def redis_server_or_skip() -> RedisServer:
+def redis_server_or_skip(persistent: bool = False) -> RedisServer:
     if REDIS_SERVER is None:
         pytest.skip("redis-server binary not installed (CI installs Debian's redis-server)")
-    return RedisServer()
+    return RedisServer(persistent)

@@ -6,12 +6,15 @@ Scrapy's own crawl command, plus:
   setting's value checked (crawler/settingspec.py; a bad one: exit status 78) and every output
   location checked (crawler/outputs.py; one that cannot be written: exit status 74), each refusal
   one line on stderr, also appended to LOG_FILE when that can be written; a -s name no part of
-  the crawl reads (a typo, most likely) is logged as a warning;
+  the crawl reads but one or two edits from one it does (`-s STATE_PTH=`: crawler/settingspec.py's
+  `misspelt`) is a configuration error too, exit status 78, and any other name no part of the crawl
+  reads (an operator's own extension may) is logged as a warning;
 - a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
   crawl cannot write at start-up likewise, with exit status 74.
 - a service it names that does not answer (crawler.config.ServiceUnavailable: the Redis of REDIS_URL)
-  printed as one line, with exit status 69.
+  printed as one line, with exit status 69; an output another running crawl holds (crawler.config.InUse:
+  its STATE_PATH) likewise, with exit status 75 (try again once that crawl has ended).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import keys, outputs, settingspec
-from crawler.config import ConfigError, ServiceUnavailable
+from crawler.config import ConfigError, InUse, ServiceUnavailable
 from crawler.reporting.outcome import (CONFIG_ERROR, NOTHING_ARCHIVED, OUTPUT_FAILED, STOPPED_EARLY, WARC_WRITE_FAILED,
                                        CrawlOutcome, exported)
 
@@ -51,15 +54,17 @@ def refuse(settings, message: str, status: int):
 class Command(ScrapyCrawlCommand):
     def process_options(self, args, opts) -> None:
         super().process_options(args, opts)  # -s, -o/-O (FEEDS), -a
-        bad = settingspec.problems(self.settings)
+        cmdline = SETTINGS_PRIORITIES["cmdline"]
+        given = [name for name in self.settings.attributes if self.settings.getpriority(name) == cmdline]
+        misspelt = settingspec.misspelt(given)
+        bad = [f"-s {name}: no such setting; did you mean {meant}?" for name, meant in misspelt.items()]
+        bad += settingspec.problems(self.settings)
         if bad:
             refuse(self.settings, "Configuration error: " + "; ".join(bad), CONFIG_ERROR)
         unwritable = outputs.first_unwritable(self.settings, archiving="from_warc" not in opts.spargs)
         if unwritable:
             refuse(self.settings, unwritable, OUTPUT_FAILED)
-        cmdline = SETTINGS_PRIORITIES["cmdline"]
-        self.unknown_settings = settingspec.unknown(
-            name for name in self.settings.attributes if self.settings.getpriority(name) == cmdline)
+        self.unknown_settings = settingspec.unknown(given)
         log_file = self.settings.get("LOG_FILE")
         if log_file:  # Scrapy's log handler, made next, opens the file but makes no directory
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +100,10 @@ class Command(ScrapyCrawlCommand):
         if isinstance(error, ServiceUnavailable):  # e.g. the Redis of REDIS_URL
             logger.critical("Cannot start: %s (exit status %d)", error, NOTHING_ARCHIVED)
             self.exitcode = NOTHING_ARCHIVED
+            return
+        if isinstance(error, InUse):  # e.g. STATE_PATH held by another running crawl: try again later
+            logger.critical("Cannot start: %s (exit status %d)", error, STOPPED_EARLY)
+            self.exitcode = STOPPED_EARLY
             return
         if isinstance(error, UsageError):
             raise error
@@ -163,7 +172,7 @@ def _cause(error: BaseException | None) -> BaseException | None:
     with "Engine slot not assigned")."""
     seen = error
     while seen is not None:
-        if isinstance(seen, (ConfigError, ServiceUnavailable)):
+        if isinstance(seen, (ConfigError, ServiceUnavailable, InUse)):
             return seen
         seen = seen.__context__
     return error

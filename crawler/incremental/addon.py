@@ -89,19 +89,15 @@ class Incremental:
                 logger.warning("STATE_PATH is a file while REDIS_URL is set: workers on other machines will not"
                                " see this state; use STATE_PATH=redis to share it (docs/scale-out.md)")
             state = open_state(spec, spider=self.crawler.spidercls.name, redis_url=s.get("REDIS_URL"),
-                               redis_key=s.get("STATE_REDIS_KEY"))
+                               redis_key=s.get("STATE_REDIS_KEY"), hold=True)  # one crawl per SQLite state
             if isinstance(state, RedisState):
                 # reach its server now, while the crawl is being made: down, it stops the crawl with one line
                 # (exit status 69), not at the first start request (finish reason start_error, exit status 75)
                 try:
                     state.server.ping()
                 except Exception as exc:  # noqa: BLE001 - redis's ConnectionError, TimeoutError, AuthenticationError...
-                    if spec == "redis":  # the Redis of REDIS_URL: the line the shared frontier gives
-                        where, fix = s.get("REDIS_URL"), "REDIS_URL"
-                    else:
-                        where, fix = f"{spec} (STATE_PATH)", "STATE_PATH"
-                    raise ServiceUnavailable(f"Redis at {where} is unreachable ({exc}): start it, or fix {fix}") \
-                        from None
+                    raise ServiceUnavailable(self._unreachable(exc)) from None
+                state.on_unreachable = self._state_unreachable
             if isinstance(state, SqliteState):
                 state.on_write_failed = self._state_write_failed
                 # its last batch is written before the outcome is decided (engine_stopped), so a failure counts
@@ -112,6 +108,37 @@ class Incremental:
 
     def _state_write_failed(self, exc) -> None:
         state_write_failed(self.crawler, self.crawler.settings.get("STATE_PATH"), exc)
+
+    def _unreachable(self, exc) -> str:
+        return unreachable(self.crawler.settings, exc)
+
+    def _state_unreachable(self, exc) -> None:
+        state_unreachable(self.crawler, exc)
+
+
+def unreachable(settings, exc) -> str:
+    """The one line for the state's Redis not answering."""
+    spec = str(settings.get("STATE_PATH"))
+    if spec == "redis":  # the Redis of REDIS_URL: the line the shared frontier gives
+        where, fix = settings.get("REDIS_URL"), "REDIS_URL"
+    else:
+        where, fix = f"{spec} (STATE_PATH)", "STATE_PATH"
+    return f"Redis at {where} is unreachable ({exc}): start it, or fix {fix}"
+
+
+def state_unreachable(crawler, exc) -> None:
+    """The Redis of the state (and of the story groups beside it) stopped answering mid-crawl. In a shared crawl
+    the frontier stops this worker with its one line (what it took goes back to the queue once Redis is back);
+    else one ERROR line, once, the stat state/unreachable, and the crawl stopped (finish reason state_unreachable,
+    exit status 75: rerun once Redis is back, with the same JOBDIR to resume)."""
+    from crawler.frontier import frontier_lost
+
+    if crawler is None or frontier_lost(crawler, exc) or crawler.stats.get_value(keys.STAT_STATE_UNREACHABLE):
+        return
+    line = unreachable(crawler.settings, exc)
+    logger.error("%s; stopping the crawl: rerun once it is back (with the same JOBDIR to resume)", line)
+    crawler.stats.set_value(keys.STAT_STATE_UNREACHABLE, line)
+    stop_crawl(crawler, "state_unreachable")
 
 
 def state_write_failed(crawler, path, exc) -> None:

@@ -38,15 +38,18 @@ earlier version keeps its due time and joins the sweep at its next look.
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.config import ConfigError, require
+from crawler.config import ConfigError, InUse, require
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +152,30 @@ class SqliteState:
 
     A write that fails (sqlite3.OperationalError: disk full, I/O error, locked) while opening the file raises
     StateWriteFailed; later, it calls `on_write_failed(exc)` once when it is set (the crawl's add-on: it stops the
-    crawl, exit status 74) and the later writes are dropped, else it raises StateWriteFailed."""
+    crawl, exit status 74) and the later writes are dropped, else it raises StateWriteFailed.
+
+    A crawl holds the file for its whole length (`hold=True`: an exclusive advisory lock on `<file>.lock` beside
+    it, taken before the file is opened, released by the kernel even on kill -9), so a second crawl on the same
+    state is refused at start-up (InUse);
+    before, both ran, the second to write waited 30 s on SQLite's lock and stopped "the state write failed
+    (database is locked); free space ..." (exit status 74), the other skipped as "not due" what the first had
+    just fetched, and articles were exported by both. `scrapy state` reads it without holding it."""
 
     COLUMNS = [f.name for f in fields(PageState)]
 
-    def __init__(self, path: Path | str, batch: int = 100):
+    def __init__(self, path: Path | str, batch: int = 100, hold: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._held = self._hold() if hold else None
+        try:
+            self._open(batch)
+        except BaseException:
+            if self._held is not None:
+                os.close(self._held)
+            raise
+
+    def _open(self, batch: int) -> None:
+        path = self.path
         self.db = sqlite3.connect(str(self.path), timeout=30)
         try:
             # read before anything is written: a file that is not SQLite, or is damaged, or holds other tables,
@@ -176,6 +196,25 @@ class SqliteState:
             raise StateWriteFailed(f"STATE_PATH at {self.path} cannot be written ({exc})") from None
         self.batch = batch
         self.pending = 0
+
+    def _hold(self) -> int:
+        """Hold the state for this crawl (see the class docstring): the lock's descriptor; InUse when another process
+        holds it."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateWriteFailed(f"STATE_PATH at {self.path} cannot be written ({lock}: {exc})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise InUse(f"STATE_PATH at {self.path} is in use by another crawl ({f'pid {holder}' if holder else lock}):"
+                        f" one crawl per state at a time; run this one once it has ended") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
 
     def _create(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -348,22 +387,54 @@ class SqliteState:
             finally:
                 self.db.close()
                 self.db = None
+        if self._held is not None:
+            os.close(self._held)  # the lock goes with it
+            self._held = None
+
+
+def _unless_unreachable(default):
+    """A RedisState method that, once its server stopped answering (redis-py's ConnectionError or TimeoutError),
+    calls `on_unreachable(exc)` once and from then on answers `default` (a read: nothing known; a write: dropped),
+    as the SQLite state drops its writes after a failed one: the crawl is stopped by then (crawler/incremental/
+    addon.py), and what it read or wrote no longer counts. Not the rows the `scrapy state` command lists."""
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(self, *args, **kwargs):
+            if self.unreachable is None:
+                try:
+                    return method(self, *args, **kwargs)
+                except self.server_errors as exc:
+                    if self.unreachable is None:  # (a guarded method may call another)
+                        self.unreachable = exc
+                        if self.on_unreachable is not None:
+                            self.on_unreachable(exc)
+            return default() if callable(default) else default
+        return guarded
+    return wrap
 
 
 class RedisState:
     """The same rows as JSON values in one Redis hash (field: URL), shared by all workers.
 
     Each URL is handled by one worker at a time (the shared dupefilter sees to that), so the
-    read-modify-write of a row needs no lock.
+    read-modify-write of a row needs no lock. A server gone mid-crawl: see `_unless_unreachable`.
     """
 
+    #: the error of the first call its server did not answer, and whom to tell (the add-on)
+    unreachable: BaseException | None = None
+    on_unreachable = None
+
     def __init__(self, server, key: str):
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        self.server_errors = (ConnectionError, TimeoutError)
         self.server = server
         self.key = key
         self.due_key = key + ":due"  # sorted set: URL -> next_due (rows that will fall due)
         self.sweep_key = key + ":sweep"  # sorted set: URL -> swept_at (rows in the weekly sweep)
         self.marks_key = key + ":marks"  # hash: mark name -> time
 
+    @_unless_unreachable(None)
     def mark(self, name: str, at: float) -> None:
         """As SqliteState.mark: HSETNX, so that the first of two workers' times stays."""
         self.server.hsetnx(self.marks_key, name, repr(float(at)))
@@ -372,6 +443,7 @@ class RedisState:
         return {(k.decode() if isinstance(k, bytes) else k): float(v)
                 for k, v in self.server.hgetall(self.marks_key).items()}
 
+    @_unless_unreachable(None)
     def get(self, url: str) -> PageState | None:
         raw = self.server.hget(self.key, url)
         return PageState(**json.loads(raw)) if raw else None
@@ -407,9 +479,11 @@ class RedisState:
                 pipe.zadd(zkey, {url: score})
         pipe.execute()
 
+    @_unless_unreachable(None)
     def schedule(self, url: str, values: dict) -> None:
         self._update(url, values)
 
+    @_unless_unreachable(list)
     def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
         at a time); every-run rows first, then oldest-due first; `caps` from the sorted sets of intervals."""
@@ -453,11 +527,13 @@ class RedisState:
                             and fetched_at <= fetched_before:
                         yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
 
+    @_unless_unreachable((0, None))
     def sweep(self) -> tuple[int, float | None]:
         n = self.server.zcard(self.sweep_key)
         latest = self.server.zrevrange(self.sweep_key, 0, 0, withscores=True)
         return n, (latest[0][1] if latest else None)
 
+    @_unless_unreachable(list)
     def sweep_ahead(self, now: float, limit: int) -> list[DueRow]:
         """As SqliteState.sweep_ahead: the sorted set in order of swept_at (then URL), the rows' due times read
         500 at a time."""
@@ -476,6 +552,7 @@ class RedisState:
                     out.append(_due_row(url, row, due))
         return out
 
+    @_unless_unreachable(0)
     def count_due(self, now: float, kinds=None, caps=None) -> int:
         if not kinds and not caps:
             return self.server.zcount(self.due_key, "-inf", now)
@@ -497,16 +574,19 @@ class RedisState:
                 if row.get("next_due") is not None and row["next_due"] != float("inf")
                 and (not kinds or row.get("kind") in kinds)]
 
+    @_unless_unreachable(None)
     def record_fetch(self, url, fetched_at, status, digest=None):
         values = {"fetched_at": fetched_at, "status": status}
         if digest is not None:
             values["payload_digest"] = digest
         self._update(url, values)
 
+    @_unless_unreachable(None)
     def record_export(self, url, digest, exported_at, etag, last_modified):
         self._update(url, {"item_digest": digest, "exported_at": exported_at,
                            "etag": etag, "last_modified": last_modified})
 
+    @_unless_unreachable(None)
     def refresh_validators(self, url, etag, last_modified):
         self._update(url, {"etag": etag, "last_modified": last_modified})
 
@@ -523,8 +603,10 @@ class RedisState:
         pass
 
 
-def open_state(spec: str, *, spider: str, redis_url: str | None = None, redis_key: str = "%(spider)s:state"):
-    """The state store named by a STATE_PATH value (see the module docstring)."""
+def open_state(spec: str, *, spider: str, redis_url: str | None = None, redis_key: str = "%(spider)s:state",
+               hold: bool = False):
+    """The state store named by a STATE_PATH value (see the module docstring); `hold`: a SQLite file held for this
+    crawl (SqliteState)."""
     if is_redis_spec(spec):
         redis = require("redis", why=f"STATE_PATH={spec} is set", package="redis", extra="distributed")
 
@@ -532,4 +614,4 @@ def open_state(spec: str, *, spider: str, redis_url: str | None = None, redis_ke
         if not url:
             raise ValueError("STATE_PATH=redis needs REDIS_URL")
         return RedisState(redis.Redis.from_url(url), redis_key % {"spider": spider})
-    return SqliteState(spec)
+    return SqliteState(spec, hold=hold)

@@ -28,7 +28,13 @@ def journal_dir(settings) -> Path | None:
 class AppendJournal:
     """An append-only file of text lines; each line goes to the OS with one os.write (a killed
     process never leaves half of an earlier line), fsync'd at most every `fsync_interval`
-    seconds (0: every line). A last line without its newline is ignored when read."""
+    seconds (0: every line). A last line without its newline is ignored when read.
+
+    `gone` turns true at a sync after which the file has no name any more (its directory deleted, e.g.
+    `rm -rf JOBDIR` mid-crawl: the writes still succeed, into a file no rerun can read); one fstat
+    per sync, none per line."""
+
+    gone = False
 
     def __init__(self, path, fsync_interval: float = 1.0):
         self.path = Path(path)
@@ -55,6 +61,7 @@ class AppendJournal:
         if self._dirty and self._fd is not None:
             os.fsync(self._fd)
             self._dirty = False
+            self.gone = os.fstat(self._fd).st_nlink == 0
         self._last_sync = time.monotonic()
 
     def close(self) -> None:

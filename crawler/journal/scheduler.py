@@ -19,6 +19,15 @@ request is accepted, so a rerun does not fetch again what the killed run finishe
 WARC write (crawler/capture/signals.py) no request is marked finished any more: a rerun fetches
 again everything whose capture may not be on disk.
 
+A JOBDIR that goes away mid-crawl (`rm -rf JOBDIR`: the journal, Scrapy's disk queue and the seen-set
+go with it) or cannot be written (its disk full) stops the crawl: one ERROR line naming it, the stat
+inflight/jobdir_failed, finish reason "jobdir_failed", exit status 74 (crawler/reporting/outcome.py).
+The crawl notices it at the journal's next sync (one fstat: the journal's file has no name left), or
+at once when Scrapy's disk queue or the journal fails to read or write; until then, without it, the
+requests of the disk queue were dropped with a traceback each and the run ended "finished", exit 0,
+with nothing left for a rerun to resume from. No request is marked finished after it; after a failed write the
+seen-set is set aside (requests.seen.incomplete), so that the rerun fetches again what no journal line kept.
+
 "Finished" is when the engine drops the request from its in-progress set: Scrapy has no signal
 for it, so the scheduler wraps the engine slot's remove_request (a private piece of Scrapy,
 checked at start-up: without it no request is ever marked finished, and a rerun fetches more
@@ -44,8 +53,12 @@ from crawler import keys
 from crawler.journal.feedfile import feed_write_failed
 from crawler.capture.signals import warc_write_failed
 from crawler.journal.appendlog import REQUESTS, AppendJournal, journal_dir
+from crawler.reporting.outcome import stop_crawl
 
 logger = logging.getLogger(__name__)
+
+#: the finish reason of a crawl whose JOBDIR went away or could not be written (crawler/reporting/outcome.py)
+JOBDIR_FAILED = "jobdir_failed"
 
 
 def pending_requests(lines) -> dict[str, str]:
@@ -91,6 +104,7 @@ class JournalingScheduler(Scheduler):
         o.journal_dir = journal_dir(crawler.settings)
         o.fsync_interval = crawler.settings.getfloat("INFLIGHT_FSYNC_INTERVAL")
         o.warc_failed = False
+        o.jobdir_failed = False
         crawler.signals.connect(o._warc_write_failed, signal=warc_write_failed)
         crawler.signals.connect(o._warc_write_failed, signal=feed_write_failed)  # the same: items not on disk
         return o
@@ -145,10 +159,64 @@ class JournalingScheduler(Scheduler):
         os.replace(tmp, path)
 
     def close(self, reason):
-        result = super().close(reason)
+        try:
+            result = super().close(reason)  # Scrapy writes its disk queue's state into JOBDIR
+        except OSError as exc:
+            self._jobdir_failed(exc)
+            result = self.df.close(reason)
         if self.journal is not None:
-            self.journal.close()
+            try:
+                self.journal.close()
+            except OSError as exc:
+                self._jobdir_failed(exc)
         return result
+
+    # --- a JOBDIR gone or unwritable --------------------------------------------------
+    def _jobdir_failed(self, exc: OSError | None) -> None:
+        """JOBDIR went away (`exc` None: the journal's file lost its name; or a FileNotFoundError) or a write into
+        it failed: say so once, and stop the crawl (see the module docstring)."""
+        if self.jobdir_failed:
+            return
+        self.jobdir_failed = True
+        jobdir = self.journal_dir.parent
+        if exc is None or isinstance(exc, FileNotFoundError) or not (self.journal_dir / REQUESTS).exists():
+            why = f"JOBDIR at {jobdir} went away"
+            then = ("the requests it held went with it: rerun with the same JOBDIR and WARC_DIR, which fetches the site "
+                    "again (what this run archived stays in WARC_DIR) and exports only the articles not exported yet")
+        else:
+            why = f"JOBDIR write failed in {jobdir} ({f'[Errno {exc.errno}] {exc.strerror}' if exc.errno else exc})"
+            then = ("free space and rerun with the same JOBDIR and WARC_DIR: it fetches the site again (the requests "
+                    "whose journal line was lost are in no journal) and exports only the articles not exported yet")
+            self._set_seen_aside(jobdir)
+        logger.error("%s: stopping the crawl; %s", why, then)
+        self.crawler.stats.set_value(keys.STAT_JOBDIR_FAILED, f"{why}; {then}")
+        stop_crawl(self.crawler, JOBDIR_FAILED)
+
+    @staticmethod
+    def _set_seen_aside(jobdir: Path) -> None:
+        """After a failed journal write, the seen-set holds requests no journal line keeps: a rerun would filter them
+        as done and never fetch them (12 of 49 articles lost on a 100 KiB JOBDIR). Renamed (no space needed), it
+        starts the rerun's seen-set afresh: the pending requests come from the journal, the rest is fetched again,
+        and the exported-before stage keeps exported articles from being exported twice."""
+        seen = jobdir / "requests.seen"
+        try:
+            os.replace(seen, seen.with_name(seen.name + ".incomplete"))
+        except OSError:
+            pass
+
+    def _append(self, line: str) -> bool:
+        """Append `line` to the journal: False when JOBDIR has failed (now or before)."""
+        if self.jobdir_failed:
+            return False
+        try:
+            self.journal.append(line)
+        except OSError as exc:
+            self._jobdir_failed(exc)
+            return False
+        if self.journal.gone:
+            self._jobdir_failed(None)
+            return False
+        return True
 
     # --- the journal ---------------------------------------------------------------
     def _fingerprint(self, request) -> str:
@@ -159,7 +227,11 @@ class JournalingScheduler(Scheduler):
             return super().enqueue_request(request)
         # the fingerprint travels in meta: Scrapy's disk queue hands back a new Request object
         request.meta[keys.META_JOURNAL_FP] = fp = self._fingerprint(request)
-        accepted = super().enqueue_request(request)
+        try:
+            accepted = super().enqueue_request(request)  # Scrapy's disk queue is in JOBDIR
+        except OSError as exc:
+            self._jobdir_failed(exc)
+            return False
         if accepted:
             seen = getattr(self.df, "file", None)  # RFPDupeFilter's requests.seen: buffered by Scrapy
             if seen is not None:
@@ -169,9 +241,20 @@ class JournalingScheduler(Scheduler):
             except Exception:  # e.g. a lambda callback: Scrapy keeps it in memory only
                 payload = ""
                 self.crawler.stats.inc_value(keys.STAT_UNSERIALIZABLE)
-            self.journal.append(f"+ {fp} {payload}")
-            self.crawler.stats.inc_value(keys.STAT_JOURNALED)
+            if self._append(f"+ {fp} {payload}"):
+                self.crawler.stats.inc_value(keys.STAT_JOURNALED)
         return accepted
+
+    def next_request(self):
+        if self.journal is None:
+            return super().next_request()
+        if self.jobdir_failed:
+            return None  # the crawl is stopping
+        try:
+            return super().next_request()  # Scrapy's disk queue is in JOBDIR
+        except OSError as exc:
+            self._jobdir_failed(exc)
+            return None
 
     def request_finished(self, request) -> None:
         """The engine is done with `request` (called from the engine hook)."""
@@ -184,8 +267,8 @@ class JournalingScheduler(Scheduler):
             return  # not one of ours (robots.txt, engine.download_async)
         if self.journal.closed:
             return
-        self.journal.append(f"- {fp}")
-        self.crawler.stats.inc_value(keys.STAT_JOURNAL_FINISHED)
+        if self._append(f"- {fp}"):
+            self.crawler.stats.inc_value(keys.STAT_JOURNAL_FINISHED)
 
     def _hook_engine(self) -> None:
         slot = getattr(self.crawler.engine, "_slot", None)

@@ -2,7 +2,9 @@
 
     python -m crawler.offline.dataset build OUTDIR INPUT [INPUT ...]
 
-INPUT is a JSON Lines file or a directory searched (recursively) for *.jsonl. One article per
+INPUT is a JSON Lines file or a directory searched (recursively) for *.jsonl, leaving out a dataset's own
+JSON Lines (OUTDIR's articles.jsonl and stories.jsonl, and those beside an earlier build's manifest.json: rows
+of a dataset, not items; an INPUT naming one of OUTDIR's is a usage error, exit status 2). One article per
 canonical URL is kept: its latest capture (by captured_at, else fetched_at: a backfill's capture
 from an archive counts at its capture time, not when it was fetched; a later input line wins a
 tie), with four history columns: versions (distinct contents seen: title + body + images),
@@ -42,11 +44,50 @@ MAX_REPORTED_BAD_LINES = 20
 PARQUET_ROW_GROUP = 10_000
 
 
+#: the JSON Lines files a build writes into OUTDIR (beside articles.parquet and MANIFEST)
+OUTPUT_JSONL = ("articles.jsonl", "stories.jsonl")
+MANIFEST = "manifest.json"
+
+
 # --- reading ----------------------------------------------------------------------------
-def find_inputs(inputs: Iterable[Path]) -> list[Path]:
-    """JSON Lines files named by INPUT arguments: files as given, directories searched for *.jsonl;
-    each file once, in a stable order (arguments in order, files sorted within a directory)."""
-    return find_files(inputs, lambda p: p.name.endswith(".jsonl"), "no such input file or directory: {path}")[0]
+def is_dataset_output(path: Path, outdir: Path | None = None) -> bool:
+    """Whether the JSON Lines file `path` is a dataset build's own output (never items): articles.jsonl or
+    stories.jsonl in `outdir`, or beside the manifest of an earlier build."""
+    if path.name not in OUTPUT_JSONL:
+        return False
+    if outdir is not None and path.parent.resolve() == Path(outdir).resolve():
+        return True
+    try:
+        manifest = json.loads((path.parent / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and str(manifest.get("generator", "")).startswith("spacewar-archiver")
+
+
+def find_inputs(inputs: Iterable[Path], outdir: Path | None = None, left_out: list[Path] | None = None) -> list[Path]:
+    """JSON Lines files named by INPUT arguments: files as given, directories searched for *.jsonl but a dataset's
+    own outputs (`is_dataset_output`; appended to `left_out`); each file once, in a stable order (arguments in
+    order, files sorted within a directory)."""
+    def wanted(path: Path) -> bool:
+        if not path.name.endswith(".jsonl"):
+            return False
+        if is_dataset_output(path, outdir):
+            if left_out is not None:
+                left_out.append(path)
+            return False
+        return True
+
+    return find_files(inputs, wanted, "no such input file or directory: {path}")[0]
+
+
+def output_among_inputs(outdir: Path, inputs: Iterable[Path]) -> str | None:
+    """Why the build may not run, when an INPUT file is one of the JSON Lines it writes into OUTDIR (it would read
+    the file it replaces); None when none is."""
+    for path in map(Path, inputs):
+        if path.is_file() and path.name in OUTPUT_JSONL and path.parent.resolve() == Path(outdir).resolve():
+            return (f"{path} is one of the dataset's outputs: building would replace it with what it reads; "
+                    f"give another output directory")
+    return None
 
 
 @dataclass
@@ -256,7 +297,7 @@ def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None, 
     read."""
     started = time.monotonic()
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
-    files = find_inputs(inputs)
+    files = find_inputs(inputs, outdir)
     articles: dict[str, ArticleHistory] = {}
     bad = BadLines()
     valid = 0
@@ -371,17 +412,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
+    clash = output_among_inputs(args.outdir, args.inputs)
+    if clash:
+        parser.error(clash)
+    left_out: list[Path] = []
     try:
-        files = find_inputs(args.inputs)
+        files = find_inputs(args.inputs, args.outdir, left_out)
     except FileNotFoundError as exc:
         parser.error(str(exc))
     named = ", ".join(map(str, args.inputs))
+    besides = f" (besides {len(left_out)} of a dataset's own outputs, left out)" if left_out else ""
     if not files:
-        logger.warning("no *.jsonl files in %s: no dataset built, %s left as it was (exit status %d)",
-                       named, args.outdir, NO_INPUT)
+        logger.warning("no *.jsonl files in %s%s: no dataset built, %s left as it was (exit status %d)",
+                       named, besides, args.outdir, NO_INPUT)
         return NO_INPUT
     shown = ", ".join(str(p) for p in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-    print(f"dataset: reading {len(files)} JSON Lines file(s) from {named}: {shown}")
+    left_out.sort()
+    skipped = (f" (left out, a dataset's own outputs: {', '.join(str(p) for p in left_out[:3])}"
+               f"{f' and {len(left_out) - 3} more' if len(left_out) > 3 else ''})" if left_out else "")
+    print(f"dataset: reading {len(files)} JSON Lines file(s) from {named}: {shown}{skipped}")
     if not any(p.stat().st_size for p in files):
         logger.warning("the %d JSON Lines file(s) in %s are all empty: no dataset built, %s left as it was "
                        "(exit status %d)", len(files), named, args.outdir, NO_INPUT)

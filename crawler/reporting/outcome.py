@@ -4,8 +4,8 @@
 | --- | --- |
 | 0 | the crawl finished and archived at least one page (or, rerun with a JOBDIR whose earlier runs did every request, found nothing left to do; or, with STATE_PATH, found nothing due) |
 | 69 | nothing archived: start pages refused, unreachable, robots-denied, or answered only with errors |
-| 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR), of the feed (the line says how to rebuild the items) or of the state (STATE_PATH) |
-| 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM) |
+| 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR), of the feed (the line says how to rebuild the items), of the state (STATE_PATH) or of the JOBDIR (gone or full) |
+| 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM), or a Redis gone (the shared frontier's, the state's); or refused at start-up: STATE_PATH in use by another crawl (crawler/commands/crawl.py) |
 | 78 | fatal configuration error (the line names the setting or the extra to install) |
 
 (Scrapy's own 1 for an unhandled error and 2 for a usage error stay as they are.) The numbers are
@@ -163,6 +163,11 @@ def decide(stats: dict, reason: str | None, warc_dir: str | None = None) -> Outc
         return Outcome(OUTPUT_FAILED, f"stopped: the state write failed ({stats.get(keys.STAT_STATE_WRITE_FAILED)}); "
                                       f"free space and rerun with the same JOBDIR and WARC_DIR: the pages are archived, "
                                       f"and articles whose export the state missed are exported again ({done})")
+    if stats.get(keys.STAT_STATE_UNREACHABLE) or reason == "state_unreachable":  # crawler/incremental/addon.py
+        return Outcome(STOPPED_EARLY, f"stopped: {stats.get(keys.STAT_STATE_UNREACHABLE)}; rerun once it is back, with "
+                                      f"the same JOBDIR to resume ({done})")
+    if stats.get(keys.STAT_JOBDIR_FAILED) or reason == "jobdir_failed":  # crawler/journal/scheduler.py
+        return Outcome(OUTPUT_FAILED, f"stopped: {stats.get(keys.STAT_JOBDIR_FAILED)} ({done})")
     if reason == "wayback_bad_answer":  # spiders/wayback.py: the archive is not a CDX API in its layout
         return Outcome(CONFIG_ERROR, f"stopped: the archive's CDX answer is not the JSON of its layout (IA's or pywb's) "
                                      f"({stats.get(keys.STAT_WAYBACK_BAD_ANSWER)}); check -a wayback=BASE ({done})")

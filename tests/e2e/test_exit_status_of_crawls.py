@@ -163,3 +163,13 @@ def test_a_misspelt_spider_argument_exits_78_before_any_request_naming_it(tmp_pa
          "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "RETRY_TIMES=0", "-O", str(tmp_path / "items.jsonl")],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 69, proc.stderr[-3000:]
+
+
+def test_a_setting_name_near_none_the_crawl_reads_is_only_warned_of(tmp_path):
+    # an operator's own extension may read a setting the project does not know: only a name one or two edits from a
+    # known one is a typo (tests/e2e/test_operator_faults.py: -s STATE_PTH exits 78); this one is warned of and run
+    port = closed_port()
+    host_map = {"www.spacewar.com:443": f"127.0.0.1:{port}", "spacewar.com:443": f"127.0.0.1:{port}"}
+    result = crawl(tmp_path, host_map, settings={"MYORG_NOTIFY_URL": "https://example.org/hook", "RETRY_TIMES": "0"})
+    assert result.returncode == 69, result.log[-3000:]
+    assert "WARNING: -s MYORG_NOTIFY_URL: no part of the crawl reads this setting (a typo?)" in result.log

@@ -19,13 +19,15 @@ Redis down is tests/e2e/test_distributed.py's.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import REPO, crawl_command, read_items
+from tests.crawling import REPO, crawl_command, read_items, start_crawl, warcio_check
 from tests.sites.faultsite import FaultSite
 
 OLD_FEED = "".join(json.dumps({"url": f"https://www.spacewar.com/reports/Old_{i}.html"}) + "\n" for i in range(49))
@@ -108,6 +110,9 @@ BAD_SETTINGS = [
     ({"FALLBACK_WARN_RATIO": "2"}, "FALLBACK_WARN_RATIO=2: allowed: a number from 0 to 1"),
     ({"CLOSESPIDER_PAGECOUNT": "-5"}, "CLOSESPIDER_PAGECOUNT=-5: allowed: a whole number of at least 0"),
     ({"METRICS_PORT": "9100"}, "METRICS_PORT=9100: allowed only with REDIS_URL"),
+    # a misspelt name: before, a WARNING and a full crawl, exit 0 (an incremental run silently was not one)
+    ({"STATE_PTH": "state.sqlite"}, "-s STATE_PTH: no such setting; did you mean STATE_PATH?"),
+    ({"WARC_DIRR": "w"}, "-s WARC_DIRR: no such setting; did you mean WARC_DIR?"),
 ]
 
 
@@ -218,3 +223,80 @@ def test_a_full_state_disk_exits_74_naming_the_state_and_a_rerun_exports_the_res
         assert second["returncode"] == 0, second["log_text"][-3000:]
         exported = [item["url"] for item in read_items(tmp_path / "run1.jsonl") + read_items(tmp_path / "run2.jsonl")]
         assert set(exported) == site.article_urls()
+
+
+# --- the JOBDIR deleted mid-crawl -------------------------------------------------------------------------
+def test_a_jobdir_deleted_mid_crawl_exits_74_naming_it_and_a_rerun_exports_the_rest(tmp_path, replica):
+    # before: exit 0 "finished: 73 pages archived" (a whole crawl archives 76), two asyncio tracebacks of Scrapy's
+    # disk queue (FileNotFoundError .../requests.queue/...), its requests dropped, nothing left to resume from
+    job = tmp_path / "job"
+    settings = {"JOBDIR": str(job), "DOWNLOAD_DELAY": "0.1"}
+    before = len(replica.log)
+    proc, paths = start_crawl(tmp_path, _Site(replica), "run1", settings=settings)
+    deadline = time.monotonic() + 60
+    while len(replica.log) - before < 30 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the crawl ended before its JOBDIR could be deleted"
+    shutil.rmtree(job)
+    output = proc.communicate(timeout=120)[0].decode("utf-8", "replace")
+    log = paths["log"].read_text("utf-8", "replace")
+    assert proc.returncode == 74, log[-3000:]
+    assert "Traceback" not in output + log
+    line = last_line(log)
+    assert f"Crawl outcome: stopped: JOBDIR at {job} went away; " in line and line.endswith("(exit status 74)"), line
+    stats = json.loads(paths["stats"].read_text())
+    assert stats["finish_reason"] == "jobdir_failed"
+    assert warcio_check(*sorted((tmp_path / "warc").glob("*.warc.gz")))
+    first = [item["url"] for item in read_items(paths["items"])]
+    assert len(first) == stats["feed/items_written"]
+    second = run(tmp_path, _Site(replica), tmp_path / "run2.jsonl", settings, "run2")
+    assert second["returncode"] == 0, second["log_text"][-3000:]
+    again = [item["url"] for item in read_items(tmp_path / "run2.jsonl")]
+    assert not set(first) & set(again) and len(again) == len(set(again))
+    assert set(first) | set(again) == {item["url"] for item in replica.expected_items()}
+
+
+# --- two crawls at once on one state ----------------------------------------------------------------------
+def test_a_second_crawl_on_a_state_in_use_exits_75_at_once_and_the_first_runs_whole(tmp_path, replica):
+    # before: both ran; the second either stopped at once "STATE_PATH ... cannot be written (duplicate column name:
+    # kind)" (both creating the file) or waited 30 s on SQLite's lock and stopped "the state write failed (database
+    # is locked); free space ..." (exit 74), while the first skipped as not due what the second had just fetched
+    # (37 pages, 11 articles, exit 0) and 11 articles were exported by both
+    state = tmp_path / "state.sqlite"
+    before = len(replica.log)
+    first, paths = start_crawl(tmp_path / "a", _Site(replica), "a",
+                               settings={"STATE_PATH": str(state), "DOWNLOAD_DELAY": "0.05"})
+    deadline = time.monotonic() + 60
+    while len(replica.log) - before < 10 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert first.poll() is None, "the first crawl ended before the second started"
+    second = run(tmp_path / "b", _Site(replica), tmp_path / "b.jsonl", {"STATE_PATH": str(state)}, "b", timeout=60)
+    assert second["returncode"] == 75, second["log_text"][-3000:]
+    line = last_line(second["log_text"])
+    assert (f"Cannot start: STATE_PATH at {state} is in use by another crawl (pid {first.pid}): one crawl per state "
+            f"at a time; run this one once it has ended (exit status 75)") in line, line
+    assert "Traceback" not in second["output"] + second["log_text"]
+    assert not (tmp_path / "b.jsonl").exists()
+    first.communicate(timeout=120)
+    assert first.returncode == 0, paths["log"].read_text()[-3000:]
+    assert {item["url"] for item in read_items(paths["items"])} == {item["url"] for item in replica.expected_items()}
+
+
+def test_a_full_jobdir_disk_exits_74_naming_it_and_the_rerun_loses_no_article(tmp_path, replica, mounted):
+    # before: the journal's ENOSPC was raised into the engine (a traceback per request), the run ended as it could,
+    # and the rerun with the same JOBDIR exported 37 of 49 articles: the requests whose journal line was lost were
+    # in the seen-set, filtered as done. (Scrapy's own SpiderState, writing JOBDIR/spider.state, and the export
+    # journal still log a traceback each on the full disk.)
+    disk = mounted("100k")
+    job = {"JOBDIR": str(disk / "job"), "INFLIGHT_FSYNC_INTERVAL": "0"}
+    first = run(tmp_path, _Site(replica), tmp_path / "run1.jsonl", job, "run1")
+    assert first["returncode"] == 74, first["log_text"][-3000:]
+    line = last_line(first["log_text"])
+    assert f"Crawl outcome: stopped: JOBDIR write failed in {disk / 'job'} ([Errno 28] No space left on device)" in line
+    mounted.remount(disk, "size=16m")
+    second = run(tmp_path, _Site(replica), tmp_path / "run2.jsonl", job, "run2")
+    assert second["returncode"] == 0, second["log_text"][-3000:]
+    exported = [item["url"] for name in ("run1", "run2") for item in read_items(tmp_path / f"{name}.jsonl")
+                if (tmp_path / f"{name}.jsonl").exists()]
+    assert len(exported) == len(set(exported))
+    assert set(exported) == {item["url"] for item in replica.expected_items()}

@@ -112,3 +112,18 @@ def test_a_deployed_project_runs_a_scheduled_crawl(replica, scrapyd, tmp_path):
     urls = {json.loads(line)["url"] for line in items_file.read_text("utf-8").splitlines() if line.strip()}
     assert urls == {item["url"] for item in replica.expected_items()}
     assert list((out / "warc").glob("spacewar-*.warc.gz"))
+
+    # a misspelt setting in a scheduled job (setting=STATE_PTH=...): before, a WARNING and a whole crawl that was not
+    # the incremental one asked for; now the job stops before any request, its log's last line saying why
+    requests = len(replica.log)
+    job = api(base, "schedule.json", [("project", "spacewar"), ("spider", "spacewar")]
+              + [("setting", f"{k}={v}") for k, v in dict(settings, STATE_PTH=str(out / "state.sqlite")).items()])
+    deadline = time.monotonic() + 120
+    while not any(j["id"] == job["jobid"] for j in api(base, "listjobs.json?project=spacewar")["finished"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    log = next((home / "logs" / "spacewar" / "spacewar").glob(f"{job['jobid']}.log")).read_text("utf-8")
+    last = [line for line in log.splitlines() if line.strip()][-1]
+    assert last.endswith("Configuration error: -s STATE_PTH: no such setting; did you mean STATE_PATH? "
+                         "(exit status 78)"), log[-3000:]
+    assert len(replica.log) == requests

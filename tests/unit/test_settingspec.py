@@ -106,3 +106,10 @@ def test_each_declaration_has_a_type_and_one_line_of_help():
 def test_a_name_no_part_of_the_crawl_reads_is_found_for_a_warning():
     assert settingspec.unknown(["WARC_COMPRES_LEVEL", "WARC_COMPRESS_LEVEL", "DOWNLOAD_DELAY", "RETRY_HTTP_CODES",
                                 "FRONTIER_KEEP", "DEFAULT_FEED"]) == ["WARC_COMPRES_LEVEL"]
+
+
+def test_a_name_a_few_edits_from_a_setting_is_a_typo_of_it_and_a_name_near_none_is_not():
+    found = settingspec.misspelt(["STATE_PTH", "WARC_DIRR", "jobdir", "STAET_PATH", "REVISIT_BUDGT", "DEPTH_LIMT",
+                                  "STATE_PATH", "MYORG_NOTIFY_URL", "SENTRY_DSN", "REDIS_HOST", "MAIL_TO"])
+    assert found == {"STATE_PTH": "STATE_PATH", "WARC_DIRR": "WARC_DIR", "jobdir": "JOBDIR", "STAET_PATH": "STATE_PATH",
+                     "REVISIT_BUDGT": "REVISIT_BUDGET", "DEPTH_LIMT": "DEPTH_LIMIT"}

@@ -221,3 +221,35 @@ def test_no_input_or_only_empty_files_is_a_warning_and_exit_66_and_leaves_the_da
     assert "are all empty: no dataset built" in caplog.text
     assert "reading 1 JSON Lines file(s)" in capsys.readouterr().out  # it says what it read
     assert [p.name for p in out.iterdir()] == ["manifest.json"] and (out / "manifest.json").read_text() == "{}"
+
+
+def test_a_build_into_its_input_directory_never_reads_its_own_outputs(runs, capsys):
+    # `build DIR DIR` (or OUTDIR below an INPUT directory): before, the second build read its own articles.jsonl and
+    # stories.jsonl as inputs and reported "8 bad lines skipped"
+    from crawler.offline.dataset import main
+
+    assert main(["build", str(runs), str(runs)]) == 0
+    first = read_jsonl(runs / "articles.jsonl")
+    assert main(["build", str(runs), str(runs)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "reading 4 JSON Lines file(s)" in out[-2] and "left out, a dataset's own outputs: " in out[-2]
+    assert "3 articles from 6 valid lines in 4 files (3 duplicates collapsed, 0 bad lines skipped)" in out[-1]
+    manifest = json.loads((runs / "manifest.json").read_text())
+    assert manifest["lines"]["skipped"] == 0 and manifest["inputs"]["files"] == 4
+    assert read_jsonl(runs / "articles.jsonl") == first
+    # an earlier dataset found below an INPUT directory is left out too
+    assert main(["build", str(runs.parent / "dataset2"), str(runs.parent)]) == 0
+    assert "0 bad lines skipped" in capsys.readouterr().out
+
+
+def test_an_input_that_is_one_of_the_outputs_is_a_usage_error(runs, capsys):
+    from crawler.offline.dataset import main
+
+    assert main(["build", str(runs), str(runs)]) == 0
+    before = (runs / "articles.jsonl").read_bytes()
+    with pytest.raises(SystemExit) as stop:
+        main(["build", str(runs), str(runs / "articles.jsonl"), str(runs / "run1")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {runs / 'articles.jsonl'} is one of the dataset's outputs" in err
+    assert (runs / "articles.jsonl").read_bytes() == before
