@@ -487,21 +487,10 @@ class RedisState:
     def due(self, now: float, kinds=None, limit: int = 0, caps=None) -> list[DueRow]:
         """As SqliteState.due: the sorted set gives the due URLs, their rows the kind and interval (read 500
         at a time); every-run rows first, then oldest-due first; `caps` from the sorted sets of intervals."""
-        found: list[tuple[bool, float, str, dict]] = []
-        offset = 0
-        while True:
-            chunk = self.server.zrangebyscore(self.due_key, "-inf", now, start=offset, num=500, withscores=True)
-            if not chunk:
-                break
-            offset += len(chunk)
-            urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u, _ in chunk]
-            for url, (_, score), raw in zip(urls, chunk, self.server.hmget(self.key, urls)):
-                row = json.loads(raw) if raw else {}
-                if kinds and row.get("kind") not in kinds:
-                    continue
-                interval = row.get("interval")
-                found.append(((1 if interval is None else interval) > 0, score, url, row))
-        rows = [_due_row(url, row, score) for _, score, url, row in found] + list(self._capped(now, kinds, caps))
+        found = [_due_row(url, row, score) for url, score, row in self._members_rows(
+            lambda at: self.server.zrangebyscore(self.due_key, "-inf", now, start=at, num=500, withscores=True))
+            if not kinds or row.get("kind") in kinds]
+        rows = found + list(self._capped(now, kinds, caps))
         rows.sort(key=due_order)
         return rows[:limit] if limit else rows
 
@@ -512,20 +501,26 @@ class RedisState:
             if kinds and kind not in kinds:
                 continue
             fetched_before = utc_iso(now - lead)
-            offset = 0
-            while True:
-                chunk = self.server.zrangebyscore(self.interval_key(kind), f"({max_days!r}", "+inf", start=offset,
-                                                  num=500)
-                if not chunk:
-                    break
-                offset += len(chunk)
-                urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u in chunk]
-                for url, raw in zip(urls, self.server.hmget(self.key, urls)):
-                    row = json.loads(raw) if raw else {}
-                    due, fetched_at = row.get("next_due"), row.get("fetched_at")
-                    if row.get("kind") == kind and due is not None and due > now and fetched_at \
-                            and fetched_at <= fetched_before:
-                        yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
+            over = self.interval_key(kind)
+            for url, _, row in self._members_rows(lambda at: self.server.zrangebyscore(  # noqa: B023 - used at once
+                    over, f"({max_days!r}", "+inf", start=at, num=500, withscores=True)):
+                due, fetched_at = row.get("next_due"), row.get("fetched_at")
+                if row.get("kind") == kind and due is not None and due > now and fetched_at \
+                        and fetched_at <= fetched_before:
+                    yield _due_row(url, row, min(due, iso_time(fetched_at) + lead))
+
+    def _members_rows(self, chunk_at):
+        """(URL, score, row) of a sorted set's members, 500 at a time: `chunk_at(offset)` gives (member, score) pairs
+        from `offset`, and their rows (JSON fields; {} for one gone) are read in one HMGET per chunk."""
+        offset = 0
+        while True:
+            chunk = chunk_at(offset)
+            if not chunk:
+                return
+            offset += len(chunk)
+            urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u, _ in chunk]
+            for url, (_, score), raw in zip(urls, chunk, self.server.hmget(self.key, urls)):
+                yield url, score, (json.loads(raw) if raw else {})
 
     @_unless_unreachable((0, None))
     def sweep(self) -> tuple[int, float | None]:
@@ -538,18 +533,15 @@ class RedisState:
         """As SqliteState.sweep_ahead: the sorted set in order of swept_at (then URL), the rows' due times read
         500 at a time."""
         out: list[DueRow] = []
-        offset = 0
-        while len(out) < limit:
-            chunk = self.server.zrange(self.sweep_key, offset, offset + 499)
-            if not chunk:
-                break
-            offset += len(chunk)
-            urls = [u.decode("utf-8") if isinstance(u, bytes) else u for u in chunk]
-            for url, raw in zip(urls, self.server.hmget(self.key, urls)):
-                row = json.loads(raw) if raw else {}
-                due = row.get("next_due")
-                if due is not None and due > now and len(out) < limit:
-                    out.append(_due_row(url, row, due))
+        if limit <= 0:
+            return out
+        for url, _, row in self._members_rows(
+                lambda at: self.server.zrange(self.sweep_key, at, at + 499, withscores=True)):
+            due = row.get("next_due")
+            if due is not None and due > now:
+                out.append(_due_row(url, row, due))
+                if len(out) >= limit:
+                    break
         return out
 
     @_unless_unreachable(0)

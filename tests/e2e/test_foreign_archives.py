@@ -347,12 +347,17 @@ def test_heritrix_style_revisits_without_refers_to_resolve_by_digest(live, tmp_p
 
 
 # --- WACZ, whole-file gzip, WARC/0.18 -----------------------------------------------------------------
-def test_a_wacz_made_by_the_wacz_tool_is_read_in_place(live, tmp_path):
-    wacz = tmp_path / "site.wacz"
+def wacz_of(live, wacz: Path) -> Path:
+    """The live crawl's WARC files packaged by the `wacz` tool (py-wacz) as `wacz`."""
     tool = shutil.which("wacz") or str(Path(sys.executable).with_name("wacz"))
     proc = subprocess.run([tool, "create", "-o", str(wacz), *map(str, live["warc"])],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    return wacz
+
+
+def test_a_wacz_made_by_the_wacz_tool_is_read_in_place(live, tmp_path):
+    wacz = wacz_of(live, tmp_path / "site.wacz")
     got = rebuild(tmp_path, live, wacz)
     assert_same_articles(got, live)
     assert got["summary"]["files"][0]["file"].startswith(f"{wacz}!archive/")
@@ -366,11 +371,7 @@ def test_a_from_warc_replay_of_a_wacz_made_by_the_wacz_tool(live, tmp_path):
     """The replay reads the WACZ's members in place too, and its items point at the member, as reprocess's do."""
     from tests.crawling import crawl
 
-    wacz = tmp_path / "site.wacz"
-    tool = shutil.which("wacz") or str(Path(sys.executable).with_name("wacz"))
-    proc = subprocess.run([tool, "create", "-o", str(wacz), *map(str, live["warc"])],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    wacz = wacz_of(live, tmp_path / "site.wacz")
     result = crawl(tmp_path / "replay", {}, args=["-a", f"from_warc={wacz}"],
                    settings={"BOILERPLATE_FILE": str(live["template"])})
     assert result.returncode == 0, result.log[-3000:]
