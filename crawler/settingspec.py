@@ -20,6 +20,7 @@ in SETTINGS below.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Mapping
@@ -391,33 +392,16 @@ def unknown(names) -> list[str]:
 
 def misspelt(names) -> dict[str, str]:
     """{name: the setting it is a typo of} for the names among `names` that no part of a crawl reads but that are
-    within a small edit distance (letters left out, doubled, swapped, changed, or another case) of a name it does
-    read: `-s STATE_PTH=` would otherwise leave an incremental run a full crawl. A name that is near none (an
-    operator's own extension's setting) is not in the answer: it is only unknown (see `unknown`)."""
-    known = known_names()
+    close to a name it does read (difflib's ratio of at least 0.85, case left aside: a letter left out, doubled,
+    swapped or changed): `-s STATE_PTH=` would otherwise leave an incremental run a full crawl. A name close to
+    none (an operator's own extension's setting) is not in the answer: it is only unknown (see `unknown`)."""
+    known = {name.upper(): name for name in known_names()}
     found = {}
     for name in unknown(names):
-        allowed = 1 if len(name) < 10 else 2
-        near = sorted((d, other) for other in known if (d := _edits(name.upper(), other.upper())) <= allowed)
+        near = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.85)
         if near:
-            found[name] = near[0][1]
+            found[name] = known[near[0]]
     return found
-
-
-def _edits(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions and swaps of
-    two neighbouring letters, each one edit."""
-    if abs(len(a) - len(b)) > 2:
-        return 3  # more than any distance `misspelt` accepts
-    before, row = None, list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(row[j] + 1, cur[j - 1] + 1, row[j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], before[j - 2] + 1)
-        before, row = row, cur
-    return row[-1]
 
 
 def reference_rows() -> list[str]:

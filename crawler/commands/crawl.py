@@ -6,8 +6,8 @@ Scrapy's own crawl command, plus:
   setting's value checked (crawler/settingspec.py; a bad one: exit status 78) and every output
   location checked (crawler/outputs.py; one that cannot be written: exit status 74), each refusal
   one line on stderr, also appended to LOG_FILE when that can be written; a -s name no part of
-  the crawl reads but one or two edits from one it does (`-s STATE_PTH=`: crawler/settingspec.py's
-  `misspelt`) is a configuration error too, exit status 78, and any other name no part of the crawl
+  the crawl reads but close to one it does (`-s STATE_PTH=`: crawler/settingspec.py's `misspelt`) is a
+  configuration error too, exit status 78, and any other name no part of the crawl
   reads (an operator's own extension may) is logged as a warning;
 - a fatal configuration error met later (crawler.config.ConfigError: a missing extra, an impossible
   setting) printed as one line, without a traceback, with exit status 78; a file or directory the
