@@ -6,7 +6,7 @@
 | 69 | nothing archived: start pages refused, unreachable, robots-denied, or answered only with errors |
 | 74 | an output cannot be written: refused at start-up (crawler/outputs.py), or a write failed mid-crawl, of the WARC files (disk full, directory gone: rerun with the same JOBDIR and WARC_DIR), of the feed (the line says how to rebuild the items), of the state (STATE_PATH) or of the JOBDIR (gone or full) |
 | 75 | stopped early: Ctrl-C or SIGTERM, or an error bound (CLOSESPIDER_ERRORCOUNT, ..._NO_ITEM), or a Redis gone (the shared frontier's, the state's); or refused at start-up: STATE_PATH in use by another crawl (crawler/commands/crawl.py) |
-| 78 | fatal configuration error (the line names the setting or the extra to install) |
+| 78 | fatal configuration error (the line names the setting, a misspelt -s name or -a argument, or the extra to install; crawler/commands/crawl.py), or a backfill's CDX answer not of its layout (wayback_bad_answer) |
 
 (Scrapy's own 1 for an unhandled error and 2 for a usage error stay as they are.) The numbers are
 those of sysexits.h, so cron, systemd (`RestartPreventExitStatus=78`) and scrapyd logs read them
