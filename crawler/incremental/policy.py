@@ -15,7 +15,8 @@ Kinds of URL (a row's `kind` in the state, crawler/incremental/state.py):
 | `asset` | a page requisite (image, stylesheet) | never (archived once) |
 
 `REVISIT_EVERY_RUN = True` makes every known URL due at every run, requisites included (as before the
-policy: the most thorough, and the dearest).
+policy: the most thorough, and the dearest). The rows it fetches keep the schedule above, so the runs
+after one with the switch are as they would have been.
 
 An interval of 0 means "every run": the row is due again as soon as it was fetched. Intervals count from
 the run's start, less a slack (`run_slack`: half the time between this run and the one before, at most half a
@@ -125,8 +126,9 @@ class RevisitPolicy:
 
     def interval(self, kind: str, now: float, *, previous: float | None = None, changed: bool = False,
                  published: float | None = None, changed_at: float | None = None) -> float:
-        if self.every_run:
-            return 0.0
+        """Days until a row of `kind` fetched now falls due again. REVISIT_EVERY_RUN does not change it: that switch
+        takes every known row in its run (crawler/incremental/revisit.py), and the rows keep the policy's schedule,
+        so a run with it leaves the next runs without it as they would have been."""
         if kind == ARTICLE:
             return self.article_interval(now, published, changed_at)
         if kind == ARCHIVE:
@@ -143,8 +145,6 @@ class RevisitPolicy:
         """The longest interval the policy gives a row of `kind` (days; None: none, or the kind is due every run or
         never). A row given a longer one under an earlier, larger setting is due at its last fetch + this
         (`Revisits.plan`): lowering a maximum holds the rows already scheduled to it, not only those looked at since."""
-        if self.every_run:
-            return None
         return {ARTICLE: self.article_max_days, ARCHIVE: self.archive_max_days, STATIC: self.archive_max_days,
                 DEAD: self.dead_days}.get(kind)
 
@@ -152,7 +152,7 @@ class RevisitPolicy:
         """Whether an article (its own date `published`, None: undated) looked at by the run of `now` is in the
         weekly sweep: older than OLD days, or will be before the sweep's SWEEP days from now are over (so that a
         correction made once it is a year old is found within SWEEP days of being made)."""
-        if self.article_sweep_days <= 0 or self.every_run:
+        if self.article_sweep_days <= 0:
             return False
         return published is None or published + self.article_old_days * DAY <= now + self.article_sweep_days * DAY
 
@@ -173,7 +173,7 @@ class RevisitPolicy:
             due = now + interval * DAY * spread(url)
         else:
             due = now + interval * DAY - min(slack, interval * DAY / 2)
-        if kind == ARTICLE and not swept and self.article_sweep_days > 0 and not self.every_run:
+        if kind == ARTICLE and not swept and self.article_sweep_days > 0:
             due = min(due, published + self.article_old_days * DAY)  # then it joins the sweep
         return due
 

@@ -109,8 +109,10 @@ class Revisits:
     def _caps(self, slack: float) -> dict[str, tuple[float, float]]:
         """The policy's maximum interval per kind (days) and how long after its last fetch a row given a longer one
         (under an earlier, larger setting) is due (seconds: the maximum less the run's slack, as `next_due`
-        counts it): kind -> (maximum, lead), for SqliteState.due."""
+        counts it): kind -> (maximum, lead), for SqliteState.due; none with REVISIT_EVERY_RUN (every row is due)."""
         caps = {}
+        if self.policy.every_run:
+            return caps
         for kind in (ARTICLE, ARCHIVE, STATIC, DEAD):
             most = self.policy.max_days(kind)
             if most is not None:

@@ -253,7 +253,27 @@ def test_every_run_takes_every_known_url_whatever_the_budget(tmp_path):
     every = RevisitPolicy.from_settings({"REVISIT_EVERY_RUN": "True"}.get)
     plan = Revisits(state, every, budget=2, clock=Clock(NOW)).plan
     assert len(plan.taken) == 5 and plan.left == 0
-    assert every.interval(ASSET, NOW) == every.interval(ARTICLE, NOW, published=NOW - 900 * DAY) == 0.0
+
+
+def test_a_run_with_every_run_leaves_the_schedule_of_the_runs_after_it_as_it_was(tmp_path):
+    """REVISIT_EVERY_RUN takes every known row in its run; the rows it fetches keep the policy's schedule. Before,
+    they were all given interval 0, so the next run without the switch revalidated every article again, and
+    archive listings, static pages and dead links started their back-off over from a day."""
+    every = RevisitPolicy.from_settings({"REVISIT_EVERY_RUN": "True"}.get)
+    usual = RevisitPolicy()
+    old = NOW - 900 * DAY
+    for kind, kw in ((ASSET, {}), (ARTICLE, {"published": old}), (ARTICLE, {"published": NOW - 40 * DAY}),
+                     (ARCHIVE, {"previous": 8.0}), (DEAD, {"previous": 4.0})):
+        assert every.interval(kind, NOW, **kw) == usual.interval(kind, NOW, **kw) > 0, kind
+    assert every.in_sweep(NOW, old) and every.max_days(ARTICLE) == usual.max_days(ARTICLE)
+    state = SqliteState(tmp_path / "state.sqlite")
+    url = "https://www.spacewar.com/reports/Old_999.html"
+    state.schedule(url, {"kind": ARTICLE, "next_due": NOW - DAY, "interval": 7.0, "published": old})
+    revisits = Revisits(state, every, clock=Clock(NOW))
+    assert url in revisits.plan.taken
+    revisits.reschedule(url, ARTICLE, state.get(url))
+    row = state.get(url)
+    assert row.next_due > NOW + 6 * DAY and row.swept_at == NOW  # in the weekly sweep, as a run without the switch
 
 
 # --- the weekly sweep of old articles -------------------------------------------------------------------
