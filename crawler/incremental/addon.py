@@ -149,5 +149,6 @@ def state_write_failed(crawler, path, exc) -> None:
                  "and WARC_DIR", path, exc)
     if crawler is None:
         return
-    crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
+    if not crawler.stats.get_value(keys.STAT_STATE_WRITE_FAILED):  # the first: the last line names what failed first
+        crawler.stats.set_value(keys.STAT_STATE_WRITE_FAILED, f"{path}: {exc}")
     stop_crawl(crawler, "state_write_failed")

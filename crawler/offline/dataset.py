@@ -318,10 +318,14 @@ def build(inputs: list[Path], outdir: Path, archives: list[dict] | None = None, 
                          "bad_lines": bad.total - bad_before})
 
     if require_items and not valid:
-        seen = f"{len(files)} JSON Lines files" if files else "no *.jsonl file"
-        why = (f", {bad.total} lines none of which is an item ({', '.join(sorted(bad.by_reason))})" if bad.total
-               else "" if not files else ", all empty")
-        raise NoItems(f"no item to build a dataset from: {', '.join(map(str, inputs))} holds {seen}{why}; "
+        named = ", ".join(map(str, inputs))
+        what = (f"{bad.total} lines none of which is an item ({', '.join(sorted(bad.by_reason))})" if bad.total
+                else "all empty")
+        if files and all(Path(p).is_file() for p in inputs):  # the files themselves
+            found = f"{named}: {what}"
+        else:
+            found = f"{named} holds {len(files)} JSON Lines files, {what}" if files else f"{named} holds no *.jsonl file"
+        raise NoItems(f"no item to build a dataset from: {found}; "
                       f"expected JSON Lines of items (a crawl's -O output, or `scrapy reprocess -O`)")
     rows = [a.row() for a in articles.values()]
     rows.sort(key=lambda r: (r["published"], r["url"]))
@@ -436,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                        "(exit status %d)", len(files), named, args.outdir, NO_INPUT)
         return NO_INPUT
     try:
-        manifest = build(files, args.outdir, require_items=True)
+        manifest = build(args.inputs, args.outdir, require_items=True)
     except NoItems as exc:
         print(f"error: {exc} (exit status {NO_INPUT})", file=sys.stderr)
         return NO_INPUT

@@ -201,7 +201,9 @@ def test_the_command_on_inputs_without_items_says_what_it_found_and_keeps_the_da
     assert main(["build", str(out), str(warc)]) == 66
     err = capsys.readouterr().err
     assert "error: no item to build a dataset from:" in err
-    assert "holds 1 JSON Lines files, 1 lines none of which is an item" in err
+    assert f"{warc}: 1 lines none of which is an item" in err  # the file named as a file
+    assert main(["build", str(out), str(tmp_path)]) == 66  # a directory: what it holds
+    assert f"{tmp_path} holds 1 JSON Lines files, 1 lines none of which is an item" in capsys.readouterr().err
     assert (out / "articles.jsonl").read_text() == "kept\n"
     assert not (out / "manifest.json").exists()
 
