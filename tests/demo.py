@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     print(f"  outcome       : {outcome(stats, log_path)}")
     pages = int(stats.get(keys.STAT_REPLAY_PAGES if replaying else keys.STAT_PAGES_ARCHIVED) or 0)
     print(f"  pages         : {pages} {'replayed' if replaying else 'archived'} (spider pages answered below 400); "
-          f"{stats.get('response_received_count', 0)} responses in all, with robots.txt, images, stylesheets, errors")
+          f"{stats.get('downloader/response_count', 0)} responses in all, with robots.txt, images, stylesheets, errors")
     print(f"  articles      : {len(items)} exported of {expected} on the replica ({fallbacks} by fallback extraction)")
     if settings.get("STATE_PATH"):
         verdict = {k: int(stats.get(keys.STAT_INCREMENTAL.format(verdict=k)) or 0) for k in ("new", "changed", "unchanged")}

@@ -120,10 +120,12 @@ class Command(ScrapyCrawlCommand):
             # decided; it is a stop from outside, as the first signal's, not an error of the crawl
             stats = crawler.stats.get_stats() if crawler.stats is not None else {}
             pages, items = int(stats.get(keys.STAT_PAGES_ARCHIVED) or 0), exported(stats)
-            logger.error("Crawl outcome: stopped at once by a second Ctrl-C or SIGTERM (%d pages archived, %d "
-                         "articles exported until then; the requests in flight were cut off, a WARC file may be left "
-                         ".open); rerun with the same JOBDIR and WARC_DIR to resume: the rerun recovers the WARC "
-                         "file and fetches again what was not finished (exit status %d)", pages, items, STOPPED_EARLY)
+            summary = (f"stopped at once by a second Ctrl-C or SIGTERM ({pages} pages archived, {items} articles "
+                       f"exported until then; the requests in flight were cut off, a WARC file may be left .open); "
+                       f"rerun with the same JOBDIR and WARC_DIR to resume: the rerun recovers the WARC file and "
+                       f"fetches again what was not finished")
+            logger.error("Crawl outcome: %s (exit status %d)", summary, STOPPED_EARLY)
+            _write_stats(crawler, STOPPED_EARLY, summary)  # the engine never stopped: STATS_FILE is written here
             self.exitcode = STOPPED_EARLY
             return
         if error is not None or outcome_ext is None or outcome_ext.outcome is None:
@@ -149,6 +151,21 @@ def unknown_arguments(spidercls, spargs: dict) -> str | None:
         return None
     return "; ".join(f"-a {name}={spargs[name]}" for name in bad) + (
         f": spider {spidercls.name} takes no such argument (a typo?); its arguments: {', '.join(sorted(known))}")
+
+
+def _write_stats(crawler, status: int, summary: str) -> None:
+    """STATS_FILE with the outcome, for a crawl whose engine never stopped (the StatsFile extension writes it then)."""
+    from crawler.reporting.statsfile import StatsFile
+
+    if crawler.stats is None:
+        return
+    crawler.stats.set_value(keys.STAT_EXIT_STATUS, status)
+    crawler.stats.set_value(keys.STAT_OUTCOME, summary)
+    try:
+        stats_file = crawler.get_extension(StatsFile)
+    except RuntimeError:  # not enabled (no STATS_FILE), or the crawl never got as far as its extensions
+        return
+    stats_file.engine_stopped()
 
 
 def _watch_forced_stop(process) -> list[int]:

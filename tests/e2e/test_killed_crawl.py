@@ -211,5 +211,7 @@ def test_ctrl_c_twice_exits_75_with_one_line_and_the_rerun_resumes(tmp_path, sit
     last = [line for line in first["log"].read_text().splitlines() if line.strip()][-1]
     assert "Crawl outcome: stopped at once by a second Ctrl-C or SIGTERM" in last and last.endswith("(exit status 75)")
     assert "rerun with the same JOBDIR and WARC_DIR" in last
+    stats = json.loads(first["stats"].read_text())  # STATS_FILE says the same, for dashboards that read files
+    assert stats["outcome/exit_status"] == 75 and stats["outcome/summary"].startswith("stopped at once by a second")
     second = rerun(tmp_path, site, "run2")
     check_outcome(tmp_path, site, [first, second], site.article_urls())
