@@ -41,10 +41,11 @@ class Plan:
     """What one run revisits: `taken` (budgeted URLs due now), and counts for the report."""
 
     def __init__(self, now: float, taken: dict[str, str], front: dict[str, str], left: int, overdue: int,
-                 run_slack: float = RUN_SLACK, first: bool = False):
+                 run_slack: float = RUN_SLACK, first: bool = False, caps: dict | None = None):
         self.now = now
         self.first = first  # a run of the first, full crawl (what it finds is the archive's past): `_first_crawl`
         self.run_slack = run_slack  # how early (seconds) the rows this run fetches fall due again (policy.run_slack)
+        self.caps = caps or {}  # kind -> (maximum days, lead seconds): Revisits._caps, for this run's slack
         self.taken = taken  # url -> kind, archive and article rows due now, within the budget
         self.front = front  # url -> kind, front rows (every run) and static pages due now
         self.left = left
@@ -94,7 +95,8 @@ class Revisits:
             overdue_taken = sum(1 for row in taken if row.next_due <= now - DAY)
             front = self.state.due(horizon, (FRONT, STATIC), caps=caps)
             self._plan = Plan(now, {r.url: r.kind for r in taken}, {r.url: r.kind for r in front},
-                              left=left, overdue=overdue_all - overdue_taken, run_slack=slack, first=first)
+                              left=left, overdue=overdue_all - overdue_taken, run_slack=slack, first=first,
+                              caps=caps)
             if self.stats is not None:
                 self.stats.set_value(keys.STAT_REVISIT.format(event="planned"), len(taken))
                 self.stats.set_value(keys.STAT_REVISIT.format(event="left_due"), self._plan.left)
@@ -122,7 +124,7 @@ class Revisits:
     def _capped(self, known) -> bool:
         """Whether a row not due by its due time is due by its kind's maximum (`_caps`): given a longer interval,
         and fetched at least the maximum (less the slack) ago."""
-        cap = self._caps(self.plan.run_slack).get(known.kind)
+        cap = self.plan.caps.get(known.kind)
         return (cap is not None and known.interval is not None and known.interval > cap[0]
                 and known.fetched_at is not None and iso_time(known.fetched_at) + cap[1] <= self.plan.now)
 
