@@ -105,7 +105,7 @@ class SqliteStore:
 
     def close(self) -> None:
         try:
-            self.db.commit()
+            self.commit()
         finally:
             self.db.close()
 
